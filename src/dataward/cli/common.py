@@ -1,0 +1,60 @@
+"""What every command group shares: the console, settings from the global options,
+the ledger, and progress bars."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+)
+
+from ..ledger import Ledger
+from ..settings import Settings, load_settings
+
+console = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+class State:
+    """Global options, kept on the Typer context."""
+
+    def __init__(self, config: Path | None, verbose: bool, debug: bool) -> None:
+        self.config = config
+        self.verbose = verbose
+        self.debug = debug
+        self._settings: Settings | None = None
+
+    def settings(self, *, required: bool = False) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config, required=required)
+            from ..home import setup_logging
+            setup_logging(self._settings, verbose=self.verbose)
+        return self._settings
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if obj is None:  # called without the root callback (tests invoking a sub-app)
+        obj = ctx.find_root().obj = State(None, False, False)
+    return obj
+
+
+def get_settings(ctx: typer.Context, *, required: bool = False) -> Settings:
+    return state(ctx).settings(required=required)
+
+
+def open_ledger(settings: Settings) -> Ledger:
+    from ..home import ensure_home
+    ensure_home(settings)
+    return Ledger.for_settings(settings)
+
+
+def progress(*, transient: bool = False, extra: list[Any] | None = None) -> Progress:
+    """A Rich progress bar on stderr; silent when stderr is not a terminal."""
+    columns: list[Any] = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                          MofNCompleteColumn(), *(extra or []), TimeElapsedColumn()]
+    return Progress(*columns, console=console, transient=transient,
+                    disable=not console.is_terminal)

@@ -1,0 +1,168 @@
+"""The root `dataward` app: global options, the error boundary, and the command groups.
+
+Each group lives in its own module under cli/ and is registered in ``_register``.
+Commands call pipelines directly (no Prefect server is needed for one-off work).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from .. import __version__
+from ..errors import EXIT_CANCELLED, DatawardError, exit_code_table
+from .common import State, console, get_settings, open_ledger, out
+
+class _Group(TyperGroup):
+    """The root group: the one place errors become messages and exit codes, so the
+    console script and tests (CliRunner) behave the same."""
+
+    def invoke(self, ctx: typer.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except DatawardError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]cancelled[/]")
+            raise typer.Exit(EXIT_CANCELLED) from None
+        except Exception as exc:  # noqa: BLE001 - messages may hold document text
+            root = ctx.find_root().obj
+            if type(exc).__module__.startswith("typer") or (root is not None and root.debug):
+                raise  # usage errors, Exit and Abort: Typer prints and exits itself
+            console.print(f"[red]internal error:[/] {type(exc).__name__} "
+                          "(run again with --debug for the traceback)")
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="dataward",
+    help=(
+        "Keep a school's personal data where it belongs: scan shares and mail exports "
+        "for personal data, package files for encrypted transfer, retire images of "
+        "leavers, back up off site, and certify hardware disposal.\n\n"
+        "Start with `dataward init`, edit the config it writes, then `dataward scan`. "
+        "Try it on demo data first: `dataward demo`."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"dataward {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[Optional[Path], typer.Option(
+        "--config", "-c", envvar="DATAWARD_CONFIG",
+        help="Config file (default: $DATAWARD_HOME/dataward.yaml).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more detail.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    ctx.obj = State(config, verbose, debug)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing config file.")] = False,
+) -> None:
+    """Create the state folder (0700), the school's fingerprint key (0600) and a starter config.
+
+    Example: DATAWARD_HOME=/var/lib/dataward dataward init
+    """
+    from ..home import init_home
+    s = get_settings(ctx)
+    home, cfg, wrote = init_home(s, ctx.find_root().obj.config, force=force)
+    with open_ledger(s) as ledger:
+        ledger.audit("init", str(home), config=str(cfg), config_written=wrote)
+    out.print(f"state folder: {home}")
+    out.print(f"config: {cfg} ({'written' if wrote else 'kept as it was'})")
+    out.print("next: edit the config's sources and rosters, then run `dataward scan`")
+
+
+config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context) -> None:
+    """Validate the config and print what it resolves to.
+
+    Example: dataward --config /etc/dataward.yaml config check
+    """
+    s = get_settings(ctx, required=True)
+    out.print(f"config: {s.config_path}")
+    out.print(f"state folder: {s.home}")
+    out.print(f"ledger: {s.ledger_url}")
+    for src in s.sources:
+        exists = "ok" if src.path.exists() else "MISSING"
+        out.print(f"source {src.name}: {src.kind} {src.path} audience={src.audience} [{exists}]")
+    for r in s.rosters:
+        out.print(f"roster {r.kind}: {r.path} [{'ok' if r.path.exists() else 'MISSING'}]")
+
+
+audit_app = typer.Typer(help="Read and verify the tamper-evident audit log.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Recompute the audit log's hash chain; exit 6 if any record was edited or removed.
+
+    Example: dataward audit verify
+    """
+    from ..ledger import verify_or_raise
+    with open_ledger(get_settings(ctx)) as ledger:
+        verdict = verify_or_raise(ledger)
+    out.print(f"audit log intact: {verdict.records} records, chain verified")
+
+
+@audit_app.command("log")
+def audit_log(
+    ctx: typer.Context,
+    last: Annotated[int, typer.Option(help="How many of the newest records.")] = 20,
+    action: Annotated[str, typer.Option(help="Only actions starting with this.")] = "",
+) -> None:
+    """Print the newest audit records.
+
+    Example: dataward audit log --last 50 --action retention.
+    """
+    from rich.table import Table
+    with open_ledger(get_settings(ctx)) as ledger:
+        records = ledger.audit_records(action_prefix=action)[-last:]
+    t = Table("seq", "time (UTC)", "actor", "action", "subject")
+    for r in records:
+        t.add_row(str(r.seq), r.ts[:19], r.actor, r.action, r.subject)
+    out.print(t)
+
+
+@app.command("exit-codes")
+def exit_codes() -> None:
+    """List the exit codes dataward uses and what each means."""
+    for code, name, meaning in exit_code_table():
+        out.print(f"{code:>4}  {name:<24} {meaning}")
+
+
+def _register() -> None:
+    from . import scan as scan_cli
+    app.add_typer(config_app, name="config")
+    app.add_typer(audit_app, name="audit")
+    scan_cli.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    app(args=argv, prog_name="dataward")

@@ -1,0 +1,8 @@
+"""`dataward scan` and `dataward scans`."""
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

@@ -1,0 +1,277 @@
+"""The ledger: dataward's embedded state, and the hash-chained audit log.
+
+SQLite (WAL) by default, through SQLAlchemy Core, so a trust can point
+``database_url`` at PostgreSQL instead. Each area of dataward declares its tables on
+``metadata`` in its own module and calls ``Ledger.ensure_schema()``; creating tables is
+idempotent.
+
+The audit log is append-only. Record *n* stores ``prev_hash`` (the hash of record
+*n-1*) and ``hash = sha256(canonical JSON of its own fields + prev_hash)``. The newest
+(seq, hash) is also kept in the ``meta`` table and in ``audit.head`` beside the ledger,
+so ``verify_audit`` notices an edited record, a deleted record in the middle, and a
+truncated tail. Audit details hold ids, counts and hashes, never personal values.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column, Integer, MetaData, String, Table, Text, create_engine, event, func, insert, select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from .errors import DatawardError, IntegrityError, LockedError, NotFoundError
+
+metadata = MetaData()
+
+meta_table = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+audit_table = Table(
+    "audit", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("ts", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+scans_table = Table(
+    "scans", metadata,
+    Column("scan_id", String(40), primary_key=True),
+    Column("started", String(32), nullable=False),
+    Column("finished", String(32)),
+    # running | complete | partial | interrupted | failed
+    Column("status", String(20), nullable=False),
+    Column("mode", String(20), nullable=False),  # full | incremental
+    Column("out_dir", Text, nullable=False),
+    Column("items", Integer, default=0),
+    Column("items_with_findings", Integer, default=0),
+    Column("findings", Integer, default=0),
+    Column("errors", Integer, default=0),
+    Column("reused", Integer, default=0),
+    Column("bytes_read", Integer, default=0),
+    Column("summary", Text, default="{}"),
+)
+
+GENESIS = "0" * 64
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _canonical(d: Mapping[str, Any]) -> bytes:
+    return json.dumps(d, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def _record_hash(seq: int, ts: str, actor: str, action: str, subject: str, details: str,
+                 prev_hash: str) -> str:
+    body = _canonical({"seq": seq, "ts": ts, "actor": actor, "action": action,
+                       "subject": subject, "details": details, "prev": prev_hash})
+    return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditVerdict:
+    ok: bool
+    records: int
+    problems: list[str]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class Ledger:
+    """Connection to the ledger database. Cheap to open; use as a context manager."""
+
+    def __init__(self, url: str, *, head_file: Path | None = None) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            db_path = Path(url.removeprefix("sqlite:///"))
+            db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            head_file = head_file or db_path.with_name("audit.head")
+        self.head_file = head_file
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise DatawardError(f"cannot open the ledger at {url}: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.ensure_schema()
+
+    @classmethod
+    def for_settings(cls, settings: Any) -> Ledger:
+        return cls(settings.ledger_url)
+
+    def ensure_schema(self) -> None:
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+        except OperationalError as exc:
+            raise DatawardError(f"cannot create the ledger tables: {exc.orig}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction; commits on success, rolls back on error."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            if "locked" in str(exc.orig).lower():
+                raise LockedError("the ledger is busy (another dataward run?)") from None
+            raise
+
+    # ---- audit ----------------------------------------------------------------------
+    def audit(self, action: str, subject: str = "", *, actor: str | None = None,
+              conn: Connection | None = None, **details: Any) -> AuditRecord:
+        """Append one audit record. Pass ``conn`` to join a caller's transaction."""
+        if conn is None:
+            with self.begin() as c:
+                return self.audit(action, subject, actor=actor, conn=c, **details)
+        if self.engine.dialect.name == "sqlite":
+            # Take the write lock now so two writers cannot read the same tail.
+            conn.exec_driver_sql("UPDATE meta SET value = value WHERE key = 'audit_head'")
+        last = conn.execute(
+            select(audit_table.c.seq, audit_table.c.hash).order_by(audit_table.c.seq.desc()).limit(1)
+        ).first()
+        seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+        ts = utcnow()
+        actor = actor or _default_actor()
+        body = json.dumps(details, sort_keys=True, default=str)
+        h = _record_hash(seq, ts, actor, action, subject, body, prev)
+        conn.execute(insert(audit_table).values(
+            seq=seq, ts=ts, actor=actor, action=action, subject=subject, details=body,
+            prev_hash=prev, hash=h))
+        head = json.dumps({"seq": seq, "hash": h})
+        if conn.execute(select(meta_table.c.key).where(meta_table.c.key == "audit_head")).first():
+            conn.execute(update(meta_table).where(meta_table.c.key == "audit_head").values(value=head))
+        else:
+            conn.execute(insert(meta_table).values(key="audit_head", value=head))
+        if self.head_file is not None:
+            tmp = self.head_file.with_suffix(".tmp")
+            tmp.write_text(head)
+            os.replace(tmp, self.head_file)
+        return AuditRecord(seq, ts, actor, action, subject, details, h)
+
+    def audit_records(self, *, action_prefix: str = "") -> list[AuditRecord]:
+        with self.engine.connect() as conn:
+            q = select(audit_table).order_by(audit_table.c.seq)
+            if action_prefix:
+                q = q.where(audit_table.c.action.startswith(action_prefix))
+            return [AuditRecord(r.seq, r.ts, r.actor, r.action, r.subject,
+                                json.loads(r.details), r.hash) for r in conn.execute(q)]
+
+    def verify_audit(self) -> AuditVerdict:
+        """Recompute the chain; report every break, edit, gap and lost tail."""
+        problems: list[str] = []
+        prev, expected_seq, n = GENESIS, 1, 0
+        last_hash = GENESIS
+        with self.engine.connect() as conn:
+            for r in conn.execute(select(audit_table).order_by(audit_table.c.seq)):
+                n += 1
+                if r.seq != expected_seq:
+                    problems.append(f"record {expected_seq} to {r.seq - 1} missing (deleted)")
+                if r.prev_hash != prev:
+                    problems.append(f"record {r.seq}: chain broken (previous record altered or removed)")
+                h = _record_hash(r.seq, r.ts, r.actor, r.action, r.subject, r.details, r.prev_hash)
+                if h != r.hash:
+                    problems.append(f"record {r.seq}: contents altered since it was written")
+                prev, expected_seq, last_hash = r.hash, r.seq + 1, r.hash
+            head_row = conn.execute(
+                select(meta_table.c.value).where(meta_table.c.key == "audit_head")).first()
+        heads = []
+        if head_row:
+            heads.append(("ledger", json.loads(head_row.value)))
+        if self.head_file is not None and self.head_file.exists():
+            heads.append(("audit.head file", json.loads(self.head_file.read_text())))
+        for where, head in heads:
+            if head["seq"] != expected_seq - 1 or head["hash"] != last_hash:
+                problems.append(
+                    f"the {where} says the log ends at record {head['seq']}, "
+                    f"but it ends at {expected_seq - 1} (records removed from the end?)")
+        return AuditVerdict(ok=not problems, records=n, problems=problems)
+
+    # ---- scans ----------------------------------------------------------------------
+    def scan_rows(self, *, status: str | None = None) -> list[Any]:
+        with self.engine.connect() as conn:
+            q = select(scans_table).order_by(scans_table.c.started.desc())
+            if status:
+                q = q.where(scans_table.c.status == status)
+            return list(conn.execute(q))
+
+    def get_scan(self, scan_id: str) -> Any:
+        """A scan row by id, or by ``latest`` (newest complete or partial scan)."""
+        with self.engine.connect() as conn:
+            if scan_id == "latest":
+                row = conn.execute(
+                    select(scans_table)
+                    .where(scans_table.c.status.in_(("complete", "partial")))
+                    .order_by(scans_table.c.started.desc()).limit(1)).first()
+            else:
+                row = conn.execute(select(scans_table).where(
+                    scans_table.c.scan_id == scan_id)).first()
+        if row is None:
+            raise NotFoundError(f"no scan {scan_id!r} in the ledger",
+                                hint="`dataward scan list` shows the scans")
+        return row
+
+    def count(self, table: Table) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _default_actor() -> str:
+    try:
+        import getpass
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not worth failing an audit
+        return "unknown"
+
+
+def verify_or_raise(ledger: Ledger) -> AuditVerdict:
+    verdict = ledger.verify_audit()
+    if not verdict.ok:
+        raise IntegrityError("the audit log has been altered: " + "; ".join(verdict.problems))
+    return verdict

@@ -1,0 +1,301 @@
+"""The whole dataward configuration as pydantic models, and the one loader.
+
+Precedence, highest first: keyword arguments, environment variables
+(``DATAWARD_<SECTION>__<KEY>``, e.g. ``DATAWARD_SCAN__MAX_FILE_MB=50``), the YAML file,
+the defaults below. Relative paths in the YAML file are taken relative to the file.
+
+The state folder (ledger, scans, keys) is ``$DATAWARD_HOME`` when set, else the
+config's ``state_dir``, else a per-user default (``~/.local/share/dataward`` on Linux).
+"""
+from __future__ import annotations
+
+import contextvars
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .errors import ConfigError
+
+CONFIG_FILE_NAME = "dataward.yaml"
+Audience = str  # free text from the config: pupils, staff, admin, external-mail, ...
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class School(_Section):
+    name: str = "Our School"
+    # Mail domains that count as inside the school; anything else is external.
+    domains: list[str] = Field(default_factory=list)
+
+
+class Source(_Section):
+    """One place to scan: a share (folder) or a mail export."""
+
+    name: str
+    path: Path
+    kind: Literal["share", "mbox", "eml", "msg", "pst"] = "share"
+    audience: Audience = "staff"
+    include: list[str] = Field(default_factory=lambda: ["**"])
+    exclude: list[str] = Field(
+        default_factory=lambda: ["**/~$*", "**/Thumbs.db", "**/.DS_Store", "**/desktop.ini"]
+    )
+
+
+class Roster(_Section):
+    """A names export from the MIS (SIMS, Arbor, Bromcom): pupils, staff or contacts."""
+
+    path: Path
+    kind: Literal["pupils", "staff", "contacts"] = "pupils"
+
+
+class Scan(_Section):
+    max_file_mb: float = Field(100.0, gt=0)
+    # Findings scored below this are dropped (0..1).
+    score_threshold: float = Field(0.4, ge=0, le=1)
+    # 0 = one worker process per core.
+    workers: int = Field(0, ge=0)
+    # Seconds and MiB each worker may spend on one item before it is stopped.
+    item_timeout_s: float = Field(60.0, gt=0)
+    item_memory_mb: int = Field(1024, gt=0)
+    use_spacy_if_installed: bool = False
+
+
+class Risk(_Section):
+    """Weights of the risk score: sum(weight x min(count, cap)) x audience factor."""
+
+    entity_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "PERSON": 1.0, "UK_UPN": 4.0, "UK_ULN": 3.0, "UK_NHS": 5.0, "UK_NINO": 5.0,
+            "UK_PASSPORT": 5.0, "UK_POSTCODE": 1.0, "PHONE_NUMBER": 1.5,
+            "EMAIL_ADDRESS": 0.5, "DATE_OF_BIRTH": 3.0, "SPECIAL_CATEGORY": 8.0,
+            "GPS_LOCATION": 3.0,
+        }
+    )
+    count_cap: int = 50
+    audience_factors: dict[str, float] = Field(
+        default_factory=lambda: {
+            "pupils": 3.0, "public": 4.0, "external-mail": 3.0, "staff": 1.5,
+            "internal-mail": 1.0, "admin": 1.0,
+        }
+    )
+    # Lower bounds of each level, checked highest first.
+    levels: dict[str, float] = Field(
+        default_factory=lambda: {"critical": 200.0, "high": 60.0, "medium": 15.0, "low": 0.01}
+    )
+
+
+class Schedule(_Section):
+    cron: str
+    timezone: str = "Europe/London"
+
+
+class Schedules(_Section):
+    nightly_scan: Schedule = Schedule(cron="0 1 * * *")
+    nightly_backup: Schedule = Schedule(cron="0 3 * * *")
+    weekly_verify: Schedule = Schedule(cron="0 5 * * 0")
+    weekly_retention: Schedule = Schedule(cron="0 6 * * 1")
+    termly_restore_test: Schedule = Schedule(cron="0 7 1 1,4,9 *")
+
+
+class Retention(_Section):
+    leavers_csv: Path | None = None
+    on_roll_csv: Path | None = None
+    consent_csv: Path | None = None
+    image_roots: list[Path] = Field(default_factory=list)
+    schedule_file: Path | None = None  # default: the shipped config/retention-schedule.yaml
+    grace_days: int = Field(90, ge=0)
+
+
+class BackupTarget(_Section):
+    name: str
+    url: str  # a local folder path, or s3://bucket/prefix
+    endpoint_url: str | None = None
+    region: str | None = None
+    object_lock_days: int = Field(0, ge=0)
+
+
+class Backup(_Section):
+    paths: list[Path] = Field(default_factory=list)
+    targets: list[BackupTarget] = Field(default_factory=list)
+    keep_daily: int = 7
+    keep_weekly: int = 5
+    keep_monthly: int = 12
+    keep_yearly: int = 7
+    recovery_keys: list[str] = Field(default_factory=list)
+
+
+class Transfer(_Section):
+    allowed_roots: list[Path] = Field(default_factory=list)
+    max_package_mb: float = Field(4.0, gt=0)
+    awaiting_days: int = 7
+
+
+class Assets(_Section):
+    signing_key: str | None = None  # OpenPGP fingerprint of the school's signing key
+
+
+_yaml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("yaml", default={})
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """The parsed YAML file, below the environment in precedence."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return _yaml_data.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_yaml_data.get())
+
+
+class Settings(BaseSettings):
+    """Everything dataward reads from its config file and environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DATAWARD_", env_nested_delimiter="__", extra="forbid",
+        validate_default=True,
+    )
+
+    school: School = School()
+    state_dir: Path | None = None
+    # SQLAlchemy URL of the ledger; default: SQLite in the state folder.
+    database_url: str | None = None
+    sources: list[Source] = Field(default_factory=list)
+    rosters: list[Roster] = Field(default_factory=list)
+    scan: Scan = Scan()
+    risk: Risk = Risk()
+    schedules: Schedules = Schedules()
+    retention: Retention = Retention()
+    backup: Backup = Backup()
+    transfer: Transfer = Transfer()
+    assets: Assets = Assets()
+
+    # Where the YAML came from (None: defaults and environment only).
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, sources: list[Source]) -> list[Source]:
+        names = [s.name for s in sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return sources
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls))
+
+    # ---- derived places -------------------------------------------------------------
+    @property
+    def home(self) -> Path:
+        """The state folder: $DATAWARD_HOME, else state_dir, else the per-user default."""
+        env = os.environ.get("DATAWARD_HOME")
+        if env:
+            return Path(env).expanduser().resolve()
+        if self.state_dir is not None:
+            return self.state_dir.expanduser().resolve()
+        return Path(platformdirs.user_data_dir("dataward")).resolve()
+
+    @property
+    def ledger_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'ledger.sqlite'}"
+
+    @property
+    def scans_dir(self) -> Path:
+        return self.home / "scans"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def fingerprint_key_path(self) -> Path:
+        return self.keys_dir / "fingerprint.key"
+
+
+def default_config_path() -> Path:
+    """Where dataward looks for its config when no --config is given."""
+    env = os.environ.get("DATAWARD_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    home = os.environ.get("DATAWARD_HOME")
+    base = Path(home).expanduser() if home else Path(platformdirs.user_data_dir("dataward"))
+    return base / CONFIG_FILE_NAME
+
+
+def _absolutise(data: Any, base: Path, key: str | None = None) -> Any:
+    """Make relative paths in the raw YAML relative to the config file's folder."""
+    path_keys = {"path", "state_dir", "leavers_csv", "on_roll_csv", "consent_csv",
+                 "schedule_file", "image_roots", "paths", "allowed_roots"}
+    if isinstance(data, dict):
+        return {k: _absolutise(v, base, k) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_absolutise(v, base, key) for v in data]
+    if isinstance(data, str) and key in path_keys:
+        p = Path(data).expanduser()
+        return str(p if p.is_absolute() else (base / p))
+    return data
+
+
+def _describe(err: ValidationError, origin: str) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key (check the spelling against config/dataward.example.yaml)"
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"config error in {origin}: {where}: {msg}{more}"
+
+
+def load_settings(path: Path | str | None = None, *, required: bool = False,
+                  **overrides: Any) -> Settings:
+    """Load the config. ``path=None`` looks in the default place; a missing default
+    file gives the defaults (ad-hoc use), a missing named file is an error."""
+    explicit = path is not None
+    cfg_path = Path(path).expanduser() if explicit else default_config_path()
+    raw: dict[str, Any] = {}
+    if cfg_path.exists():
+        try:
+            loaded = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"config error in {cfg_path}: not valid YAML{line}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {cfg_path}: {exc.strerror}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config error in {cfg_path}: the top level must be a mapping")
+        # A section whose keys are all commented out parses as None: use its defaults.
+        loaded = {k: v for k, v in loaded.items() if v is not None}
+        raw = _absolutise(loaded, cfg_path.parent.resolve())
+    elif explicit or required:
+        raise ConfigError(
+            f"config file {cfg_path} does not exist",
+            hint="run `dataward init` to write a starter config, or pass --config",
+        )
+    token = _yaml_data.set(raw)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        origin = str(cfg_path) if cfg_path.exists() else "environment"
+        raise ConfigError(_describe(exc, origin)) from None
+    finally:
+        _yaml_data.reset(token)
+    settings.config_path = cfg_path.resolve() if cfg_path.exists() else None
+    return settings

@@ -1,0 +1,95 @@
+"""Config loading: YAML, environment overrides, and one clear line for a bad config."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from dataward.errors import ConfigError
+from dataward.settings import load_settings
+
+
+def test_example_config_loads():
+    s = load_settings("config/dataward.example.yaml")
+    assert [x.name for x in s.sources] == ["staff", "pupils", "admin"]
+    assert s.sources[1].audience == "pupils"
+    assert s.schedules.nightly_scan.timezone == "Europe/London"
+
+
+def test_relative_paths_are_relative_to_the_file(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("sources:\n  - {name: s, path: shares/staff}\n")
+    assert load_settings(cfg).sources[0].path == tmp_path / "shares" / "staff"
+
+
+def test_environment_overrides_yaml(tmp_path, monkeypatch):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("scan: {max_file_mb: 5, score_threshold: 0.6}\n")
+    monkeypatch.setenv("DATAWARD_SCAN__MAX_FILE_MB", "7")
+    s = load_settings(cfg)
+    assert s.scan.max_file_mb == 7 and s.scan.score_threshold == 0.6
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("scan: {max_fle_mb: 5}\n", "scan.max_fle_mb: unknown key"),
+    ("scan: {max_file_mb: lots}\n", "scan.max_file_mb: Input should be a valid number"),
+    ("sources:\n  - {name: a, path: x}\n  - {name: a, path: y}\n", "repeated: a"),
+    ("sources: [{path: x}]\n", "sources.0.name: Field required"),
+    ("scan: [\n", "not valid YAML"),
+    ("- a\n- b\n", "top level must be a mapping"),
+])
+def test_bad_config_names_key_and_problem(tmp_path, text, expected):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg)
+    assert expected in str(info.value) and str(cfg) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_named_config_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.yaml")
+
+
+def test_init_makes_private_state_folder_and_key(cli, tmp_path, monkeypatch):
+    home = tmp_path / "state"
+    monkeypatch.setenv("DATAWARD_HOME", str(home))
+    r = cli("init")
+    assert r.exit_code == 0, r.output
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+    key = home / "keys" / "fingerprint.key"
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600 and len(key.read_bytes()) == 32
+    assert (home / "dataward.yaml").exists()
+    # A second init keeps the key: a new one would orphan every fingerprint.
+    before = key.read_bytes()
+    assert cli("init", "--force").exit_code == 0
+    assert key.read_bytes() == before
+
+
+def test_state_dir_from_config_when_no_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATAWARD_HOME", raising=False)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("state_dir: st\n")
+    assert load_settings(cfg).home == tmp_path / "st"
+
+
+def test_every_command_has_help_with_an_example(cli):
+    """Every command teaches: a docstring with an example line."""
+    from dataward.cli.main import app
+    import typer.main
+    group = typer.main.get_command(app)
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                yield from walk(sub, path + [name])
+        else:
+            yield path, cmd
+
+    missing = [" ".join(p) for p, c in walk(group, []) if not (c.help or "").strip()]
+    assert not missing, f"commands without help: {missing}"
+    r = cli("--help")
+    assert r.exit_code == 0 and "scan" in r.stdout
