@@ -40,3 +40,33 @@ def cli() -> Callable[..., object]:
                              catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def gpg_home(tmp_path_factory) -> dict[str, str]:
+    """A private GnuPG home with two passphrase-less test keys made by real gpg:
+    the school's signing key and a recovery key. Returns {"home", "school", "recovery"}
+    (fingerprints). Tests must pass ``gnupghome=`` explicitly; the user's keyring is never
+    touched."""
+    import subprocess
+
+    # Short path: gpg-agent's socket path must stay under ~100 characters.
+    import tempfile
+    home = Path(tempfile.mkdtemp(prefix="dwgpg-"))
+    home.chmod(0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    fprs: dict[str, str] = {"home": str(home)}
+    for role, uid in (("school", "Oakfield Primary School <dpo@oakfield.sch.uk>"),
+                      ("recovery", "Oakfield Recovery <head@oakfield.sch.uk>")):
+        subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                        "--quick-gen-key", uid, "ed25519", "sign,cert", "2y"],
+                       check=True, env=env, capture_output=True)
+        out = subprocess.run(["gpg", "--batch", "--with-colons", "--list-keys", uid],
+                             check=True, env=env, capture_output=True, text=True).stdout
+        fpr = next(l.split(":")[9] for l in out.splitlines() if l.startswith("fpr:"))
+        subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                        "--quick-add-key", fpr, "cv25519", "encr", "2y"],
+                       check=True, env=env, capture_output=True)
+        fprs[role] = fpr
+    yield fprs
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True)
