@@ -105,12 +105,30 @@ class Schedules(_Section):
 
 
 class Retention(_Section):
+    """Images of pupils who have left: where they are, the MIS exports, the safety dials."""
+
     leavers_csv: Path | None = None
     on_roll_csv: Path | None = None
     consent_csv: Path | None = None
     image_roots: list[Path] = Field(default_factory=list)
     schedule_file: Path | None = None  # default: the shipped config/retention-schedule.yaml
     grace_days: int = Field(90, ge=0)
+    # File name endings (lower case) that count as images.
+    image_extensions: list[str] = Field(default_factory=lambda: [
+        ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp", ".gif", ".bmp"])
+    # Read EXIF/XMP/IPTC people and keyword tags (slower than names alone).
+    read_tags: bool = True
+    # Folder made inside each image root (same volume) to hold quarantined files.
+    quarantine_dirname: str = Field(".dataward-quarantine", min_length=1)
+    # When not empty, only these people may approve a plan.
+    approvers: list[str] = Field(default_factory=list)
+
+    @field_validator("quarantine_dirname")
+    @classmethod
+    def _plain_dirname(cls, v: str) -> str:
+        if "/" in v or "\\" in v or v in (".", ".."):
+            raise ValueError("must be a plain folder name, not a path")
+        return v
 
 
 class BackupTarget(_Section):
@@ -138,7 +156,15 @@ class Transfer(_Section):
 
 
 class Assets(_Section):
+    """Asset register, erasure evidence and signed disposal certificates."""
+
     signing_key: str | None = None  # OpenPGP fingerprint of the school's signing key
+    # GnuPG home holding that key (absolute path); default: gpg's own ($GNUPGHOME, ~/.gnupg).
+    gnupg_home: Path | None = None
+    # A PAT test older than this (days before the disposal date) does not count.
+    pat_max_age_days: int = Field(365, ge=1)
+    # Evidence files larger than this are refused (vendor certificates are small).
+    evidence_max_mb: float = Field(50.0, gt=0)
 
 
 _yaml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("yaml", default={})

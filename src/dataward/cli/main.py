@@ -158,6 +158,7 @@ def _register() -> None:
     app.add_typer(config_app, name="config")
     app.add_typer(audit_app, name="audit")
     scan_cli.register(app)
+    __import__("dataward.cli.assets", fromlist=["register"]).register(app)
 
 
 _register()
