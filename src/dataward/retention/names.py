@@ -1,0 +1,61 @@
+"""Names and UPNs as the matcher sees them: normalised tokens, checked identifiers.
+
+Both a pupil's name from the MIS and a folder name or tag on an image go through the
+same ``tokens()``, so "Zoë O'Brien-Smith", "zoe_obrien smith" and "ZOE OBRIEN-SMITH"
+meet on the same tokens.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
+_UPN_SHAPE = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
+_UPN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][0-9]{11}[0-9A-Za-z])(?![A-Za-z0-9])")
+_APOSTROPHES = re.compile(r"['\u2019\u2018`]")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, apostrophes dropped (O'Brien -> obrien)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _APOSTROPHES.sub("", plain).lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of a name, a path component or a tag: letters and digits only.
+    CamelCase is split too ("JaneDoe" -> jane, doe), so joined names are found."""
+    text = _CAMEL.sub(" ", _APOSTROPHES.sub("", text))
+    return [t for t in _NON_ALNUM.split(fold(text)) if t]
+
+
+def upn_check_letter(body12: str) -> str | None:
+    """The check letter for the 12 characters after it (weights 2..13, mod 23)."""
+    total = 0
+    for weight, ch in enumerate(body12, start=2):
+        if ch.isdigit():
+            value = int(ch)
+        elif ch in UPN_ALPHABET and weight == 13:  # a temporary UPN ends in a letter
+            value = UPN_ALPHABET.index(ch)
+        else:
+            return None
+        total += value * weight
+    return UPN_ALPHABET[total % 23]
+
+
+def normalise_upn(raw: str) -> str:
+    return re.sub(r"\s+", "", raw).upper()
+
+
+def upn_valid(upn: str) -> bool:
+    """Shape and check letter of a Unique Pupil Number."""
+    if not _UPN_SHAPE.match(upn):
+        return False
+    return upn_check_letter(upn[1:]) == upn[0]
+
+
+def upns_in(text: str) -> list[str]:
+    """UPN-shaped words in a text, upper-cased (the caller decides which are known)."""
+    return [m.upper() for m in _UPN_IN_TEXT.findall(text)]
