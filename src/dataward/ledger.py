@@ -254,7 +254,7 @@ class Ledger:
                     scans_table.c.scan_id == scan_id)).first()
         if row is None:
             raise NotFoundError(f"no scan {scan_id!r} in the ledger",
-                                hint="`dataward scan list` shows the scans")
+                                hint="`dataward scans` lists the scans")
         return row
 
     def count(self, table: Table) -> int:

@@ -1,8 +1,111 @@
-"""`dataward scan` and `dataward scans`."""
+"""`dataward scan` (configured sources or ad-hoc paths) and `dataward scans` (history)."""
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
+from .common import console, get_settings, open_ledger, out, progress
+
+
+def scan(
+    ctx: typer.Context,
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Folders or files to scan ad hoc, with no config file. "
+             "Without PATHS, every source in the config is scanned.")] = None,
+    roster: Annotated[Optional[list[Path]], typer.Option(
+        "--roster", "-r", help="MIS names export (CSV) to find names from; repeatable.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Write items.parquet and findings.parquet straight into this folder.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(
+        "--source", "-s", help="Scan only the configured source with this name; repeatable.")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Read every file again, even those unchanged since the last scan.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Find personal data in shared drives and write the scan's Parquet files.
+
+    Examples:
+      dataward scan                                  # all configured sources, incremental
+      dataward scan --full                           # read every file again
+      dataward scan /srv/shares/staff --roster pupils.csv --out ./scan-out
+
+    Exit codes: 0 every item read, 3 finished but some items could not be read.
+    """
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    from ..errors import ConfigError
+    from ..pipelines.scan import ScanProgress, adhoc_sources, run_scan
+
+    settings = get_settings(ctx)
+    adhoc = bool(paths)
+    if adhoc:
+        sources = adhoc_sources(list(paths))
+    else:
+        sources = settings.sources
+        if source:
+            unknown = sorted(set(source) - {s.name for s in sources})
+            if unknown:
+                raise ConfigError(f"no source named {', '.join(unknown)} in the config")
+            sources = [s for s in sources if s.name in source]
+
+    bar = progress(extra=[DownloadColumn(), TransferSpeedColumn()])
+    task = bar.add_task("walking", total=None)
+    started = [0.0]
+
+    def on_progress(p: ScanProgress) -> None:
+        if p.phase == "walking":
+            bar.update(task, description=f"walking ({p.done} found)")
+        else:
+            import time
+            if not started[0]:
+                started[0] = time.perf_counter()
+            rate = p.done / max(1e-6, time.perf_counter() - started[0])
+            bar.update(task, description=f"reading ({rate:,.0f} items/s)", total=p.total,
+                       completed=p.done)
+
+    with open_ledger(settings) as ledger, bar:
+        result = run_scan(settings, sources=sources, rosters=roster, full=full, out_dir=out_dir,
+                          progress=on_progress, ledger=ledger, adhoc=adhoc)
+    if as_json:
+        out.print_json(json.dumps(result.summary()))
+    else:
+        mb = result.bytes_read / 1e6
+        out.print(f"scan {result.scan_id}: {result.status}")
+        out.print(f"  items: {result.items} ({result.read} read, {result.reused} unchanged and reused)")
+        out.print(f"  changes: {result.new} new, {result.changed} changed, {result.moved} moved, "
+                  f"{result.removed} removed")
+        out.print(f"  with personal data: {result.items_with_findings} items, {result.findings} findings")
+        out.print(f"  statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_status.items())))
+        out.print(f"  read {mb:,.1f} MB in {result.seconds:.1f} s")
+        out.print(f"  results: {result.out_dir}/items.parquet, findings.parquet")
+    if result.errors:
+        console.print(f"[yellow]{result.errors} items could not be read; see the `error` column[/]")
+        raise typer.Exit(3)
+
+
+def scans(
+    ctx: typer.Context,
+    last: Annotated[int, typer.Option(help="How many of the newest scans.")] = 10,
+) -> None:
+    """List recent scans with their status and counts.
+
+    Example: dataward scans --last 5
+    """
+    from rich.table import Table
+    with open_ledger(get_settings(ctx)) as ledger:
+        rows = ledger.scan_rows()[:last]
+    t = Table("scan id", "started (UTC)", "mode", "status", "items", "with data", "findings",
+              "errors", "folder")
+    for r in rows:
+        t.add_row(r.scan_id, r.started[:19], r.mode, r.status, str(r.items or 0),
+                  str(r.items_with_findings or 0), str(r.findings or 0), str(r.errors or 0),
+                  r.out_dir)
+    out.print(t)
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("scan")(scan)
+    app.command("scans")(scans)

@@ -1,0 +1,55 @@
+"""Fingerprints and masked previews: the only forms in which a found value leaves memory.
+
+A fingerprint is HMAC-SHA256 under the school's secret key of ``ENTITY:normalised value``,
+cut to 128 bits. The same value always gives the same fingerprint in one school, so the DPO
+can ask "where does this pupil's UPN appear?" (``dataward subject find``) without any
+output holding the UPN; without the key, a fingerprint cannot be tested against guesses.
+
+A masked preview keeps the shape of a value and only what is not identifying on its own
+(initials, the outward part of a postcode, an e-mail's domain, the last digits of a number).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+FINGERPRINT_HEX = 32
+
+
+class Fingerprinter:
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("fingerprint key too short")
+        self._key = key
+
+    def __call__(self, entity_type: str, normalised: str) -> str:
+        msg = f"{entity_type}:{normalised}".encode()
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
+
+
+def _star_all_but_last(value: str, keep: int) -> str:
+    positions = [i for i, c in enumerate(value) if c.isalnum()]
+    hide = set(positions[:-keep] if keep else positions)
+    return "".join("*" if i in hide else c for i, c in enumerate(value))
+
+
+def mask(entity_type: str, value: str) -> str:
+    """A preview safe to write anywhere dataward writes."""
+    v = value.strip()
+    if entity_type == "PERSON":
+        return " ".join(w[0].upper() + "*" * max(2, len(w) - 1) for w in v.split() if w)
+    if entity_type == "EMAIL_ADDRESS":
+        local, _, domain = v.partition("@")
+        return f"{local[:1]}***@{domain.lower()}"
+    if entity_type == "UK_POSTCODE":
+        compact = re.sub(r"\s", "", v).upper()
+        return f"{compact[:-3]} ***"
+    if entity_type in ("DATE_OF_BIRTH",):
+        return re.sub(r"[0-9A-Za-z]", "*", v)
+    if entity_type == "GPS_LOCATION":
+        return "**.***, **.***"
+    if entity_type == "SPECIAL_CATEGORY":
+        return v  # callers pass the category name, never the matched word
+    # Identifiers and phone numbers: shape plus the last two characters.
+    return _star_all_but_last(v, 2)

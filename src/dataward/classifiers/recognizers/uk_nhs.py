@@ -1,0 +1,32 @@
+"""NHS number: ten digits, often written 3-3-4, the last a modulus 11 check digit.
+
+Check: sum of the first nine digits weighted 10..2; check = 11 - (sum mod 11), 11 -> 0,
+10 -> invalid. (A ULN uses 10 - remainder, so no number is both.)"""
+from __future__ import annotations
+
+from presidio_analyzer import Pattern
+
+from ._base import DatawardPatternRecognizer
+
+
+def is_valid_nhs(value: str) -> bool:
+    digits = [int(c) for c in value if c.isdigit()]
+    if len(digits) != 10 or len(set(digits)) == 1:
+        return False
+    total = sum(d * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == digits[9]
+
+
+class UkNhsRecognizer(DatawardPatternRecognizer):
+    ENTITY = "UK_NHS"
+    PATTERNS = [
+        Pattern("NHS (spaced)", r"(?<![\d-])[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}(?![\d-])", 0.7),
+        Pattern("NHS (plain)", r"(?<![\d-])[0-9]{10}(?![\d-])", 0.5),
+    ]
+    CONTEXT = ["nhs", "national health service", "health number", "nhs no"]
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return is_valid_nhs(pattern_text)

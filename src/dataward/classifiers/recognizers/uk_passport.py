@@ -1,0 +1,24 @@
+"""UK passport number: nine digits (older books) or two letters and seven digits.
+
+Nine digits alone are far too common to mean anything, so a match counts only with the
+word "passport" shortly before it."""
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import Pattern
+
+from ._base import DatawardPatternRecognizer
+
+_CUE = re.compile(r"passport", re.IGNORECASE)
+WINDOW = 60
+
+
+class UkPassportRecognizer(DatawardPatternRecognizer):
+    ENTITY = "UK_PASSPORT"
+    PATTERNS = [Pattern("passport", r"(?<![\w-])(?:[0-9]{9}|[A-Z]{2}[0-9]{7})(?![\w-])", 0.6)]
+    CONTEXT = ["passport"]
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        return [r for r in results if _CUE.search(text, max(0, r.start - WINDOW), r.start)]

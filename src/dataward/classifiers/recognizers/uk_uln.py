@@ -1,0 +1,27 @@
+"""Unique Learner Number: ten digits, the last a check digit.
+
+Check: sum of the first nine digits weighted 10..2; the check digit is
+10 - (sum mod 11); a remainder of 0 gives no valid ULN."""
+from __future__ import annotations
+
+from presidio_analyzer import Pattern
+
+from ._base import DatawardPatternRecognizer
+
+
+def is_valid_uln(value: str) -> bool:
+    digits = [int(c) for c in value if c.isdigit()]
+    if len(digits) != 10 or digits[0] == 0:
+        return False
+    total = sum(d * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    remainder = total % 11
+    return remainder != 0 and digits[9] == 10 - remainder
+
+
+class UkUlnRecognizer(DatawardPatternRecognizer):
+    ENTITY = "UK_ULN"
+    PATTERNS = [Pattern("ULN", r"(?<![\d-])[1-9][0-9]{9}(?![\d-])", 0.6)]
+    CONTEXT = ["uln", "unique learner number", "learner number"]
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return is_valid_uln(pattern_text)

@@ -1,0 +1,175 @@
+"""File shares: walk the configured roots and describe each entry, without reading it.
+
+Never follows a symbolic link (a link is an entry of kind ``symlink``, recorded and not
+entered), never leaves the root, and survives what a live share does during a walk:
+folders that cannot be listed, entries that vanish, names that are not valid UTF-8.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+import pathspec
+
+from ..errors import PathOutsideRootsError
+from ..settings import Source
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str            # the OS path (str; undecodable bytes kept by surrogateescape)
+    rel: str             # path relative to the source root, '/'-separated
+    kind: str            # file | symlink | special | dir-error
+    size: int = 0
+    mtime_ns: int = 0
+    inode: int = 0
+    dev: int = 0
+    uid: int = -1
+    mode: int = 0
+    error: str = ""
+
+    @property
+    def locator(self) -> str:
+        return file_locator(self.path)
+
+    @property
+    def display_path(self) -> str:
+        return display(self.path)
+
+
+def file_locator(path: str) -> str:
+    """``file:///...`` with every byte that is not plain ASCII percent-encoded, so names
+    with invalid UTF-8 still get a stable, valid locator."""
+    return "file://" + quote(os.fsencode(path), safe="/-._~!$&'()*+,;=:@")
+
+
+def display(path: str) -> str:
+    """The path as text for people: undecodable bytes shown as U+FFFD."""
+    return os.fsencode(path).decode("utf-8", errors="replace")
+
+
+@lru_cache(maxsize=4096)
+def owner_name(uid: int) -> str:
+    if uid < 0:
+        return ""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _spec(patterns: list[str]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+def _error_text(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def walk(source: Source) -> Iterator[FileEntry]:
+    """Every entry under the source's root that its include/exclude globs select."""
+    root = os.path.abspath(os.fspath(source.path))
+    include, exclude = _spec(source.include), _spec(source.exclude)
+    try:
+        st = os.lstat(root)
+    except OSError as exc:
+        yield FileEntry(root, "", "dir-error", error=f"cannot open the source root: {_error_text(exc)}")
+        return
+    if stat.S_ISLNK(st.st_mode):
+        yield FileEntry(root, "", "symlink", error="the source root is a symbolic link (not followed)")
+        return
+    if stat.S_ISREG(st.st_mode):  # a single file given as a source
+        yield _entry(root, os.path.basename(root), st)
+        return
+    seen_dirs = {(st.st_dev, st.st_ino)}
+    stack = [(root, "")]
+    while stack:
+        dir_path, dir_rel = stack.pop()
+        try:
+            with os.scandir(dir_path) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield FileEntry(dir_path, dir_rel or ".", "dir-error",
+                            error=f"cannot list folder: {_error_text(exc)}")
+            continue
+        subdirs = []
+        for de in entries:
+            rel = f"{dir_rel}/{de.name}" if dir_rel else de.name
+            try:
+                st = de.stat(follow_symlinks=False)
+            except OSError as exc:  # vanished between listing and stat
+                yield FileEntry(de.path, rel, "dir-error", error=f"vanished: {_error_text(exc)}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if exclude.match_file(rel + "/"):
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key not in seen_dirs:  # bind mounts can make loops without links
+                    seen_dirs.add(key)
+                    subdirs.append((de.path, rel))
+                continue
+            if not include.match_file(rel) or exclude.match_file(rel):
+                continue
+            yield _entry(de.path, rel, st)
+        stack.extend(reversed(subdirs))
+
+
+def _entry(path: str, rel: str, st: os.stat_result) -> FileEntry:
+    if stat.S_ISLNK(st.st_mode):
+        kind = "symlink"
+    elif stat.S_ISREG(st.st_mode):
+        kind = "file"
+    else:
+        kind = "special"
+    return FileEntry(path, rel, kind, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev,
+                     st.st_uid, stat.S_IMODE(st.st_mode))
+
+
+def read_file(entry: FileEntry, limit: int) -> bytes:
+    """Read a walked file, refusing anything that is no longer that same regular file.
+
+    O_NOFOLLOW: a file swapped for a symlink after the walk is not followed; O_NONBLOCK:
+    a file swapped for a FIFO does not hang the scan. Raises OSError (with a reason the
+    item's error column can show) or ValueError when the file changed under us."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(entry.path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("replaced by something that is not a file during the scan")
+        if st.st_ino != entry.inode:
+            raise ValueError("replaced by another file during the scan")
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(8 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        after = os.fstat(fd)
+        if after.st_size != entry.size or after.st_mtime_ns != entry.mtime_ns or total != entry.size:
+            raise ValueError("changed while being read (it will be read again next scan)")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def ensure_within(path: Path, roots: list[Path]) -> Path:
+    """The resolved path, if it lies inside one of ``roots`` and no part of it is a link."""
+    p = Path(os.path.abspath(path))
+    for root in roots:
+        r = Path(os.path.abspath(root))
+        if p == r or r in p.parents:
+            cur = r
+            for part in p.relative_to(r).parts:
+                cur = cur / part
+                if cur.is_symlink():
+                    raise PathOutsideRootsError(f"{display(str(cur))} is a symbolic link; dataward does not follow links")
+            return p
+    raise PathOutsideRootsError(f"{display(str(p))} is outside the configured roots")

@@ -1,0 +1,132 @@
+"""Names exports from the school's MIS (SIMS, Arbor, Bromcom) as CSV.
+
+Schools export pupils, staff and parents/carers with headers such as "Legal Forename",
+"Preferred Forename", "Surname" or a single "Full Name"/"Name" column. Headers are matched
+case- and punctuation-insensitively. Each person becomes one canonical full name
+("forename surname", case-folded) plus the other ways documents write it."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+
+FORENAME_HEADERS = ("legalforename", "forename", "firstname", "givenname", "forenames")
+PREFERRED_HEADERS = ("preferredforename", "preferredname", "knownas", "chosenforename")
+SURNAME_HEADERS = ("legalsurname", "surname", "lastname", "familyname", "preferredsurname")
+FULLNAME_HEADERS = ("fullname", "name", "pupilname", "studentname", "staffname", "contactname")
+UPN_HEADERS = ("upn", "uniquepupilnumber")
+
+# A name shorter than this is too likely to be an ordinary word.
+MIN_NAME_CHARS = 2
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", header.lower())
+
+
+def canonical(name: str) -> str:
+    """The case-folded, single-spaced form every fingerprint of a name is taken from."""
+    return " ".join(name.casefold().replace("\u2019", "'").split())
+
+
+@dataclass(frozen=True)
+class Person:
+    canonical: str                 # "forename surname", case-folded
+    variants: tuple[str, ...]      # every written form to look for, case-folded
+    kind: str                      # pupils | staff | contacts
+
+
+@dataclass
+class Roster:
+    people: list[Person] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.people)
+
+    def extend(self, other: Roster) -> None:
+        self.people.extend(other.people)
+
+
+def _variants(forenames: Iterable[str], surname: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for fn in forenames:
+        if not fn:
+            continue
+        out += [f"{fn} {surname}", f"{surname}, {fn}", f"{surname} {fn}"]
+    return tuple(dict.fromkeys(canonical(v) for v in out if v.strip()))
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    for enc in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+
+
+def load_roster(path: Path, kind: str = "pupils") -> Roster:
+    """Read one MIS export. Raises InputError naming the headers found when no name
+    columns are recognised."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read roster {path}: {exc.strerror}") from None
+    text = _decode(raw, path)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = next(reader, None)
+    if not header:
+        raise InputError(f"roster {path} is empty")
+    keys = [_key(h) for h in header]
+
+    def col(options: tuple[str, ...]) -> int | None:
+        for opt in options:
+            if opt in keys:
+                return keys.index(opt)
+        return None
+
+    fn, pref, sn, full = col(FORENAME_HEADERS), col(PREFERRED_HEADERS), col(SURNAME_HEADERS), col(FULLNAME_HEADERS)
+    if not ((fn is not None or pref is not None) and sn is not None) and full is None:
+        found = ", ".join(repr(h) for h in header[:12])
+        raise InputError(
+            f"roster {path}: no name columns recognised; headers found: {found}",
+            hint="expected Forename/Legal Forename/Preferred Forename with Surname, or Full Name",
+        )
+    roster = Roster()
+    for row in reader:
+        def cell(i: int | None) -> str:
+            return row[i].strip() if i is not None and i < len(row) else ""
+        surname = cell(sn)
+        forenames = [cell(fn), cell(pref)]
+        if surname and any(forenames):
+            primary = next(f for f in forenames if f)
+            variants = _variants(forenames, surname)
+            person_canonical = canonical(f"{primary} {surname}")
+        elif cell(full):
+            name = cell(full)
+            if "," in name:  # "Surname, Forename"
+                s, _, f = name.partition(",")
+                variants, person_canonical = _variants([f.strip()], s.strip()), canonical(f"{f} {s}")
+            else:
+                variants, person_canonical = (canonical(name),), canonical(name)
+        else:
+            continue
+        if len(person_canonical) >= MIN_NAME_CHARS and " " in person_canonical:
+            roster.people.append(Person(person_canonical, variants, kind))
+    return roster
+
+
+def load_rosters(specs: Iterable[tuple[Path, str]]) -> Roster:
+    roster = Roster()
+    for path, kind in specs:
+        roster.extend(load_roster(path, kind))
+    return roster

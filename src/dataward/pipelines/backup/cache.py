@@ -1,0 +1,103 @@
+"""The school server's local cache of one repository (SQLite, in the state folder).
+
+Nothing here is authoritative: the repository can always be read again. The cache
+holds what makes runs fast and resumable:
+
+* ``pending``: packs uploaded but not yet named by an index object (a run killed with
+  ``kill -9`` leaves some; the next run checks they exist, reuses and indexes them);
+* ``files``: path, size, mtime, ctime, inode and chunk ids of every file of the last
+  run, so an unchanged file is not read again;
+* ``indexes``: index objects already fetched; ``retention``: lock dates already set.
+
+The file table holds paths (the server has the files anyway); it never leaves the
+server and lives in the 0700 state folder.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from .format import BLOB_ENTRY
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS pending (pack TEXT PRIMARY KEY, entries BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
+    ctime_ns INTEGER, inode INTEGER, chunks BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS indexes (id TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS retention (key TEXT PRIMARY KEY, until TEXT NOT NULL);
+"""
+
+
+class RepoCache:
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path = folder / "cache.sqlite"
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # pending packs -----------------------------------------------------------------
+    def add_pending(self, pack: str, entries: list[tuple[bytes, int, int, int]]) -> None:
+        blob = b"".join(BLOB_ENTRY.pack(*e) for e in entries)
+        self.db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (pack, blob))
+
+    def pending(self) -> dict[str, list[tuple[bytes, int, int, int]]]:
+        out = {}
+        for pack, blob in self.db.execute("SELECT pack, entries FROM pending"):
+            out[pack] = [BLOB_ENTRY.unpack_from(blob, i) for i in range(0, len(blob), BLOB_ENTRY.size)]
+        return out
+
+    def clear_pending(self, packs: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM pending WHERE pack = ?", [(p,) for p in packs])
+
+    # file cache --------------------------------------------------------------------
+    def file_chunks(self, path: str, size: int, mtime_ns: int, ctime_ns: int,
+                    inode: int) -> list[bytes] | None:
+        row = self.db.execute(
+            "SELECT chunks FROM files WHERE path = ? AND size = ? AND mtime_ns = ? "
+            "AND ctime_ns = ? AND inode = ?", (path, size, mtime_ns, ctime_ns, inode)).fetchone()
+        if row is None:
+            return None
+        blob = row[0]
+        return [blob[i:i + 32] for i in range(0, len(blob), 32)]
+
+    def replace_files(self, rows: Iterator[tuple[str, int, int, int, int, bytes]],
+                      roots: list[str]) -> None:
+        """Make the file table what this run saw under ``roots`` (one transaction)."""
+        self.db.execute("BEGIN")
+        try:
+            for root in roots:
+                self.db.execute("DELETE FROM files WHERE path = ? OR substr(path, 1, ?) = ?",
+                                (root, len(root.rstrip("/")) + 1, root.rstrip("/") + "/"))
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def forget_files(self) -> None:
+        self.db.execute("DELETE FROM files")
+
+    # index objects -----------------------------------------------------------------
+    def index_objects(self) -> dict[str, bytes]:
+        return dict(self.db.execute("SELECT id, data FROM indexes"))
+
+    def put_index(self, name: str, data: bytes) -> None:
+        self.db.execute("INSERT OR REPLACE INTO indexes VALUES (?, ?)", (name, data))
+
+    def drop_indexes(self, names: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM indexes WHERE id = ?", [(n,) for n in names])
+
+    # retention ---------------------------------------------------------------------
+    def retention(self, key: str) -> datetime | None:
+        row = self.db.execute("SELECT until FROM retention WHERE key = ?", (key,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def set_retention(self, key: str, until: datetime) -> None:
+        self.db.execute("INSERT OR REPLACE INTO retention VALUES (?, ?)", (key, until.isoformat()))

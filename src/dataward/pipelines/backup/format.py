@@ -1,0 +1,204 @@
+"""Byte layouts of the objects in a repository (documented in docs/backup.md).
+
+Every pack, index and snapshot object is::
+
+    header (40 bytes) | body | HMAC-SHA256(mac_key, header | body) (32 bytes)
+
+    header: magic "DWBK" | version u8 = 1 | type u8 | reserved u16 = 0 | eph_pub (32 bytes)
+
+and is stored under ``<kind>/<sha256 of the whole object>``, so a changed bit shows as
+a name mismatch even without any key, and as a MAC failure with the writer's keys.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import zstandard
+
+from ...errors import IntegrityError
+from .crypto import (
+    MAC_LEN, NONCE_LEN, WriterKeys, new_object_key, nonce_for, open_object_key, seal,
+    sha256_hex, unseal,
+)
+
+MAGIC = b"DWBK"
+VERSION = 1
+HEADER = struct.Struct(">4sBBH32s")  # 40 bytes
+TYPE_PACK, TYPE_INDEX, TYPE_SNAPSHOT = 1, 2, 3
+KIND_DIR = {TYPE_PACK: "packs", TYPE_INDEX: "index", TYPE_SNAPSHOT: "snapshots"}
+BLOB_ENTRY = struct.Struct(">32sQII")  # chunk id, offset, stored length, raw length
+MANIFEST_NONCE = b"\xff" * NONCE_LEN
+STORED, ZSTD = 0, 1
+ZERO_EPH = b"\x00" * 32
+
+
+def object_name(kind: int, data: bytes) -> str:
+    return f"{KIND_DIR[kind]}/{sha256_hex(data)}"
+
+
+def _header(kind: int, eph_pub: bytes) -> bytes:
+    return HEADER.pack(MAGIC, VERSION, kind, 0, eph_pub)
+
+
+def check_object(keys: WriterKeys | None, name: str, data: bytes, kind: int) -> bytes:
+    """Check an object's name hash, header and MAC; return its ephemeral public key."""
+    what = f"object {name}"
+    if sha256_hex(data) != name.rsplit("/", 1)[-1]:
+        raise IntegrityError(f"{what} does not match its checksum: it was altered or damaged")
+    if len(data) < HEADER.size + MAC_LEN:
+        raise IntegrityError(f"{what} is truncated")
+    magic, version, typ, _, eph = HEADER.unpack_from(data)
+    if magic != MAGIC or typ != kind:
+        raise IntegrityError(f"{what} is not a dataward backup object of the expected kind")
+    if version != VERSION:
+        raise IntegrityError(f"{what} has format version {version}; this dataward reads {VERSION}")
+    if keys is not None and keys.mac(memoryview(data)[:-MAC_LEN]) != data[-MAC_LEN:]:
+        raise IntegrityError(f"{what} failed its MAC check: it was altered, or it belongs "
+                             "to another repository")
+    return eph
+
+
+# ---- packs ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BlobRef:
+    """Where one chunk lives: pack, offset of its ciphertext, stored and raw length."""
+
+    pack: str
+    offset: int
+    length: int
+    raw_length: int
+
+
+class PackWriter:
+    """Accumulates encrypted chunks into one pack object of about ``target`` bytes."""
+
+    def __init__(self, keys: WriterKeys, level: int = 3) -> None:
+        self.keys = keys
+        self.eph_pub, self._key = new_object_key(keys.public_key)
+        self._parts: list[bytes] = [_header(TYPE_PACK, self.eph_pub)]
+        self.size = HEADER.size
+        self.entries: list[tuple[bytes, int, int, int]] = []
+        self._cctx = zstandard.ZstdCompressor(level=level)
+
+    def add(self, chunk_id: bytes, data: bytes | memoryview) -> None:
+        packed = self._cctx.compress(data)
+        if len(packed) < len(data) - len(data) // 32:
+            plain = bytes((ZSTD,)) + packed
+        else:
+            plain = bytes((STORED,)) + bytes(data)
+        blob = seal(self._key, nonce_for(self.size), plain, chunk_id)
+        self.entries.append((chunk_id, self.size, len(blob), len(data)))
+        self._parts.append(blob)
+        self.size += len(blob)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def finish(self) -> tuple[str, bytes]:
+        manifest = b"".join(BLOB_ENTRY.pack(*e) for e in self.entries)
+        sealed = seal(self._key, MANIFEST_NONCE, manifest, b"manifest")
+        self._parts += [sealed, struct.pack(">I", len(sealed))]
+        body = b"".join(self._parts)
+        data = body + self.keys.mac(body)
+        self._parts = []
+        return object_name(TYPE_PACK, data), data
+
+
+def read_blob(keys: WriterKeys, pack: bytes, obj_key: bytes, chunk_id: bytes,
+              ref: BlobRef) -> bytes:
+    """Decrypt, decompress and check one chunk of a pack whose object key is known."""
+    ct = memoryview(pack)[ref.offset:ref.offset + ref.length]
+    plain = unseal(obj_key, nonce_for(ref.offset), ct, chunk_id, f"a chunk in pack {ref.pack[:12]}")
+    data = zstandard.ZstdDecompressor().decompress(plain[1:], max_output_size=ref.raw_length) \
+        if plain[0] == ZSTD else plain[1:]
+    if len(data) != ref.raw_length or keys.chunk_id(data) != chunk_id:
+        raise IntegrityError(f"a chunk in pack {ref.pack[:12]} does not match its id")
+    return data
+
+
+def open_pack(keys: WriterKeys, name: str, pack: bytes) -> bytes:
+    """Check a pack and return its object key (needs the private key)."""
+    return open_object_key(keys, check_object(keys, name, pack, TYPE_PACK))
+
+
+def read_manifest(keys: WriterKeys, name: str, pack: bytes) -> tuple[bytes, list[tuple[bytes, int, int, int]]]:
+    """(object key, entries) of a checked pack; needs the private key."""
+    eph = check_object(keys, name, pack, TYPE_PACK)
+    key = open_object_key(keys, eph)
+    (mlen,) = struct.unpack_from(">I", pack, len(pack) - MAC_LEN - 4)
+    start = len(pack) - MAC_LEN - 4 - mlen
+    manifest = unseal(key, MANIFEST_NONCE, memoryview(pack)[start:start + mlen], b"manifest",
+                      f"the manifest of pack {name[6:18]}")
+    return key, [BLOB_ENTRY.unpack_from(manifest, i) for i in range(0, len(manifest), BLOB_ENTRY.size)]
+
+
+# ---- metadata objects (index, snapshot summary): sealed with the metadata key ---------
+def _seal_meta(keys: WriterKeys, header: bytes, doc: dict[str, Any]) -> bytes:
+    import os
+    nonce = os.urandom(NONCE_LEN)
+    raw = zstandard.ZstdCompressor(level=3).compress(json.dumps(doc, separators=(",", ":")).encode())
+    return nonce + seal(keys.meta_key, nonce, raw, header)
+
+
+def _open_meta(keys: WriterKeys, header: bytes, blob: bytes, what: str) -> dict[str, Any]:
+    raw = unseal(keys.meta_key, blob[:NONCE_LEN], blob[NONCE_LEN:], header, what)
+    return json.loads(zstandard.ZstdDecompressor().decompress(raw, max_output_size=1 << 31))
+
+
+@dataclass
+class IndexDoc:
+    """Which pack holds which chunk. Readable by the school server (metadata key)."""
+
+    packs: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
+    supersedes: list[str] = field(default_factory=list)
+
+
+def encode_index(keys: WriterKeys, doc: IndexDoc) -> tuple[str, bytes]:
+    header = _header(TYPE_INDEX, ZERO_EPH)
+    body = header + _seal_meta(keys, header, {"v": 1, "packs": doc.packs,
+                                              "supersedes": doc.supersedes})
+    data = body + keys.mac(body)
+    return object_name(TYPE_INDEX, data), data
+
+
+def decode_index(keys: WriterKeys, name: str, data: bytes) -> IndexDoc:
+    check_object(keys, name, data, TYPE_INDEX)
+    d = _open_meta(keys, data[:HEADER.size], data[HEADER.size:-MAC_LEN], f"index {name}")
+    return IndexDoc({p: [tuple(e) for e in es] for p, es in d["packs"].items()},
+                    list(d.get("supersedes", [])))
+
+
+# ---- snapshots ------------------------------------------------------------------------
+def encode_snapshot(keys: WriterKeys, summary: dict[str, Any], tree: list[dict[str, Any]],
+                    level: int = 3) -> tuple[str, bytes]:
+    """A snapshot: the summary (metadata key: times, counts, chunk ids) and the tree
+    (file names, modes, chunk lists: sealed to the public key, recovery only)."""
+    eph_pub, key = new_object_key(keys.public_key)
+    header = _header(TYPE_SNAPSHOT, eph_pub)
+    meta = _seal_meta(keys, header, summary)
+    raw = zstandard.ZstdCompressor(level=level).compress(
+        json.dumps({"v": 1, "tree": tree}, separators=(",", ":")).encode())
+    sealed_tree = seal(key, nonce_for(0), raw, header)
+    body = header + struct.pack(">I", len(meta)) + meta + sealed_tree
+    data = body + keys.mac(body)
+    return object_name(TYPE_SNAPSHOT, data), data
+
+
+def decode_snapshot_summary(keys: WriterKeys, name: str, data: bytes) -> dict[str, Any]:
+    check_object(keys, name, data, TYPE_SNAPSHOT)
+    (mlen,) = struct.unpack_from(">I", data, HEADER.size)
+    start = HEADER.size + 4
+    return _open_meta(keys, data[:HEADER.size], data[start:start + mlen], f"snapshot {name}")
+
+
+def decode_snapshot_tree(keys: WriterKeys, name: str, data: bytes) -> list[dict[str, Any]]:
+    eph = check_object(keys, name, data, TYPE_SNAPSHOT)
+    (mlen,) = struct.unpack_from(">I", data, HEADER.size)
+    start = HEADER.size + 4 + mlen
+    key = open_object_key(keys, eph)
+    raw = unseal(key, nonce_for(0), memoryview(data)[start:-MAC_LEN], data[:HEADER.size],
+                 f"the file list of snapshot {name}")
+    return json.loads(zstandard.ZstdDecompressor().decompress(raw, max_output_size=1 << 32))["tree"]

@@ -1,0 +1,273 @@
+"""`backup run`: walk the sources, chunk, deduplicate, pack, upload, record a snapshot.
+
+Order of writes, so that ``kill -9`` at any point leaves a valid repository:
+
+1. packs are uploaded one by one; each is recorded as *pending* in the local cache
+   as soon as its upload returns;
+2. after the walk, one index object names every new pack (and every pending pack a
+   killed run left behind);
+3. then the snapshot object; only then is the local file cache replaced.
+
+A run killed before step 3 leaves packs that no snapshot uses (prune removes them, or
+the next run reuses them); it never leaves a snapshot pointing at missing data.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import socket
+import stat
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ...errors import NotFoundError, PathOutsideRootsError
+from .crypto import b64
+from .format import BlobRef, IndexDoc, PackWriter, encode_index, encode_snapshot
+from .repository import Repository
+
+Progress = Callable[[int, int], None]  # (bytes done, files done)
+READ_SIZE = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    target: str
+    snapshot_id: str
+    files: int
+    dirs: int
+    files_unchanged: int
+    bytes: int
+    bytes_read: int
+    bytes_new: int
+    bytes_uploaded: int
+    packs_uploaded: int
+    packs_resumed: int
+    errors: int
+    seconds: float
+
+
+def _excluded(rel: str, patterns: list[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p.removeprefix("**/"))
+               for p in patterns)
+
+
+def walk(roots: list[Path], excludes: list[str], on_error: Callable[[str], None]) \
+        -> Iterator[tuple[str, os.stat_result]]:
+    """(absolute path, lstat) of every entry under the roots, parents first; symlinks are
+    reported as symlinks and never followed."""
+    for root in roots:
+        root_s = os.path.abspath(root)
+        try:
+            st = os.lstat(root_s)
+        except OSError:
+            on_error(root_s)
+            continue
+        yield root_s, st
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        stack = [root_s]
+        while stack:
+            folder = stack.pop()
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError:
+                on_error(folder)
+                continue
+            subdirs = []
+            for e in entries:
+                rel = os.path.relpath(e.path, root_s).replace(os.sep, "/")
+                if _excluded(rel, excludes):
+                    continue
+                try:
+                    est = e.stat(follow_symlinks=False)
+                except OSError:
+                    on_error(e.path)
+                    continue
+                yield e.path, est
+                if stat.S_ISDIR(est.st_mode):
+                    subdirs.append(e.path)
+            stack.extend(reversed(subdirs))
+
+
+class _Uploader:
+    """Uploads finished packs on a background thread (at most two in flight) and records
+    each as pending in the cache once the store has it."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dw-upload")
+        self.inflight: list[tuple[Future[None], str, list[tuple[bytes, int, int, int]], int]] = []
+        self.done: dict[str, list[tuple[bytes, int, int, int]]] = {}
+        self.bytes = 0
+
+    def submit(self, writer: PackWriter) -> list[tuple[bytes, int, int, int]]:
+        name, data = writer.finish()
+        fut = self.pool.submit(self.repo.put, name, data)
+        self.inflight.append((fut, name, writer.entries, len(data)))
+        while len(self.inflight) > 2:
+            self._reap(self.inflight.pop(0))
+        return writer.entries
+
+    def _reap(self, item: tuple[Future[None], str, list[tuple[bytes, int, int, int]], int]) -> None:
+        fut, name, entries, size = item
+        fut.result()
+        self.repo.cache.add_pending(name, entries)
+        self.done[name] = entries
+        self.bytes += size
+
+    def drain(self) -> None:
+        while self.inflight:
+            self._reap(self.inflight.pop(0))
+        self.pool.shutdown()
+
+
+def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | None = None,
+               zstd_level: int = 3, target_name: str = "", tags: list[str] | None = None,
+               progress: Progress | None = None) -> BackupResult:
+    from pyfastcdc import FastCDC
+
+    t0 = time.monotonic()
+    excludes = excludes or []
+    keys = repo.keys
+    p = repo.params
+    cdc = FastCDC(p.chunk_avg, min_size=p.chunk_min, max_size=p.chunk_max,
+                  seed=keys.chunker_seed)
+    repo.lock("shared")
+    index = repo.load_index()
+    known: set[bytes] = set(index)
+    # Packs a killed run uploaded: reuse those the store really has.
+    present = {o.key for o in repo.store.list("packs/")}
+    resumed = {n: e for n, e in repo.cache.pending().items() if n in present}
+    repo.cache.clear_pending(set(repo.cache.pending()) - set(resumed))
+    for name, entries in resumed.items():
+        for cid, off, length, raw in entries:
+            if cid not in known:
+                index[cid] = BlobRef(name, off, length, raw)
+                known.add(cid)
+
+    up = _Uploader(repo)
+    writer = PackWriter(keys, zstd_level)
+    errors: list[str] = []
+    tree: list[dict[str, Any]] = []
+    file_rows: list[tuple[str, int, int, int, int, bytes]] = []
+    used: set[bytes] = set()
+    n_files = n_dirs = unchanged = 0
+    total = read = new = 0
+
+    def add_chunk(data: memoryview | bytes) -> bytes:
+        nonlocal writer, new
+        cid = keys.chunk_id(data)
+        if cid not in known:
+            known.add(cid)
+            writer.add(cid, data)
+            new += len(data)
+            if writer.size >= p.pack_size:
+                up.submit(writer)
+                writer = PackWriter(keys, zstd_level)
+        return cid
+
+    try:
+        for path, st in walk([Path(r) for r in roots], excludes, errors.append):
+            entry: dict[str, Any] = {"path": path, "mode": stat.S_IMODE(st.st_mode),
+                                     "mtime_ns": st.st_mtime_ns}
+            if stat.S_ISDIR(st.st_mode):
+                entry["type"] = "dir"
+                n_dirs += 1
+            elif stat.S_ISLNK(st.st_mode):
+                entry["type"] = "symlink"
+                entry["target"] = os.readlink(path)
+            elif stat.S_ISREG(st.st_mode):
+                chunks = repo.cache.file_chunks(path, st.st_size, st.st_mtime_ns,
+                                                st.st_ctime_ns, st.st_ino)
+                if chunks is not None and all(c in known for c in chunks):
+                    unchanged += 1
+                    size = st.st_size
+                else:
+                    try:
+                        chunks, size = _read_file(path, cdc, add_chunk)
+                    except (OSError, PathOutsideRootsError):
+                        errors.append(path)
+                        continue
+                    read += size
+                entry.update(type="file", size=size, chunks=[c.hex() for c in chunks])
+                used.update(chunks)
+                total += size
+                n_files += 1
+                file_rows.append((path, size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
+                                  b"".join(chunks)))
+                if progress:
+                    progress(total, n_files)
+            else:
+                continue  # sockets, fifos, devices: not backed up
+            tree.append(entry)
+        if len(writer):
+            up.submit(writer)
+        up.drain()
+    finally:
+        up.pool.shutdown(wait=True)
+
+    # 2. index every pack not yet in an index object (this run's and resumed ones).
+    fresh = {**resumed, **up.done}
+    if fresh:
+        doc = IndexDoc({pack: [(cid.hex(), off, ln, raw) for cid, off, ln, raw in entries]
+                        for pack, entries in fresh.items()})
+        name, data = encode_index(keys, doc)
+        repo.put(name, data)
+        repo.cache.put_index(name, data)
+        for pack, entries in fresh.items():
+            for cid, off, ln, raw in entries:
+                index[cid] = BlobRef(pack, off, ln, raw)
+    missing = [c for c in used if c not in index]
+    if missing:  # a chunk lost from the store between the index load and now
+        raise NotFoundError(f"{len(missing)} chunks vanished from the repository during the run; "
+                            "run `dataward backup verify`, then run the backup again")
+
+    # 3. the snapshot, then lock extension, then the local file cache.
+    summary = {"v": 1, "time": datetime.now(UTC).isoformat(), "host": socket.gethostname(),
+               "paths": [os.path.abspath(r) for r in roots], "files": n_files, "dirs": n_dirs,
+               "bytes": total, "bytes_new": new, "errors": len(errors), "tags": tags or [],
+               "chunks": b64(b"".join(sorted(used)))}
+    snap_name, snap_data = encode_snapshot(keys, summary, tree, zstd_level)
+    repo.put(snap_name, snap_data)
+    repo.cache.clear_pending(fresh)
+    if repo.lock_days:
+        packs = sorted({index[c].pack for c in used})
+        others = [o.key for o in repo.store.list("index/")] + ["config"] + \
+            [o.key for o in repo.store.list("keys/")]
+        repo.extend_locks(packs + others)
+    repo.cache.replace_files(iter(file_rows), [os.path.abspath(r) for r in roots])
+    repo.unlock()
+    return BackupResult(
+        target=target_name or repo.store.describe(), snapshot_id=snap_name.split("/")[1],
+        files=n_files, dirs=n_dirs, files_unchanged=unchanged, bytes=total, bytes_read=read,
+        bytes_new=new, bytes_uploaded=up.bytes + len(snap_data), packs_uploaded=len(up.done),
+        packs_resumed=len(resumed), errors=len(errors), seconds=time.monotonic() - t0)
+
+
+def _read_file(path: str, cdc: Any, add_chunk: Callable[[memoryview | bytes], bytes]) \
+        -> tuple[list[bytes], int]:
+    """Chunk one file, opened without following a symlink swapped in after the walk."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NOATIME", 0))
+    except PermissionError:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP: the path became a symlink
+            raise PathOutsideRootsError("a file became a symlink during the backup") from None
+        raise
+    chunks: list[bytes] = []
+    size = 0
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+        for ch in cdc.cut_stream(fh):
+            chunks.append(add_chunk(ch.data))
+            size += ch.length
+    return chunks, size

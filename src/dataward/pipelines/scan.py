@@ -1,0 +1,288 @@
+"""The scan: walk every source, reuse what has not changed since the last scan, read and
+classify the rest, and write items.parquet and findings.parquet.
+
+Incremental by default: an item whose (size, mtime, inode) matches the last complete scan
+keeps that scan's result without being read; a file moved or renamed within the share
+(same inode, size and mtime under a new path) keeps it too. ``full=True`` reads everything.
+Outputs are written into a hidden folder and renamed into place at the end, so an
+interrupted scan (Ctrl-C, a crash) leaves the previous scan as the newest complete one.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import insert, update
+
+from ..classifiers.engine import Classifier
+from ..connectors.filesystem import FileEntry, walk
+from ..connectors.roster import Roster, load_roster
+from ..errors import ConfigError
+from ..home import ensure_home, fingerprint_key
+from ..ledger import Ledger, scans_table, utcnow
+from ..settings import Settings, Source
+from .outputs import FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, read_findings, read_items, write_table
+from .scan_item import ItemContext, process_entry
+
+log = logging.getLogger("dataward.scan")
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    phase: str          # walking | reading
+    done: int
+    total: int
+    bytes_done: int
+
+
+@dataclass
+class ScanResult:
+    scan_id: str
+    out_dir: Path
+    status: str                      # complete | partial (some items failed)
+    items: int = 0
+    items_with_findings: int = 0
+    findings: int = 0
+    errors: int = 0
+    read: int = 0
+    reused: int = 0
+    new: int = 0
+    changed: int = 0
+    moved: int = 0
+    removed: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_entity: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "out_dir"}
+        d["out_dir"] = str(self.out_dir)
+        return d
+
+
+ProgressFn = Callable[[ScanProgress], None]
+
+
+def new_scan_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def build_roster(settings: Settings, extra: list[Path] | None = None) -> Roster:
+    roster = Roster()
+    for spec in settings.rosters:
+        roster.extend(load_roster(spec.path, spec.kind))
+    for path in extra or []:
+        roster.extend(load_roster(path, "pupils"))
+    return roster
+
+
+def make_classifier(settings: Settings, roster: Roster) -> Classifier:
+    return Classifier(fingerprint_key(settings, create=True), roster,
+                      score_threshold=settings.scan.score_threshold)
+
+
+def adhoc_sources(paths: list[Path]) -> list[Source]:
+    sources = []
+    for i, p in enumerate(paths):
+        if not p.exists() and not p.is_symlink():
+            raise ConfigError(f"{p} does not exist")
+        sources.append(Source(name=p.name or f"path{i + 1}", path=p.absolute(), audience="unknown"))
+    return sources
+
+
+class _Previous:
+    """The last complete scan's items, indexed for reuse."""
+
+    def __init__(self, scan_dir: Path | None) -> None:
+        self.items: pa.Table | None = None
+        self.findings_path: Path | None = None
+        self.by_locator: dict[str, int] = {}
+        self.identity: list[tuple[int, int, int]] = []
+        self.by_identity: dict[tuple[int, int, int], int] = {}
+        if scan_dir is None or not (scan_dir / ITEMS_FILE).exists():
+            return
+        self.items = read_items(scan_dir)
+        self.findings_path = scan_dir / FINDINGS_FILE
+        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status"]).to_pydict()
+        for i, (loc, size, mt, ino, status) in enumerate(zip(
+                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"])):
+            self.identity.append((ino, size, mt))
+            if status in ("ok", "encrypted", "unsupported", "skipped"):
+                self.by_locator[loc] = i
+                self.by_identity[(ino, size, mt)] = i
+        self.locators = cols["locator"]
+
+
+def _latest_scan_dir(ledger: Ledger) -> Path | None:
+    for row in ledger.scan_rows():
+        if row.status in ("complete", "partial") and row.mode != "adhoc":
+            return Path(row.out_dir)
+    return None
+
+
+def run_scan(settings: Settings, *, sources: list[Source] | None = None,
+             rosters: list[Path] | None = None, full: bool = False,
+             out_dir: Path | None = None, progress: ProgressFn | None = None,
+             ledger: Ledger | None = None, adhoc: bool = False) -> ScanResult:
+    """Scan ``sources`` (default: the configured ones) and write the two Parquet files."""
+    sources = settings.sources if sources is None else sources
+    if not sources:
+        raise ConfigError("nothing to scan: the config has no sources",
+                          hint="add sources to the config, or name paths: dataward scan PATH...")
+    ensure_home(settings)
+    own_ledger = ledger is None
+    ledger = ledger or Ledger.for_settings(settings)
+    scan_id = new_scan_id()
+    final_dir = Path(out_dir) if out_dir else settings.scans_dir / scan_id
+    work_dir = final_dir.parent / f".{final_dir.name}.partial-{scan_id}"
+    work_dir.mkdir(parents=True, mode=0o700)
+    mode = "adhoc" if adhoc else ("full" if full else "incremental")
+    started = time.perf_counter()
+    with ledger.begin() as conn:
+        conn.execute(insert(scans_table).values(scan_id=scan_id, started=utcnow(), status="running",
+                                                mode=mode, out_dir=str(final_dir)))
+    try:
+        roster = build_roster(settings, rosters)
+        ctx = ItemContext(settings, make_classifier(settings, roster), scan_id)
+        previous = _Previous(None if (full or adhoc) else _latest_scan_dir(ledger))
+        result = _scan_into(work_dir, sources, ctx, previous, progress)
+        result.scan_id = scan_id
+        if final_dir.exists():
+            for name in (ITEMS_FILE, FINDINGS_FILE):
+                (final_dir / name).unlink(missing_ok=True)
+        final_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for name in (ITEMS_FILE, FINDINGS_FILE):
+            (work_dir / name).replace(final_dir / name)
+        work_dir.rmdir()
+    except BaseException as exc:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        with ledger.begin() as conn:
+            conn.execute(update(scans_table).where(scans_table.c.scan_id == scan_id)
+                         .values(status=status, finished=utcnow()))
+            ledger.audit(f"scan.{status}", scan_id, conn=conn, reason=type(exc).__name__)
+        if own_ledger:
+            ledger.close()
+        raise
+    result.out_dir = final_dir
+    result.seconds = round(time.perf_counter() - started, 3)
+    result.status = "partial" if result.errors else "complete"
+    import json
+    with ledger.begin() as conn:
+        conn.execute(update(scans_table).where(scans_table.c.scan_id == scan_id).values(
+            status=result.status, finished=utcnow(), items=result.items,
+            items_with_findings=result.items_with_findings, findings=result.findings,
+            errors=result.errors, reused=result.reused, bytes_read=result.bytes_read,
+            summary=json.dumps(result.summary())))
+        ledger.audit("scan.complete", scan_id, conn=conn, mode=mode, items=result.items,
+                     findings=result.findings, errors=result.errors, status=result.status)
+    if own_ledger:
+        ledger.close()
+    log.info("scan %s %s: %d items, %d findings, %d errors, %.1fs", scan_id, result.status,
+             result.items, result.findings, result.errors, result.seconds)
+    return result
+
+
+def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous: _Previous,
+               progress: ProgressFn | None) -> ScanResult:
+    result = ScanResult(scan_id=ctx.scan_id, out_dir=work_dir, status="running")
+    entries: list[tuple[FileEntry, Source]] = []
+    for source in sources:
+        for entry in walk(source):
+            entries.append((entry, source))
+            if progress and len(entries) % 5000 == 0:
+                progress(ScanProgress("walking", len(entries), 0, 0))
+    total = len(entries)
+    seen: set[str] = set()
+    reuse_idx: list[int] = []          # rows of the previous items table to carry over
+    reuse_moves: dict[int, FileEntry] = {}
+    new_items: list[dict] = []
+    new_findings: list[dict] = []
+    for done, (entry, source) in enumerate(entries, start=1):
+        locator = entry.locator
+        seen.add(locator)
+        idx = _reusable(previous, entry, locator)
+        if idx is not None:
+            reuse_idx.append(idx)
+            if previous.locators[idx] != locator:
+                reuse_moves[idx] = entry
+        else:
+            outcome = process_entry(entry, source.name, source.audience, ctx)
+            if previous.items is not None and locator in previous.by_locator:
+                outcome.item["change"] = "changed"
+            new_items.append(outcome.item)
+            new_findings.extend(outcome.findings)
+            result.bytes_read += outcome.bytes_read
+        if progress and (done % 50 == 0 or done == total):
+            progress(ScanProgress("reading", done, total, result.bytes_read))
+
+    items_table = pa.Table.from_pylist(new_items, schema=ITEMS_SCHEMA)
+    findings_table = pa.Table.from_pylist(new_findings, schema=FINDINGS_SCHEMA)
+    if reuse_idx and previous.items is not None:
+        carried, carried_findings = _carry_over(previous, reuse_idx, reuse_moves, ctx.scan_id)
+        items_table = pa.concat_tables([carried, items_table])
+        findings_table = pa.concat_tables([carried_findings, findings_table])
+    write_table(items_table, ITEMS_SCHEMA, work_dir / ITEMS_FILE)
+    write_table(findings_table, FINDINGS_SCHEMA, work_dir / FINDINGS_FILE)
+
+    result.items = items_table.num_rows
+    result.findings = findings_table.num_rows
+    result.reused = len(reuse_idx)
+    result.read = len(new_items)
+    changes = pc.value_counts(items_table["change"]).to_pylist()
+    by_change = {c["values"]: c["counts"] for c in changes}
+    result.new, result.changed = by_change.get("new", 0), by_change.get("changed", 0)
+    result.moved = by_change.get("moved", 0)
+    if previous.items is not None:
+        moved_from = {previous.locators[i] for i in reuse_moves}
+        result.removed = sum(1 for loc in previous.locators if loc not in seen and loc not in moved_from)
+    statuses = pc.value_counts(items_table["status"]).to_pylist()
+    result.by_status = {s["values"]: s["counts"] for s in statuses}
+    result.errors = result.by_status.get("error", 0)
+    result.items_with_findings = pc.sum(pc.greater(items_table["n_findings"], 0)).as_py() or 0
+    ents = pc.value_counts(findings_table["entity_type"]).to_pylist() if findings_table.num_rows else []
+    result.by_entity = {e["values"]: e["counts"] for e in ents}
+    return result
+
+
+def _reusable(previous: _Previous, entry: FileEntry, locator: str) -> int | None:
+    if previous.items is None or entry.kind != "file":
+        return None
+    idx = previous.by_locator.get(locator)
+    if idx is not None:
+        same = previous.identity[idx] == (entry.inode, entry.size, entry.mtime_ns)
+        return idx if same else None
+    return previous.by_identity.get((entry.inode, entry.size, entry.mtime_ns))
+
+
+def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry], scan_id: str):
+    carried = previous.items.take(pa.array(idx, pa.int64()))
+    n = carried.num_rows
+    change = ["moved" if i in moves else "unchanged" for i in idx]
+    carried = carried.set_column(carried.schema.get_field_index("scan_id"), "scan_id", pa.array([scan_id] * n))
+    carried = carried.set_column(carried.schema.get_field_index("change"), "change", pa.array(change))
+    old_locators = [previous.locators[i] for i in idx]
+    if moves:
+        loc = [moves[i].locator if i in moves else previous.locators[i] for i in idx]
+        path = [moves[i].display_path if i in moves else p
+                for i, p in zip(idx, carried["path"].to_pylist())]
+        carried = carried.set_column(carried.schema.get_field_index("locator"), "locator", pa.array(loc))
+        carried = carried.set_column(carried.schema.get_field_index("path"), "path", pa.array(path))
+    findings = read_findings(previous.findings_path.parent)
+    keep = findings.filter(pc.is_in(findings["locator"], value_set=pa.array(old_locators)))
+    keep = keep.set_column(keep.schema.get_field_index("scan_id"), "scan_id",
+                           pa.array([scan_id] * keep.num_rows, pa.string()))
+    if moves:
+        rename = {previous.locators[i]: e.locator for i, e in moves.items()}
+        keep = keep.set_column(keep.schema.get_field_index("locator"), "locator", pa.array(
+            [rename.get(x, x) for x in keep["locator"].to_pylist()], pa.string()))
+    return carried, keep

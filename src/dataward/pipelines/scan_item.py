@@ -1,0 +1,142 @@
+"""One item of a scan: read it, find its format, extract its text, classify it, and
+return its row for items.parquet and its rows for findings.parquet.
+
+Whatever goes wrong with one item becomes that item's status and reason; nothing here
+lets a bad file stop the scan. Reasons name the kind of failure, never document text
+(parsers' messages can quote the document)."""
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..classifiers import risk as risk_mod
+from ..classifiers.engine import Classifier, Finding
+from ..classifiers.extractors import EncryptedItem, UnsupportedFormat, extract
+from ..classifiers.sniff import HEAD_BYTES, sniff
+from ..connectors.filesystem import FileEntry, owner_name, read_file
+from ..settings import Settings
+from .outputs import COUNT_COLUMNS
+
+ENTITY_TO_COLUMN = dict(zip(risk_mod.ENTITY_TYPES, COUNT_COLUMNS))
+
+
+@dataclass
+class ItemContext:
+    """What every item of one scan shares (built once per process)."""
+    settings: Settings
+    classifier: Classifier
+    scan_id: str
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.settings.scan.max_file_mb * 1024 * 1024)
+
+
+@dataclass
+class ItemOutcome:
+    item: dict
+    findings: list[dict]
+    bytes_read: int = 0
+
+
+def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) -> dict:
+    row = {
+        "scan_id": scan_id, "locator": entry.locator, "source": source_name,
+        "path": entry.display_path, "format": "", "size": entry.size,
+        "mtime": datetime.fromtimestamp(entry.mtime_ns / 1e9, UTC) if entry.mtime_ns else None,
+        "mtime_ns": entry.mtime_ns, "inode": entry.inode, "owner": owner_name(entry.uid),
+        "mode": f"{entry.mode:03o}", "sha256": "", "status": "ok", "error": "",
+        "audience": audience, "change": "new", "n_findings": 0,
+        "special_category": False, "special_categories": "", "risk_score": 0.0,
+        "risk_level": "none",
+    }
+    row.update({c: 0 for c in COUNT_COLUMNS})
+    return row
+
+
+def _failure_reason(fmt: str, exc: BaseException) -> str:
+    if isinstance(exc, (zipfile.BadZipFile, KeyError)):
+        return f"corrupt {fmt}: not a valid {fmt} container ({type(exc).__name__})"
+    if isinstance(exc, MemoryError):
+        return f"{fmt} too large to read in memory"
+    return f"cannot read {fmt}: {type(exc).__name__}"
+
+
+def findings_rows(findings: list[Finding], locator: str, scan_id: str) -> list[dict]:
+    return [{"scan_id": scan_id, "locator": locator, "entity_type": f.entity_type,
+             "where": f.where, "offset": f.offset, "score": f.score,
+             "recognizer": f.recognizer, "preview": f.preview,
+             "fingerprint": f.fingerprint, "category": f.category} for f in findings]
+
+
+def apply_counts(row: dict, findings: list[Finding], settings: Settings) -> None:
+    counts = Counter(f.entity_type for f in findings)
+    for entity, n in counts.items():
+        col = ENTITY_TO_COLUMN.get(entity)
+        if col:
+            row[col] = n
+    row["n_findings"] = len(findings)
+    row["special_category"] = risk_mod.is_special_category(counts)
+    row["special_categories"] = ",".join(sorted({f.category for f in findings if f.category}))
+    row["risk_score"], row["risk_level"] = risk_mod.score(counts, row["audience"], settings.risk)
+
+
+def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict) -> list[Finding]:
+    """Sniff, extract and classify bytes already in memory; sets format/status/error."""
+    import io
+    fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
+    row["format"] = fmt
+    if not data:
+        row["status"], row["error"] = "skipped", "empty file"
+        return []
+    try:
+        doc = extract(fmt, data)
+    except UnsupportedFormat:
+        row["status"], row["error"] = "unsupported", f"no reader for {fmt} files yet"
+        return []
+    except EncryptedItem as exc:
+        row["status"], row["error"] = "encrypted", str(exc)
+        return []
+    except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
+        row["status"], row["error"] = "error", _failure_reason(fmt, exc)
+        return []
+    return ctx.classifier.classify(doc)
+
+
+def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemContext) -> ItemOutcome:
+    row = base_row(entry, source_name, audience, ctx.scan_id)
+    if entry.kind == "symlink":
+        row.update(status="skipped", format="symlink", error=entry.error or "symbolic link (not followed)")
+        return ItemOutcome(row, [])
+    if entry.kind == "dir-error":
+        row.update(status="error", format="folder", error=entry.error)
+        return ItemOutcome(row, [])
+    if entry.kind == "special":
+        row.update(status="skipped", format="special", error="not a regular file (device, FIFO or socket)")
+        return ItemOutcome(row, [])
+    if entry.size > ctx.max_bytes:
+        row.update(status="skipped", error=f"larger than the {ctx.settings.scan.max_file_mb:g} MB cap")
+        row["format"] = sniff(entry.rel, b"")
+        return ItemOutcome(row, [])
+    try:
+        data = read_file(entry, ctx.max_bytes)
+    except FileNotFoundError:
+        row.update(status="error", error="disappeared during the scan")
+        return ItemOutcome(row, [])
+    except PermissionError:
+        row.update(status="error", error="permission denied")
+        return ItemOutcome(row, [])
+    except OSError as exc:
+        reason = "is a symbolic link now (not followed)" if exc.errno == 40 else (exc.strerror or "read error")
+        row.update(status="error", error=reason)
+        return ItemOutcome(row, [])
+    except ValueError as exc:
+        row.update(status="error", error=str(exc))
+        return ItemOutcome(row, [])
+    row["sha256"] = hashlib.sha256(data).hexdigest()
+    findings = classify_bytes(data, entry.rel, ctx, row)
+    apply_counts(row, findings, ctx.settings)
+    return ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data))
