@@ -136,17 +136,33 @@ class BackupTarget(_Section):
     url: str  # a local folder path, or s3://bucket/prefix
     endpoint_url: str | None = None
     region: str | None = None
+    # AWS credentials profile (~/.aws); default: the environment / instance role.
+    profile: str | None = None
+    # Object Lock (COMPLIANCE) days for every object written; 0 = no lock. S3 only.
     object_lock_days: int = Field(0, ge=0)
 
 
 class Backup(_Section):
     paths: list[Path] = Field(default_factory=list)
     targets: list[BackupTarget] = Field(default_factory=list)
-    keep_daily: int = 7
-    keep_weekly: int = 5
-    keep_monthly: int = 12
-    keep_yearly: int = 7
+    exclude: list[str] = Field(
+        default_factory=lambda: ["**/~$*", "**/Thumbs.db", "**/.DS_Store", "**/desktop.ini"])
+    keep_last: int = Field(0, ge=0)
+    keep_daily: int = Field(7, ge=0)
+    keep_weekly: int = Field(5, ge=0)
+    keep_monthly: int = Field(12, ge=0)
+    keep_yearly: int = Field(7, ge=0)
+    # OpenPGP fingerprints the repository keys are wrapped to (the head's, the trust's).
     recovery_keys: list[str] = Field(default_factory=list)
+    # Keyring holding the recovery public keys (and, for restores, a secret key).
+    gnupghome: Path | None = None
+    # True: the server keeps only the keys to add backups, never to read them.
+    write_only: bool = True
+    chunk_avg_kib: int = Field(1024, ge=64, le=4096)
+    pack_size_mb: float = Field(16.0, gt=0, le=512)
+    zstd_level: int = Field(3, ge=1, le=19)
+    # Files the termly restore test restores and compares with the source.
+    restore_test_files: int = Field(20, ge=1)
 
 
 class Transfer(_Section):

@@ -1,0 +1,132 @@
+"""`backup prune`: plan, then (only when asked) apply.
+
+The plan applies the retention policy, then works out which packs no kept snapshot
+needs. Nothing a lock protects is removed: a snapshot the policy drops while its Object
+Lock holds stays (and so do the packs it needs) until a later prune after the lock ends.
+Packs partly used are kept whole (no repacking). Applying writes one new index that
+supersedes every old one first, then deletes snapshots, packs and old indexes, so a
+crash part-way leaves a valid repository.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ...errors import RefusedError
+from .format import IndexDoc, encode_index
+from .policy import Decision, Policy, Snap, apply_policy
+from .repository import Repository
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    decision: Decision
+    forget: list[str]                       # snapshot ids to delete now
+    held: list[tuple[str, datetime]]        # dropped by policy, but locked until
+    delete_packs: list[str]
+    locked_packs: int
+    keep_packs: list[str]
+    old_indexes: list[str]
+    bytes_freed: int
+    reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.forget and not self.delete_packs
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    snapshots_deleted: int
+    packs_deleted: int
+    bytes_freed: int
+    refused: int
+
+
+def _locked_until(repo: Repository, key: str, now: datetime) -> datetime | None:
+    if not repo.store.supports_lock:
+        return None
+    until = repo.cache.retention(key) or repo.store.retention(key)
+    return until if until is not None and until > now else None
+
+
+def plan_prune(repo: Repository, policy: Policy, *, now: datetime | None = None) -> PrunePlan:
+    now = now or datetime.now(UTC)
+    snaps = repo.snapshots()
+    decision = apply_policy([Snap(s.id, s.time) for s in snaps], policy)
+    by_id = {s.id: s for s in snaps}
+    forget, held = [], []
+    for s in decision.remove:
+        until = _locked_until(repo, by_id[s.id].key, now)
+        if until is None:
+            forget.append(s.id)
+        else:
+            held.append((s.id, until))
+    needed: set[bytes] = set()
+    for sid in [s.id for s, _ in decision.keep] + [h[0] for h in held]:
+        needed |= by_id[sid].chunk_ids()
+
+    indexes = repo.load_indexes()
+    sizes = {o.key: o.size for o in repo.store.list("packs/")}
+    pack_chunks: dict[str, list[bytes]] = {}
+    for doc in indexes.values():
+        for pack, entries in doc.packs.items():
+            pack_chunks.setdefault(pack, []).extend(bytes.fromhex(e[0]) for e in entries)
+    pending = set(repo.cache.pending())
+    keep_packs, delete_packs, locked = [], [], 0
+    for pack in sorted(set(sizes) | set(pack_chunks)):
+        if pack in pending or any(c in needed for c in pack_chunks.get(pack, ())):
+            keep_packs.append(pack)
+        elif pack in sizes and _locked_until(repo, pack, now) is not None:
+            keep_packs.append(pack)
+            locked += 1
+        elif pack in sizes:
+            delete_packs.append(pack)
+    return PrunePlan(
+        decision=decision, forget=forget, held=held, delete_packs=delete_packs,
+        locked_packs=locked, keep_packs=keep_packs,
+        old_indexes=sorted({o.key for o in repo.store.list("index/")}),
+        bytes_freed=sum(sizes[p] for p in delete_packs) + sum(
+            o.size for o in repo.store.list("snapshots/") if o.key.split("/")[1] in forget),
+        reasons={s.id: r for s, r in decision.keep})
+
+
+def apply_prune(repo: Repository, plan: PrunePlan) -> PruneResult:
+    """Carry out a plan. Takes the exclusive lock: no backup may run meanwhile."""
+    if plan.empty:
+        return PruneResult(0, 0, 0, 0)
+    repo.lock("exclusive")
+    try:
+        indexes = repo.load_indexes()
+        keep = set(plan.keep_packs)
+        merged = IndexDoc(supersedes=plan.old_indexes)
+        for doc in indexes.values():
+            for pack, entries in doc.packs.items():
+                if pack in keep:
+                    merged.packs.setdefault(pack, []).extend(entries)
+        name, data = encode_index(repo.keys, merged)
+        repo.put(name, data)
+        repo.cache.put_index(name, data)
+        refused = 0
+        deleted_snaps = deleted_packs = 0
+        for sid in plan.forget:
+            try:
+                repo.store.delete(f"snapshots/{sid}")
+                deleted_snaps += 1
+            except RefusedError:
+                refused += 1
+        for pack in plan.delete_packs:
+            try:
+                repo.store.delete(pack)
+                deleted_packs += 1
+            except RefusedError:
+                refused += 1
+        for old in plan.old_indexes:
+            try:
+                repo.store.delete(old)
+            except RefusedError:
+                refused += 1  # stays, but the new index supersedes it
+        repo.cache.forget_files()  # chunk ids of deleted packs must not be trusted
+        return PruneResult(deleted_snaps, deleted_packs, plan.bytes_freed, refused)
+    finally:
+        repo.unlock()

@@ -1,0 +1,90 @@
+"""What the ledger keeps about backups: snapshots taken and restore tests run.
+
+Rows hold ids, counts and hashes only; file names stay inside the encrypted snapshot.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, Integer, String, Table, Text, insert, select
+
+from ...ledger import Ledger, metadata, utcnow
+
+backup_snapshots = Table(
+    "backup_snapshots", metadata,
+    Column("snapshot_id", String(64), primary_key=True),
+    Column("target", String(200), primary_key=True),
+    Column("time", String(32), nullable=False),
+    Column("status", String(20), nullable=False),  # complete | partial
+    Column("files", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("bytes_new", Integer, nullable=False),
+    Column("bytes_uploaded", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("seconds", Integer, nullable=False),
+)
+
+backup_restore_tests = Table(
+    "backup_restore_tests", metadata,
+    Column("test_id", Integer, primary_key=True, autoincrement=True),
+    Column("time", String(32), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("snapshot_id", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # passed | failed
+    Column("files_checked", Integer, nullable=False),
+    Column("files_matched", Integer, nullable=False),
+    Column("files_failed", Integer, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+
+@dataclass(frozen=True)
+class RestoreTestRecord:
+    time: str
+    target: str
+    snapshot_id: str
+    status: str
+    files_checked: int
+    files_matched: int
+    files_failed: int
+    bytes: int
+
+
+def record_snapshot(ledger: Ledger, result: Any) -> None:
+    ledger.ensure_schema()
+    status = "partial" if result.errors else "complete"
+    with ledger.begin() as conn:
+        conn.execute(insert(backup_snapshots).values(
+            snapshot_id=result.snapshot_id, target=result.target, time=utcnow(), status=status,
+            files=result.files, bytes=result.bytes, bytes_new=result.bytes_new,
+            bytes_uploaded=result.bytes_uploaded, errors=result.errors,
+            seconds=int(result.seconds)))
+        ledger.audit("backup.run", result.target, conn=conn, snapshot=result.snapshot_id,
+                     status=status, files=result.files, bytes=result.bytes,
+                     bytes_new=result.bytes_new, errors=result.errors)
+
+
+def record_restore_test(ledger: Ledger, rec: RestoreTestRecord, detail: str = "") -> None:
+    ledger.ensure_schema()
+    with ledger.begin() as conn:
+        conn.execute(insert(backup_restore_tests).values(
+            time=rec.time, target=rec.target, snapshot_id=rec.snapshot_id, status=rec.status,
+            files_checked=rec.files_checked, files_matched=rec.files_matched,
+            files_failed=rec.files_failed, bytes=rec.bytes, detail=detail))
+        ledger.audit("backup.restore_test", rec.target, conn=conn, snapshot=rec.snapshot_id,
+                     status=rec.status, checked=rec.files_checked, matched=rec.files_matched,
+                     failed=rec.files_failed)
+
+
+def last_restore_test(ledger: Ledger) -> RestoreTestRecord | None:
+    """The newest restore test (for the DPO report)."""
+    ledger.ensure_schema()
+    with ledger.engine.connect() as conn:
+        row = conn.execute(select(backup_restore_tests)
+                           .order_by(backup_restore_tests.c.test_id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return RestoreTestRecord(row.time, row.target, row.snapshot_id, row.status,
+                             row.files_checked, row.files_matched, row.files_failed, row.bytes)

@@ -1,0 +1,190 @@
+"""The backup jobs as the CLI and flows call them: settings in, typed results out.
+
+Each job works on the configured targets, or on one ``--target`` (a configured target's
+name, a folder, or ``s3://bucket/prefix``), and records what it did in the ledger.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...connectors.objectstore import ObjectStore, open_store
+from ...errors import ConfigError, PartialError, RepositoryMissingError
+from ...home import ensure_home
+from ...ledger import Ledger
+from ...settings import Settings
+from .crypto import MasterKeys
+from .keys import check_recipients, save_local_keys, wrap_keys
+from .policy import Policy
+from .prune import PrunePlan, PruneResult, apply_prune, plan_prune
+from .records import record_snapshot
+from .repository import RepoParams, Repository, SnapshotInfo
+from .restore import RestoreResult, restore
+from .run import BackupResult, run_backup
+from .verify import VerifyResult, verify
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+    store: ObjectStore
+    lock_days: int
+
+
+def resolve_targets(settings: Settings, target: str | None = None) -> list[Target]:
+    """The configured targets, or the one named/given by ``target``."""
+    cfg = settings.backup.targets
+    chosen = [t for t in cfg if target is None or t.name == target]
+    if target is not None and not chosen:
+        url = target if target.startswith("s3://") else os.path.abspath(target)
+        return [Target(target, url, open_store(url), 0)]
+    if not chosen:
+        raise ConfigError("no backup target", hint="add backup.targets to the config, "
+                          "or pass --target FOLDER|s3://bucket/prefix")
+    return [Target(t.name, t.url, open_store(
+        t.url, endpoint_url=t.endpoint_url, region=t.region, profile=t.profile,
+        object_lock=t.object_lock_days > 0), t.object_lock_days) for t in chosen]
+
+
+def _params(settings: Settings) -> RepoParams:
+    avg = settings.backup.chunk_avg_kib * 1024
+    return RepoParams(chunk_min=avg // 4, chunk_avg=avg, chunk_max=avg * 4,
+                      pack_size=int(settings.backup.pack_size_mb * 1024 * 1024))
+
+
+def _dirs(settings: Settings) -> tuple[Path, Path]:
+    home = ensure_home(settings)
+    return settings.keys_dir, home / "backup"
+
+
+def _gnupghome(settings: Settings, gnupghome: Path | None) -> Path | None:
+    return gnupghome or settings.backup.gnupghome
+
+
+def init_target(settings: Settings, t: Target, *, recovery_keys: list[str] | None = None,
+                gnupghome: Path | None = None) -> Repository:
+    """Create a repository at ``t``: new keys, wrapped to the recovery keys."""
+    gh = _gnupghome(settings, gnupghome)
+    recipients = check_recipients(recovery_keys or settings.backup.recovery_keys, gh)
+    keys = MasterKeys.generate()
+    key_obj = wrap_keys(keys, recipients, gh)
+    keys_dir, cache_dir = _dirs(settings)
+    repo = Repository.create(t.store, keys, key_obj, recipients, cache_dir,
+                             params=_params(settings), lock_days=t.lock_days)
+    save_local_keys(keys_dir, keys, write_only=settings.backup.write_only)
+    with Ledger.for_settings(settings) as ledger:
+        ledger.audit("backup.init", t.name, repo=keys.repo_id, recipients=recipients,
+                     write_only=settings.backup.write_only)
+    return repo
+
+
+def open_repo(settings: Settings, t: Target, *, gnupghome: Path | None = None,
+              use_recovery_key: bool = False, passphrase: str | None = None) -> Repository:
+    keys_dir, cache_dir = _dirs(settings)
+    return Repository.open(t.store, keys_dir, cache_dir,
+                           gnupghome=_gnupghome(settings, gnupghome),
+                           use_recovery_key=use_recovery_key, passphrase=passphrase,
+                           lock_days=t.lock_days)
+
+
+def backup_run(settings: Settings, *, target: str | None = None,
+               sources: list[Path] | None = None, recovery_keys: list[str] | None = None,
+               gnupghome: Path | None = None,
+               progress: Callable[[str], Progress] | None = None) -> list[BackupResult]:
+    """Back up the sources to every target; a new target is initialised when recovery
+    keys are known. Raises PartialError (after recording) when files were unreadable."""
+    roots = sources or settings.backup.paths
+    if not roots:
+        raise ConfigError("nothing to back up", hint="set backup.paths or name folders: "
+                          "dataward backup run --target T FOLDER...")
+    results = []
+    for t in resolve_targets(settings, target):
+        try:
+            repo = open_repo(settings, t)
+        except RepositoryMissingError:
+            if not (recovery_keys or settings.backup.recovery_keys):
+                raise
+            repo = init_target(settings, t, recovery_keys=recovery_keys, gnupghome=gnupghome)
+        with repo:
+            result = run_backup(repo, roots, excludes=settings.backup.exclude,
+                                zstd_level=settings.backup.zstd_level, target_name=t.name,
+                                progress=progress(t.name) if progress else None)
+        with Ledger.for_settings(settings) as ledger:
+            record_snapshot(ledger, result)
+        results.append(result)
+    failed = sum(r.errors for r in results)
+    if failed:
+        raise PartialError(f"backup finished, but {failed} files or folders could not be read; "
+                           "see the permissions of the backed-up folders")
+    return results
+
+
+def backup_list(settings: Settings, *, target: str | None = None) \
+        -> list[tuple[Target, list[SnapshotInfo]]]:
+    out = []
+    for t in resolve_targets(settings, target):
+        with open_repo(settings, t) as repo:
+            out.append((t, repo.snapshots()))
+    return out
+
+
+def backup_restore(settings: Settings, snapshot: str, dest: Path, *,
+                   paths: list[str] | None = None, target: str | None = None,
+                   gnupghome: Path | None = None, passphrase: str | None = None,
+                   overwrite: bool = False, progress: Progress | None = None) -> RestoreResult:
+    t = resolve_targets(settings, target)[0]
+    use_recovery = settings.backup.write_only or gnupghome is not None
+    with open_repo(settings, t, gnupghome=gnupghome, use_recovery_key=use_recovery,
+                   passphrase=passphrase) as repo:
+        snap = repo.find_snapshot(snapshot)
+        result = restore(repo, snap, dest, includes=paths, overwrite=overwrite,
+                         progress=progress)
+    with Ledger.for_settings(settings) as ledger:
+        ledger.audit("backup.restore", t.name, snapshot=snap.id, files=result.files,
+                     bytes=result.bytes, damaged=len(result.damaged))
+    return result
+
+
+def backup_verify(settings: Settings, *, target: str | None = None, read_data: float = 0.0,
+                  gnupghome: Path | None = None, passphrase: str | None = None,
+                  progress: Progress | None = None) -> list[VerifyResult]:
+    out = []
+    for t in resolve_targets(settings, target):
+        with open_repo(settings, t, gnupghome=gnupghome, use_recovery_key=gnupghome is not None,
+                       passphrase=passphrase) as repo:
+            res = verify(repo, read_data_percent=read_data, progress=progress)
+        with Ledger.for_settings(settings) as ledger:
+            ledger.audit("backup.verify", t.name, ok=res.ok, problems=len(res.problems),
+                         packs_read=res.packs_read, read_data=read_data)
+        out.append(res)
+    return out
+
+
+def policy_from(settings: Settings, **overrides: int | None) -> Policy:
+    b = settings.backup
+    vals = {k: getattr(b, k) for k in ("keep_last", "keep_daily", "keep_weekly",
+                                       "keep_monthly", "keep_yearly")}
+    vals.update({k: v for k, v in overrides.items() if v is not None})
+    return Policy(**vals)
+
+
+def backup_prune(settings: Settings, *, target: str | None = None, apply: bool = False,
+                 policy: Policy | None = None) -> list[tuple[Target, PrunePlan, PruneResult | None]]:
+    out = []
+    policy = policy or policy_from(settings)
+    for t in resolve_targets(settings, target):
+        with open_repo(settings, t) as repo:
+            plan = plan_prune(repo, policy)
+            result = apply_prune(repo, plan) if apply else None
+        if result is not None:
+            with Ledger.for_settings(settings) as ledger:
+                ledger.audit("backup.prune", t.name, snapshots_deleted=result.snapshots_deleted,
+                             packs_deleted=result.packs_deleted, refused=result.refused,
+                             bytes_freed=result.bytes_freed)
+        out.append((t, plan, result))
+    return out
