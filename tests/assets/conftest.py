@@ -1,5 +1,5 @@
 """Fixtures of the asset tests: a state folder whose config names the school's real
-gpg signing key, and the real nwipe logs from the shared samples."""
+gpg signing key, an imported inventory, and the real nwipe sample logs."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,11 +9,22 @@ import pytest
 NWIPE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "nwipe-generated"
 if not NWIPE.exists():  # the samples live beside the repository
     NWIPE = Path("/work/shared/samples/nwipe-generated")
-ZERO_OK = NWIPE / "nwipe-0.34_zero_verify-last_success.log"
-DOD_OK = NWIPE / "nwipe-0.34_dodshort_verify-all_quiet-anonymised_success.log"
-VERIFY_OK = NWIPE / "nwipe-0.34_verify-zero_success.log"
-VERIFY_FAILED = NWIPE / "nwipe-0.34_verify-zero_FAILED.log"
-ABORTED = NWIPE / "nwipe-0.34_regular-file_not-block-device_UABORTED.log"
+
+
+class NwipeLogs:
+    """The real nwipe 0.34 logs of the shared samples."""
+
+    ZERO_OK = NWIPE / "nwipe-0.34_zero_verify-last_success.log"
+    DOD_OK = NWIPE / "nwipe-0.34_dodshort_verify-all_quiet-anonymised_success.log"
+    VERIFY_OK = NWIPE / "nwipe-0.34_verify-zero_success.log"
+    VERIFY_FAILED = NWIPE / "nwipe-0.34_verify-zero_FAILED.log"
+    ABORTED = NWIPE / "nwipe-0.34_regular-file_not-block-device_UABORTED.log"
+
+
+@pytest.fixture(scope="session")
+def logs() -> type[NwipeLogs]:
+    return NwipeLogs
+
 
 INVENTORY = """\
 Asset Tag,TYPE,Make,Model,Serial Number,Storage-Serials,Location,Assigned To,Purchase Date

@@ -22,7 +22,7 @@ _FOUND = re.compile(rb"notice: Found (\S+), ([^,]*), ([^,]*), +([^,]*?), S/N=(.*
 _HAS_SERIAL = re.compile(rb"notice: (\S+) has serial number (.*?)\s*$")
 _PASS = re.compile(rb"Starting pass \d+/(\d+), round \d+/\d+, on (\S+)")
 _BLANK = re.compile(rb"Blanking device (\S+)")
-_FATAL = re.compile(rb"fatal: .*?device = (\S+)")
+_FATAL = re.compile(rb"fatal: .*?device = ([^\s,]+)")
 _ERROR_LINE = re.compile(rb"\]\s+(error|fatal):")
 _TABLE_ROW = re.compile(rb"^!?\s*([^|]+?)\s*\|(.*)$")
 
