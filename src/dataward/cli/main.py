@@ -203,6 +203,7 @@ def _register() -> None:
     app.add_typer(audit_app, name="audit")
     scan_cli.register(app)
     __import__("dataward.cli.assets", fromlist=["register"]).register(app)
+    __import__("dataward.cli.retention", fromlist=["register"]).register(app)
 
 
 _register()

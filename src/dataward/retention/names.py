@@ -14,7 +14,7 @@ _UPN_SHAPE = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 _UPN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][0-9]{11}[0-9A-Za-z])(?![A-Za-z0-9])")
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 
 
 def fold(text: str) -> str:
