@@ -166,9 +166,39 @@ class Backup(_Section):
 
 
 class Transfer(_Section):
+    """Encrypted transfer packages (`dataward package ...`)."""
+
+    # Folders files may be packaged from; empty: the folders of the `share` sources.
     allowed_roots: list[Path] = Field(default_factory=list)
+    # Largest package (the encrypted file) in MB; DfE S2S takes 4 MB a file.
     max_package_mb: float = Field(4.0, gt=0)
-    awaiting_days: int = 7
+    # Per-recipient limits in MB, by the --to name (case-insensitive); override the above.
+    recipient_limits_mb: dict[str, float] = Field(default_factory=dict)
+    # `package list` flags packages unconfirmed for longer than this.
+    awaiting_days: int = Field(7, ge=0)
+    # Words in a generated passphrase (EFF long list, ~12.9 bits a word).
+    passphrase_words: int = Field(6, ge=6, le=20)
+    # A supplied password must reach this estimated strength (6 EFF words: 77.5 bits).
+    min_password_bits: float = Field(77.0, ge=77.0)
+    # GnuPG home with the recipients' public keys (absolute path); default: gpg's own.
+    gnupg_home: Path | None = None
+    # Hide the recipient's key id in OpenPGP packages by default (gpg --hidden-recipient).
+    hide_recipient: bool = False
+    # Deflate level of the inner archive (already-compressed formats are stored).
+    compress_level: int = Field(6, ge=0, le=9)
+    # Run dataward's classifiers over the files first (counts go to the ledger).
+    scan_before_packaging: bool = True
+
+    @field_validator("recipient_limits_mb")
+    @classmethod
+    def _positive_limits(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, mb in v.items() if mb <= 0]
+        if bad:
+            raise ValueError(f"limits must be above 0 MB: {', '.join(bad)}")
+        return {k.strip().lower(): mb for k, mb in v.items()}
+
+    def limit_mb_for(self, recipient: str) -> float:
+        return self.recipient_limits_mb.get(recipient.strip().lower(), self.max_package_mb)
 
 
 class Assets(_Section):
