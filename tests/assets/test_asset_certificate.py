@@ -66,6 +66,10 @@ def test_tampered_pdf_fails_verification(cli, disposed):
     r = cli("dispose", "verify", disposed["pdf"])
     assert r.exit_code == 6
     assert "altered" in flat(r.output)
+    from dataward.ledger import Ledger
+    from dataward.settings import load_settings
+    with Ledger.for_settings(load_settings()) as ledger:  # the failed check is audited
+        assert ledger.audit_records(action_prefix="assets.certificate.verify_failed")
 
 
 def test_tampered_json_fails_verification(cli, disposed):

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError as DuplicateKey
 
 from ..errors import InputError, NotFoundError, RefusedError
 from ..ledger import Ledger, utcnow
@@ -62,7 +63,18 @@ def _existing(conn: Connection, tags: list[str]) -> dict[str, str]:
     return found
 
 
+_RACE = RefusedError("an asset tag being added is already in the register (another "
+                     "import ran at the same time?); nothing was changed")
+
+
 def add_asset(ledger: Ledger, asset: Asset) -> None:
+    try:
+        _add(ledger, asset)
+    except DuplicateKey:
+        raise _RACE from None
+
+
+def _add(ledger: Ledger, asset: Asset) -> None:
     with ledger.begin() as conn:
         if _existing(conn, [asset.tag]):
             raise RefusedError(f"asset {asset.tag} is already in the register",
@@ -76,6 +88,13 @@ def add_asset(ledger: Ledger, asset: Asset) -> None:
 
 def import_csv(ledger: Ledger, path: Path, *, update_existing: bool = False) -> ImportResult:
     """Import an inventory CSV: all rows or none. Raises InputError naming bad lines."""
+    try:
+        return _import(ledger, path, update_existing)
+    except DuplicateKey:
+        raise _RACE from None
+
+
+def _import(ledger: Ledger, path: Path, update_existing: bool) -> ImportResult:
     parsed = parse_inventory(path)
     errors = list(parsed.errors)
     with ledger.begin() as conn:

@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -32,7 +33,7 @@ class VerifyReport:
     checks: list[str] = field(default_factory=list)
 
 
-def _row_for(ledger: Ledger, digest: str, cert_id: str | None) -> object:
+def _row_for(ledger: Ledger, digest: str, cert_id: str | None) -> Any:
     with ledger.engine.connect() as conn:
         row = conn.execute(select(disposals_table).where(or_(
             disposals_table.c.json_sha256 == digest,
@@ -56,32 +57,32 @@ def _claimed_id(path: Path) -> str | None:
         return None
 
 
-def _check_register(ledger: Ledger, row: object, checks: list[str]) -> None:
-    r = row  # a disposals row
-    text = r.certificate.encode()  # type: ignore[attr-defined]
-    if hashlib.sha256(text).hexdigest() != r.json_sha256:  # type: ignore[attr-defined]
-        raise IntegrityError(f"the register's copy of certificate {r.disposal_id} was "  # type: ignore[attr-defined]
+def _check_register(ledger: Ledger, r: Any, checks: list[str]) -> None:
+    """``r`` is the asset_disposals row the certificate was matched to."""
+    text = r.certificate.encode()
+    if hashlib.sha256(text).hexdigest() != r.json_sha256:
+        raise IntegrityError(f"the register's copy of certificate {r.disposal_id} was "
                              "edited (its hash no longer matches)")
     cert = json.loads(text)
     with ledger.engine.connect() as conn:
         asset = conn.execute(select(assets_table).where(
-            assets_table.c.tag == r.tag)).first()  # type: ignore[attr-defined]
+            assets_table.c.tag == r.tag)).first()
         audit = conn.execute(select(audit_table).where(
-            audit_table.c.seq == r.audit_seq)).first()  # type: ignore[attr-defined]
+            audit_table.c.seq == r.audit_seq)).first()
     if asset is None or asset.status != "disposed":
-        raise IntegrityError(f"asset {r.tag} is not marked disposed in the register")  # type: ignore[attr-defined]
+        raise IntegrityError(f"asset {r.tag} is not marked disposed in the register")
     a = cert["asset"]
     for key in ("tag", "type", "make", "model", "serial"):
         if a[key] != getattr(asset, key):
-            raise IntegrityError(f"certificate {r.disposal_id}: asset {key} differs from "  # type: ignore[attr-defined]
+            raise IntegrityError(f"certificate {r.disposal_id}: asset {key} differs from "
                                  "the register")
     checks.append("certificate matches the register's disposal and asset records")
     details = json.loads(audit.details) if audit is not None else {}
     if (audit is None or audit.action != "assets.dispose"
-            or details.get("json_sha256") != r.json_sha256  # type: ignore[attr-defined]
-            or details.get("pdf_sha256") != r.pdf_sha256):  # type: ignore[attr-defined]
+            or details.get("json_sha256") != r.json_sha256
+            or details.get("pdf_sha256") != r.pdf_sha256):
         raise IntegrityError(f"the audit log has no matching record of disposal "
-                             f"{r.disposal_id}")  # type: ignore[attr-defined]
+                             f"{r.disposal_id}")
     verdict = ledger.verify_audit()
     if not verdict.ok:
         raise IntegrityError("the audit log has been altered: " + "; ".join(verdict.problems))
@@ -89,14 +90,14 @@ def _check_register(ledger: Ledger, row: object, checks: list[str]) -> None:
 
 
 def _verify_file(settings: Settings, ledger: Ledger, path: Path, sig: Path | None,
-                 checks: list[str]) -> tuple[object, str]:
+                 checks: list[str]) -> tuple[Any, str]:
     signer = verify_detached(settings, path, sig or path.with_name(path.name + ".asc"))
     checks.append(f"{path.name}: OpenPGP signature good (key {signer})")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     row = _row_for(ledger, digest, _claimed_id(path) if path.suffix == ".json" else None)
-    if signer != row.signing_key:  # type: ignore[attr-defined]
+    if signer != row.signing_key:
         raise IntegrityError(f"{path.name} is signed by key {signer}, but the register "
-                             f"recorded key {row.signing_key}")  # type: ignore[attr-defined]
+                             f"recorded key {row.signing_key}")
     checks.append(f"{path.name}: SHA-256 matches the register")
     return row, signer
 
@@ -119,12 +120,13 @@ def verify_certificate(settings: Settings, ledger: Ledger, target: str,
             if not f.exists():
                 raise NotFoundError(f"certificate file {f} is missing")
         signature = None
-    row = signer = None
+    row: Any = None
+    signer = ""
     for f in files:
         r, s = _verify_file(settings, ledger, f, signature, checks)
-        if row is not None and r.disposal_id != row.disposal_id:  # type: ignore[attr-defined]
+        if row is not None and r.disposal_id != row.disposal_id:
             raise IntegrityError("the PDF and JSON are of different disposals")
         row, signer = r, s
     _check_register(ledger, row, checks)
-    return VerifyReport(certificate_id=row.disposal_id, tag=row.tag,  # type: ignore[attr-defined]
+    return VerifyReport(certificate_id=row.disposal_id, tag=row.tag,
                         files=[str(f) for f in files], signer=str(signer), checks=checks)

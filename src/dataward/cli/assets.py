@@ -255,9 +255,15 @@ def dispose_verify(
     Example: dataward dispose verify DW-20260312-1A2B3C4D.pdf
     """
     from ..assets.verify import verify_certificate
+    from ..errors import IntegrityError
     settings = get_settings(ctx)
     with open_ledger(settings) as ledger:
-        rep = verify_certificate(settings, ledger, cert, signature)
+        try:
+            rep = verify_certificate(settings, ledger, cert, signature)
+        except IntegrityError:
+            # A failed check is itself evidence: keep it in the audit log.
+            ledger.audit("assets.certificate.verify_failed", Path(cert).name)
+            raise
         ledger.audit("assets.certificate.verify", rep.tag, certificate_id=rep.certificate_id,
                      files=len(rep.files))
     for c in rep.checks:
