@@ -11,14 +11,15 @@ def flat(text: str) -> str:
 
 
 
-def _dispose(cli, tag, when, *extra):
+def _dispose(cli, tag, when, *extra, recipient="Acme Recycling Ltd"):
     return cli("dispose", "record", tag, "--method", "destroy", "--route", "waste",
-               "--recipient", "Acme Recycling Ltd", "--weee-note", f"WTN-{tag}",
+               "--recipient", recipient, "--weee-note", f"WTN-{tag}",
                "--authorised-by", "J Patel", "--technician", "S Jones", "--date", when, *extra)
 
 
 def test_register_export_by_year_csv_and_parquet(cli, registered, tmp_path, logs):
-    assert _dispose(cli, "OAK-0100", "2025-12-20").exit_code == 0
+    formula = "=HYPERLINK(\"http://x\")"
+    assert _dispose(cli, "OAK-0100", "2025-12-20", recipient=formula).exit_code == 0
     r = cli("dispose", "record", "OAK-0042", "--method", "clear", "--route", "waste",
             "--recipient", "Acme Recycling Ltd", "--weee-note", "WTN-9", "--authorised-by",
             "J Patel", "--technician", "S Jones", "--date", "2026-01-05",
@@ -39,6 +40,11 @@ def test_register_export_by_year_csv_and_parquet(cli, registered, tmp_path, logs
     table = pq.read_table(pq_out).to_pylist()
     assert [t["asset_tag"] for t in table] == ["OAK-0100", "OAK-0042"]
     assert table[0]["erasure_passed"] is None and table[1]["erasure_passed"] is True
+    assert table[0]["recipient"] == formula  # Parquet keeps the value as it is
+    all_csv = tmp_path / "all.csv"
+    assert cli("dispose", "register", "--out", all_csv).exit_code == 0
+    first = next(csv.DictReader(all_csv.open(encoding="utf-8")))
+    assert first["recipient"] == "'" + formula  # a spreadsheet will not run it
 
 
 def test_every_assets_and_dispose_command_has_help_with_an_example(cli):

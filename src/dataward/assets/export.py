@@ -46,6 +46,13 @@ def _flatten(row: Any) -> dict[str, Any]:
     }
 
 
+def _cell(value: Any) -> Any:
+    """Keep spreadsheet programs from running a cell as a formula (=, +, -, @)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def disposal_rows(ledger: Ledger, *, year: int | None = None) -> list[dict[str, Any]]:
     q = select(disposals_table).order_by(disposals_table.c.disposed_on,
                                          disposals_table.c.disposal_id)
@@ -62,7 +69,7 @@ def export_register(ledger: Ledger, out: Path, *, fmt: str, year: int | None = N
         with out.open("w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=COLUMNS)
             w.writeheader()
-            w.writerows(rows)
+            w.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
     elif fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
