@@ -24,6 +24,8 @@ def dw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DATAWARD_HOME", str(home))
     monkeypatch.delenv("DATAWARD_CONFIG", raising=False)
     init_home(load_settings())
+    # The starter config names /srv paths that do not exist here: start from a blank one.
+    (home / "dataward.yaml").write_text("school: {name: Test School, domains: [oakfield.sch.uk]}\n")
     return home
 
 

@@ -30,7 +30,7 @@ from .recognizers.roster_names import SCORE as ROSTER_SCORE
 from .recognizers.roster_names import RosterNameRecognizer
 from .recognizers.special_category import SpecialCategoryRecognizer
 
-TRIGGER = re.compile(r"\d\d[ ./-]?\d\d|\d[A-Z]{2}\b|@|[Dd][Oo][Bb]|[Bb]orn|[Bb]irth|[Pp]assport")
+TRIGGER = re.compile(r"\d ?\d[ ./-]?\d ?\d|\d[A-Za-z]{2}\b|@|[Dd][Oo][Bb]|[Bb]orn|[Bb]irth|[Pp]assport")
 WINDOW = 80
 CONTEXT_WINDOW = 40
 CONTEXT_BOOST = 0.25

@@ -28,7 +28,9 @@ _MAGIC = (
 _OOXML = {"word/": "docx", "xl/": "xlsx", "ppt/": "pptx"}
 
 
-def _zip_kind(path_or_bytes) -> str:
+def _zip_kind(path_or_bytes) -> str | None:
+    """docx/xlsx/pptx/odt/ods/odp for office containers, zip for other archives, None when
+    the zip cannot be opened at all (corrupt)."""
     try:
         with zipfile.ZipFile(path_or_bytes) as zf:
             names = zf.namelist()
@@ -42,7 +44,7 @@ def _zip_kind(path_or_bytes) -> str:
                     if any(n.startswith(prefix) for n in names):
                         return kind
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, NotImplementedError):
-        pass
+        return None
     return "zip"
 
 
@@ -58,7 +60,8 @@ def sniff(name: str, head: bytes, opener=None) -> str:
         if head.startswith(magic):
             return kind
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return _zip_kind(opener) if opener is not None else (ext if ext in ("docx", "xlsx", "pptx", "odt", "ods", "odp") else "zip")
+        kind = _zip_kind(opener) if opener is not None else None
+        return kind or (ext if ext in ("docx", "xlsx", "pptx", "odt", "ods", "odp") else "zip")
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         if ext in ("xls", "doc", "msg", "docx", "xlsx", "pptx"):
             return ext  # OLE2: the name tells which, or an encrypted OOXML file

@@ -2,6 +2,7 @@
 the ledger, and progress bars."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ from rich.progress import (
 from ..ledger import Ledger
 from ..settings import Settings, load_settings
 
-console = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+# Tables wider than 80 columns when output goes to a file or pipe (no terminal to fit).
+_WIDTH = None if sys.stdout.isatty() else 140
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
 
 
 class State:

@@ -98,11 +98,12 @@ def scans(
     with open_ledger(get_settings(ctx)) as ledger:
         rows = ledger.scan_rows()[:last]
     t = Table("scan id", "started (UTC)", "mode", "status", "items", "with data", "findings",
-              "errors", "folder")
+              "errors")
+    for col in t.columns:
+        col.no_wrap = True
     for r in rows:
-        t.add_row(r.scan_id, r.started[:19], r.mode, r.status, str(r.items or 0),
-                  str(r.items_with_findings or 0), str(r.findings or 0), str(r.errors or 0),
-                  r.out_dir)
+        t.add_row(r.scan_id, r.started[:16], r.mode, r.status, str(r.items or 0),
+                  str(r.items_with_findings or 0), str(r.findings or 0), str(r.errors or 0))
     out.print(t)
 
 

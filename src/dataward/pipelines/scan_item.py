@@ -60,6 +60,8 @@ def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) ->
 def _failure_reason(fmt: str, exc: BaseException) -> str:
     if isinstance(exc, (zipfile.BadZipFile, KeyError)):
         return f"corrupt {fmt}: not a valid {fmt} container ({type(exc).__name__})"
+    if type(exc).__name__ in ("PdfiumError", "PdfReadError"):
+        return f"corrupt {fmt}: the parser could not open it ({type(exc).__name__})"
     if isinstance(exc, MemoryError):
         return f"{fmt} too large to read in memory"
     return f"cannot read {fmt}: {type(exc).__name__}"

@@ -4,6 +4,8 @@ Prefix rules (HMRC): neither letter is D, F, I, Q, U or V; the second is not O; 
 BG, GB, KN, NK, NT, TN and ZZ are never issued."""
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import Pattern
 
 from ._base import DatawardPatternRecognizer, alnum_upper
@@ -25,9 +27,12 @@ def is_valid_nino(value: str) -> bool:
 
 
 class UkNinoRecognizer(DatawardPatternRecognizer):
+    """Matched in either case: the prefix rules and shape are strict enough."""
+
     ENTITY = "UK_NINO"
+    FLAGS = re.MULTILINE | re.IGNORECASE
     PATTERNS = [Pattern(
-        "NINO", r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]\b", 0.7)]
+        "NINO", r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9](?: ?[0-9]){5} ?[A-D]\b", 0.7)]
     CONTEXT = ["national insurance", "ni number", "nino", "ni no"]
 
     def validate_result(self, pattern_text: str) -> bool:

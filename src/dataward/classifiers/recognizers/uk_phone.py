@@ -7,7 +7,7 @@ from presidio_analyzer import Pattern
 
 from ._base import DatawardPatternRecognizer
 
-_REGEX = r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|\(?0)[1-9][0-9()\s-]{7,13}[0-9](?![\w-])"
+_REGEX = r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?\(?|\(?0)[1-9][0-9()\s-]{7,13}[0-9](?![\w-])"
 
 
 class UkPhoneRecognizer(DatawardPatternRecognizer):

@@ -1,6 +1,8 @@
 """UK postcode, in the six formats plus GIR 0AA, with the letters each position allows."""
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import Pattern
 
 from ._base import DatawardPatternRecognizer, alnum_upper
@@ -21,7 +23,10 @@ def normalise_postcode(value: str) -> str:
 
 
 class UkPostcodeRecognizer(DatawardPatternRecognizer):
+    """Matched in either case: forms are often typed in lower case ("eh12ng")."""
+
     ENTITY = "UK_POSTCODE"
+    FLAGS = re.MULTILINE | re.IGNORECASE
     PATTERNS = [Pattern("postcode", _REGEX, 0.5)]
     CONTEXT = ["postcode", "post code", "address"]
 
