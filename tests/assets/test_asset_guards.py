@@ -121,3 +121,34 @@ def test_future_date_and_missing_signing_key(cli, registered, monkeypatch):
 
 def test_unknown_asset(cli, registered):
     assert _dispose(cli, "NOPE-1", "destroy", "return").exit_code == 4
+
+
+def _two_drive_log(logs, tmp_path, name, loop0_status, loop0_serial=b"S4EWNX0R123456"):
+    """One nwipe run over two drives: loop0 (this laptop's) and loop1 (another asset's,
+    which failed)."""
+    from dataward.assets.nwipe import parse_nwipe_log
+    data = logs.ZERO_OK.read_bytes()
+    raw = bytes.fromhex(parse_nwipe_log(data).drives[0].serial_hex)
+    lines = data.replace(raw, loop0_serial).replace(b"| Erased |", loop0_status).split(b"\n")
+    err = next(i for i, l in enumerate(lines) if l.startswith(b"     loop0 |           0"))
+    st = next(i for i, l in enumerate(lines) if b"loop0 |" in l and b"B/s" in l)
+    lines.insert(st + 1, b"!    loop1 |-FAILED-|   0 B/s | 00:00:00 | Disk/WD-OTHER-ASSET")
+    lines.insert(err + 1, b"!    loop1 |           0 |                    7 |       0")
+    path = tmp_path / name
+    path.write_bytes(b"\n".join(lines).replace(b"successfully completed",
+                                               b"exited with errors, check the log"))
+    return path
+
+
+def test_batch_wipe_log_counts_only_this_assets_drive(cli, registered, tmp_path, logs):
+    bad = _two_drive_log(logs, tmp_path, "batch-bad.log", b"|-FAILED-|")
+    r = _dispose(cli, "OAK-0042", "clear", "waste", "--weee-note", "W1", "--evidence", bad)
+    assert r.exit_code == 5 and "does not show a successful wipe" in flat(r.output)
+    good = _two_drive_log(logs, tmp_path, "batch-good.log", b"| Erased |")
+    r = _dispose(cli, "OAK-0042", "clear", "waste", "--weee-note", "W1", "--evidence", good)
+    assert r.exit_code == 0, r.output
+    import json
+    cert = json.loads(next((Path(registered["home"]) / "assets" / "certificates")
+                           .glob("*.json")).read_text())
+    # the certificate lists this asset's drive, not the other asset's
+    assert [w["serial"] for w in cert["erasure_results"]] == ["S4EWNX0R123456"]

@@ -56,3 +56,17 @@ def test_a_readable_serial_is_kept_and_a_truncated_log_fails(logs):
 def test_not_an_nwipe_log():
     with pytest.raises(ValueError):
         parse_nwipe_log(b"%PDF-1.7 vendor erasure certificate")
+
+
+def test_one_failed_drive_in_a_multi_drive_log_fails_the_log(logs):
+    data = logs.ZERO_OK.read_bytes()
+    lines = data.split(b"\n")
+    err_row = next(i for i, l in enumerate(lines) if l.startswith(b"     loop0 |           0"))
+    status_row = next(i for i, l in enumerate(lines) if b"loop0 | Erased" in l)
+    lines.insert(status_row + 1, b"!    loop1 |-FAILED-|   0 B/s | 00:00:00 | Disk/WD-1234")
+    lines.insert(err_row + 1, b"!    loop1 |           0 |                    7 |       0")
+    r = parse_nwipe_log(b"\n".join(lines))
+    assert [(d.device, d.passed) for d in r.drives] == [("/dev/loop0", True), ("loop1", False)]
+    loop1 = r.drives[1]
+    assert (loop1.serial, loop1.model, loop1.verify_errors) == ("WD-1234", "Disk", 7)
+    assert not r.passed

@@ -37,12 +37,12 @@ def _serial_text(d: Any) -> str:
     return "not reported"
 
 
-def _erasure_results(evidence: list[Evidence]) -> list[dict[str, Any]]:
+def _erasure_results(evidence: list[Evidence], serials: tuple[str, ...]) -> list[dict[str, Any]]:
     rows = []
     for e in evidence:
         if e.wipe is None:
             continue
-        for d in e.wipe.drives:
+        for d in e.drives_for(serials):
             rows.append({
                 "evidence_sha256": e.sha256, "tool": e.wipe.tool, "method": e.wipe.method,
                 "verification": e.wipe.verify, "rounds": e.wipe.rounds, "passes": d.passes,
@@ -83,7 +83,7 @@ def build_certificate(*, certificate_id: str, school: str, asset: Asset,
                       req: DisposalRequest, evidence: list[Evidence], signing_key: str,
                       issued: datetime | None = None) -> dict[str, Any]:
     issued = issued or datetime.now(UTC)
-    wipes = _erasure_results(evidence)
+    wipes = _erasure_results(evidence, asset.storage_serials)
     by_serial = {squash(w["serial"]): w for w in wipes}
     media_serials = list(asset.storage_serials) or ([""] if asset.has_storage else [])
     media = []

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Connection
 
 from ..errors import InputError
 from ..ledger import utcnow
-from .nwipe import NwipeLog, looks_like_nwipe, parse_nwipe_log
+from .models import squash
+from .nwipe import DriveWipe, NwipeLog, looks_like_nwipe, parse_nwipe_log
 from .tables import evidence_table
 
 EvidenceKind = Literal["nwipe-log", "pdf", "other"]
@@ -39,6 +40,29 @@ class Evidence:
 
     def summary(self) -> dict[str, object]:
         return self.wipe.to_dict() if self.wipe else {}
+
+    def drives_for(self, storage_serials: tuple[str, ...]) -> list[DriveWipe]:
+        """The drives of this wipe log that belong to an asset with these drive serials.
+
+        nwipe often wipes several drives at once, so one log may cover other assets
+        too. Drives with a readable serial count only when it is one of the asset's;
+        drives whose serial cannot be read are always counted (they cannot be ruled
+        out). With no serials to compare, every drive counts.
+        """
+        if self.wipe is None:
+            return []
+        wanted = {squash(s) for s in storage_serials}
+        if not wanted:
+            return list(self.wipe.drives)
+        return [d for d in self.wipe.drives
+                if d.serial_state != "ok" or squash(d.serial) in wanted]
+
+    def wipe_passed_for(self, storage_serials: tuple[str, ...]) -> bool:
+        """Every drive of this asset in the log was erased, and nwipe was not aborted
+        or cut off (another drive's failure in the same run does not count)."""
+        drives = self.drives_for(storage_serials)
+        return (self.wipe is not None and bool(drives) and all(d.passed for d in drives)
+                and self.wipe.outcome in ("completed", "errors"))
 
 
 def evidence_dir(home: Path) -> Path:

@@ -6,7 +6,8 @@ the list of reasons to refuse (empty: the disposal may be recorded).
   nwipe log or a vendor erasure certificate) for clear/purge, or a destruction
   certificate for destroy;
 * a failed or aborted wipe in the evidence blocks clear/purge;
-* a wipe log for a drive whose serial is readable must name one of the asset's drives;
+* a wipe log whose drive serials are readable must name at least one of the asset's
+  drives (one nwipe run may wipe the drives of several assets);
 * gift and sale need a PAT test, dated on or before the disposal and recent enough;
 * waste needs the WEEE waste transfer note number;
 * the disposal date cannot be in the future.
@@ -30,31 +31,33 @@ def check_disposal(asset: Asset, req: DisposalRequest, evidence: list[Evidence],
         problems.append("the disposal date is in the future")
     erasure = [e for e in evidence if e.role in ("erasure", "destruction")]
     logs = [e for e in erasure if e.wipe is not None]
-    failed = [e for e in logs if not e.wipe.passed]  # type: ignore[union-attr]
+    serials = asset.storage_serials
+    wanted = {squash(s) for s in serials}
+    for e in logs:
+        readable = [d for d in e.wipe.drives if d.serial_state == "ok"]  # type: ignore[union-attr]
+        if wanted and readable and not e.drives_for(serials):
+            problems.append(f"wipe log {e.file_name} is for drive serial(s) "
+                            f"{', '.join(d.serial for d in readable)}, none of which is a "
+                            f"storage serial of asset {asset.tag}")
+    failed = [e for e in logs if e.drives_for(serials) and not e.wipe_passed_for(serials)]
     if req.method in ("clear", "purge"):
         for e in failed:
             states = ", ".join(f"{d.device}: {d.status or 'no status'}"
-                               for d in e.wipe.drives) or "no drive summary"  # type: ignore[union-attr]
+                               for d in e.drives_for(serials))
             problems.append(f"wipe log {e.file_name} (sha256 {e.sha256[:12]}) does not show a "
                             f"successful wipe ({states}, outcome {e.wipe.outcome}); "  # type: ignore[union-attr]
                             "wipe the drive again and pass the passing log, or record it "
                             "as destroyed with a destruction certificate")
     if asset.has_storage:
         if req.method in ("clear", "purge"):
-            good = [e for e in erasure if e.wipe is None or e.wipe.passed]
-            if not good:
+            good = [e for e in erasure if e.wipe is None or e.wipe_passed_for(serials)]
+            if not good and not failed:
                 problems.append(f"asset {asset.tag} has storage that may hold personal data: "
                                 "pass erasure evidence with --evidence (an nwipe log or the "
                                 "erasure tool's certificate)")
         elif not erasure:
             problems.append(f"asset {asset.tag} has storage that may hold personal data: "
                             "pass the destruction certificate with --evidence")
-    wanted = {squash(s) for s in asset.storage_serials}
-    for e in logs:
-        for d in e.wipe.drives:  # type: ignore[union-attr]
-            if wanted and d.serial_state == "ok" and squash(d.serial) not in wanted:
-                problems.append(f"wipe log {e.file_name} is for drive serial {d.serial}, "
-                                f"which is not a storage serial of asset {asset.tag}")
     if req.route in ("gift", "sale"):
         if req.pat_date is None:
             problems.append(f"a {req.route} needs a PAT test date (--pat-date YYYY-MM-DD)")
