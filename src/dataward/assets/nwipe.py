@@ -98,16 +98,12 @@ def _table(lines: list[bytes], title: bytes) -> list[list[bytes]]:
     rows: list[list[bytes]] = []
     inside = False
     for line in lines:
-        if title in line and line.startswith(b"*"):
-            inside = True
-            continue
-        if not inside:
-            continue
-        if line.startswith(b"*") or (rows and line.startswith(b"-")):
-            if line.startswith(b"*"):
+        if line.startswith(b"*"):  # a banner line opens or closes a table
+            if inside:
                 break
+            inside = title in line
             continue
-        if line.startswith(b"-") or b"Device |" in line:
+        if not inside or line.startswith(b"-") or b"Device |" in line:
             continue
         m = _TABLE_ROW.match(line)
         if m:
