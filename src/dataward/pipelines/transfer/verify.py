@@ -51,6 +51,21 @@ def _looks_like_zip(path: Path) -> bool:
         return fh.read(4) in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 
 
+def _looks_like_pgp(path: Path) -> bool:
+    """An OpenPGP message starts with a public-key or passphrase session key packet
+    (tag 1 or 3, old or new packet format), or is ASCII-armoured."""
+    with open(path, "rb") as fh:
+        head = fh.read(32)
+    if head.lstrip().startswith(b"-----BEGIN PGP MESSAGE"):
+        return True
+    if not head:
+        return False
+    b = head[0]
+    if b & 0xC0 == 0xC0:
+        return b & 0x3F in (1, 3)
+    return b & 0x80 == 0x80 and (b >> 2) & 0x0F in (1, 3)
+
+
 def _ledger_check(settings: Settings, package_id: str,
                   manifest_sha: str) -> tuple[str, PackageRecord | None]:
     try:
@@ -89,13 +104,15 @@ def verify_package(settings: Settings, path: Path, *, password: str | None = Non
                                 unencrypted_entries=zc.unencrypted_entries, notes=zc.notes)
         assert zc.inner is not None
         check, kind = zc.inner, "password"
-    else:
+    elif _looks_like_pgp(path):
         data = decrypt_pgp(path, gpg_for(settings.transfer.gnupg_home))
         try:
             check = check_inner_zip(io.BytesIO(data), on_bytes=on_bytes)
         except zipfile.BadZipFile:
             raise InputError("the decrypted package is not a zip") from None
         kind = "openpgp"
+    else:
+        raise InputError("this is not a transfer package: neither a zip nor an OpenPGP file")
     raise_for_problems(check)
     m = check.manifest
     ledger, rec = _ledger_check(settings, m.package_id, check.manifest_sha256)
