@@ -81,25 +81,26 @@ def test_tampered_json_fails_verification(cli, disposed):
     assert "altered" in flat(r.output)
 
 
+def _sign_again(path: Path, key: str, gnupghome: str) -> None:
+    """Replace path's .asc with a fresh detached signature by ``key`` (plain gpg)."""
+    Path(f"{path}.asc").unlink()
+    subprocess.run(["gpg", "--homedir", gnupghome, "--batch", "--yes", "--local-user", key,
+                    "--armor", "--detach-sign", str(path)], check=True, capture_output=True)
+
+
 def test_resigned_tampered_json_still_fails_against_register(cli, disposed, signing_env):
     """Someone holding the key edits the JSON and signs it again: the register knows."""
     cert = json.loads(disposed["json"].read_text())
     cert["sanitization"]["method_type"] = "Purge"
     disposed["json"].write_text(json.dumps(cert, indent=2, sort_keys=True) + "\n")
-    disposed["json_sig"].unlink()
-    subprocess.run(["gpg", "--homedir", signing_env["gnupghome"], "--batch", "--yes",
-                    "--local-user", signing_env["school"], "--armor", "--detach-sign",
-                    str(disposed["json"])], check=True, capture_output=True)
+    _sign_again(disposed["json"], signing_env["school"], signing_env["gnupghome"])
     r = cli("dispose", "verify", disposed["json"])
     assert r.exit_code == 6
     assert "differs from the register" in flat(r.output)
 
 
 def test_certificate_signed_by_another_key_is_refused(cli, disposed, signing_env):
-    disposed["pdf_sig"].unlink()
-    subprocess.run(["gpg", "--homedir", signing_env["gnupghome"], "--batch", "--yes",
-                    "--local-user", signing_env["recovery"], "--armor", "--detach-sign",
-                    str(disposed["pdf"])], check=True, capture_output=True)
+    _sign_again(disposed["pdf"], signing_env["recovery"], signing_env["gnupghome"])
     r = cli("dispose", "verify", disposed["pdf"])
     assert r.exit_code == 6
     assert "recorded key" in flat(r.output)
