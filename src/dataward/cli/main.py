@@ -204,6 +204,7 @@ def _register() -> None:
     scan_cli.register(app)
     __import__("dataward.cli.assets", fromlist=["register"]).register(app)
     __import__("dataward.cli.retention", fromlist=["register"]).register(app)
+    __import__("dataward.cli.backup", fromlist=["register"]).register(app)
     __import__("dataward.cli.package", fromlist=["register"]).register(app)
 
 

@@ -9,11 +9,12 @@ holds what makes runs fast and resumable:
   run, so an unchanged file is not read again;
 * ``indexes``: index objects already fetched; ``retention``: lock dates already set.
 
-The file table holds paths (the server has the files anyway); it never leaves the
+Paths are stored as bytes (any name a file system allows). The file table holds paths (the server has the files anyway); it never leaves the
 server and lives in the 0700 state folder.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -23,7 +24,7 @@ from .format import BLOB_ENTRY
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (pack TEXT PRIMARY KEY, entries BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
+CREATE TABLE IF NOT EXISTS files (path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
     ctime_ns INTEGER, inode INTEGER, chunks BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS indexes (id TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS retention (key TEXT PRIMARY KEY, until TEXT NOT NULL);
@@ -61,7 +62,7 @@ class RepoCache:
                     inode: int) -> list[bytes] | None:
         row = self.db.execute(
             "SELECT chunks FROM files WHERE path = ? AND size = ? AND mtime_ns = ? "
-            "AND ctime_ns = ? AND inode = ?", (path, size, mtime_ns, ctime_ns, inode)).fetchone()
+            "AND ctime_ns = ? AND inode = ?", (os.fsencode(path), size, mtime_ns, ctime_ns, inode)).fetchone()
         if row is None:
             return None
         blob = row[0]
@@ -73,9 +74,11 @@ class RepoCache:
         self.db.execute("BEGIN")
         try:
             for root in roots:
+                r = os.fsencode(root.rstrip("/"))
                 self.db.execute("DELETE FROM files WHERE path = ? OR substr(path, 1, ?) = ?",
-                                (root, len(root.rstrip("/")) + 1, root.rstrip("/") + "/"))
-            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", rows)
+                                (r, len(r) + 1, r + b"/"))
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                                ((os.fsencode(r[0]), *r[1:]) for r in rows))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
