@@ -1,0 +1,89 @@
+"""weekly_retention on the real Prefect test harness: it pauses for a named approver in
+the way the Prefect UI resumes it, and moves nothing unless approved."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.retention.conftest import School, configured, school  # noqa: F401 - fixtures
+
+
+def _paused_run(started: float):
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    paused = FlowRunFilter(state=FlowRunFilterState(
+        type=FlowRunFilterStateType(any_=[StateType.PAUSED])))
+    deadline = time.monotonic() + 90
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            for run in client.read_flow_runs(flow_run_filter=paused, limit=20,
+                                             sort=FlowRunSort.ID_DESC, offset=0):
+                if run.created and run.created.timestamp() >= started:
+                    return run
+            time.sleep(0.5)
+    raise AssertionError("the flow never paused for approval")
+
+
+def _run_in_thread(**params):
+    from dataward.flows.retention import weekly_retention
+    box: dict = {}
+
+    def target():
+        try:
+            box["result"] = weekly_retention(poll_interval_s=1, approval_timeout_s=120, **params)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            box["error"] = exc
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    return t, box
+
+
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*.jpg")
+            if ".dataward-quarantine" not in p.parts}
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_weekly_retention_waits_for_a_named_approver(prefect_harness, configured: School,
+                                                     approve: bool):
+    from prefect.flow_runs import resume_flow_run
+    before = _files(configured.root)
+    started = time.time() - 1
+    thread, box = _run_in_thread()
+    run = _paused_run(started)
+    assert _files(configured.root) == before  # nothing moves while waiting
+    resume_flow_run(run.id, run_input={"approver": "Ann  Smith", "approve": approve})
+    thread.join(120)
+    assert "error" not in box, box.get("error")
+    outcome = box["result"]
+    plan_id = outcome["plan"]["plan_id"]
+    assert outcome["plan"]["due"] == 6
+    if approve:
+        assert outcome["approved_by"] == "Ann Smith"
+        assert outcome["applied"]["quarantined"] == 6
+        assert len(before - _files(configured.root)) == 6
+        from dataward.ledger import Ledger
+        from dataward.retention import store
+        from dataward.settings import load_settings
+        with Ledger.for_settings(load_settings()) as ledger:
+            assert store.get_plan(ledger, plan_id).approved_by == "Ann Smith"
+    else:
+        assert outcome["applied"] is None and _files(configured.root) == before
+
+    from prefect import get_client
+    with get_client(sync_client=True) as client:
+        # a plain filter request: this client version sends nulls the server rejects
+        resp = client.request("POST", "/artifacts/filter", json={
+            "artifacts": {"key": {"any_": ["retention-plan"]}},
+            "flow_runs": {"id": {"any_": [str(run.id)]}}, "limit": 5, "sort": "CREATED_DESC"})
+    md = resp.json()[0]["data"]
+    assert plan_id in md and "| due | 6 |" in md
+    for secret in ("Jane", "Doe", "Omar", "Khan", str(configured.root)):
+        assert secret not in md
