@@ -126,6 +126,8 @@ def restore(
                                 gnupghome=gnupghome, passphrase=_passphrase(passphrase_env),
                                 overwrite=overwrite,
                                 progress=lambda done, n: bar.update(task, completed=done))
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
     out.print(f"restored {result.files} files, {result.dirs} folders, {result.symlinks} symlinks "
               f"({_mb(result.bytes)}) from snapshot {result.snapshot_id[:8]} into {to}")
     if result.damaged:

@@ -53,6 +53,11 @@ def _locked_until(repo: Repository, key: str, now: datetime) -> datetime | None:
 def plan_prune(repo: Repository, policy: Policy, *, now: datetime | None = None) -> PrunePlan:
     now = now or datetime.now(UTC)
     snaps = repo.snapshots()
+    repo.load_indexes()
+    if repo.damaged:
+        raise RefusedError(
+            f"prune refused: {len(repo.damaged)} index or snapshot objects are damaged, so "
+            "what is still needed cannot be known", hint="run `dataward backup verify`")
     decision = apply_policy([Snap(s.id, s.time) for s in snaps], policy)
     by_id = {s.id: s for s in snaps}
     forget, held = [], []

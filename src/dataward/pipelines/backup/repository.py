@@ -86,6 +86,8 @@ class Repository:
         self.lock_days = lock_days if store.supports_lock else 0
         self.cache = RepoCache(cache_dir / keys.repo_id)
         self._lock_key: str | None = None
+        # Objects found damaged while reading (skipped, never trusted): name -> reason.
+        self.damaged: dict[str, str] = {}
 
     @property
     def id(self) -> str:
@@ -269,10 +271,13 @@ class Repository:
         docs: dict[str, IndexDoc] = {}
         for name in sorted(names):
             data = cached.get(name)
-            if data is None:
-                data = self.get_checked(name, TYPE_INDEX)
-                self.cache.put_index(name, data)
-            docs[name] = decode_index(self.keys, name, data)
+            try:
+                if data is None:
+                    data = self.get_checked(name, TYPE_INDEX)
+                    self.cache.put_index(name, data)
+                docs[name] = decode_index(self.keys, name, data)
+            except (IntegrityError, NotFoundError) as exc:
+                self.damaged[name] = str(exc)
         superseded = {s for d in docs.values() for s in d.supersedes}
         return {n: d for n, d in docs.items() if n not in superseded}
 
@@ -288,19 +293,27 @@ class Repository:
         """Every snapshot, oldest first (summaries only: no file names)."""
         out = []
         for o in self.store.list("snapshots/"):
-            data = self.get_checked(o.key, TYPE_SNAPSHOT)
-            s = decode_snapshot_summary(self.keys, o.key, data)
+            try:
+                data = self.get_checked(o.key, TYPE_SNAPSHOT)
+                s = decode_snapshot_summary(self.keys, o.key, data)
+            except (IntegrityError, NotFoundError) as exc:
+                self.damaged[o.key] = str(exc)
+                continue
             out.append(SnapshotInfo(o.key.split("/", 1)[1], datetime.fromisoformat(s["time"]), s.get("host", ""),
                                     s.get("paths", []), s.get("files", 0), s.get("bytes", 0), s))
         return sorted(out, key=lambda s: s.time)
 
     def find_snapshot(self, ref: str) -> SnapshotInfo:
         snaps = self.snapshots()
+        ref = ref.removeprefix("snapshots/")
+        bad = [k for k in self.damaged if k.startswith("snapshots/" + ref) and ref != "latest"]
+        if bad:
+            raise IntegrityError(f"snapshot {ref[:8]} is damaged and cannot be restored: "
+                                 f"{self.damaged[bad[0]]}")
         if not snaps:
             raise NotFoundError(f"the repository at {self.store.describe()} has no snapshots")
         if ref == "latest":
             return snaps[-1]
-        ref = ref.removeprefix("snapshots/")
         found = [s for s in snaps if s.id.startswith(ref)]
         if len(found) != 1:
             raise NotFoundError(f"no single snapshot matches {ref!r}",

@@ -31,6 +31,7 @@ class RestoreResult:
     bytes: int
     damaged: list[str] = field(default_factory=list, repr=False)  # paths: never logged
     restored: list[tuple[str, Path]] = field(default_factory=list, repr=False)
+    warnings: list[str] = field(default_factory=list)  # damaged objects skipped (ids only)
 
 
 def selected(path: str, includes: list[str]) -> bool:
@@ -138,7 +139,10 @@ def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[
     for target, entry in sorted(dirs, key=lambda d: len(d[0].parts), reverse=True):
         os.chmod(target, entry["mode"], follow_symlinks=False)
         os.utime(target, ns=(entry["mtime_ns"], entry["mtime_ns"]), follow_symlinks=False)
-    return RestoreResult(snap.id, n_files, len(dirs), n_links, total, damaged, restored)
+    warnings = [f"{k.split('/')[0]} object {k.split('/')[1][:12]} is damaged and was skipped"
+                for k in repo.damaged]
+    warnings += [f"pack {p[6:18]} is damaged or missing" for p in sorted(packs.bad)]
+    return RestoreResult(snap.id, n_files, len(dirs), n_links, total, damaged, restored, warnings)
 
 
 def _restore_file(repo: Repository, packs: _Packs, index: dict[bytes, BlobRef],
