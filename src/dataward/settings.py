@@ -312,7 +312,7 @@ def default_config_path() -> Path:
 def _absolutise(data: Any, base: Path, key: str | None = None) -> Any:
     """Make relative paths in the raw YAML relative to the config file's folder."""
     path_keys = {"path", "state_dir", "leavers_csv", "on_roll_csv", "consent_csv",
-                 "schedule_file", "image_roots", "paths", "allowed_roots"}
+                 "schedule_file", "image_roots", "paths", "allowed_roots", "gnupg_home"}
     if isinstance(data, dict):
         return {k: _absolutise(v, base, k) for k, v in data.items()}
     if isinstance(data, list):

@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
 from ..connectors.roster import Roster
@@ -27,11 +28,21 @@ from .extractors.base import Extracted
 from .fingerprint import Fingerprinter, mask
 from .recognizers import PATTERN_RECOGNIZERS
 from .recognizers.roster_names import SCORE as ROSTER_SCORE
-from .recognizers.roster_names import RosterNameRecognizer
+from .recognizers.roster_names import RosterNameRecognizer, fold
+from .recognizers.roster_names import is_word_char as roster_word_char
 from .recognizers.special_category import SpecialCategoryRecognizer
+from .recognizers.special_category import is_word_char as special_word_char
+from .recognizers.terms import TermMatcher
 
-TRIGGER = re.compile(r"\d ?\d[ ./-]?\d ?\d|\d[A-Za-z]{2}\b|@|[Dd][Oo][Bb]|[Bb]orn|[Bb]irth|[Pp]assport")
-WINDOW = 80
+# Every pattern entity holds four digits close together, a digit and two letters (a
+# postcode's inward code) or an '@'. Cue words (DOB, passport) need no trigger of their
+# own: they stand before a value that has one, inside its window. The lookahead lets the
+# regex engine skip to candidate characters.
+TRIGGER = re.compile(r"(?=[\d@])(?:\d ?\d[ ./-]?\d ?\d|\d[A-Za-z]{2}\b|@)")
+# Cues (DOB, passport, context words) stand before a value, so windows reach further back
+# than forward: far enough back for every cue, far enough forward for the longest value.
+WINDOW_BEFORE = 72
+WINDOW_AFTER = 28
 CONTEXT_WINDOW = 40
 CONTEXT_BOOST = 0.25
 
@@ -52,19 +63,32 @@ def _windows(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     n = len(text)
     for m in TRIGGER.finditer(text):
-        s, e = max(0, m.start() - WINDOW), min(n, m.end() + WINDOW)
+        s, e = max(0, m.start() - WINDOW_BEFORE), min(n, m.end() + WINDOW_AFTER)
         if spans and s <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(spans[-1][1], e))
         else:
             spans.append((s, e))
     snapped = []
     for s, e in spans:
-        while s > 0 and not text[s - 1].isspace() and spans[0][0] - s < 40:
+        floor = max(0, s - 40)
+        while s > floor and not text[s - 1].isspace():
             s -= 1
         while e < n and not text[e].isspace():
             e += 1
         snapped.append((s, e))
     return snapped
+
+
+class _NoContextEnhancer(ContextAwareEnhancer):
+    """Presidio's lemma enhancer needs NLP tokens (the no-op engine has none) and deep-copies
+    every result; dataward boosts scores from context words itself (``CONTEXT_BOOST``)."""
+
+    def __init__(self) -> None:
+        super().__init__(context_similarity_factor=0, min_score_with_context_similarity=0,
+                         context_prefix_count=0, context_suffix_count=0)
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        return raw_results
 
 
 class Classifier:
@@ -80,10 +104,16 @@ class Classifier:
             registry.add_recognizer(rec)
         nlp = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp,
-                                       supported_languages=["en"])
-        self.entities = list(self.recognizers)
+                                       supported_languages=["en"],
+                                       context_aware_enhancer=_NoContextEnhancer())
+        self._requires = [(e, type(r).REQUIRES) for e, r in self.recognizers.items()]
         self.names = RosterNameRecognizer(roster or Roster())
         self.special = SpecialCategoryRecognizer()
+        # One pass of one automaton finds names and special-category terms together.
+        self.terms = TermMatcher()
+        self.terms.add("PERSON", roster_word_char, self.names.entries())
+        self.terms.add("SPECIAL_CATEGORY", special_word_char, self.special.entries())
+        self.terms.build()
         self._context = {
             ent: re.compile("|".join(re.escape(c) for c in rec.context), re.IGNORECASE)
             for ent, rec in self.recognizers.items() if rec.context
@@ -100,7 +130,10 @@ class Classifier:
             starts.append((pos, s))
             pos += e - s + 1
         joined = "\n".join(pieces)
-        results = self.analyzer.analyze(joined, language="en", entities=self.entities,
+        entities = [e for e, req in self._requires if req is None or req.search(joined)]
+        if not entities:
+            return []
+        results = self.analyzer.analyze(joined, language="en", entities=entities,
                                         score_threshold=0.0)
         hits = []
         import bisect
@@ -128,14 +161,12 @@ class Classifier:
             norm = self.recognizers[entity].normalise(value)
             findings.append(Finding(entity, doc.where(start), start, round(score, 3), rec_name,
                                     mask(entity, value), self.fingerprint(entity, norm)))
-        folded = text.casefold()
-        if len(folded) != len(text):
-            folded = text.lower()
-        for start, end, canon in self.names.find(text, folded):
+        hits = self.terms.find(fold(text))
+        for start, end, canon in RosterNameRecognizer.resolve(hits["PERSON"]):
             findings.append(Finding("PERSON", doc.where(start), start, ROSTER_SCORE,
                                     "RosterNameRecognizer", mask("PERSON", text[start:end]),
                                     self.fingerprint("PERSON", canon)))
-        for start, _end, cat in self.special.find(folded):
+        for start, _end, cat in hits["SPECIAL_CATEGORY"]:
             findings.append(Finding("SPECIAL_CATEGORY", doc.where(start), start,
                                     SpecialCategoryRecognizer.SCORE, "SpecialCategoryRecognizer",
                                     mask("SPECIAL_CATEGORY", cat),

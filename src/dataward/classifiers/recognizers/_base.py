@@ -17,6 +17,9 @@ class DatawardPatternRecognizer(PatternRecognizer):
     PATTERNS: list = []
     CONTEXT: list[str] = []
     FLAGS = re.MULTILINE
+    # A cheap test the engine runs first: when it finds nothing in a text, this recognizer
+    # cannot match there and Presidio is not asked to run it. None: always run.
+    REQUIRES: re.Pattern[str] | None = None
 
     def __init__(self) -> None:
         super().__init__(

@@ -57,6 +57,7 @@ def parse_date(value: str) -> date | None:
 
 class DateOfBirthRecognizer(DatawardPatternRecognizer):
     ENTITY = "DATE_OF_BIRTH"
+    REQUIRES = _CUE
     FLAGS = re.MULTILINE | re.IGNORECASE
     PATTERNS = [Pattern("date (numeric)", _NUMERIC, 0.7), Pattern("date (ISO)", _ISO, 0.7),
                 Pattern("date (words)", _WORDS, 0.7), Pattern("date (month first)", _US_WORDS, 0.7)]

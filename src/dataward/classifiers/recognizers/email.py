@@ -2,6 +2,8 @@
 any number of labels, and the top level is two or more letters."""
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import Pattern
 
 from ._base import DatawardPatternRecognizer
@@ -12,6 +14,7 @@ _REGEX = (r"(?<![\w.+-])[A-Za-z0-9](?:[A-Za-z0-9._%+'-]{0,62}[A-Za-z0-9_'-])?"
 
 class SchoolEmailRecognizer(DatawardPatternRecognizer):
     ENTITY = "EMAIL_ADDRESS"
+    REQUIRES = re.compile("@")
     PATTERNS = [Pattern("email", _REGEX, 0.8)]
     CONTEXT = ["email", "e-mail", "mail"]
 

@@ -6,7 +6,7 @@ category, never the word. Terms are whole words, matched case-insensitively in o
 Aho-Corasick pass."""
 from __future__ import annotations
 
-import ahocorasick
+from .terms import TermMatcher
 
 TERMS: dict[str, tuple[str, ...]] = {
     "health": (
@@ -40,7 +40,7 @@ TERMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _is_word_char(ch: str) -> bool:
+def is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
@@ -49,22 +49,18 @@ class SpecialCategoryRecognizer:
     SCORE = 0.6
 
     def __init__(self, extra_terms: dict[str, list[str]] | None = None) -> None:
-        self.automaton = ahocorasick.Automaton()
-        terms = {k: list(v) for k, v in TERMS.items()}
+        self.terms = {k: list(v) for k, v in TERMS.items()}
         for cat, words in (extra_terms or {}).items():
-            terms.setdefault(cat, []).extend(words)
-        for cat, words in terms.items():
+            self.terms.setdefault(cat, []).extend(words)
+        self.matcher = TermMatcher()
+        self.matcher.add(self.ENTITY, is_word_char, self.entries()).build()
+
+    def entries(self):
+        """(folded term, category) pairs."""
+        for cat, words in self.terms.items():
             for w in words:
-                self.automaton.add_word(w.casefold(), (len(w), cat))
-        self.automaton.make_automaton()
+                yield w.casefold(), cat
 
     def find(self, folded: str) -> list[tuple[int, int, str]]:
         """(start, end, category) of each whole-word term in case-folded text."""
-        hits = []
-        for end_index, (length, cat) in self.automaton.iter(folded):
-            start, end = end_index - length + 1, end_index + 1
-            if (start > 0 and _is_word_char(folded[start - 1])) or (
-                    end < len(folded) and _is_word_char(folded[end])):
-                continue
-            hits.append((start, end, cat))
-        return hits
+        return self.matcher.find(folded)[self.ENTITY]

@@ -4,6 +4,8 @@ Check: sum of the first nine digits weighted 10..2; check = 11 - (sum mod 11), 1
 10 -> invalid. (A ULN uses 10 - remainder, so no number is both.)"""
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import Pattern
 
 from ._base import DatawardPatternRecognizer
@@ -22,6 +24,7 @@ def is_valid_nhs(value: str) -> bool:
 
 class UkNhsRecognizer(DatawardPatternRecognizer):
     ENTITY = "UK_NHS"
+    REQUIRES = re.compile(r"[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{4}")
     PATTERNS = [
         Pattern("NHS (spaced)", r"(?<![\d-])[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}(?![\d-])", 0.7),
         Pattern("NHS (plain)", r"(?<![\d-])[0-9]{10}(?![\d-])", 0.5),

@@ -31,6 +31,7 @@ class UkNinoRecognizer(DatawardPatternRecognizer):
 
     ENTITY = "UK_NINO"
     FLAGS = re.MULTILINE | re.IGNORECASE
+    REQUIRES = re.compile(r"[A-Za-z]{2} ?[0-9]")
     PATTERNS = [Pattern(
         "NINO", r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9](?: ?[0-9]){5} ?[A-D]\b", 0.7)]
     CONTEXT = ["national insurance", "ni number", "nino", "ni no"]

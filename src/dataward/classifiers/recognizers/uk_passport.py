@@ -16,6 +16,7 @@ WINDOW = 60
 
 class UkPassportRecognizer(DatawardPatternRecognizer):
     ENTITY = "UK_PASSPORT"
+    REQUIRES = _CUE
     PATTERNS = [Pattern("passport", r"(?<![\w-])(?:[0-9]{9}|[A-Z]{2}[0-9]{7})(?![\w-])", 0.6)]
     CONTEXT = ["passport"]
 

@@ -27,6 +27,7 @@ class UkPostcodeRecognizer(DatawardPatternRecognizer):
 
     ENTITY = "UK_POSTCODE"
     FLAGS = re.MULTILINE | re.IGNORECASE
+    REQUIRES = re.compile(r"[0-9][A-Za-z]{2}")
     PATTERNS = [Pattern("postcode", _REGEX, 0.5)]
     CONTEXT = ["postcode", "post code", "address"]
 

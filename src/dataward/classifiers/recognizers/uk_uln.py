@@ -4,6 +4,8 @@ Check: sum of the first nine digits weighted 10..2; the check digit is
 10 - (sum mod 11); a remainder of 0 gives no valid ULN."""
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import Pattern
 
 from ._base import DatawardPatternRecognizer
@@ -20,6 +22,7 @@ def is_valid_uln(value: str) -> bool:
 
 class UkUlnRecognizer(DatawardPatternRecognizer):
     ENTITY = "UK_ULN"
+    REQUIRES = re.compile(r"[0-9]{10}")
     PATTERNS = [Pattern("ULN", r"(?<![\d-])[1-9][0-9]{9}(?![\d-])", 0.6)]
     CONTEXT = ["uln", "unique learner number", "learner number"]
 

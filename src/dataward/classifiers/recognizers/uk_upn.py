@@ -2,6 +2,8 @@
 year, serial). The last character is a letter in a temporary UPN."""
 from __future__ import annotations
 
+import re
+
 from presidio_analyzer import Pattern
 
 from ._base import DatawardPatternRecognizer, alnum_upper
@@ -31,6 +33,7 @@ def is_valid_upn(value: str) -> bool:
 
 class UkUpnRecognizer(DatawardPatternRecognizer):
     ENTITY = "UK_UPN"
+    REQUIRES = re.compile(r"[A-Z][0-9]{11}")
     PATTERNS = [Pattern("UPN", r"\b[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]\b", 0.7)]
     CONTEXT = ["upn", "unique pupil number", "pupil number"]
 
