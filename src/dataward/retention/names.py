@@ -19,6 +19,8 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A
 
 def fold(text: str) -> str:
     """Lower case, accents removed, apostrophes dropped (O'Brien -> obrien)."""
+    if text.isascii():
+        return _APOSTROPHES.sub("", text).lower()
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _APOSTROPHES.sub("", plain).lower()

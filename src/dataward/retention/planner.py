@@ -16,6 +16,7 @@ name or UPN.
 """
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -132,10 +133,12 @@ def plan(inventory: Iterable[ImageItem], leavers: Iterable[Pupil], rules: Rules,
     reasons: Counter[str] = Counter()
     leavers_seen: set[int] = set()
 
+    root_strs: dict[Path, str] = {}
     for item in inventory:
         where: dict[int, set[str]] = {}
         parts = item.rel.split("/")
-        texts = [(d, "folder name") for d in parts[:-1]] + [(Path(parts[-1]).stem, "file name")]
+        texts = [(d, "folder name") for d in parts[:-1]]
+        texts.append((os.path.splitext(parts[-1])[0], "file name"))
         for text, label in texts:
             for i in matcher.match(text, names=m.full_name_in_path, upns=m.upn_in_path):
                 where.setdefault(i, set()).add(label)
@@ -146,13 +149,14 @@ def plan(inventory: Iterable[ImageItem], leavers: Iterable[Pupil], rules: Rules,
         named = sorted(where)
         by = tuple(sorted({w for i in named for w in where[i]}))
         who = tuple(sorted({refs[i] for i in named}))
-        path_s = str(item.path)
+        root_s = root_strs.get(item.root) or root_strs.setdefault(item.root, str(item.root))
+        path_s = f"{root_s.rstrip('/')}/{item.rel}"
 
         def kept(code: str, reason: str, due_on: date | None = None) -> None:
             keep.append(Decision(item, False, code, reason, who, by, due_on))
             reasons[code] += 1
 
-        if any(path_s.startswith(d) for d in held_dirs):
+        if held_dirs and any(path_s.startswith(d) for d in held_dirs):
             kept("legal-hold", "under a folder on legal hold")
             continue
         if not named:

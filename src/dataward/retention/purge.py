@@ -24,7 +24,7 @@ from . import store
 from .journal import Journal
 from .lock import retention_lock
 from .quarantine import quarantine_dir, quarantine_name, state_dir
-from .safefs import is_regular, lstat_at, overwrite_at, sha256_at
+from .safefs import fsync_dir, is_regular, lstat_at, overwrite_at, sha256_at
 from .store import ItemRow
 
 METHOD = "overwritten with zeros, flushed, unlinked"
@@ -76,10 +76,6 @@ def destroy_one(settings: Settings, it: ItemRow) -> None:
         if is_regular(lstat_at(qfd, qname)):
             overwrite_at(qfd, qname)
             os.unlink(qname, dir_fd=qfd)
-            try:
-                os.fsync(qfd)
-            except OSError:
-                pass
 
 
 def _verify(settings: Settings, it: ItemRow) -> str | None:
@@ -144,6 +140,10 @@ def purge(settings: Settings, ledger: Ledger, *, now: datetime | None = None,
                 result.bytes_purged += it.size
                 if tick:
                     tick(1)
+            for root in sorted({it.root for it, _ in batch}):
+                for plan_id in sorted({it.plan_id for it, _ in batch if it.root == root}):
+                    with quarantine_dir(settings, root, plan_id) as qfd:
+                        fsync_dir(qfd)  # the unlinks of this batch, once per folder
             with ledger.begin() as conn:
                 for it, row in zip((b[0] for b in batch), done_rows):
                     store.set_item(conn, it.plan_id, it.item_no, state=store.PURGED,

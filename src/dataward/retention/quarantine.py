@@ -173,7 +173,7 @@ def _apply_locked(settings: Settings, ledger: Ledger, row: object, *, dry_run: b
         journal.intend("move", [(plan_id, i.item_no) for i in batch])
         moved: list[tuple[ItemRow, str]] = []
         for it in batch:
-            if _move_one(settings, it, roots):
+            if _move_one(settings, it):
                 moved.append((it, utcnow()))
                 result.moved += 1
                 result.bytes_moved += it.size
@@ -181,6 +181,7 @@ def _apply_locked(settings: Settings, ledger: Ledger, row: object, *, dry_run: b
                 result.skipped.append(f"item {it.item_no}: changed while applying")
             if tick:
                 tick(1)
+        _settle_batch(settings, plan_id, moved)
         with ledger.begin() as conn:
             for it, at in moved:
                 store.set_item(conn, plan_id, it.item_no, state=store.QUARANTINED,
@@ -198,7 +199,7 @@ def _apply_locked(settings: Settings, ledger: Ledger, row: object, *, dry_run: b
     return result
 
 
-def _move_one(settings: Settings, it: ItemRow, roots: set[str]) -> bool:
+def _move_one(settings: Settings, it: ItemRow) -> bool:
     """Rename one file into quarantine if it is still as planned (size and mtime; the
     hash was checked before the first move and is checked again before any purge)."""
     parent, name = _split(it)
@@ -211,11 +212,22 @@ def _move_one(settings: Settings, it: ItemRow, roots: set[str]) -> bool:
         if lstat_at(qfd, qname) is not None:
             raise IntegrityError(f"quarantine already holds a file for item {it.ref}")
         os.rename(name, qname, src_dir_fd=dfd, dst_dir_fd=qfd)
-        fsync_dir(qfd)
-        fsync_dir(dfd)
-        append_manifest(qfd, [{"item": it.item_no, "path": it.rel, "size": it.size,
-                               "sha256": it.sha256, "quarantined_at": utcnow()}])
     return True
+
+
+def _settle_batch(settings: Settings, plan_id: str, moved: list[tuple[ItemRow, str]]) -> None:
+    """Flush a batch's renames to disk (each folder once) and add it to the manifests."""
+    by_root: dict[str, list[tuple[ItemRow, str]]] = {}
+    for it, at in moved:
+        by_root.setdefault(it.root, []).append((it, at))
+    for root, rows in by_root.items():
+        for parent in sorted({_split(it)[0] for it, _ in rows}):
+            with open_dir(Path(root), parent) as dfd:
+                fsync_dir(dfd)
+        with quarantine_dir(settings, root, plan_id) as qfd:
+            fsync_dir(qfd)
+            append_manifest(qfd, [{"item": it.item_no, "path": it.rel, "size": it.size,
+                                   "sha256": it.sha256, "quarantined_at": at} for it, at in rows])
 
 
 @dataclass

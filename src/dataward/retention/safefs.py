@@ -113,7 +113,7 @@ def overwrite_at(dir_fd: int, name: str) -> int:
         done = 0
         while done < size:
             done += os.write(fd, zeros[: min(CHUNK, size - done)])
-        os.fsync(fd)
+        os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
         return done
     finally:
         os.close(fd)
