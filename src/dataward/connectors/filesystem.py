@@ -46,7 +46,8 @@ class FileEntry:
 def file_locator(path: str) -> str:
     """``file:///...`` with every byte that is not plain ASCII percent-encoded, so names
     with invalid UTF-8 still get a stable, valid locator."""
-    return "file://" + quote(os.fsencode(path), safe="/-._~!$&'()*+,;=:@")
+    # '!' and '#' are encoded: they separate a container's members in child locators.
+    return "file://" + quote(os.fsencode(path), safe="/-._~$&'()*+,;=:@")
 
 
 def display(path: str) -> str:

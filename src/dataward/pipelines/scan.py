@@ -106,6 +106,7 @@ class _Previous:
         self.items: pa.Table | None = None
         self.findings_path: Path | None = None
         self.by_locator: dict[str, int] = {}
+        self.children_of: dict[str, list[int]] = {}  # top-level locator -> member rows
         self.identity: list[tuple[int, int, int]] = []
         self.by_identity: dict[tuple[int, int, int], int] = {}
         if scan_dir is None or not (scan_dir / ITEMS_FILE).exists():
@@ -116,10 +117,19 @@ class _Previous:
         for i, (loc, size, mt, ino, status) in enumerate(zip(
                 cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"])):
             self.identity.append((ino, size, mt))
+            top = top_locator(loc)
+            if top != loc:
+                self.children_of.setdefault(top, []).append(i)
+                continue
             if status in ("ok", "encrypted", "unsupported", "skipped"):
                 self.by_locator[loc] = i
                 self.by_identity[(ino, size, mt)] = i
         self.locators = cols["locator"]
+
+
+def top_locator(locator: str) -> str:
+    """The file a member locator belongs to (``file:///a.zip!/b.docx`` -> ``file:///a.zip``)."""
+    return locator.split("!/", 1)[0].split("#", 1)[0]
 
 
 def _latest_scan_dir(ledger: Ledger) -> Path | None:
@@ -213,14 +223,20 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
         idx = _reusable(previous, entry, locator)
         if idx is not None:
             reuse_idx.append(idx)
+            members = previous.children_of.get(previous.locators[idx], [])
+            reuse_idx.extend(members)
             if previous.locators[idx] != locator:
                 reuse_moves[idx] = entry
+                for m in members:
+                    reuse_moves[m] = entry
         else:
             outcome = process_entry(entry, source.name, source.audience, ctx)
-            if previous.items is not None and locator in previous.by_locator:
-                outcome.item["change"] = "changed"
-            new_items.append(outcome.item)
-            new_findings.extend(outcome.findings)
+            changed = previous.items is not None and locator in previous.by_locator
+            for part in outcome.flatten():
+                if changed:
+                    part.item["change"] = "changed"
+                new_items.append(part.item)
+                new_findings.extend(part.findings)
             result.bytes_read += outcome.bytes_read
         if progress and (done % 50 == 0 or done == total):
             progress(ScanProgress("reading", done, total, result.bytes_read))
@@ -244,7 +260,8 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     result.moved = by_change.get("moved", 0)
     if previous.items is not None:
         moved_from = {previous.locators[i] for i in reuse_moves}
-        result.removed = sum(1 for loc in previous.locators if loc not in seen and loc not in moved_from)
+        result.removed = sum(1 for loc in previous.locators
+                             if loc not in seen and loc not in moved_from and top_locator(loc) == loc)
     statuses = pc.value_counts(items_table["status"]).to_pylist()
     result.by_status = {s["values"]: s["counts"] for s in statuses}
     result.errors = result.by_status.get("error", 0)
@@ -268,13 +285,19 @@ def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry]
     carried = previous.items.take(pa.array(idx, pa.int64()))
     n = carried.num_rows
     change = ["moved" if i in moves else "unchanged" for i in idx]
+
+    def renamed(old: str, entry: FileEntry) -> str:
+        top = top_locator(old)
+        return entry.locator + old[len(top):]
+
     carried = carried.set_column(carried.schema.get_field_index("scan_id"), "scan_id", pa.array([scan_id] * n))
     carried = carried.set_column(carried.schema.get_field_index("change"), "change", pa.array(change))
     old_locators = [previous.locators[i] for i in idx]
     if moves:
-        loc = [moves[i].locator if i in moves else previous.locators[i] for i in idx]
-        path = [moves[i].display_path if i in moves else p
-                for i, p in zip(idx, carried["path"].to_pylist())]
+        loc = [renamed(previous.locators[i], moves[i]) if i in moves else previous.locators[i]
+               for i in idx]
+        path = [moves[i].display_path + p[len(p.split("!/", 1)[0].split("#", 1)[0]):]
+                if i in moves else p for i, p in zip(idx, carried["path"].to_pylist())]
         carried = carried.set_column(carried.schema.get_field_index("locator"), "locator", pa.array(loc))
         carried = carried.set_column(carried.schema.get_field_index("path"), "path", pa.array(path))
     findings = read_findings(previous.findings_path.parent)
@@ -282,7 +305,7 @@ def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry]
     keep = keep.set_column(keep.schema.get_field_index("scan_id"), "scan_id",
                            pa.array([scan_id] * keep.num_rows, pa.string()))
     if moves:
-        rename = {previous.locators[i]: e.locator for i, e in moves.items()}
+        rename = {previous.locators[i]: renamed(previous.locators[i], e) for i, e in moves.items()}
         keep = keep.set_column(keep.schema.get_field_index("locator"), "locator", pa.array(
             [rename.get(x, x) for x in keep["locator"].to_pylist()], pa.string()))
     return carried, keep

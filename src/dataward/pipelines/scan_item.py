@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..classifiers import risk as risk_mod
 from ..classifiers.engine import Classifier, Finding
-from ..classifiers.extractors import EncryptedItem, UnsupportedFormat, extract
+from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file
 from ..settings import Settings
@@ -40,6 +41,17 @@ class ItemOutcome:
     item: dict
     findings: list[dict]
     bytes_read: int = 0
+    # Items inside this one (archive members, attachments), already processed.
+    children: list[ItemOutcome] = field(default_factory=list)
+
+    def flatten(self) -> Iterator[ItemOutcome]:
+        yield self
+        for child in self.children:
+            yield from child.flatten()
+
+
+# Containers inside containers: deeper members are recorded as skipped, not read.
+MAX_DEPTH = 5
 
 
 def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) -> dict:
@@ -86,8 +98,11 @@ def apply_counts(row: dict, findings: list[Finding], settings: Settings) -> None
     row["risk_score"], row["risk_level"] = risk_mod.score(counts, row["audience"], settings.risk)
 
 
-def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict) -> list[Finding]:
-    """Sniff, extract and classify bytes already in memory; sets format/status/error."""
+def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
+                   children: list[Member] | None = None) -> list[Finding]:
+    """Sniff, extract and classify bytes already in memory; sets format/status/error.
+    Members the extractor found inside (archive members, attachments) are appended to
+    ``children`` for the caller to process as items of their own."""
     import io
     fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
     row["format"] = fmt
@@ -105,7 +120,44 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict) -> list[
     except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
         row["status"], row["error"] = "error", _failure_reason(fmt, exc)
         return []
+    if children is not None:
+        children.extend(doc.children)
     return ctx.classifier.classify(doc)
+
+
+def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
+    """One member of a container item, processed like a file (recursively)."""
+    row = dict(parent)
+    row.update({c: 0 for c in COUNT_COLUMNS})
+    row.update(locator=parent["locator"] + member.sep + member.name,
+               path=parent["path"] + member.sep + member.name, format="", sha256="",
+               status=member.status, error=member.error, n_findings=0,
+               special_category=False, special_categories="", risk_score=0.0,
+               risk_level="none", change=parent["change"],
+               size=member.size if member.size is not None else len(member.data or b""))
+    if member.audience:
+        row["audience"] = member.audience
+    if member.mtime_ns:
+        row["mtime_ns"] = member.mtime_ns
+        row["mtime"] = datetime.fromtimestamp(member.mtime_ns / 1e9, UTC)
+    if member.data is None:
+        row["format"] = sniff(member.name, b"")
+        return ItemOutcome(row, [])
+    row["sha256"] = hashlib.sha256(member.data).hexdigest()
+    if depth > MAX_DEPTH:
+        row.update(status="skipped", error=f"nested deeper than {MAX_DEPTH} containers",
+                   format=sniff(member.name, member.data[:HEAD_BYTES]))
+        return ItemOutcome(row, [])
+    return _classified(member.data, member.name, row, ctx, depth)
+
+
+def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
+    children: list[Member] = []
+    findings = classify_bytes(data, name, ctx, row, children)
+    apply_counts(row, findings, ctx.settings)
+    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data))
+    outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
+    return outcome
 
 
 def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemContext) -> ItemOutcome:
@@ -139,6 +191,4 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
         row.update(status="error", error=str(exc))
         return ItemOutcome(row, [])
     row["sha256"] = hashlib.sha256(data).hexdigest()
-    findings = classify_bytes(data, entry.rel, ctx, row)
-    apply_counts(row, findings, ctx.settings)
-    return ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data))
+    return _classified(data, entry.rel, row, ctx, 0)

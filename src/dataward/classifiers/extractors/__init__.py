@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .base import EncryptedItem, Extracted, TextBuilder, UnsupportedFormat
+from .base import EncryptedItem, Extracted, Member, TextBuilder, UnsupportedFormat
 from .office import extract_docx, extract_xlsx
 from .pdf import extract_pdf
 from .text import extract_csv, extract_html, extract_json, extract_text, extract_tsv
@@ -23,4 +23,5 @@ def extract(fmt: str, data: bytes) -> Extracted:
     return fn(data)
 
 
-__all__ = ["EXTRACTORS", "EncryptedItem", "Extracted", "TextBuilder", "UnsupportedFormat", "extract"]
+__all__ = ["EXTRACTORS", "EncryptedItem", "Extracted", "Member", "TextBuilder", "UnsupportedFormat",
+           "extract"]

@@ -15,6 +15,23 @@ class EncryptedItem(Exception):
 
 
 @dataclass
+class Member:
+    """An item inside a container item: an archive member, a message in a mailbox, an
+    attachment of a message. Its locator is the parent's + ``sep`` + ``name``
+    (``a.zip!/inner/b.docx``, ``mbox:///x.mbox#412``). ``data`` is None when the member
+    was not read; then ``status`` and ``error`` say why (skipped at a cap, encrypted...)."""
+
+    name: str
+    data: bytes | None
+    sep: str = "!/"
+    status: str = "ok"
+    error: str = ""
+    size: int | None = None
+    mtime_ns: int = 0
+    audience: str | None = None  # None: the parent's audience
+
+
+@dataclass
 class Extracted:
     text: str = ""
     # (offset in text, label) in ascending offset order; the label of the mark at or
@@ -23,6 +40,9 @@ class Extracted:
     # Facts the extractor found that are not text (e.g. image metadata), as findings
     # the engine turns into fingerprints and previews: (entity_type, value, where).
     extra: list[tuple[str, str, str]] = field(default_factory=list)
+    # Items inside this one (archive members, attachments, messages): each becomes an
+    # item of its own, read and classified the same way.
+    children: list[Member] = field(default_factory=list)
 
     def where(self, offset: int) -> str:
         if not self.marks:
