@@ -53,12 +53,16 @@ def _roots(school, planted) -> list[Path]:
     return [planted["tmp"], school.out, school.home, Path(school.gnupg_home)]
 
 
-@pytest.mark.parametrize("method", ["password", "openpgp"])
-def test_no_plaintext_byte_or_name_lands_anywhere_after_create(school, planted, keyring, method):
+@pytest.mark.parametrize("method, scan", [("password", False), ("openpgp", False),
+                                          ("password", True)])
+def test_no_plaintext_byte_or_name_lands_anywhere_after_create(school, planted, keyring,
+                                                                method, scan):
+    school.write_config(scan_before_packaging=scan)
     m = PasswordMethod() if method == "password" else PgpMethod(keyring["la"])
     res = create_package(school.settings(), [planted["folder"]], recipient="LA", method=m,
                          out_dir=school.out)
     assert res.file_count == 2
+    assert res.scan.status == ("scanned" if scan else "off")
     assert _leaks(_roots(school, planted), planted) == []
     assert list(planted["tmp"].iterdir()) == []            # no temp file left either
     assert [p.name for p in school.out.iterdir()] == [res.path.name]

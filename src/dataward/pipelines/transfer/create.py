@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ...errors import NotFoundError, RefusedError, UsageError
-from ...ledger import _default_actor, utcnow
+from ...ledger import utcnow
 from ...settings import Settings
 from .inner import InnerResult, write_inner_zip
 from .passphrase import check_password, generate_passphrase, passphrase_bits
@@ -69,6 +69,14 @@ class PackageResult:
     # The generated passphrase, to be shown once and forgotten. Never logged or stored.
     generated_password: str | None = field(default=None, repr=False)
     password_bits: float = 0.0
+
+
+def _who() -> str:
+    try:
+        import getpass
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not worth failing a transfer
+        return "unknown"
 
 
 def _new_id(settings: Settings) -> str:
@@ -187,7 +195,7 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
 
     report(PackageProgress("recording", 0, 1))
     rec = PackageRecord(
-        package_id=pid, created=header["created"], created_by=actor or _default_actor(),  # type: ignore[arg-type]
+        package_id=pid, created=header["created"], created_by=actor or _who(),  # type: ignore[arg-type]
         recipient=recipient, purpose=purpose.strip(), method=kind,
         key_fingerprint=key.fingerprint if key else None, file_name=final.name,
         file_count=inner.manifest.file_count, total_size=inner.bytes_read,
