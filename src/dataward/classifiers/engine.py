@@ -15,6 +15,7 @@ Findings leave this module as fingerprints and masked previews only.
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
-from ..connectors.roster import Roster
+from ..connectors.roster import Roster, canonical
 from .extractors.base import Extracted
 from .fingerprint import Fingerprinter, mask
 from .recognizers import PATTERN_RECOGNIZERS
@@ -41,6 +42,7 @@ from .recognizers.terms import TermMatcher
 TRIGGER = re.compile(r"(?=[\d@])(?:\d ?\d[ ./-]?\d ?\d|\d[A-Za-z]{2}\b|@)")
 # Cues (DOB, passport, context words) stand before a value, so windows reach further back
 # than forward: far enough back for every cue, far enough forward for the longest value.
+log = logging.getLogger("dataward.classifiers")
 WINDOW_BEFORE = 72
 WINDOW_AFTER = 28
 CONTEXT_WINDOW = 40
@@ -95,7 +97,7 @@ class Classifier:
     """Built once per process (building Presidio's engine costs ~0.1 s); thread-safe reads."""
 
     def __init__(self, key: bytes, roster: Roster | None = None, *,
-                 score_threshold: float = 0.4) -> None:
+                 score_threshold: float = 0.4, ner_model: str | None = None) -> None:
         self.fingerprint = Fingerprinter(key)
         self.threshold = score_threshold
         self.recognizers = {cls.ENTITY: cls() for cls in PATTERN_RECOGNIZERS}
@@ -114,6 +116,7 @@ class Classifier:
         self.terms.add("PERSON", roster_word_char, self.names.entries())
         self.terms.add("SPECIAL_CATEGORY", special_word_char, self.special.entries())
         self.terms.build()
+        self.ner = load_ner(ner_model)
         self._context = {
             ent: re.compile("|".join(re.escape(c) for c in rec.context), re.IGNORECASE)
             for ent, rec in self.recognizers.items() if rec.context
@@ -171,14 +174,51 @@ class Classifier:
                                     SpecialCategoryRecognizer.SCORE, "SpecialCategoryRecognizer",
                                     mask("SPECIAL_CATEGORY", cat),
                                     self.fingerprint("SPECIAL_CATEGORY", cat), category=cat))
+        if self.ner is not None:
+            findings.extend(self._ner_findings(doc, hits["PERSON"]))
         for entity, value, where in doc.extra:
             findings.append(Finding(entity, where, -1, 1.0, "metadata", mask(entity, value),
                                     self.fingerprint(entity, value.strip().upper())))
         findings.sort(key=lambda f: f.offset)
         return findings
 
+    def _ner_findings(self, doc: Extracted, roster_hits) -> list[Finding]:
+        """PERSON entities from the optional spaCy model that the roster did not find."""
+        taken = [(s, e) for s, e, _ in roster_hits]
+        out = []
+        for start in range(0, len(doc.text), NER_CHUNK):
+            chunk = doc.text[start:start + NER_CHUNK]
+            for ent in self.ner(chunk).ents:
+                s, e = start + ent.start_char, start + ent.end_char
+                if ent.label_ != "PERSON" or " " not in ent.text.strip():
+                    continue
+                if any(s < te and e > ts for ts, te in taken):
+                    continue
+                out.append(Finding("PERSON", doc.where(s), s, NER_SCORE, "SpacyNER",
+                                   mask("PERSON", ent.text), self.fingerprint("PERSON", canonical(ent.text))))
+        return out
+
     def classify_text(self, text: str) -> list[Finding]:
         return self.classify(Extracted(text))
+
+
+NER_CHUNK = 100_000
+NER_SCORE = 0.6
+
+
+def load_ner(model: str | None):
+    """The spaCy pipeline named by ``model`` (an installed package or a model folder), or
+    None. Nothing is ever downloaded: a missing model is logged and names come from the
+    roster only."""
+    if not model:
+        return None
+    import spacy
+    import spacy.util
+    from pathlib import Path
+    if not (spacy.util.is_package(model) or Path(model).is_dir()):
+        log.warning("spaCy model %s is not installed; names come from the roster only", model)
+        return None
+    return spacy.load(model, exclude=["parser", "lemmatizer", "textcat", "tagger"])
 
 
 def _resolve_overlaps(hits):

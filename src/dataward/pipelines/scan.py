@@ -87,7 +87,8 @@ def build_roster(settings: Settings, extra: list[Path] | None = None) -> Roster:
 
 def make_classifier(settings: Settings, roster: Roster) -> Classifier:
     return Classifier(fingerprint_key(settings, create=True), roster,
-                      score_threshold=settings.scan.score_threshold)
+                      score_threshold=settings.scan.score_threshold,
+                      ner_model=settings.scan.ner_model)
 
 
 def adhoc_sources(paths: list[Path]) -> list[Source]:
