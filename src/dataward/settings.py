@@ -64,7 +64,9 @@ class Scan(_Section):
     # Seconds and MiB each worker may spend on one item before it is stopped.
     item_timeout_s: float = Field(60.0, gt=0)
     item_memory_mb: int = Field(1024, gt=0)
-    use_spacy_if_installed: bool = False
+    # Optional spaCy NER for names not on the roster: an installed model package
+    # (e.g. en_core_web_sm) or a model folder. Never downloaded at run time.
+    ner_model: str | None = None
 
 
 class Risk(_Section):
