@@ -1,12 +1,27 @@
 # The two commands of the quick start: `make demo` and `make test`.
+# Both install what they need on a fresh Debian machine (system packages through
+# apt-get, Python packages into ./.venv), so each is one command.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-export DATAWARD_HOME ?= $(CURDIR)/.dataward-demo
+DEMO_HOME ?= $(CURDIR)/.dataward-demo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
+# Tools the tests drive for real: gpg, 7-Zip, Chromium, pdftotext, antiword/catdoc.
+TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc
+TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean system-python system-test-tools
 
-$(BIN)/dataward: pyproject.toml
+system-python:
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq; $(APT) python3-venv python3-pip; }
+
+system-test-tools:
+	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then echo "installing system packages for:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(APT) $(TEST_PACKAGES) >/dev/null; fi
+
+$(BIN)/dataward: pyproject.toml | system-python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,outlook]'
@@ -14,16 +29,16 @@ $(BIN)/dataward: pyproject.toml
 
 install: $(BIN)/dataward
 
-## Build the demo school share, scan it and write the DPO report.
+## Build the demo school, run the nightly job on it and write the DPO report.
 demo: install
-	$(BIN)/dataward demo
+	DATAWARD_HOME=$(DEMO_HOME) $(BIN)/dataward demo
 
-## Run the test suite (two processes).
-test: install
-	$(BIN)/python -m pytest -n 2 -q
+## Install everything and run the test suite (two processes).
+test: install system-test-tools
+	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
 
 bench: install
 	$(BIN)/python bench/scan_bench.py
 
 clean:
-	rm -rf $(VENV) .dataward-demo
+	rm -rf $(VENV) $(DEMO_HOME)

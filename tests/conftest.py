@@ -12,6 +12,10 @@ from typer.testing import CliRunner
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.pop("DATAWARD_CONFIG", None)
+# Never the user's real state folder: tests that need one use `dw_home`.
+import tempfile  # noqa: E402
+
+os.environ["DATAWARD_HOME"] = tempfile.mkdtemp(prefix="dw-test-home-")
 
 
 @pytest.fixture
