@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ class RepoCache:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self.lock = threading.Lock()  # upload threads record pending packs
 
     def close(self) -> None:
         self.db.close()
@@ -46,7 +48,8 @@ class RepoCache:
     # pending packs -----------------------------------------------------------------
     def add_pending(self, pack: str, entries: list[tuple[bytes, int, int, int]]) -> None:
         blob = b"".join(BLOB_ENTRY.pack(*e) for e in entries)
-        self.db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (pack, blob))
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (pack, blob))
 
     def pending(self) -> dict[str, list[tuple[bytes, int, int, int]]]:
         out = {}
@@ -60,9 +63,11 @@ class RepoCache:
     # file cache --------------------------------------------------------------------
     def file_chunks(self, path: str, size: int, mtime_ns: int, ctime_ns: int,
                     inode: int) -> list[bytes] | None:
-        row = self.db.execute(
-            "SELECT chunks FROM files WHERE path = ? AND size = ? AND mtime_ns = ? "
-            "AND ctime_ns = ? AND inode = ?", (os.fsencode(path), size, mtime_ns, ctime_ns, inode)).fetchone()
+        with self.lock:
+            row = self.db.execute(
+                "SELECT chunks FROM files WHERE path = ? AND size = ? AND mtime_ns = ? "
+                "AND ctime_ns = ? AND inode = ?",
+                (os.fsencode(path), size, mtime_ns, ctime_ns, inode)).fetchone()
         if row is None:
             return None
         blob = row[0]
@@ -103,4 +108,5 @@ class RepoCache:
         return datetime.fromisoformat(row[0]) if row else None
 
     def set_retention(self, key: str, until: datetime) -> None:
-        self.db.execute("INSERT OR REPLACE INTO retention VALUES (?, ?)", (key, until.isoformat()))
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO retention VALUES (?, ?)", (key, until.isoformat()))

@@ -97,8 +97,8 @@ def walk(roots: list[Path], excludes: list[str], on_error: Callable[[str], None]
 
 
 class _Uploader:
-    """Uploads finished packs on a background thread (at most two in flight) and records
-    each as pending in the cache once the store has it."""
+    """Uploads finished packs on background threads (at most two in flight) and records
+    each as pending in the cache as soon as the store has it."""
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
@@ -107,9 +107,13 @@ class _Uploader:
         self.done: dict[str, list[tuple[bytes, int, int, int]]] = {}
         self.bytes = 0
 
+    def _upload(self, name: str, data: bytes, entries: list[tuple[bytes, int, int, int]]) -> None:
+        self.repo.put(name, data)
+        self.repo.cache.add_pending(name, entries)  # at once: a kill now loses nothing
+
     def submit(self, writer: PackWriter) -> list[tuple[bytes, int, int, int]]:
         name, data = writer.finish()
-        fut = self.pool.submit(self.repo.put, name, data)
+        fut = self.pool.submit(self._upload, name, data, writer.entries)
         self.inflight.append((fut, name, writer.entries, len(data)))
         while len(self.inflight) > 2:
             self._reap(self.inflight.pop(0))
@@ -118,7 +122,6 @@ class _Uploader:
     def _reap(self, item: tuple[Future[None], str, list[tuple[bytes, int, int, int]], int]) -> None:
         fut, name, entries, size = item
         fut.result()
-        self.repo.cache.add_pending(name, entries)
         self.done[name] = entries
         self.bytes += size
 
