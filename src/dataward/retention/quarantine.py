@@ -12,6 +12,7 @@ intents first, so a crash mid-batch is reconciled by the next run (``recovery``)
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -173,12 +174,13 @@ def _apply_locked(settings: Settings, ledger: Ledger, row: object, *, dry_run: b
         journal.intend("move", [(plan_id, i.item_no) for i in batch])
         moved: list[tuple[ItemRow, str]] = []
         for it in batch:
-            if _move_one(settings, it):
+            why = _move_one(settings, it)
+            if why is None:
                 moved.append((it, utcnow()))
                 result.moved += 1
                 result.bytes_moved += it.size
             else:
-                result.skipped.append(f"item {it.item_no}: changed while applying")
+                result.skipped.append(f"item {it.item_no}: {why}")
             if tick:
                 tick(1)
         _settle_batch(settings, plan_id, moved)
@@ -194,25 +196,31 @@ def _apply_locked(settings: Settings, ledger: Ledger, row: object, *, dry_run: b
     journal.clear_if_settled()
     if result.skipped:
         raise PartialError(f"plan {plan_id}: {result.moved} file(s) quarantined, "
-                           f"{len(result.skipped)} left in place because they changed",
-                           hint="run `dataward retention apply` again after checking them")
+                           f"{len(result.skipped)} left in place: " + "; ".join(result.skipped[:5]),
+                           hint="those files stay where they are; a new plan picks them up")
     return result
 
 
-def _move_one(settings: Settings, it: ItemRow) -> bool:
+def _move_one(settings: Settings, it: ItemRow) -> str | None:
     """Rename one file into quarantine if it is still as planned (size and mtime; the
-    hash was checked before the first move and is checked again before any purge)."""
+    hash was checked before the first move and is checked again before any purge).
+    Returns None when moved, else why it stayed in place."""
     parent, name = _split(it)
     with open_dir(Path(it.root), parent) as dfd, \
             quarantine_dir(settings, it.root, it.plan_id) as qfd:
         st = lstat_at(dfd, name)
         if not is_regular(st) or st.st_size != it.size or st.st_mtime_ns != it.mtime_ns:  # type: ignore[union-attr]
-            return False
+            return "changed while applying"
         qname = quarantine_name(it)
         if lstat_at(qfd, qname) is not None:
             raise IntegrityError(f"quarantine already holds a file for item {it.ref}")
-        os.rename(name, qname, src_dir_fd=dfd, dst_dir_fd=qfd)
-    return True
+        try:
+            os.rename(name, qname, src_dir_fd=dfd, dst_dir_fd=qfd)
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:  # a folder below the root is another mount
+                return "on another volume than its root's quarantine folder; left in place"
+            raise
+    return None
 
 
 def _settle_batch(settings: Settings, plan_id: str, moved: list[tuple[ItemRow, str]]) -> None:
