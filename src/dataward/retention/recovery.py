@@ -13,6 +13,7 @@ file is, and the ledger is brought in line:
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from ..ledger import Ledger, utcnow
@@ -24,9 +25,11 @@ from .quarantine import append_manifest, quarantine_dir, quarantine_name, state_
 from .safefs import is_regular, lstat_at, open_dir
 
 
-def _item(ledger: Ledger, plan_id: str, item_no: int) -> store.ItemRow | None:
-    rows = [i for i in store.plan_items(ledger, plan_id) if i.item_no == item_no]
-    return rows[0] if rows else None
+def _item(ledger: Ledger, plan_id: str, item_no: int,
+          cache: dict[str, dict[int, store.ItemRow]]) -> store.ItemRow | None:
+    if plan_id not in cache:
+        cache[plan_id] = {i.item_no: i for i in store.plan_items(ledger, plan_id)}
+    return cache[plan_id].get(item_no)
 
 
 def recover(settings: Settings, ledger: Ledger) -> int:
@@ -37,8 +40,9 @@ def recover(settings: Settings, ledger: Ledger) -> int:
         return 0
     deleted: list[dict[str, object]] = []
     settled = 0
+    cache: dict[str, dict[int, store.ItemRow]] = {}
     for p in pending:
-        it = _item(ledger, p.plan_id, p.item_no)
+        it = _item(ledger, p.plan_id, p.item_no, cache)
         if it is None:
             journal.done(p.op, [(p.plan_id, p.item_no)])
             continue
@@ -83,8 +87,17 @@ def recover(settings: Settings, ledger: Ledger) -> int:
             deleted.append(row)
             settled += 1
         journal.done(p.op, [(p.plan_id, p.item_no)])
+        cache[p.plan_id][p.item_no] = replace(it, state=_state_now(ledger, it))
     record = write_record(settings, deleted)
     ledger.audit("retention.recover", "journal", pending=len(pending), settled=settled,
                  purged=len(deleted), record=record.name if record else None)
     journal.clear_if_settled()
     return settled
+
+
+def _state_now(ledger: Ledger, it: store.ItemRow) -> str:
+    from sqlalchemy import select
+    with ledger.engine.connect() as conn:
+        return conn.execute(select(store.items_table.c.state).where(
+            store.items_table.c.plan_id == it.plan_id,
+            store.items_table.c.item_no == it.item_no)).scalar_one()
