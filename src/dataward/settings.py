@@ -203,6 +203,15 @@ class Transfer(_Section):
         return self.recipient_limits_mb.get(recipient.strip().lower(), self.max_package_mb)
 
 
+class Mail(_Section):
+    """Mail exports (sources of kind mbox, eml, msg, pst) and mail found on shares."""
+
+    # Messages older than this many days are flagged (the mail retention); 0 = no check.
+    retention_days: int = Field(730, ge=0)
+    # Attachments larger than this are recorded as skipped, not read.
+    max_attachment_mb: float = Field(25.0, gt=0)
+
+
 class Assets(_Section):
     """Asset register, erasure evidence and signed disposal certificates."""
 
@@ -249,6 +258,7 @@ class Settings(BaseSettings):
     backup: Backup = Backup()
     transfer: Transfer = Transfer()
     assets: Assets = Assets()
+    mail: Mail = Mail()
 
     # Where the YAML came from (None: defaults and environment only).
     config_path: Path | None = Field(default=None, exclude=True)
