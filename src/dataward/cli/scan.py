@@ -34,8 +34,6 @@ def scan(
 
     Exit codes: 0 every item read, 3 finished but some items could not be read.
     """
-    from rich.progress import DownloadColumn, TransferSpeedColumn
-
     from ..errors import ConfigError
     from ..pipelines.scan import ScanProgress, adhoc_sources, run_scan
 
@@ -51,7 +49,7 @@ def scan(
                 raise ConfigError(f"no source named {', '.join(unknown)} in the config")
             sources = [s for s in sources if s.name in source]
 
-    bar = progress(extra=[DownloadColumn(), TransferSpeedColumn()])
+    bar = progress()
     task = bar.add_task("walking", total=None)
     started = [0.0]
 
@@ -62,9 +60,10 @@ def scan(
             import time
             if not started[0]:
                 started[0] = time.perf_counter()
-            rate = p.done / max(1e-6, time.perf_counter() - started[0])
-            bar.update(task, description=f"reading ({rate:,.0f} items/s)", total=p.total,
-                       completed=p.done)
+            elapsed = max(1e-6, time.perf_counter() - started[0])
+            bar.update(task, total=p.total, completed=p.done,
+                       description=f"reading {p.done / elapsed:,.0f} items/s "
+                                   f"{p.bytes_done / 1e6 / elapsed:,.1f} MB/s")
 
     with open_ledger(settings) as ledger, bar:
         result = run_scan(settings, sources=sources, rosters=roster, full=full, out_dir=out_dir,
