@@ -25,8 +25,8 @@ CHUNK = 1 << 20
 def split_rel(rel: str) -> list[str]:
     parts = rel.split("/")
     if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise PathOutsideRootsError(f"refused a path that would leave its root (item path {rel!r}"
-                                    " is not a plain relative path)")
+        raise PathOutsideRootsError("refused a path that would leave its root (not a plain "
+                                    "relative path)")
     return parts
 
 
@@ -42,7 +42,7 @@ def open_dir(root: Path, rel_dir: str = "") -> Iterator[int]:
             try:
                 nfd = os.open(name, _DIR_FLAGS, dir_fd=fd)
             except OSError as exc:
-                raise _refused(root / rel_dir, exc) from None
+                raise _refused(root, exc) from None
             os.close(fd)
             fd = nfd
         yield fd
@@ -52,9 +52,11 @@ def open_dir(root: Path, rel_dir: str = "") -> Iterator[int]:
 
 def _refused(path: Path, exc: OSError) -> Exception:
     if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+        # the folder names below the root may be pupils' names: they stay out of the message
         return PathOutsideRootsError(
-            f"refused {path}: a folder on the way is a symlink or not a folder; dataward never "
-            "follows symlinks", hint="someone changed the folder since the plan; make a new plan")
+            f"refused a file under {path}: a folder on the way is a symlink or not a folder; "
+            "dataward never follows symlinks",
+            hint="someone changed the folders since the plan; make a new plan")
     return exc
 
 
