@@ -51,16 +51,14 @@ def scan(
 
     bar = progress()
     task = bar.add_task("walking", total=None)
-    started = [0.0]
+    import time
+    started = time.perf_counter()
 
     def on_progress(p: ScanProgress) -> None:
         if p.phase == "walking":
             bar.update(task, description=f"walking ({p.done} found)")
         else:
-            import time
-            if not started[0]:
-                started[0] = time.perf_counter()
-            elapsed = max(1e-6, time.perf_counter() - started[0])
+            elapsed = max(1e-6, time.perf_counter() - started)
             bar.update(task, total=p.total, completed=p.done,
                        description=f"reading {p.done / elapsed:,.0f} items/s "
                                    f"{p.bytes_done / 1e6 / elapsed:,.1f} MB/s")
