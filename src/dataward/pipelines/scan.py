@@ -30,7 +30,8 @@ from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
 from .outputs import FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, read_findings, read_items, write_table
-from .scan_item import ItemContext, process_entry
+from .scan_item import ItemContext
+from .workers import ItemPool, Task
 
 log = logging.getLogger("dataward.scan")
 
@@ -218,7 +219,8 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     reuse_moves: dict[int, FileEntry] = {}
     new_items: list[dict] = []
     new_findings: list[dict] = []
-    for done, (entry, source) in enumerate(entries, start=1):
+    to_read: list[Task] = []
+    for entry, source in entries:
         locator = entry.locator
         seen.add(locator)
         idx = _reusable(previous, entry, locator)
@@ -231,16 +233,21 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 for m in members:
                     reuse_moves[m] = entry
         else:
-            outcome = process_entry(entry, source.name, source.audience, ctx)
-            changed = previous.items is not None and locator in previous.by_locator
+            to_read.append(Task(entry, source.name, source.audience))
+    # Everything not reused is read in isolated worker processes (time and memory limits).
+    done = total - len(to_read)
+    with ItemPool(ctx) as pool:
+        for _i, outcome in pool.run(to_read):
+            changed = previous.items is not None and outcome.item["locator"] in previous.by_locator
             for part in outcome.flatten():
                 if changed:
                     part.item["change"] = "changed"
                 new_items.append(part.item)
                 new_findings.extend(part.findings)
             result.bytes_read += outcome.bytes_read
-        if progress and (done % 50 == 0 or done == total):
-            progress(ScanProgress("reading", done, total, result.bytes_read))
+            done += 1
+            if progress:
+                progress(ScanProgress("reading", done, total, result.bytes_read))
 
     items_table = pa.Table.from_pylist(new_items, schema=ITEMS_SCHEMA)
     findings_table = pa.Table.from_pylist(new_findings, schema=FINDINGS_SCHEMA)
