@@ -100,12 +100,13 @@ def seaweed_s3(tmp_path_factory):
     data = tmp_path_factory.mktemp("seaweed")
     ports = {k: free_port() for k in ("master", "volume", "filer", "s3")}
     # gRPC ports default to port + 10000; name them so they are free too.
-    grpc = {k: free_port() for k in ("master", "volume", "filer")}
+    grpc = {k: free_port() for k in ("master", "volume", "filer", "s3")}
     cmd = [weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
            f"-master.port={ports['master']}", f"-master.port.grpc={grpc['master']}",
            f"-volume.port={ports['volume']}", f"-volume.port.grpc={grpc['volume']}",
            "-filer", f"-filer.port={ports['filer']}", f"-filer.port.grpc={grpc['filer']}",
-           "-s3", f"-s3.port={ports['s3']}", "-volume.max=40",
+           "-s3", f"-s3.port={ports['s3']}", f"-s3.port.grpc={grpc['s3']}",
+           "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=40",
            "-master.volumeSizeLimitMB=64"]
     log = open(data / "weed.log", "wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=data)
@@ -117,7 +118,7 @@ def seaweed_s3(tmp_path_factory):
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=1)  # a throwaway server: no need for its slow shutdown
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
