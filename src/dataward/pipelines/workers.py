@@ -1,0 +1,255 @@
+"""Isolated, parallel reading of items: each item is read, extracted and classified in a
+worker process with a wall-time limit and a memory limit.
+
+Parsers written in Python (and some in C) can loop forever or swallow memory on a hostile
+file. A worker that passes the time limit is killed; a worker whose address space passes
+its limit gets a MemoryError (caught: the item is an ``error``) or dies. Either way that
+item is recorded with status ``error`` and the reason, a fresh worker takes its place, and
+the scan goes on.
+
+Workers are forked from the scanning process, so each inherits the scan's ``ItemContext``
+(settings and the Classifier built once for the scan) without rebuilding it, and starts
+in milliseconds after a kill. The memory limit (RLIMIT_AS) is set in the worker right
+after the fork: the worker's address space at that moment plus ``item_memory_mb``.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import resource
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+
+from ..connectors.filesystem import FileEntry
+from ..errors import DatawardError
+from .scan_item import ItemContext, ItemOutcome, base_row, process_entry
+
+log = logging.getLogger("dataward.scan.workers")
+
+MiB = 1024 * 1024
+# A worker that cannot get going (fork, first message) within this many seconds is replaced.
+STARTUP_TIMEOUT_S = 60.0
+# This many workers in a row dying before their first item means something is wrong with
+# the machine, not with a file: the scan stops with an error instead of looping.
+MAX_STARTUP_FAILURES = 3
+
+
+@dataclass(frozen=True)
+class Task:
+    entry: FileEntry
+    source: str
+    audience: str
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _address_space() -> int:
+    """The calling process's virtual memory size in bytes (VmSize)."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int) -> None:
+    # Ctrl-C reaches the whole process group: the scanning process decides what happens.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit = _address_space() + memory_mb * MiB
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or limit <= hard:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        seq, task = msg
+        try:
+            outcome = process_entry(task.entry, task.source, task.audience, ctx)
+        except MemoryError:
+            outcome = _error_outcome(task, ctx, f"needs more than the {memory_mb} MB memory limit")
+        except Exception as exc:  # noqa: BLE001 - never let one item end the worker
+            outcome = _error_outcome(task, ctx, f"internal error while reading ({type(exc).__name__})")
+        try:
+            conn.send((seq, outcome))
+        except MemoryError:
+            conn.send((seq, _error_outcome(task, ctx, f"needs more than the {memory_mb} MB memory limit")))
+
+
+def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
+    row = base_row(task.entry, task.source, task.audience, ctx.scan_id)
+    row.update(status="error", error=reason)
+    try:
+        from ..classifiers.sniff import sniff
+        row["format"] = sniff(task.entry.rel, b"")
+    except Exception:  # noqa: BLE001
+        pass
+    return ItemOutcome(row, [])
+
+
+class _Slot:
+    """One worker process and the item it is reading."""
+
+    def __init__(self, mpctx, ctx: ItemContext, memory_mb: int) -> None:
+        self.conn, child = mpctx.Pipe(duplex=True)
+        self.proc = mpctx.Process(target=_worker_main, args=(child, ctx, memory_mb),
+                                  name="dataward-item-worker", daemon=True)
+        self.proc.start()
+        child.close()
+        self.ready = False
+        self.deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        self.seq: int | None = None
+        self.task: Task | None = None
+
+    def send(self, seq: int, task: Task, timeout_s: float) -> None:
+        self.seq, self.task = seq, task
+        self.deadline = time.monotonic() + timeout_s
+        self.conn.send((seq, task))
+
+    def stop(self, kill: bool) -> None:
+        if kill:
+            self.proc.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                self.proc.kill()
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+class ItemPool:
+    """Reads items in ``workers`` worker processes; use as a context manager.
+
+    ``run(tasks)`` yields ``(index, ItemOutcome)`` in the order of ``tasks``."""
+
+    def __init__(self, ctx: ItemContext, workers: int = 0, *, timeout_s: float | None = None,
+                 memory_mb: int | None = None) -> None:
+        scan = ctx.settings.scan
+        self.ctx = ctx
+        self.workers = workers or scan.workers or default_workers()
+        self.timeout_s = timeout_s or scan.item_timeout_s
+        self.memory_mb = memory_mb or scan.item_memory_mb
+        self._mp = mp.get_context("fork")
+        self._slots: list[_Slot] = []
+        self.restarts = 0
+
+    def __enter__(self) -> ItemPool:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(kill=exc_type is not None)
+
+    def close(self, kill: bool = False) -> None:
+        for slot in self._slots:
+            slot.stop(kill=kill or slot.task is not None)
+        self._slots = []
+
+    def _spawn(self) -> _Slot:
+        slot = _Slot(self._mp, self.ctx, self.memory_mb)
+        self._slots.append(slot)
+        return slot
+
+    def _replace(self, slot: _Slot) -> None:
+        self._slots.remove(slot)
+        slot.stop(kill=True)
+        self.restarts += 1
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[int, ItemOutcome]]:
+        pending = list(tasks)
+        if not pending:
+            return
+        queue = list(range(len(pending)))[::-1]   # pop() takes the next index
+        results: dict[int, ItemOutcome] = {}
+        next_out = 0
+        startup_failures = 0
+        while next_out < len(pending):
+            while len(self._slots) < min(self.workers, len(queue) + self._busy()):
+                self._spawn()
+            for slot in self._slots:
+                if slot.ready and slot.task is None and queue:
+                    i = queue.pop()
+                    slot.send(i, pending[i], self.timeout_s)
+            now = time.monotonic()
+            wait_for = min(60.0, max(0.0, min((s.deadline for s in self._slots), default=now) - now))
+            ready = wait([s.conn for s in self._slots] + [s.proc.sentinel for s in self._slots],
+                         timeout=wait_for)
+            for slot in list(self._slots):
+                if slot.conn in ready:
+                    try:
+                        msg = slot.conn.recv()
+                    except (EOFError, OSError):
+                        msg = None
+                    if msg is not None:
+                        if msg[0] == "ready":
+                            slot.ready, startup_failures = True, 0
+                        else:
+                            seq, outcome = msg
+                            results[seq] = outcome
+                            slot.seq, slot.task = None, None
+                        slot.deadline = float("inf")
+                        continue
+                if slot.proc.sentinel in ready or slot.conn in ready:
+                    # The worker ended: crashed, or killed by the kernel's OOM killer.
+                    if slot.task is None:
+                        startup_failures += 1
+                        if startup_failures >= MAX_STARTUP_FAILURES:
+                            raise DatawardError("item workers keep dying before reading anything",
+                                                hint="check free memory, or lower scan.workers")
+                    else:
+                        results[slot.seq] = self._failed(slot, self._death_reason(slot))
+                    self._replace(slot)
+                elif time.monotonic() >= slot.deadline:
+                    if slot.task is None:
+                        startup_failures += 1
+                        if startup_failures >= MAX_STARTUP_FAILURES:
+                            raise DatawardError("item workers do not start",
+                                                hint="check free memory, or lower scan.workers")
+                    else:
+                        results[slot.seq] = self._failed(
+                            slot, f"stopped after the {self.timeout_s:g} s time limit "
+                                  "(the reader hung or the file is too slow to read)")
+                    self._replace(slot)
+            while next_out in results:
+                yield next_out, results.pop(next_out)
+                next_out += 1
+
+    def _busy(self) -> int:
+        return sum(1 for s in self._slots if s.task is not None)
+
+    def _death_reason(self, slot: _Slot) -> str:
+        slot.proc.join(1)
+        code = slot.proc.exitcode
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            if -code == signal.SIGKILL:
+                return (f"the reader was killed ({name}), most likely for memory; "
+                        f"limit {self.memory_mb} MB")
+            return f"the reader crashed ({name}); memory limit {self.memory_mb} MB"
+        return f"the reader stopped unexpectedly (exit code {code})"
+
+    def _failed(self, slot: _Slot, reason: str) -> ItemOutcome:
+        log.warning("item %d: %s", slot.seq, reason)
+        return _error_outcome(slot.task, self.ctx, reason)
