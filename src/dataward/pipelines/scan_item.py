@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 from ..classifiers import risk as risk_mod
 from ..classifiers.engine import Classifier, Finding
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
+from ..classifiers.extractors.archive import reset_budget
+from ..classifiers.extractors.image import IMAGE_FORMATS
+from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file
 from ..settings import Settings
@@ -122,7 +125,12 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
         return []
     if children is not None:
         children.extend(doc.children)
-    return ctx.classifier.classify(doc)
+    if doc.status != "ok":
+        row["status"], row["error"] = doc.status, doc.reason
+    findings = ctx.classifier.classify(doc)
+    if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
+        findings.extend(names_in_path(ctx.classifier, name))
+    return findings
 
 
 def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
@@ -140,8 +148,9 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
     if member.mtime_ns:
         row["mtime_ns"] = member.mtime_ns
         row["mtime"] = datetime.fromtimestamp(member.mtime_ns / 1e9, UTC)
-    if member.data is None:
-        row["format"] = sniff(member.name, b"")
+    if member.data is None:  # not read (encrypted, over a cap): its name is all we know
+        fmt = sniff(member.name, b"")
+        row["format"] = "unknown" if fmt == "empty" else fmt
         return ItemOutcome(row, [])
     row["sha256"] = hashlib.sha256(member.data).hexdigest()
     if depth > MAX_DEPTH:
@@ -191,4 +200,5 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
         row.update(status="error", error=str(exc))
         return ItemOutcome(row, [])
     row["sha256"] = hashlib.sha256(data).hexdigest()
+    reset_budget()  # one expansion budget for each file and every archive nested in it
     return _classified(data, entry.rel, row, ctx, 0)

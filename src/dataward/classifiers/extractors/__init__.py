@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .base import EncryptedItem, Extracted, Member, TextBuilder, UnsupportedFormat
+from .formats import FORMAT_EXTRACTORS
 from .office import extract_docx, extract_xlsx
 from .pdf import extract_pdf
 from .text import extract_csv, extract_html, extract_json, extract_text, extract_tsv
@@ -13,6 +14,9 @@ EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
     "txt": extract_text, "csv": extract_csv, "tsv": extract_tsv, "html": extract_html,
     "json": extract_json, "docx": extract_docx, "xlsx": extract_xlsx, "pdf": extract_pdf,
 }
+
+# pptx, OpenDocument, RTF, legacy Office, zip/7z, photos (classifiers/extractors/formats.py).
+EXTRACTORS.update(FORMAT_EXTRACTORS)
 
 
 def extract(fmt: str, data: bytes) -> Extracted:

@@ -43,6 +43,10 @@ class Extracted:
     # Items inside this one (archive members, attachments, messages): each becomes an
     # item of its own, read and classified the same way.
     children: list[Member] = field(default_factory=list)
+    # The item's own status when reading stopped short on purpose (a zip bomb cap: the
+    # archive is `skipped` with the reason, though members read before the cap are items).
+    status: str = "ok"
+    reason: str = ""
 
     def where(self, offset: int) -> str:
         if not self.marks:
