@@ -2,13 +2,21 @@
 the way the Prefect UI resumes it, and moves nothing unless approved."""
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.retention.conftest import School, configured, school  # noqa: F401 - fixtures
+# The retention tests' fixtures (real JPEGs, MIS exports, a config), loaded by path so
+# this works however pytest is started.
+_spec = importlib.util.spec_from_file_location(
+    "retention_fixtures", Path(__file__).resolve().parents[1] / "retention" / "conftest.py")
+_fixtures = sys.modules["retention_fixtures"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fixtures)
+School, school, configured = _fixtures.School, _fixtures.school, _fixtures.configured
 
 
 def _paused_run(started: float):

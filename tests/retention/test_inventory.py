@@ -58,3 +58,15 @@ def test_damaged_images_are_counted_and_still_listed(tmp_path: Path):
     (tmp_path / "Jane Doe.jpg").write_bytes(b"\xff\xd8\xff\xe1 not really a jpeg")
     inv = build_inventory([tmp_path], extensions=EXTS, quarantine_dirname="q")
     assert [i.rel for i in inv.items] == ["Jane Doe.jpg"] and inv.unreadable_tags == 1
+
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "exif-samples"
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/samples is not beside the repository")
+def test_real_camera_and_phone_images_are_read(tmp_path: Path):
+    """Real files from cameras, phones and Photoshop (see shared/samples/SOURCES.md)."""
+    tags = read_tags(SAMPLES / "no_exif.jpg")  # Photoshop: XMP dc:*, IPTC caption/keywords
+    assert ("xmp:subject", "tag") in tags and ("iptc:Caption", "Der Goalie bin ig") in tags
+    inv = build_inventory([SAMPLES], extensions=[".jpg", ".heic"], quarantine_dirname="q")
+    assert len(inv.items) == 9 and inv.unreadable_tags == 0  # the iPhone HEIC included
