@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,10 @@ def dying(*args, **kwargs):
         calls += 1
         if calls == nth and when == "before":
             os.kill(os.getpid(), signal.SIGKILL)
+        if calls == nth and when == "hang":  # hold the lock until the test kills us
+            open(os.environ["HANG_MARKER"], "w").close()
+            import time
+            time.sleep(120)
         result = real(*args, **kwargs)
         if calls == nth and when == "after":
             os.kill(os.getpid(), signal.SIGKILL)
@@ -113,3 +118,29 @@ def test_purge_killed_between_overwrite_and_unlink_is_finished_and_recorded(
                    .glob("*.csv"))
     lines = sum(len(p.read_text().splitlines()) - 1 for p in records)
     assert lines == len(planned)
+
+
+def test_a_second_run_is_locked_out_by_a_live_process_and_not_by_a_dead_one(
+        cli, configured: School, tmp_path: Path, monkeypatch):
+    plan_id = approved_plan(cli)
+    marker = tmp_path / "hanging"
+    monkeypatch.setenv("HANG_MARKER", str(marker))
+    child = subprocess.Popen([sys.executable, "-c", CHILD, "rename", "hang", "2",
+                              "retention", "apply", plan_id],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            if marker.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), "the first run never reached its second move"
+        r = cli("retention", "apply", plan_id)
+        assert r.exit_code == 11 and "holds the lock" in " ".join(r.output.split())
+        assert cli("retention", "restore", plan_id).exit_code == 11
+    finally:
+        child.kill()
+        child.wait()
+    r = cli("retention", "apply", plan_id)  # the dead run's lock went with it
+    assert r.exit_code == 0, r.output
+    rows, _ = items(plan_id)
+    assert {it.state for it in rows} == {"quarantined"}
