@@ -7,6 +7,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import PurePath
 
+from .extractors.mail_sniff import TNEF_MAGIC, is_outlook_msg, looks_like_mbox, looks_like_message
+
 HEAD_BYTES = 8192
 
 EXTENSIONS = {
@@ -24,6 +26,7 @@ _MAGIC = (
     (b"GIF87a", "gif"), (b"GIF89a", "gif"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"),
     (b"{\\rtf", "rtf"), (b"!BDN", "pst"), (b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!", "rar"),
     (b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\x7fELF", "binary"), (b"MZ", "binary"),
+    (TNEF_MAGIC, "tnef"),
 )
 _OOXML = {"word/": "docx", "xl/": "xlsx", "ppt/": "pptx"}
 
@@ -65,11 +68,13 @@ def sniff(name: str, head: bytes, opener=None) -> str:
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         if ext in ("xls", "doc", "msg", "docx", "xlsx", "pptx"):
             return ext  # OLE2: the name tells which, or an encrypted OOXML file
-        return "ole"
+        return "msg" if is_outlook_msg(head, opener) else "ole"
     if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis"):
         return "heic"
-    if head.startswith(b"From ") and ext in (None, "mbox", "txt"):
+    if head.startswith(b"From ") and (ext == "mbox" or (ext in (None, "txt") and looks_like_mbox(head))):
         return "mbox"
+    if ext in (None, "txt", "eml") and looks_like_message(head):
+        return "eml"  # a mail message, whatever it is called
     if _is_text(head):
         if ext in (None, "txt", "csv", "tsv", "html", "json", "eml", "rtf", "mbox"):
             return ext or "txt"

@@ -30,6 +30,7 @@ from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
 from .outputs import FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, read_findings, read_items, write_table
+from .mail_append import scan_appended_mbox
 from .scan_item import ItemContext
 from .workers import ItemPool, Task
 
@@ -233,6 +234,15 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 for m in members:
                     reuse_moves[m] = entry
         else:
+            appended = scan_appended_mbox(previous, entry, source.name, source.audience, ctx)
+            if appended is not None:  # an mbox that only grew: last scan's messages kept
+                outcome, carried = appended
+                reuse_idx.extend(carried)
+                for part in outcome.flatten():
+                    new_items.append(part.item)
+                    new_findings.extend(part.findings)
+                result.bytes_read += outcome.bytes_read
+                continue
             to_read.append(Task(entry, source.name, source.audience))
     # Everything not reused is read in isolated worker processes (time and memory limits).
     done = total - len(to_read)

@@ -22,6 +22,7 @@ from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file
 from ..settings import Settings
+from .mail_policy import apply_mail_policy
 from .outputs import COUNT_COLUMNS
 
 ENTITY_TO_COLUMN = dict(zip(risk_mod.ENTITY_TYPES, COUNT_COLUMNS))
@@ -123,6 +124,7 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
     except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
         row["status"], row["error"] = "error", _failure_reason(fmt, exc)
         return []
+    apply_mail_policy(doc, row, ctx.settings)  # audience, retention, caps (mail only)
     if children is not None:
         children.extend(doc.children)
     if doc.status != "ok":
