@@ -24,6 +24,9 @@ def scan(
     full: Annotated[bool, typer.Option(
         "--full", help="Read every file again, even those unchanged since the last scan.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", "-w", min=1,
+        help="Worker processes reading items (default: scan.workers, else one per core).")] = None,
 ) -> None:
     """Find personal data in shared drives and write the scan's Parquet files.
 
@@ -31,6 +34,7 @@ def scan(
       dataward scan                                  # all configured sources, incremental
       dataward scan --full                           # read every file again
       dataward scan /srv/shares/staff --roster pupils.csv --out ./scan-out
+      dataward scan --workers 2                      # two worker processes
 
     Exit codes: 0 every item read, 3 finished but some items could not be read.
     """
@@ -38,6 +42,8 @@ def scan(
     from ..pipelines.scan import ScanProgress, adhoc_sources, run_scan
 
     settings = get_settings(ctx)
+    if workers:
+        settings.scan.workers = workers
     adhoc = bool(paths)
     if adhoc:
         sources = adhoc_sources(list(paths))

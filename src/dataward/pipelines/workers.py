@@ -14,6 +14,7 @@ after the fork: the worker's address space at that moment plus ``item_memory_mb`
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import multiprocessing as mp
 import os
@@ -67,6 +68,8 @@ def _address_space() -> int:
 def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int) -> None:
     # Ctrl-C reaches the whole process group: the scanning process decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A crash is reported as the item's status; no C stack dump on the scan's terminal.
+    faulthandler.disable()
     limit = _address_space() + memory_mb * MiB
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or limit <= hard:
