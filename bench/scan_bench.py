@@ -196,8 +196,10 @@ def _scan_cmd(home: Path, share: Path, full: bool) -> list[str]:
 def run_scan_process(home: Path, share: Path, full: bool) -> tuple[float, int, int, int]:
     env = {**os.environ, "DATAWARD_HOME": str(home),
            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    out = subprocess.run(_scan_cmd(home, share, full), env=env, capture_output=True, text=True,
-                         check=True).stdout.split()
+    proc = subprocess.run(_scan_cmd(home, share, full), env=env, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"scan process failed:\n{proc.stderr[-3000:]}")
+    out = proc.stdout.split()
     return float(out[0]), int(out[1]), int(out[2]), int(out[3])
 
 
