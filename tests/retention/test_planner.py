@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataward.retention.inventory import ImageItem
 from dataward.retention.mis import Pupil
@@ -28,7 +29,10 @@ def img(rel: str, *tags: tuple[str, str]) -> ImageItem:
     return ImageItem(ROOT, rel, 100, 1, tuple(tags))
 
 
-def decide(items, leavers, *, roll=(), rules=Rules(), as_of=AS_OF, consents=None):
+DEFAULT_RULES = Rules()
+
+
+def decide(items, leavers, *, roll=(), rules=DEFAULT_RULES, as_of=AS_OF, consents=None):
     result = plan(items, leavers, rules, as_of, on_roll=roll, consents=consents)
     return {d.item.rel: d for d in [*result.keep, *result.due]}, result
 

@@ -133,6 +133,28 @@ def plan(inventory: Iterable[ImageItem], leavers: Iterable[Pupil], rules: Rules,
     reasons: Counter[str] = Counter()
     leavers_seen: set[int] = set()
 
+    def decide(named: list[int], path_s: str) -> tuple[str, str, date | None]:
+        """(code, reason, due date) for an image naming these pupils; first rule wins."""
+        if held_dirs and any(path_s.startswith(d) for d in held_dirs):
+            return "legal-hold", "under a folder on legal hold", None
+        if not named:
+            return "no-pupil-named", "names no known pupil", None
+        if any(pupils[i].upn and pupils[i].upn in held_upns for i in named):
+            return "legal-hold", "names a pupil on legal hold", None
+        staying = [i for i in named if i in on_roll_ids]
+        if staying:
+            return "on-roll", f"names {len(named)} pupil(s), {len(staying)} still on roll", None
+        leavers_seen.update(named)
+        if any(_keeps(consents.get(pupils[i].upn or "", frozenset()), keep_words) for i in named):
+            return "consent", "a named pupil gave archive or publication consent", None
+        latest = max(pupils[i].leave_date for i in named)  # type: ignore[type-var]
+        due_on = latest + timedelta(days=rules_pi.days_after_leaving)
+        if as_of < due_on:
+            return ("not-yet-due", f"names {len(named)} pupil(s) who left; due from "
+                    f"{due_on.isoformat()}", due_on)
+        return (DUE_CODE, f"names {len(named)} pupil(s), all left (latest leave date "
+                f"{latest.isoformat()}); due since {due_on.isoformat()}", due_on)
+
     root_strs: dict[Path, str] = {}
     for item in inventory:
         where: dict[int, set[str]] = {}
@@ -152,39 +174,10 @@ def plan(inventory: Iterable[ImageItem], leavers: Iterable[Pupil], rules: Rules,
         root_s = root_strs.get(item.root) or root_strs.setdefault(item.root, str(item.root))
         path_s = f"{root_s.rstrip('/')}/{item.rel}"
 
-        def kept(code: str, reason: str, due_on: date | None = None) -> None:
-            keep.append(Decision(item, False, code, reason, who, by, due_on))
-            reasons[code] += 1
-
-        if held_dirs and any(path_s.startswith(d) for d in held_dirs):
-            kept("legal-hold", "under a folder on legal hold")
-            continue
-        if not named:
-            kept("no-pupil-named", "names no known pupil")
-            continue
-        if any(pupils[i].upn and pupils[i].upn in held_upns for i in named):
-            kept("legal-hold", "names a pupil on legal hold")
-            continue
-        staying = [i for i in named if i in on_roll_ids]
-        if staying:
-            kept("on-roll", f"names {len(named)} pupil(s), {len(staying)} still on roll")
-            continue
-        leavers_seen.update(named)
-        if any(_keeps(consents.get(pupils[i].upn or "", frozenset()), keep_words) for i in named):
-            kept("consent", "a named pupil gave archive or publication consent")
-            continue
-        latest = max(pupils[i].leave_date for i in named)  # type: ignore[type-var]
-        due_on = latest + timedelta(days=rules_pi.days_after_leaving)
-        n = len(named)
-        if as_of < due_on:
-            kept("not-yet-due", f"names {n} pupil(s) who left; due from {due_on.isoformat()}",
-                 due_on)
-            continue
-        due.append(Decision(item, True, DUE_CODE,
-                            f"names {n} pupil(s), all left (latest leave date "
-                            f"{latest.isoformat()}); due since {due_on.isoformat()}",
-                            who, by, due_on))
-        reasons[DUE_CODE] += 1
+        code, reason, due_on = decide(named, path_s)
+        (due if code == DUE_CODE else keep).append(
+            Decision(item, code == DUE_CODE, code, reason, who, by, due_on))
+        reasons[code] += 1
 
     warnings: list[str] = []
     n_leavers = sum(1 for p in pupils if p.leave_date is not None)

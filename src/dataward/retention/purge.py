@@ -145,7 +145,7 @@ def purge(settings: Settings, ledger: Ledger, *, now: datetime | None = None,
                     with quarantine_dir(settings, root, plan_id) as qfd:
                         fsync_dir(qfd)  # the unlinks of this batch, once per folder
             with ledger.begin() as conn:
-                for it, row in zip((b[0] for b in batch), done_rows):
+                for it, row in zip((b[0] for b in batch), done_rows, strict=True):
                     store.set_item(conn, it.plan_id, it.item_no, state=store.PURGED,
                                    purged_at=row["purged_at"])
                     store.record_deletion(conn, row)
