@@ -261,6 +261,9 @@ class _Walker:
         data = part.get_payload(decode=True) or b""
         self.defects(part)  # base64 damage is found while decoding
         disposition = (part.get("content-disposition") or "").split(";")[0].strip().lower()
+        if ctype.startswith("multipart/"):  # boundaries not found: the body is raw text
+            self.plain.append(decode_bytes(data, part.get_content_charset(), self.problems))
+            return
         if ctype in ("text/plain", "text/html") and not filename and disposition != "attachment":
             text = decode_bytes(data, part.get_content_charset(), self.problems)
             (self.plain if ctype == "text/plain" else self.html).append(text)
