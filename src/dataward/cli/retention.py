@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from ..errors import UsageError
 from .common import console, get_settings, open_ledger, out, progress
+
+MAX_WARNINGS = 20
 
 app = typer.Typer(help="Delete images of pupils who have left, safely: plan -> approve -> "
                        "apply (quarantine) -> purge after the grace period.",
@@ -35,8 +38,12 @@ def _print_summary(s: object) -> None:
     for code, n in s.counts.items():  # type: ignore[attr-defined]
         if code != "due":
             out.print(f"  kept, {code}: {n}")
-    for w in s.warnings:  # type: ignore[attr-defined]
-        console.print(f"[yellow]warning:[/] {w}")
+    warnings = s.warnings  # type: ignore[attr-defined]
+    for w in warnings[:MAX_WARNINGS]:
+        console.print(f"[yellow]warning:[/] {escape(w)}")
+    if len(warnings) > MAX_WARNINGS:
+        console.print(f"[yellow]warning:[/] ... and {len(warnings) - MAX_WARNINGS} more "
+                      "(stored with the plan)")
 
 
 @app.command("plan")
