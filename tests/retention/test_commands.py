@@ -244,3 +244,15 @@ def test_every_retention_command_has_help_with_an_example(cli):
         name = cmd.name or cmd.callback.__name__
         assert "Example:" in (cmd.callback.__doc__ or ""), name
         assert cli("retention", name, "--help").exit_code == 0
+
+
+def test_doubtful_rows_are_printed_as_warnings_and_the_plan_still_made(cli, configured: School):
+    text = configured.leavers.read_text(encoding="utf-8")
+    first_row = text.splitlines()[1]
+    configured.leavers.write_bytes((text + first_row + "\n").encode("cp1252"))
+    r = cli("retention", "plan")
+    assert r.exit_code == 0
+    out = said(r)
+    assert "warning: leavers.csv line 1: the file is not UTF-8" in out
+    assert "warning: leavers.csv line 6: the same UPN as line 2" in out
+    assert "due for deletion: 6" in out
