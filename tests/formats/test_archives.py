@@ -11,7 +11,7 @@ import pytest
 
 from dataward.classifiers.extractors import archive
 
-from .conftest import LINE, UPN, assert_no_raw_values, run
+from .conftest import LINE, SAMPLES, UPN, assert_no_raw_values, run
 
 
 def _docx_bytes(text: str) -> bytes:
@@ -177,7 +177,7 @@ def test_real_encrypted_archives(settings, tmp_path, sample, expect):
     import shutil
     share = tmp_path / "share"
     share.mkdir()
-    shutil.copy(f"/work/shared/samples/{sample}", share / "a.zip")
+    shutil.copy(SAMPLES / sample, share / "a.zip")
     s = run(settings, share)
     for name, (status, reason) in expect.items():
         member = s.items[f"a.zip!/{name}"]

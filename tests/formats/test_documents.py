@@ -6,9 +6,9 @@ import io
 import os
 import shutil
 
-from .conftest import LINE, assert_no_raw_values, run
+from .conftest import LINE, SAMPLES, assert_no_raw_values, run
 
-POI = "/work/shared/samples/apache-poi/office-encrypted"
+POI = SAMPLES / "apache-poi" / "office-encrypted"
 
 
 def _pptx(path):

@@ -5,9 +5,10 @@ import shutil
 
 from PIL import Image
 
+from .conftest import SAMPLES as ALL_SAMPLES
 from .conftest import assert_no_raw_values, run
 
-SAMPLES = "/work/shared/samples/exif-samples"
+SAMPLES = ALL_SAMPLES / "exif-samples"
 
 
 def _gps_exif(lat=(51, 30, 4.2), lon=(0, 7, 39.0), lon_ref="W"):
