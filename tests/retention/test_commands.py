@@ -256,3 +256,13 @@ def test_doubtful_rows_are_printed_as_warnings_and_the_plan_still_made(cli, conf
     assert "warning: leavers.csv line 1: the file is not UTF-8" in out
     assert "warning: leavers.csv line 6: the same UPN as line 2" in out
     assert "due for deletion: 6" in out
+
+
+def test_an_older_unapproved_plan_is_superseded_by_a_newer_one(cli, configured: School):
+    """A plan made from last week's exports must not be approved after a pupil returned."""
+    old = make_plan(cli)
+    new = make_plan(cli)
+    r = cli("retention", "approve", old, "--by", "Ann Smith")
+    assert r.exit_code == 5 and "superseded by a newer plan" in said(r)
+    assert cli("retention", "apply", old).exit_code == 5
+    assert cli("retention", "approve", new, "--by", "Ann Smith").exit_code == 0

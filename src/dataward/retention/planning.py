@@ -137,8 +137,9 @@ def make_plan(settings: Settings, ledger: Ledger, inputs: PlanInputs, *,
            "images": len(inv.items), "due": len(items), "due_bytes": due_bytes,
            "warnings": json.dumps(warnings)}
     with ledger.begin() as conn:
-        store.insert_plan(conn, row, items)
+        superseded = store.insert_plan(conn, row, items)
         ledger.audit("retention.plan", plan_id, actor=actor, conn=conn, images=len(inv.items),
+                     superseded=superseded,
                      due=len(items), due_bytes=due_bytes, counts=counts, digest=digest,
                      rules_digest=row["rules_digest"], as_of=row["as_of"],
                      inputs={k: v["sha256"] for k, v in inputs_doc.items() if v},
@@ -157,6 +158,9 @@ def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str) -> P
         raise RefusedError(f"{by!r} is not one of the approvers in the config",
                            hint="retention.approvers lists who may approve deletions")
     row = store.get_plan(ledger, plan_id)
+    if row.status == store.SUPERSEDED:
+        raise RefusedError(f"plan {row.plan_id} was superseded by a newer plan",
+                           hint="approve the newest plan (`dataward retention list`)")
     if row.status != store.PLANNED:
         raise RefusedError(f"plan {row.plan_id} is already {row.status}"
                            + (f" (approved by {row.approved_by})" if row.approved_by else ""))

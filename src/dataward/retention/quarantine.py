@@ -116,6 +116,9 @@ class ApplyResult:
 def check_approved(ledger: Ledger, row: object) -> None:
     status = row.status  # type: ignore[attr-defined]
     pid = row.plan_id  # type: ignore[attr-defined]
+    if status == store.SUPERSEDED:
+        raise RefusedError(f"plan {pid} was superseded by a newer plan before anyone approved "
+                           "it; nothing was moved", hint="apply the newest approved plan")
     if status == store.PLANNED:
         raise RefusedError(f"plan {pid} has not been approved; nothing was moved",
                            hint=f"a named person runs `dataward retention approve {pid} --by NAME`")

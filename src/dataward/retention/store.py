@@ -21,6 +21,7 @@ from ..errors import NotFoundError
 from ..ledger import Ledger, metadata
 
 PLANNED, APPROVED, APPLYING, APPLIED = "planned", "approved", "applying", "applied"
+SUPERSEDED = "superseded"  # a newer plan was made before this one was approved
 # item states
 WAITING, QUARANTINED, RESTORED, PURGED = "planned", "quarantined", "restored", "purged"
 
@@ -117,11 +118,17 @@ def _item(r: Any) -> ItemRow:
                    r.state, r.qpath, r.quarantined_at)
 
 
-def insert_plan(conn: Connection, plan_row: dict[str, Any], items: list[dict[str, Any]]) -> None:
+def insert_plan(conn: Connection, plan_row: dict[str, Any], items: list[dict[str, Any]]) -> int:
+    """Store a new plan; unapproved older plans are superseded (they were made from older
+    exports, so approving one later could delete images of a pupil who came back).
+    Returns how many were superseded."""
+    superseded = conn.execute(update(plans_table).where(plans_table.c.status == PLANNED)
+                              .values(status=SUPERSEDED)).rowcount
     conn.execute(insert(plans_table).values(**plan_row))
     items = [{**i, "plan_id": plan_row["plan_id"]} for i in items]
     for start in range(0, len(items), 5000):
         conn.execute(insert(items_table), items[start:start + 5000])
+    return superseded
 
 
 def get_plan(ledger: Ledger, plan_id: str) -> Any:
