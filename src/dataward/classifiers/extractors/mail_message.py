@@ -34,8 +34,9 @@ _STRUCTURAL_DEFECTS = {
     "InvalidBase64PaddingDefect": "damaged base64 attachment or body",
     "InvalidBase64CharactersDefect": "damaged base64 attachment or body",
     "InvalidBase64LengthDefect": "damaged base64 attachment or body",
-    "MissingHeaderBodySeparatorDefect": "header block not ended properly",
 }
+# Oddities that lose nothing (all the text is still read): noted, status stays ok.
+_MINOR_DEFECTS = {"MissingHeaderBodySeparatorDefect": "header block not ended properly"}
 _SAFE_CHARSET = re.compile(r"[A-Za-z0-9._:-]{1,40}")
 _BAD_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f/\\!#]")
 _PGP_ARMOR = b"-----BEGIN PGP MESSAGE-----"
@@ -158,7 +159,7 @@ def protection_of(name: str, data: bytes, ctype: str) -> str | None:
     """Why an attachment counts as protected (encrypted as a whole), or None."""
     low = name.lower()
     if ctype in ("application/pgp-encrypted", "application/pkcs7-mime",
-                 "application/x-pkcs7-mime") or low.endswith(".p7m"):
+                 "application/x-pkcs7-mime") or (low.endswith(".p7m") and "signature" not in ctype):
         return "protected: encrypted message part (S/MIME or OpenPGP)"
     if data.lstrip()[:len(_PGP_ARMOR)] == _PGP_ARMOR:
         return "protected: OpenPGP-encrypted"
@@ -212,9 +213,10 @@ class _Walker:
 
     def defects(self, part: Message) -> None:
         for d in getattr(part, "defects", []):
-            note = _STRUCTURAL_DEFECTS.get(type(d).__name__)
+            name = type(d).__name__
+            note = _STRUCTURAL_DEFECTS.get(name) or _MINOR_DEFECTS.get(name)
             if note:
-                self.damaged = True
+                self.damaged = self.damaged or name in _STRUCTURAL_DEFECTS
                 if note not in self.problems:
                     self.problems.append(note)
 
@@ -260,7 +262,7 @@ class _Walker:
             return
         data = part.get_payload(decode=True) or b""
         self.defects(part)  # base64 damage is found while decoding
-        disposition = (part.get("content-disposition") or "").split(";")[0].strip().lower()
+        disposition = str(part.get("content-disposition") or "").split(";")[0].strip().lower()
         if ctype.startswith("multipart/"):  # boundaries not found: the body is raw text
             self.plain.append(decode_bytes(data, part.get_content_charset(), self.problems))
             return
@@ -270,6 +272,9 @@ class _Walker:
             return
         if ctype == "text/plain" and not data.strip():
             return
+        if ctype.endswith("pkcs7-mime") and str(part.get_param("smime-type") or "").lower() in (
+                "signed-data", "certs-only"):
+            ctype = "application/pkcs7-signature"  # signed or a certificate: not encrypted
         self.attach(filename, data, ctype)
 
 
