@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -59,11 +60,11 @@ class WriterKeys:
     id_key: bytes
     auth_key: bytes
 
-    @property
+    @cached_property
     def mac_key(self) -> bytes:
         return _hkdf(self.auth_key, b"dataward-backup mac v1")
 
-    @property
+    @cached_property
     def meta_key(self) -> bytes:
         return _hkdf(self.auth_key, b"dataward-backup meta v1")
 
@@ -73,10 +74,14 @@ class WriterKeys:
         return int.from_bytes(_hkdf(self.id_key, b"dataward-backup chunker v1")[:4], "big") or 1
 
     def chunk_id(self, data: bytes | memoryview) -> bytes:
-        return hmac.digest(self.id_key, data, "sha256")
+        # hmac.new().update() releases the GIL on large buffers; hmac.digest() does not.
+        h = hmac.new(self.id_key, digestmod="sha256")
+        h.update(data)
+        return h.digest()
 
-    def mac(self, data: bytes | memoryview) -> bytes:
-        return hmac.digest(self.mac_key, data, "sha256")
+    def mac(self, digest: bytes) -> bytes:
+        """The MAC of an object: HMAC-SHA256 over its SHA-256 (its name)."""
+        return hmac.digest(self.mac_key, b"dataward-backup object v1" + digest, "sha256")
 
     def to_json(self) -> dict[str, str]:
         return {"repo_id": self.repo_id, "public_key": b64(self.public_key),

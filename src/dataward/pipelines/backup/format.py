@@ -2,15 +2,19 @@
 
 Every pack, index and snapshot object is::
 
-    header (40 bytes) | body | HMAC-SHA256(mac_key, header | body) (32 bytes)
+    header (40 bytes) | body | mac (32 bytes)
 
     header: magic "DWBK" | version u8 = 1 | type u8 | reserved u16 = 0 | eph_pub (32 bytes)
+    digest = SHA-256(header | body); the object is stored as ``<kind>/<hex digest>``
+    mac    = HMAC-SHA256(mac_key, "dataward-backup object v1" | digest)
 
-and is stored under ``<kind>/<sha256 of the whole object>``, so a changed bit shows as
-a name mismatch even without any key, and as a MAC failure with the writer's keys.
+so a changed bit in header or body shows as a name mismatch even without any key, and
+a forged object (or a changed MAC) fails the MAC check with the writer's keys.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import struct
 from dataclasses import dataclass, field
@@ -20,8 +24,7 @@ import zstandard
 
 from ...errors import IntegrityError
 from .crypto import (
-    MAC_LEN, NONCE_LEN, WriterKeys, new_object_key, nonce_for, open_object_key, seal,
-    sha256_hex, unseal,
+    MAC_LEN, NONCE_LEN, WriterKeys, new_object_key, nonce_for, open_object_key, seal, unseal,
 )
 
 MAGIC = b"DWBK"
@@ -35,8 +38,10 @@ STORED, ZSTD = 0, 1
 ZERO_EPH = b"\x00" * 32
 
 
-def object_name(kind: int, data: bytes) -> str:
-    return f"{KIND_DIR[kind]}/{sha256_hex(data)}"
+def seal_object(keys: WriterKeys, kind: int, body: bytes) -> tuple[str, bytes]:
+    """(name, bytes) of an object whose header and body are ``body``."""
+    digest = hashlib.sha256(body).digest()
+    return f"{KIND_DIR[kind]}/{digest.hex()}", body + keys.mac(digest)
 
 
 def _header(kind: int, eph_pub: bytes) -> bytes:
@@ -46,16 +51,17 @@ def _header(kind: int, eph_pub: bytes) -> bytes:
 def check_object(keys: WriterKeys | None, name: str, data: bytes, kind: int) -> bytes:
     """Check an object's name hash, header and MAC; return its ephemeral public key."""
     what = f"object {name}"
-    if sha256_hex(data) != name.rsplit("/", 1)[-1]:
-        raise IntegrityError(f"{what} does not match its checksum: it was altered or damaged")
     if len(data) < HEADER.size + MAC_LEN:
         raise IntegrityError(f"{what} is truncated")
+    digest = hashlib.sha256(memoryview(data)[:-MAC_LEN]).digest()
+    if digest.hex() != name.rsplit("/", 1)[-1]:
+        raise IntegrityError(f"{what} does not match its checksum: it was altered or damaged")
     magic, version, typ, _, eph = HEADER.unpack_from(data)
     if magic != MAGIC or typ != kind:
         raise IntegrityError(f"{what} is not a dataward backup object of the expected kind")
     if version != VERSION:
         raise IntegrityError(f"{what} has format version {version}; this dataward reads {VERSION}")
-    if keys is not None and keys.mac(memoryview(data)[:-MAC_LEN]) != data[-MAC_LEN:]:
+    if keys is not None and not hmac.compare_digest(keys.mac(digest), data[-MAC_LEN:]):
         raise IntegrityError(f"{what} failed its MAC check: it was altered, or it belongs "
                              "to another repository")
     return eph
@@ -72,6 +78,15 @@ class BlobRef:
     raw_length: int
 
 
+def chunk_payload(cctx: zstandard.ZstdCompressor, data: bytes | memoryview) -> bytes:
+    """A chunk's plaintext in a pack: flag byte, then zstd frame or the bytes as they are
+    (when compression saves less than 1/32)."""
+    packed = cctx.compress(data)
+    if len(packed) < len(data) - len(data) // 32:
+        return bytes((ZSTD,)) + packed
+    return bytes((STORED,)) + bytes(data)
+
+
 class PackWriter:
     """Accumulates encrypted chunks into one pack object of about ``target`` bytes."""
 
@@ -84,13 +99,12 @@ class PackWriter:
         self._cctx = zstandard.ZstdCompressor(level=level)
 
     def add(self, chunk_id: bytes, data: bytes | memoryview) -> None:
-        packed = self._cctx.compress(data)
-        if len(packed) < len(data) - len(data) // 32:
-            plain = bytes((ZSTD,)) + packed
-        else:
-            plain = bytes((STORED,)) + bytes(data)
+        self.add_payload(chunk_id, chunk_payload(self._cctx, data), len(data))
+
+    def add_payload(self, chunk_id: bytes, plain: bytes, raw_length: int) -> None:
+        """Add a chunk already made into its payload by ``chunk_payload``."""
         blob = seal(self._key, nonce_for(self.size), plain, chunk_id)
-        self.entries.append((chunk_id, self.size, len(blob), len(data)))
+        self.entries.append((chunk_id, self.size, len(blob), raw_length))
         self._parts.append(blob)
         self.size += len(blob)
 
@@ -102,9 +116,8 @@ class PackWriter:
         sealed = seal(self._key, MANIFEST_NONCE, manifest, b"manifest")
         self._parts += [sealed, struct.pack(">I", len(sealed))]
         body = b"".join(self._parts)
-        data = body + self.keys.mac(body)
         self._parts = []
-        return object_name(TYPE_PACK, data), data
+        return seal_object(self.keys, TYPE_PACK, body)
 
 
 def read_blob(keys: WriterKeys, pack: bytes, obj_key: bytes, chunk_id: bytes,
@@ -119,9 +132,12 @@ def read_blob(keys: WriterKeys, pack: bytes, obj_key: bytes, chunk_id: bytes,
     return data
 
 
-def open_pack(keys: WriterKeys, name: str, pack: bytes) -> bytes:
-    """Check a pack and return its object key (needs the private key)."""
-    return open_object_key(keys, check_object(keys, name, pack, TYPE_PACK))
+def open_pack(keys: WriterKeys, name: str, pack: bytes, *, checked: bool = False) -> bytes:
+    """Check a pack (unless already ``checked``) and return its object key (needs the
+    private key)."""
+    if not checked:
+        check_object(keys, name, pack, TYPE_PACK)
+    return open_object_key(keys, HEADER.unpack_from(pack)[4])
 
 
 def read_manifest(keys: WriterKeys, name: str, pack: bytes) -> tuple[bytes, list[tuple[bytes, int, int, int]]]:
@@ -160,8 +176,7 @@ def encode_index(keys: WriterKeys, doc: IndexDoc) -> tuple[str, bytes]:
     header = _header(TYPE_INDEX, ZERO_EPH)
     body = header + _seal_meta(keys, header, {"v": 1, "packs": doc.packs,
                                               "supersedes": doc.supersedes})
-    data = body + keys.mac(body)
-    return object_name(TYPE_INDEX, data), data
+    return seal_object(keys, TYPE_INDEX, body)
 
 
 def decode_index(keys: WriterKeys, name: str, data: bytes) -> IndexDoc:
@@ -183,8 +198,7 @@ def encode_snapshot(keys: WriterKeys, summary: dict[str, Any], tree: list[dict[s
         json.dumps({"v": 1, "tree": tree}, separators=(",", ":")).encode())
     sealed_tree = seal(key, nonce_for(0), raw, header)
     body = header + struct.pack(">I", len(meta)) + meta + sealed_tree
-    data = body + keys.mac(body)
-    return object_name(TYPE_SNAPSHOT, data), data
+    return seal_object(keys, TYPE_SNAPSHOT, body)
 
 
 def decode_snapshot_summary(keys: WriterKeys, name: str, data: bytes) -> dict[str, Any]:

@@ -79,7 +79,7 @@ class _Packs:
             return self.items[name]
         try:
             data = self.repo.get_pack(name)
-            item = (data, open_pack(self.repo.keys, name, data))
+            item = (data, open_pack(self.repo.keys, name, data, checked=True))
         except (IntegrityError, NotFoundError):
             self.bad.add(name)
             raise

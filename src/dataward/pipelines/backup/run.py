@@ -17,7 +17,9 @@ import fnmatch
 import os
 import socket
 import stat
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,9 +27,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import zstandard
+
 from ...errors import NotFoundError, PathOutsideRootsError
 from .crypto import b64
-from .format import BlobRef, IndexDoc, PackWriter, encode_index, encode_snapshot
+from .format import BlobRef, IndexDoc, PackWriter, chunk_payload, encode_index, encode_snapshot
 from .repository import Repository
 
 Progress = Callable[[int, int], None]  # (bytes done, files done)
@@ -164,18 +168,15 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
     n_files = n_dirs = unchanged = 0
     total = read = new = 0
 
-    def add_chunk(data: memoryview | bytes) -> bytes:
+    def add_new(cid: bytes, payload: bytes, raw_length: int) -> None:
         nonlocal writer, new
-        cid = keys.chunk_id(data)
-        if cid not in known:
-            known.add(cid)
-            writer.add(cid, data)
-            new += len(data)
-            if writer.size >= p.pack_size:
-                up.submit(writer)
-                writer = PackWriter(keys, zstd_level)
-        return cid
+        writer.add_payload(cid, payload, raw_length)
+        new += raw_length
+        if writer.size >= p.pack_size:
+            up.submit(writer)
+            writer = PackWriter(keys, zstd_level)
 
+    chunker = _Chunker(keys, zstd_level, known, add_new)
     try:
         for path, st in walk([Path(r) for r in roots], excludes, errors.append):
             entry: dict[str, Any] = {"path": path, "mode": stat.S_IMODE(st.st_mode),
@@ -194,27 +195,34 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
                     size = st.st_size
                 else:
                     try:
-                        chunks, size = _read_file(path, cdc, add_chunk)
+                        chunks, size = _read_file(path, cdc, chunker.submit)
                     except (OSError, PathOutsideRootsError):
                         errors.append(path)
                         continue
                     read += size
-                entry.update(type="file", size=size, chunks=[c.hex() for c in chunks])
-                used.update(chunks)
+                entry.update(type="file", size=size, chunks=chunks)
                 total += size
                 n_files += 1
-                file_rows.append((path, size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
-                                  b"".join(chunks)))
+                file_rows.append((path, size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, chunks))
                 if progress:
                     progress(total, n_files)
             else:
                 continue  # sockets, fifos, devices: not backed up
             tree.append(entry)
+        chunker.drain()
         if len(writer):
             up.submit(writer)
         up.drain()
     finally:
+        chunker.pool.shutdown(wait=True)
         up.pool.shutdown(wait=True)
+    # Chunk lists were futures while the workers ran; now they are ids.
+    for entry in tree:
+        if entry.get("type") == "file":
+            ids = [_cid(c) for c in entry["chunks"]]
+            used.update(ids)
+            entry["chunks"] = [c.hex() for c in ids]
+    file_rows = [(*r[:5], b"".join(_cid(c) for c in r[5])) for r in file_rows]
 
     # 2. index every pack not yet in an index object (this run's and resumed ones).
     fresh = {**resumed, **up.done}
@@ -254,8 +262,53 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
         packs_resumed=len(resumed), errors=len(errors), seconds=time.monotonic() - t0)
 
 
-def _read_file(path: str, cdc: Any, add_chunk: Callable[[memoryview | bytes], bytes]) \
-        -> tuple[list[bytes], int]:
+def _cid(c: bytes | Future[list[Any]]) -> bytes:
+    return c if isinstance(c, bytes) else c.result()[0]
+
+
+class _Chunker:
+    """Chunk ids (HMAC) and compression on two worker threads (both release the GIL),
+    while the caller reads and cuts the next chunks; new chunks are handed to
+    ``on_new`` in file order, so packs are laid out as if written by one thread."""
+
+    def __init__(self, keys: Any, level: int, known: set[bytes],
+                 on_new: Callable[[bytes, bytes, int], None], depth: int = 6) -> None:
+        self.keys, self.level, self.known, self.on_new = keys, level, known, on_new
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dw-chunk")
+        self.local = threading.local()
+        self.queue: deque[Future[list[Any]]] = deque()
+        self.depth = depth
+
+    def _work(self, data: bytes) -> list[Any]:
+        cid = self.keys.chunk_id(data)
+        if cid in self.known:
+            return [cid, None, len(data)]
+        cctx = getattr(self.local, "cctx", None)
+        if cctx is None:
+            cctx = self.local.cctx = zstandard.ZstdCompressor(level=self.level)
+        return [cid, chunk_payload(cctx, data), len(data)]
+
+    def submit(self, data: memoryview) -> Future[list[Any]]:
+        fut = self.pool.submit(self._work, bytes(data))
+        self.queue.append(fut)
+        while len(self.queue) > self.depth:
+            self._take()
+        return fut
+
+    def _take(self) -> None:
+        res = self.queue.popleft().result()
+        cid = res[0]
+        if cid not in self.known:
+            self.known.add(cid)
+            self.on_new(cid, res[1], res[2])
+        res[1] = None  # the future lives on in a chunk list: drop the payload
+
+    def drain(self) -> None:
+        while self.queue:
+            self._take()
+
+
+def _read_file(path: str, cdc: Any, submit: Callable[[memoryview], Any]) -> tuple[list[Any], int]:
     """Chunk one file, opened without following a symlink swapped in after the walk."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NOATIME", 0))
@@ -265,12 +318,12 @@ def _read_file(path: str, cdc: Any, add_chunk: Callable[[memoryview | bytes], by
         if exc.errno == 40:  # ELOOP: the path became a symlink
             raise PathOutsideRootsError("a file became a symlink during the backup") from None
         raise
-    chunks: list[bytes] = []
+    chunks: list[Any] = []
     size = 0
     with os.fdopen(fd, "rb", buffering=0) as fh:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError("not a regular file")
         for ch in cdc.cut_stream(fh):
-            chunks.append(add_chunk(ch.data))
+            chunks.append(submit(ch.data))
             size += ch.length
     return chunks, size
