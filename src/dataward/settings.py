@@ -44,7 +44,9 @@ class Source(_Section):
     audience: Audience = "staff"
     include: list[str] = Field(default_factory=lambda: ["**"])
     exclude: list[str] = Field(
-        default_factory=lambda: ["**/~$*", "**/Thumbs.db", "**/.DS_Store", "**/desktop.ini"]
+        # Quarantined images (retention) are out of use and held only until purge.
+        default_factory=lambda: ["**/~$*", "**/Thumbs.db", "**/.DS_Store", "**/desktop.ini",
+                                 ".dataward-quarantine/", "**/.dataward-quarantine/"]
     )
 
 
