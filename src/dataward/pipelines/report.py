@@ -1,0 +1,181 @@
+"""The DPO exposure report: one scan's Parquet files (and a few ledger figures) rendered as
+one self-contained HTML page, as Markdown, or as CSV (one row per item holding personal
+data or that could not be read).
+
+The HTML page carries its style, charts (inline SVG) and its one small script (sorting
+the tables) inside itself: no external script, font or image, so it opens offline and can
+be mailed within the school. Reports hold counts, locators, reasons and masked previews:
+nothing else reaches them (see ``report_data``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..errors import UsageError
+from ..home import ensure_home
+from ..ledger import Ledger
+from ..settings import Settings
+from .outputs import COUNT_COLUMNS
+from .report_data import ENTITY_LABELS, ReportData, build_report_data, riskiest_order
+from .report_svg import bar_chart, trend_chart
+
+Format = Literal["html", "md", "csv"]
+FORMATS = ("html", "md", "csv")
+CSV_COLUMNS = ["locator", "path", "source", "area", "audience", "format", "status", "error",
+               "change", "risk_level", "risk_score", "n_findings", *COUNT_COLUMNS,
+               "special_category", "special_categories"]
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    scan_id: str
+    format: str
+    path: Path
+    bytes: int
+    seconds: float
+    headline: dict[str, int]
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("dataward", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    env.filters["n"] = lambda v: f"{int(v):,}"
+    env.filters["mb"] = lambda v: f"{v / 1e6:,.1f} MB"
+    return env
+
+
+def render_html(data: ReportData) -> str:
+    return _env().get_template("report.html.j2").render(
+        d=data, h=data.headline, labels=ENTITY_LABELS,
+        area_chart=bar_chart(data.areas), trend_chart=trend_chart(data.trend))
+
+
+def _md_cell(v: object) -> str:
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: list[str], rows: list[list[object]]) -> list[str]:
+    if not rows:
+        return ["(none)", ""]
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+    return out + [""]
+
+
+def render_markdown(data: ReportData) -> str:
+    h = data.headline
+    lines = [f"# Personal data exposure report: {data.school}", "",
+             f"Scan `{data.scan_id}` ({data.scan_mode}, {data.scan_status}) started "
+             f"{data.scan_started} UTC; report made {data.generated}.", "",
+             "## Headline figures", ""]
+    lines += _md_table(["figure", "count"], [
+        ["items scanned", h["items"]], ["items with personal data", h["with_data"]],
+        ["findings", h["findings"]], ["special-category items", h["special"]],
+        ["special category in pupil-accessible areas", h["special_pupil"]],
+        ["high or critical risk", h["high"]], ["images with GPS positions", h["gps"]],
+        ["could not be read", h["unreadable"]], ["new", h["new"]], ["changed", h["changed"]],
+        ["moved", h["moved"]], ["removed", h["removed"]]])
+    lines += ["## Items with personal data by area and audience", ""]
+    lines += _md_table(["area", "audience", "items", "with data", "special", "high", "findings"],
+                       [[a.area, a.audience, a.items, a.with_data, a.special, a.high, a.findings]
+                        for a in data.areas])
+    lines += ["## Riskiest items", ""]
+    lines += _md_table(["risk", "locator", "audience", "found", "special", "masked previews"],
+                       [[f"{i.risk_level} ({i.risk_score:g})", i.locator, i.audience, i.entities,
+                         i.special_categories, i.previews] for i in data.riskiest])
+    lines += ["## Since the previous scan", ""]
+    for change in ("new", "changed", "moved"):
+        lines += [f"### {change.capitalize()} ({data.change_counts[change]})", ""]
+        lines += _md_table(["risk", "locator", "found"], [[i.risk_level, i.locator, i.entities]
+                                                          for i in data.changes[change]])
+    lines += [f"### Removed ({data.change_counts['removed']})", ""]
+    lines += [f"- {loc}" for loc in data.removed] or ["(none)"]
+    lines += ["", "## Images with GPS positions", ""]
+    lines += _md_table(["locator", "audience", "found"],
+                       [[i.locator, i.audience, i.entities] for i in data.gps])
+    lines += ["## Past the retention date", ""]
+    lines += _retention_md(data)
+    lines += ["## Could not be read", ""]
+    lines += _md_table(["status", "reason", "items"], [list(r) for r in data.unreadable_reasons])
+    lines += _md_table(["status", "locator", "reason"],
+                       [[u.status, u.locator, u.reason] for u in data.unreadable])
+    if data.restore_test:
+        t = data.restore_test
+        lines += ["## Latest backup restore test", "",
+                  f"{t.time}: **{t.status}**, {t.matched} of {t.checked} files matched "
+                  f"({t.failed} failed), target {t.target}, snapshot {t.snapshot}.", ""]
+    return "\n".join(lines) + "\n"
+
+
+def _retention_md(data: ReportData) -> list[str]:
+    r = data.retention
+    if r is None:
+        return ["No retention plan has been made yet (`dataward retention plan`).", ""]
+    out = [f"Plan `{r.plan_id}` as of {r.as_of} ({r.status}): {r.due} of {r.images} images due "
+           f"({r.due_bytes / 1e6:.1f} MB); {r.past_due_in_place} past their date and still in "
+           f"place; {r.quarantined} in quarantine; {r.purged} purged.", ""]
+    return out + _md_table(["rule", "images"], [[k, v] for k, v in r.by_reason.items()])
+
+
+def _csv_safe(v: object) -> object:
+    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    return v
+
+
+def render_csv(data: ReportData) -> str:
+    df = data.items_frame
+    df = df[(df["n_findings"] > 0) | df["status"].isin(("error", "encrypted", "unsupported"))]
+    df = riskiest_order(df)[CSV_COLUMNS]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_COLUMNS)
+    for row in df.itertuples(index=False):
+        w.writerow([_csv_safe(v) for v in row])
+    return buf.getvalue()
+
+
+RENDERERS = {"html": render_html, "md": render_markdown, "csv": render_csv}
+
+
+def default_report_path(settings: Settings, scan_id: str, fmt: str) -> Path:
+    return settings.home / "reports" / f"report-{scan_id}.{fmt}"
+
+
+def write_report(settings: Settings, *, scan: str = "latest", fmt: str = "html",
+                 out: Path | None = None, ledger: Ledger | None = None) -> ReportResult:
+    """Render the report of ``scan`` (an id or ``latest``) to ``out`` (default: the state
+    folder's reports/). The file is written 0600 through a temporary name."""
+    if fmt not in RENDERERS:
+        raise UsageError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    started = time.perf_counter()
+    ensure_home(settings)
+    own = ledger is None
+    ledger = ledger or Ledger.for_settings(settings)
+    try:
+        data = build_report_data(settings, ledger, scan)
+    finally:
+        if own:
+            ledger.close()
+    body = RENDERERS[fmt](data)
+    path = Path(out) if out else default_report_path(settings, data.scan_id, fmt)
+    if path.is_dir():
+        path = path / default_report_path(settings, data.scan_id, fmt).name
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(body)
+    tmp.replace(path)
+    return ReportResult(data.scan_id, fmt, path, path.stat().st_size,
+                        round(time.perf_counter() - started, 3), data.headline)

@@ -1,0 +1,94 @@
+"""Figures the report borrows from other parts of dataward: the latest backup restore test
+and the latest retention plan. Each is read only when its table exists in the ledger (a
+school may not use backups or retention), by plain SQL, so the report does not depend on
+those modules. Only ids, counts, dates and statuses are read: never file names, pupil
+references or the names of people."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..ledger import Ledger
+
+
+@dataclass(frozen=True)
+class RestoreTest:
+    time: str
+    target: str
+    snapshot: str
+    status: str
+    checked: int
+    matched: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class RetentionFigures:
+    plan_id: str
+    as_of: str
+    status: str
+    images: int
+    due: int
+    due_bytes: int
+    by_reason: dict[str, int] = field(default_factory=dict)
+    past_due_in_place: int = 0   # due on or before today, still where they were
+    quarantined: int = 0         # in quarantine, waiting to be purged
+    purged: int = 0
+
+
+def _has(ledger: Ledger, table: str) -> bool:
+    try:
+        return inspect(ledger.engine).has_table(table)
+    except SQLAlchemyError:
+        return False
+
+
+def latest_restore_test(ledger: Ledger) -> RestoreTest | None:
+    if not _has(ledger, "backup_restore_tests"):
+        return None
+    try:
+        with ledger.engine.connect() as conn:
+            r = conn.execute(text(
+                "SELECT time, target, snapshot_id, status, files_checked, files_matched, "
+                "files_failed FROM backup_restore_tests ORDER BY time DESC LIMIT 1")).first()
+    except SQLAlchemyError:
+        return None
+    if r is None:
+        return None
+    return RestoreTest(str(r[0])[:16].replace("T", " "), str(r[1]), str(r[2])[:8], str(r[3]),
+                       int(r[4] or 0), int(r[5] or 0), int(r[6] or 0))
+
+
+def retention_figures(ledger: Ledger, today: date | None = None) -> RetentionFigures | None:
+    if not _has(ledger, "retention_plans"):
+        return None
+    today_s = (today or date.today()).isoformat()
+    try:
+        with ledger.engine.connect() as conn:
+            p = conn.execute(text(
+                "SELECT plan_id, as_of, status, images, due, due_bytes, counts "
+                "FROM retention_plans ORDER BY created DESC LIMIT 1")).first()
+            if p is None:
+                return None
+            states: dict[str, int] = {}
+            past_due = 0
+            if _has(ledger, "retention_items"):
+                for state, n in conn.execute(text(
+                        "SELECT state, COUNT(*) FROM retention_items GROUP BY state")):
+                    states[str(state)] = int(n)
+                past_due = int(conn.execute(text(
+                    "SELECT COUNT(*) FROM retention_items WHERE plan_id = :p AND state = 'planned' "
+                    "AND due_on IS NOT NULL AND due_on <= :d"), {"p": p[0], "d": today_s}).scalar() or 0)
+    except SQLAlchemyError:
+        return None
+    try:
+        by_reason = {str(k): int(v) for k, v in json.loads(p[6] or "{}").items()}
+    except (ValueError, TypeError, AttributeError):
+        by_reason = {}
+    return RetentionFigures(str(p[0]), str(p[1]), str(p[2]), int(p[3] or 0), int(p[4] or 0),
+                            int(p[5] or 0), by_reason, past_due,
+                            states.get("quarantined", 0), states.get("purged", 0))
