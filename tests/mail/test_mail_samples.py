@@ -74,7 +74,8 @@ def test_formats_and_members(scanned):
     # TNEF: the attachments the upstream listing names.
     for dat, listing in (("attachments.dat", "attachments.list"), ("winmail.dat", "winmail.list")):
         names = (SAMPLES / "mimekit" / "tnef" / listing).read_text().split("\n")
-        names = [n.strip() for n in names if n.strip()]
+        # MimeKit lists the RTF body as a file too; dataward reads it as the body.
+        names = [n.strip() for n in names if n.strip() and n.strip() != "body.rtf"]
         got = members(rows, SAMPLES / "mimekit" / "tnef" / dat, "!/")
         assert len(got) == len(names), (dat, got)
     # .msg with attachments: each attachment an item beneath the message.
