@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import stat
-from collections import OrderedDict
-from collections.abc import Callable
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,29 +66,70 @@ def _safe_parent(dest: Path, target: Path) -> None:
 
 
 class _Packs:
-    """A small LRU of checked packs and their object keys."""
+    """A small LRU of checked packs and their object keys, shared by the decode threads
+    (each pack is fetched once even when two threads want it at the same time)."""
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
-        self.items: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
+        self.items: OrderedDict[str, Future[tuple[bytes, bytes]]] = OrderedDict()
         self.bad: set[str] = set()
+        self.lock = threading.Lock()
 
     def get(self, name: str) -> tuple[bytes, bytes]:
-        if name in self.bad:
-            raise IntegrityError(f"pack {name[6:18]} is damaged")
-        if name in self.items:
-            self.items.move_to_end(name)
-            return self.items[name]
+        with self.lock:
+            fut = self.items.get(name)
+            owner = fut is None
+            if fut is None:
+                fut = self.items[name] = Future()
+                while len(self.items) > PACK_CACHE:
+                    self.items.popitem(last=False)
+            else:
+                self.items.move_to_end(name)
+        if owner:
+            try:
+                data = self.repo.get_pack(name)
+                fut.set_result((data, open_pack(self.repo.keys, name, data, checked=True)))
+            except (IntegrityError, NotFoundError) as exc:
+                self.bad.add(name)
+                fut.set_exception(exc)
+        return fut.result()
+
+
+class _Decoder:
+    """Decrypts, decompresses and checks the chunks of the files to restore on two
+    threads, a few chunks ahead of the thread that writes them, in order."""
+
+    def __init__(self, repo: Repository, index: dict[bytes, BlobRef],
+                 chunks: Iterator[str], depth: int = 8) -> None:
+        self.repo, self.index = repo, index
+        self.packs = _Packs(repo)
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dw-restore")
+        self.chunks = chunks
+        self.window: deque[Future[bytes | None]] = deque()
+        self.depth = depth
+
+    def _decode(self, hexid: str) -> bytes | None:
+        cid = bytes.fromhex(hexid)
+        ref = self.index.get(cid)
+        if ref is None:
+            return None
         try:
-            data = self.repo.get_pack(name)
-            item = (data, open_pack(self.repo.keys, name, data, checked=True))
+            pack, key = self.packs.get(ref.pack)
+            return read_blob(self.repo.keys, pack, key, cid, ref)
         except (IntegrityError, NotFoundError):
-            self.bad.add(name)
-            raise
-        self.items[name] = item
-        while len(self.items) > PACK_CACHE:
-            self.items.popitem(last=False)
-        return item
+            return None
+
+    def next(self) -> bytes | None:
+        """The next chunk in order, or None when it is missing or damaged."""
+        while len(self.window) < self.depth:
+            hexid = next(self.chunks, None)
+            if hexid is None:
+                break
+            self.window.append(self.pool.submit(self._decode, hexid))
+        return self.window.popleft().result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[str] | None = None,
@@ -99,54 +142,65 @@ def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[
     if dest.is_symlink():
         raise PathOutsideRootsError(f"the restore folder {dest} is a symlink")
     dest.mkdir(parents=True, exist_ok=True)
-    packs = _Packs(repo)
+    wanted = [e for e in tree if selected(e["path"], includes)]
+    decoder = _Decoder(repo, index, (h for e in wanted if e["type"] == "file" for h in e["chunks"]))
     damaged: list[str] = []
     restored: list[tuple[str, Path]] = []
     dirs: list[tuple[Path, dict[str, Any]]] = []
     n_files = n_links = total = 0
-    for entry in tree:
-        if not selected(entry["path"], includes):
-            continue
-        target = dest_path(dest, entry["path"])
-        _safe_parent(dest, target)
-        kind = entry["type"]
-        if kind == "dir":
-            try:
-                st = os.lstat(target)
-                if not stat.S_ISDIR(st.st_mode):
-                    raise PathOutsideRootsError(f"refusing to restore into {target}: not a folder")
-            except FileNotFoundError:
-                os.mkdir(target, 0o700)
-            dirs.append((target, entry))
-        elif kind == "symlink":
-            if os.path.lexists(target):
-                if not overwrite:
-                    raise RefusedError(f"{target} exists; restore into an empty folder "
-                                       "or pass --overwrite")
-                os.unlink(target)
-            os.symlink(entry["target"], target)
-            os.utime(target, ns=(entry["mtime_ns"], entry["mtime_ns"]), follow_symlinks=False)
-            n_links += 1
-        elif kind == "file":
-            if _restore_file(repo, packs, index, entry, target, overwrite):
-                n_files += 1
-                total += entry["size"]
-                restored.append((entry["path"], target))
-                if progress:
-                    progress(total, n_files)
-            else:
-                damaged.append(entry["path"])
+    try:
+        for entry in wanted:
+            n_files, n_links, total = _restore_entry(
+                dest, entry, decoder, overwrite, dirs, damaged, restored, n_files, n_links, total)
+            if progress and entry["type"] == "file":
+                progress(total, n_files)
+    finally:
+        decoder.close()
     for target, entry in sorted(dirs, key=lambda d: len(d[0].parts), reverse=True):
         os.chmod(target, entry["mode"], follow_symlinks=False)
         os.utime(target, ns=(entry["mtime_ns"], entry["mtime_ns"]), follow_symlinks=False)
     warnings = [f"{k.split('/')[0]} object {k.split('/')[1][:12]} is damaged and was skipped"
                 for k in repo.damaged]
-    warnings += [f"pack {p[6:18]} is damaged or missing" for p in sorted(packs.bad)]
+    warnings += [f"pack {p[6:18]} is damaged or missing" for p in sorted(decoder.packs.bad)]
     return RestoreResult(snap.id, n_files, len(dirs), n_links, total, damaged, restored, warnings)
 
 
-def _restore_file(repo: Repository, packs: _Packs, index: dict[bytes, BlobRef],
-                  entry: dict[str, Any], target: Path, overwrite: bool) -> bool:
+def _restore_entry(dest: Path, entry: dict[str, Any], decoder: _Decoder, overwrite: bool,
+                   dirs: list[tuple[Path, dict[str, Any]]], damaged: list[str],
+                   restored: list[tuple[str, Path]], n_files: int, n_links: int,
+                   total: int) -> tuple[int, int, int]:
+    """Restore one entry; returns the updated (files, symlinks, bytes) counts."""
+    target = dest_path(dest, entry["path"])
+    kind = entry["type"]
+    if kind == "file":
+        # Consume this file's chunks even if it cannot be written, to stay in step.
+        _safe_parent(dest, target)
+        if _restore_file(decoder, entry, target, overwrite):
+            restored.append((entry["path"], target))
+            return n_files + 1, n_links, total + entry["size"]
+        damaged.append(entry["path"])
+        return n_files, n_links, total
+    _safe_parent(dest, target)
+    if kind == "dir":
+        try:
+            if not stat.S_ISDIR(os.lstat(target).st_mode):
+                raise PathOutsideRootsError(f"refusing to restore into {target}: not a folder")
+        except FileNotFoundError:
+            os.mkdir(target, 0o700)
+        dirs.append((target, entry))
+    elif kind == "symlink":
+        if os.path.lexists(target):
+            if not overwrite:
+                raise RefusedError(f"{target} exists; restore into an empty folder "
+                                   "or pass --overwrite")
+            os.unlink(target)
+        os.symlink(entry["target"], target)
+        os.utime(target, ns=(entry["mtime_ns"], entry["mtime_ns"]), follow_symlinks=False)
+        n_links += 1
+    return n_files, n_links, total
+
+
+def _restore_file(decoder: _Decoder, entry: dict[str, Any], target: Path, overwrite: bool) -> bool:
     """Write one file; False (and nothing left behind) when any chunk is damaged."""
     if os.path.lexists(target):
         if not overwrite or os.path.islink(target) or not os.path.isfile(target):
@@ -156,18 +210,12 @@ def _restore_file(repo: Repository, packs: _Packs, index: dict[bytes, BlobRef],
     ok = True
     try:
         with os.fdopen(fd, "wb") as fh:
-            for hexid in entry["chunks"]:
-                cid = bytes.fromhex(hexid)
-                ref = index.get(cid)
-                if ref is None:
+            for _ in entry["chunks"]:
+                data = decoder.next()
+                if data is None:
                     ok = False
-                    break
-                try:
-                    pack, key = packs.get(ref.pack)
-                    fh.write(read_blob(repo.keys, pack, key, cid, ref))
-                except (IntegrityError, NotFoundError):
-                    ok = False
-                    break
+                elif ok:
+                    fh.write(data)
         if ok:
             os.chmod(tmp, entry["mode"])
             os.utime(tmp, ns=(entry["mtime_ns"], entry["mtime_ns"]))
