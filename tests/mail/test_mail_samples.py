@@ -80,12 +80,12 @@ def test_formats_and_members(scanned):
         assert len(got) == len(names), (dat, got)
     # .msg with attachments: each attachment an item beneath the message.
     assert len(members(rows, SAMPLES / "apache-poi" / "hsmf" / "attachment_test_msg.msg", "!/")) == 2
-    # PST: every item, and a message attached to a message read as a message.
+    # PST: every item; a message attached to a message is read for its text.
     pst = SAMPLES / "java-libpst" / "dist-list.pst"
     assert len(members(rows, pst, "#")) >= 3
     nested = [x for x in rows.index if x.startswith(loc(SAMPLES / "ruby-msg" / "pst" / "msgInMsg.pst"))
-              and x.endswith(".eml")]
-    assert nested and (rows.loc[nested, "format"] == "eml").all()
+              and x.endswith("embedded-message-1.txt")]
+    assert nested and (rows.loc[nested, "status"] == "ok").all()
 
 
 def test_password_protected_pst_is_read_and_says_so(scanned):

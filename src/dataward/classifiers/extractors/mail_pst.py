@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.policy
 import email.utils
 import io
+import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
@@ -23,6 +24,9 @@ _PR_PST_PASSWORD = 0x67FF
 _PR_EMAIL_ADDRESS, _PR_SMTP_ADDRESS, _PR_RECIPIENT_TYPE = 0x3003, 0x39FE, 0x0C15
 _PR_ATTACH_LONG_FILENAME, _PR_ATTACH_FILENAME = 0x3707, 0x3704
 _STRING_TYPES = (0x1E, 0x1F)
+_PR_ATTACH_METHOD, _ATTACH_EMBEDDED_MSG = 0x3705, 5
+_UTF16_RUN = re.compile(rb"(?:[\x20-\x7e\xa0-\xff]\x00){4,}")  # Latin-1 text in UTF-16LE
+_ASCII_RUN = re.compile(rb"[\x20-\x7e]{6,}")
 _MAX_NESTING = 5
 _POLICY = email.policy.default.clone(max_line_length=998)
 
@@ -187,9 +191,32 @@ def _as_mime(item, depth: int) -> bytes:
             continue
         size = att.size or 0
         payload = att.read_buffer(size) if size else b""
+        if _attach_method(att) == _ATTACH_EMBEDDED_MSG:
+            # libpff's Python binding gives an embedded message only as raw property
+            # bytes: its text strings are what can be read of it.
+            msg.add_attachment(_strings_of(payload), filename=f"embedded-message-{i + 1}.txt")
+            continue
         msg.add_attachment(payload, maintype="application", subtype="octet-stream",
                            filename=name or f"attachment-{i + 1}.bin")
     return msg.as_bytes()
+
+
+def _attach_method(att) -> int:
+    try:
+        for rs in att.record_sets:
+            for entry in rs.entries:
+                if entry.entry_type == _PR_ATTACH_METHOD:
+                    return entry.data_as_integer
+    except Exception:  # noqa: BLE001
+        pass
+    return 0
+
+
+def _strings_of(blob: bytes) -> str:
+    """Runs of printable UTF-16LE and ASCII text in a binary blob (like ``strings -el``)."""
+    found = [m.decode("utf-16-le") for m in _UTF16_RUN.findall(blob)]
+    found += [m.decode("ascii") for m in _ASCII_RUN.findall(blob)]
+    return "\n".join(found)
 
 
 def _body(item) -> tuple[str, str]:
