@@ -79,3 +79,22 @@ def test_every_backup_command_has_help_with_an_example(cli):
     for cmd in ("init", "run", "list", "restore", "verify", "prune", "restore-test"):
         h = cli("backup", cmd, "--help")
         assert h.exit_code == 0 and "Example:" in h.stdout, cmd
+
+
+def test_a_rebuilt_server_joins_its_repository_with_a_recovery_key(cli, dw_home, gpg_home,
+                                                                   make_tree, tmp_path):
+    import shutil
+    src = make_tree({"a.txt": b"A" * 5000})
+    target = tmp_path / "nas"
+    env = {"DATAWARD_BACKUP__GNUPGHOME": gpg_home["home"]}
+    assert cli("backup", "run", "--target", target, "--recovery-key", gpg_home["recovery"], src,
+               env=env).exit_code == 0
+    shutil.rmtree(dw_home / "keys")  # the server was rebuilt: its keys are gone
+    (dw_home / "keys").mkdir(mode=0o700)
+    r = cli("backup", "run", "--target", target, src, env=env)
+    assert r.exit_code == 12 and "holds no keys" in r.output
+    r = cli("backup", "init", "--join", "--target", target, env=env)
+    assert r.exit_code == 0 and "can now write" in r.stdout
+    assert "private_key" not in next((dw_home / "keys").glob("backup-*.json")).read_text()
+    r = cli("backup", "run", "--target", target, src, env=env)
+    assert r.exit_code == 0 and "new data 0.0 MB" in r.stdout

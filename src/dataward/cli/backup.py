@@ -40,14 +40,24 @@ def init(
         "--recovery-key", help="Fingerprint of a recovery key (repeatable; default: "
                                "backup.recovery_keys).")] = None,
     gnupghome: GnupgOpt = None,
+    join: Annotated[bool, typer.Option(
+        "--join", help="The repository exists (a rebuilt server): open its keys once with "
+                       "a recovery key (--gnupghome) and keep the writer keys here.")] = False,
+    passphrase_env: PassOpt = None,
 ) -> None:
     """Create a repository at each target, its keys wrapped to the recovery keys.
 
     Example: dataward backup init --target /mnt/usb/backup --recovery-key 0123...CDEF
     """
-    from ..pipelines.backup.service import init_target, resolve_targets
+    from ..pipelines.backup.service import init_target, join_target, resolve_targets
     s = get_settings(ctx)
     for t in resolve_targets(s, target):
+        if join:
+            with join_target(s, t, gnupghome=gnupghome,
+                             passphrase=_passphrase(passphrase_env)) as repo:
+                out.print(f"{t.name}: this server can now write to repository {repo.id} "
+                          f"at {t.store.describe()}")
+            continue
         with init_target(s, t, recovery_keys=recovery_key, gnupghome=gnupghome) as repo:
             mode = "write-only" if s.backup.write_only else "full keys on this server"
             out.print(f"{t.name}: repository {repo.id} created at {t.store.describe()} ({mode}; "

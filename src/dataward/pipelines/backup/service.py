@@ -66,6 +66,20 @@ def _gnupghome(settings: Settings, gnupghome: Path | None) -> Path | None:
     return gnupghome or settings.backup.gnupghome
 
 
+def join_target(settings: Settings, t: Target, *, gnupghome: Path | None = None,
+                passphrase: str | None = None) -> Repository:
+    """Let this server write to an existing repository (a rebuilt server): open its keys
+    with a recovery key once and keep the writer keys here."""
+    keys_dir, cache_dir = _dirs(settings)
+    keys = Repository.recovery_keys(t.store, _gnupghome(settings, gnupghome), passphrase)
+    save_local_keys(keys_dir, keys, write_only=settings.backup.write_only)
+    repo = Repository.open(t.store, keys_dir, cache_dir, lock_days=t.lock_days)
+    with Ledger.for_settings(settings) as ledger:
+        ledger.audit("backup.join", t.name, repo=keys.repo_id,
+                     write_only=settings.backup.write_only)
+    return repo
+
+
 def init_target(settings: Settings, t: Target, *, recovery_keys: list[str] | None = None,
                 gnupghome: Path | None = None) -> Repository:
     """Create a repository at ``t``: new keys, wrapped to the recovery keys."""
