@@ -83,6 +83,8 @@ def test_formats_and_members(scanned):
     # PST: every item; a message attached to a message is read for its text.
     pst = SAMPLES / "java-libpst" / "dist-list.pst"
     assert len(members(rows, pst, "#")) >= 3
+    pst_items = [x for x in rows.index if ".pst#" in x and "!/" not in x]
+    assert (rows.loc[pst_items, "format"] == "eml").all()
     nested = [x for x in rows.index if x.startswith(loc(SAMPLES / "ruby-msg" / "pst" / "msgInMsg.pst"))
               and x.endswith("embedded-message-1.txt")]
     assert nested and (rows.loc[nested, "status"] == "ok").all()

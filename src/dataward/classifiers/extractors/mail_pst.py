@@ -168,6 +168,12 @@ def _as_mime(item, depth: int) -> bytes:
         subject = getattr(item, "subject", None)
     except Exception:  # noqa: BLE001
         subject = None
+    try:
+        sender = getattr(item, "sender_name", None)
+    except Exception:  # noqa: BLE001
+        sender = None
+    # Always a From line: with it the rebuilt message is recognised as mail by content.
+    _set(msg, "From", sender or "unknown sender")
     _set(msg, "Subject", subject or "")
     date = _item_date(item)
     if date is not None:
