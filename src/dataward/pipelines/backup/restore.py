@@ -62,7 +62,8 @@ def _safe_parent(dest: Path, target: Path) -> None:
             os.mkdir(cur, 0o700)
             continue
         if not stat.S_ISDIR(st.st_mode):
-            raise PathOutsideRootsError(f"refusing to restore through {cur}: not a plain folder")
+            raise PathOutsideRootsError(  # no path in the message: names may be personal
+                f"refusing to restore through a symlink or file inside {dest}")
 
 
 class _Packs:
@@ -184,15 +185,16 @@ def _restore_entry(dest: Path, entry: dict[str, Any], decoder: _Decoder, overwri
     if kind == "dir":
         try:
             if not stat.S_ISDIR(os.lstat(target).st_mode):
-                raise PathOutsideRootsError(f"refusing to restore into {target}: not a folder")
+                raise PathOutsideRootsError(
+                    f"refusing to restore a folder over a file or symlink inside {dest}")
         except FileNotFoundError:
             os.mkdir(target, 0o700)
         dirs.append((target, entry))
     elif kind == "symlink":
         if os.path.lexists(target):
             if not overwrite:
-                raise RefusedError(f"{target} exists; restore into an empty folder "
-                                   "or pass --overwrite")
+                raise RefusedError(f"a path to restore already exists in {dest}; restore "
+                                   "into an empty folder or pass --overwrite")
             os.unlink(target)
         os.symlink(entry["target"], target)
         os.utime(target, ns=(entry["mtime_ns"], entry["mtime_ns"]), follow_symlinks=False)
@@ -204,7 +206,8 @@ def _restore_file(decoder: _Decoder, entry: dict[str, Any], target: Path, overwr
     """Write one file; False (and nothing left behind) when any chunk is damaged."""
     if os.path.lexists(target):
         if not overwrite or os.path.islink(target) or not os.path.isfile(target):
-            raise RefusedError(f"{target} exists; restore into an empty folder or pass --overwrite")
+            raise RefusedError("a file to restore already exists in the restore folder; "
+                               "restore into an empty folder or pass --overwrite")
     tmp = target.with_name(f".{target.name}.dwrestore")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     ok = True
