@@ -14,6 +14,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import insert, update
 
-from ..classifiers.engine import Classifier
 from ..connectors.filesystem import FileEntry, walk
 from ..connectors.roster import Roster, load_roster
 from ..errors import ConfigError
@@ -33,6 +33,9 @@ from .outputs import FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, r
 from .mail_append import scan_appended_mbox
 from .scan_item import ItemContext
 from .workers import ItemPool, Task
+
+if TYPE_CHECKING:
+    from ..classifiers.engine import Classifier
 
 log = logging.getLogger("dataward.scan")
 
@@ -88,6 +91,7 @@ def build_roster(settings: Settings, extra: list[Path] | None = None) -> Roster:
 
 
 def make_classifier(settings: Settings, roster: Roster) -> Classifier:
+    from ..classifiers.engine import Classifier
     return Classifier(fingerprint_key(settings, create=True), roster,
                       score_threshold=settings.scan.score_threshold,
                       ner_model=settings.scan.ner_model)
@@ -165,7 +169,7 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
                                                 mode=mode, out_dir=str(final_dir)))
     try:
         roster = build_roster(settings, rosters)
-        ctx = ItemContext(settings, make_classifier(settings, roster), scan_id)
+        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id)
         previous = _Previous(None if (full or adhoc) else _latest_scan_dir(ledger))
         result = _scan_into(work_dir, sources, ctx, previous, progress)
         result.scan_id = scan_id
@@ -246,6 +250,8 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
             to_read.append(Task(entry, source.name, source.audience))
     # Everything not reused is read in isolated worker processes (time and memory limits).
     done = total - len(to_read)
+    if to_read:
+        ctx.classifier  # build it once here, so forked workers share it  # noqa: B018
     with ItemPool(ctx) as pool:
         for _i, outcome in pool.run(to_read):
             changed = previous.items is not None and outcome.item["locator"] in previous.by_locator

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..classifiers import risk as risk_mod
-from ..classifiers.engine import Classifier, Finding
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.archive import reset_budget
 from ..classifiers.extractors.image import IMAGE_FORMATS
@@ -25,15 +25,27 @@ from ..settings import Settings
 from .mail_policy import apply_mail_policy
 from .outputs import COUNT_COLUMNS
 
+if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
+    from ..classifiers.engine import Classifier, Finding
+
 ENTITY_TO_COLUMN = dict(zip(risk_mod.ENTITY_TYPES, COUNT_COLUMNS))
 
 
 @dataclass
 class ItemContext:
-    """What every item of one scan shares (built once per process)."""
+    """What every item of one scan shares (built once per process).
+
+    ``classifier`` may be given as a zero-argument factory: it is then built on first use,
+    so a rescan that reads nothing never loads the NLP stack (about 70 MB)."""
     settings: Settings
-    classifier: Classifier
+    classifier_or_factory: Classifier | Callable[[], Classifier]
     scan_id: str
+
+    @property
+    def classifier(self) -> Classifier:
+        if callable(self.classifier_or_factory):
+            self.classifier_or_factory = self.classifier_or_factory()
+        return self.classifier_or_factory
 
     @property
     def max_bytes(self) -> int:
