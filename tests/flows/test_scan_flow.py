@@ -4,6 +4,7 @@ file Prefect writes under PREFECT_HOME holds a planted value; only transient err
 retried."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -47,15 +48,19 @@ def _prefect_texts(flow_run_ids: list) -> list[str]:
 
 
 def test_thread_and_dask_runners_find_the_same_and_write_no_values(prefect_harness, config):
-    from dataward.flows.scan import nightly_scan, nightly_scan_with
+    from dataward.flows.scan import nightly_scan
 
     thread_state = nightly_scan(config=config, full=True, return_state=True)
     threaded = thread_state.result()
-    dask_state = nightly_scan_with("dask", workers=2)(config=config, full=True, return_state=True)
+    dask_state = nightly_scan(config=config, full=True, task_runner="dask", dask_workers=2,
+                              return_state=True)
     dasked = dask_state.result()
 
     a, b = _findings(threaded["scan"]["out_dir"]), _findings(dasked["scan"]["out_dir"])
     assert threaded["scan"]["scan_id"] != dasked["scan"]["scan_id"]
+    # The thread runner scans in this process; Dask in one of its worker processes.
+    assert threaded["scan"]["worker"].endswith(f":{os.getpid()}")
+    assert not dasked["scan"]["worker"].endswith(f":{os.getpid()}")
     assert a == b
     kinds = {e for _, e, _ in a}
     assert {"PERSON", "UK_UPN", "UK_NHS", "DATE_OF_BIRTH"} <= kinds

@@ -40,8 +40,12 @@ def scan_task(config: str | None, full: bool = False) -> dict[str, Any]:
     result = run_scan(_settings(config), full=full)
     keys = ("scan_id", "status", "items", "items_with_findings", "findings", "errors", "read",
             "reused", "new", "changed", "moved", "removed", "bytes_read", "seconds")
+    import os
+    import socket
     return {**{k: getattr(result, k) for k in keys}, "by_status": dict(result.by_status),
-            "by_entity": dict(result.by_entity), "out_dir": str(result.out_dir)}
+            "by_entity": dict(result.by_entity), "out_dir": str(result.out_dir),
+            # Which machine and process scanned (a trust's Dask workers are many).
+            "worker": f"{socket.gethostname()}:{os.getpid()}"}
 
 
 @task(name="report", persist_result=False, cache_policy=None, retries=2, retry_delay_seconds=30,
@@ -102,15 +106,35 @@ def make_task_runner(kind: str, *, workers: int = 2, address: str | None = None)
     raise UsageError(f"unknown task runner {kind!r}; choose thread or dask")
 
 
-@flow(name="nightly-scan", persist_result=False, log_prints=False)
-def nightly_scan(config: str | None = None, full: bool = False) -> dict[str, Any]:
-    """Scan every configured source, write the DPO report, publish counts as artifacts."""
-    log = get_run_logger()
+def _scan_then_report(config: str | None, full: bool) -> dict[str, Any]:
     scanned = scan_task.submit(config, full)
     # Passing the future (not its value) lets Dask run the report where the scan ran, on
     # a worker that has already imported what both need.
     report = report_task.submit(config, scanned).result()
-    summary = scanned.result()
+    return {"scan": scanned.result(), "report": report}
+
+
+@flow(name="nightly-scan-tasks", persist_result=False, log_prints=False)
+def scan_and_report(config: str | None = None, full: bool = False) -> dict[str, Any]:
+    """The scan and report tasks, as a subflow run on another task runner (Dask)."""
+    return _scan_then_report(config, full)
+
+
+@flow(name="nightly-scan", persist_result=False, log_prints=False)
+def nightly_scan(config: str | None = None, full: bool = False, task_runner: str = "thread",
+                 dask_workers: int = 2, dask_address: str | None = None) -> dict[str, Any]:
+    """Scan every configured source, write the DPO report, publish counts as artifacts.
+
+    ``task_runner="dask"`` runs the tasks on a local Dask cluster of ``dask_workers``
+    processes (or on the scheduler at ``dask_address``) through prefect-dask.
+    """
+    log = get_run_logger()
+    if task_runner == "thread":
+        done = _scan_then_report(config, full)
+    else:
+        runner = make_task_runner(task_runner, workers=dask_workers, address=dask_address)
+        done = scan_and_report.with_options(task_runner=runner)(config, full)
+    summary, report = done["scan"], done["report"]
     create_table_artifact(key="nightly-scan-counts", table=counts_table(summary, report),
                           description="Nightly scan: counts only")
     create_markdown_artifact(key="nightly-scan", markdown=counts_markdown(summary, report),
@@ -118,13 +142,4 @@ def nightly_scan(config: str | None = None, full: bool = False) -> dict[str, Any
     log.info("scan %s %s: %d items, %d with personal data, %d errors",
              summary["scan_id"], summary["status"], summary["items"],
              summary["items_with_findings"], summary["errors"])
-    return {"scan": summary, "report": report}
-
-
-def nightly_scan_with(task_runner: str = "thread", *, workers: int = 2,
-                      dask_address: str | None = None):
-    """The flow with the chosen task runner (``dataward serve --task-runner dask``)."""
-    if task_runner == "thread":
-        return nightly_scan
-    return nightly_scan.with_options(
-        task_runner=make_task_runner(task_runner, workers=workers, address=dask_address))
+    return done
