@@ -5,15 +5,21 @@ words, and a hyphen may too (``amelia-khan.jpg``) or may not (``Smith-Jones``): 
 are tried. Findings carry a masked preview and a fingerprint, like any other."""
 from __future__ import annotations
 
-from .engine import Classifier, Finding
+from typing import TYPE_CHECKING
+
 from .fingerprint import mask
-from .recognizers.roster_names import SCORE
+
+if TYPE_CHECKING:  # the engine loads Presidio: only once an item is read
+    from .engine import Classifier, Finding
 
 _SEPARATORS = str.maketrans({c: " " for c in "_./+\\"})
 
 
 def names_in_path(classifier: Classifier, path: str) -> list[Finding]:
     """One PERSON finding per roster name in ``path`` (relative to its share or archive)."""
+    from .engine import Finding
+    from .recognizers.roster_names import SCORE
+
     spaced = path.translate(_SEPARATORS)
     last = path.rfind("/") + 1
     seen: set[tuple[int, str]] = set()
