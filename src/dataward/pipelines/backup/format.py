@@ -88,36 +88,42 @@ def chunk_payload(cctx: zstandard.ZstdCompressor, data: bytes | memoryview) -> b
 
 
 class PackWriter:
-    """Accumulates encrypted chunks into one pack object of about ``target`` bytes."""
+    """Accumulates encrypted chunks into one pack object (one growing buffer: no copies)."""
 
     def __init__(self, keys: WriterKeys, level: int = 3) -> None:
         self.keys = keys
         self.eph_pub, self._key = new_object_key(keys.public_key)
-        self._parts: list[bytes] = [_header(TYPE_PACK, self.eph_pub)]
-        self.size = HEADER.size
+        self._buf = bytearray(_header(TYPE_PACK, self.eph_pub))
         self.entries: list[tuple[bytes, int, int, int]] = []
-        self._cctx = zstandard.ZstdCompressor(level=level)
+        self._level = level
+
+    @property
+    def size(self) -> int:
+        return len(self._buf)
 
     def add(self, chunk_id: bytes, data: bytes | memoryview) -> None:
-        self.add_payload(chunk_id, chunk_payload(self._cctx, data), len(data))
+        cctx = zstandard.ZstdCompressor(level=self._level)
+        self.add_payload(chunk_id, chunk_payload(cctx, data), len(data))
 
     def add_payload(self, chunk_id: bytes, plain: bytes, raw_length: int) -> None:
         """Add a chunk already made into its payload by ``chunk_payload``."""
         blob = seal(self._key, nonce_for(self.size), plain, chunk_id)
         self.entries.append((chunk_id, self.size, len(blob), raw_length))
-        self._parts.append(blob)
-        self.size += len(blob)
+        self._buf += blob
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def finish(self) -> tuple[str, bytes]:
+    def finish(self) -> tuple[str, bytearray]:
+        """(name, object bytes); the writer is spent afterwards."""
         manifest = b"".join(BLOB_ENTRY.pack(*e) for e in self.entries)
         sealed = seal(self._key, MANIFEST_NONCE, manifest, b"manifest")
-        self._parts += [sealed, struct.pack(">I", len(sealed))]
-        body = b"".join(self._parts)
-        self._parts = []
-        return seal_object(self.keys, TYPE_PACK, body)
+        buf, self._buf = self._buf, bytearray()
+        buf += sealed
+        buf += struct.pack(">I", len(sealed))
+        digest = hashlib.sha256(buf).digest()
+        buf += self.keys.mac(digest)
+        return f"{KIND_DIR[TYPE_PACK]}/{digest.hex()}", buf
 
 
 def read_blob(keys: WriterKeys, pack: bytes, obj_key: bytes, chunk_id: bytes,

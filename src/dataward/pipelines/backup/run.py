@@ -101,37 +101,35 @@ def walk(roots: list[Path], excludes: list[str], on_error: Callable[[str], None]
 
 
 class _Uploader:
-    """Uploads finished packs on background threads (at most two in flight) and records
-    each as pending in the cache as soon as the store has it."""
+    """Seals and uploads finished packs on background threads (at most two in flight)
+    and records each as pending in the cache as soon as the store has it."""
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dw-upload")
-        self.inflight: list[tuple[Future[None], str, list[tuple[bytes, int, int, int]], int]] = []
+        self.inflight: deque[Future[tuple[str, list[tuple[bytes, int, int, int]], int]]] = deque()
         self.done: dict[str, list[tuple[bytes, int, int, int]]] = {}
         self.bytes = 0
 
-    def _upload(self, name: str, data: bytes, entries: list[tuple[bytes, int, int, int]]) -> None:
-        self.repo.put(name, data)
-        self.repo.cache.add_pending(name, entries)  # at once: a kill now loses nothing
-
-    def submit(self, writer: PackWriter) -> list[tuple[bytes, int, int, int]]:
+    def _upload(self, writer: PackWriter) -> tuple[str, list[tuple[bytes, int, int, int]], int]:
         name, data = writer.finish()
-        fut = self.pool.submit(self._upload, name, data, writer.entries)
-        self.inflight.append((fut, name, writer.entries, len(data)))
-        while len(self.inflight) > 2:
-            self._reap(self.inflight.pop(0))
-        return writer.entries
+        self.repo.put(name, data)
+        self.repo.cache.add_pending(name, writer.entries)  # at once: a kill now loses nothing
+        return name, writer.entries, len(data)
 
-    def _reap(self, item: tuple[Future[None], str, list[tuple[bytes, int, int, int]], int]) -> None:
-        fut, name, entries, size = item
-        fut.result()
+    def submit(self, writer: PackWriter) -> None:
+        self.inflight.append(self.pool.submit(self._upload, writer))
+        while len(self.inflight) > 2:
+            self._reap()
+
+    def _reap(self) -> None:
+        name, entries, size = self.inflight.popleft().result()
         self.done[name] = entries
         self.bytes += size
 
     def drain(self) -> None:
         while self.inflight:
-            self._reap(self.inflight.pop(0))
+            self._reap()
         self.pool.shutdown()
 
 
