@@ -76,6 +76,9 @@ def decode_header_text(raw: object, problems: list[str] | None = None) -> str:
         return ""
     if isinstance(raw, email.header.Header):
         raw = str(raw)
+    raw = str(raw)
+    if "=?" not in raw and raw.isascii():
+        return raw  # no encoded words: nothing to decode
     try:
         chunks = email.header.decode_header(str(raw))
     except Exception:  # noqa: BLE001 - a damaged encoded word is text all the same
@@ -238,7 +241,8 @@ class _Walker:
     def walk(self, part: Message) -> None:
         self.defects(part)
         ctype = part.get_content_type()
-        filename = decode_header_text(part.get_filename(), self.problems) if part.get_filename() else ""
+        raw_name = part.get_filename() if not ctype.startswith("multipart/") else None
+        filename = decode_header_text(raw_name, self.problems) if raw_name else ""
         if ctype in ("message/rfc822", "message/global"):
             inner = part.get_payload()
             inner = inner[0] if isinstance(inner, list) and inner else inner
