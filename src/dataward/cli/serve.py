@@ -1,0 +1,67 @@
+"""`dataward serve`: run the nightly, weekly and termly flows on their schedules."""
+from __future__ import annotations
+
+import signal
+from typing import Annotated, Optional
+
+import typer
+
+from .common import console, get_settings, out
+
+
+def serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server and UI.")] = 4200,
+    host: Annotated[str, typer.Option(
+        help="Address the Prefect server listens on (keep 127.0.0.1 unless behind a proxy).")] = "127.0.0.1",
+    task_runner: Annotated[str, typer.Option(
+        "--task-runner", help="thread, or dask (prefect-dask) for the scan's tasks.")] = "thread",
+    dask_address: Annotated[Optional[str], typer.Option(
+        help="Scheduler of an existing Dask cluster (tcp://host:8786); default: a local one.")] = None,
+) -> None:
+    """Start a local Prefect server (SQLite, under the state folder, no telemetry) and
+    serve every dataward flow on the schedules in the config. Stop with Ctrl-C.
+
+    The Prefect UI (runs, the report's counts, retention approvals) is at
+    http://127.0.0.1:PORT. To run it as a service, see deploy/dataward.service.
+
+    Examples:
+      dataward serve
+      dataward --config /etc/dataward/dataward.yaml serve --port 4300 --task-runner dask
+    """
+    from ..errors import UsageError
+    from ..flows.serve import Supervisor, available_flows
+    if task_runner not in ("thread", "dask"):
+        raise UsageError(f"unknown task runner {task_runner!r}; choose thread or dask")
+    settings = get_settings(ctx, required=True)
+    served, skipped = available_flows(settings)
+    sup = Supervisor(settings, str(settings.config_path), host=host, port=port,
+                     task_runner=task_runner, dask_address=dask_address)
+    # systemd stops a service with SIGTERM: treat it as Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _as_interrupt)
+    try:
+        out.print(f"starting the Prefect server on {sup.api_url.removesuffix('/api')} "
+                  f"(state: {sup.env['PREFECT_HOME']})")
+        sup.start()
+        for s in served:
+            out.print(f"  {s.name}: {s.cron} ({s.timezone})")
+        for name in skipped:
+            console.print(f"[yellow]not served:[/] {name}")
+        out.print("serving; Ctrl-C stops")
+        code = sup.wait()
+        console.print(f"[red]a child process stopped (exit {code}); stopping[/]")
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        out.print("stopping...")
+    finally:
+        sup.stop()
+        signal.signal(signal.SIGTERM, previous)
+    out.print("stopped")
+
+
+def _as_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

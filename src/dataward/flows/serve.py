@@ -1,0 +1,221 @@
+"""`dataward serve`: a local Prefect server and the schedules of every dataward flow.
+
+Two child processes, each in its own session so that Ctrl-C (or systemd's SIGTERM) reaches
+only this supervisor, which then stops them in order:
+
+1. ``prefect server start`` bound to 127.0.0.1, with its SQLite database and home under the
+   state folder (``<home>/prefect``) and telemetry off;
+2. ``python -m dataward.flows.serve``: Prefect's ``serve()`` of one deployment per flow,
+   each on the cron schedule and time zone of the config's ``schedules`` section.
+
+Flows are imported defensively: a flow module that is missing or broken is reported and
+left out, and the others are still served.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("dataward.serve")
+
+# (module, flow function, schedules key) for every flow dataward ships.
+FLOWS = (
+    ("dataward.flows.scan", "nightly_scan", "nightly_scan"),
+    ("dataward.flows.backup", "nightly_backup", "nightly_backup"),
+    ("dataward.flows.backup", "weekly_verify", "weekly_verify"),
+    ("dataward.flows.retention", "weekly_retention", "weekly_retention"),
+    ("dataward.flows.backup", "termly_restore_test", "termly_restore_test"),
+)
+DEFAULT_PORT = 4200
+
+
+@dataclass(frozen=True)
+class Served:
+    name: str          # the deployment's name (the flow function's name)
+    flow: Any
+    cron: str
+    timezone: str
+
+
+def available_flows(settings: Any) -> tuple[list[Served], list[str]]:
+    """The flows present in this installation with their schedules, and what was skipped."""
+    served, skipped = [], []
+    for module, attr, key in FLOWS:
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            skipped.append(f"{attr} ({type(exc).__name__})")
+            continue
+        sched = getattr(settings.schedules, key)
+        served.append(Served(attr, fn, sched.cron, sched.timezone))
+    return served, skipped
+
+
+def build_deployments(settings: Any, config: str | None, *, task_runner: str = "thread",
+                      dask_address: str | None = None) -> tuple[list[Any], list[str]]:
+    """One RunnerDeployment per available flow, on its cron schedule in its time zone."""
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+    served, skipped = available_flows(settings)
+    deployments = []
+    for s in served:
+        params: dict[str, Any] = {"config": config}
+        if s.name == "nightly_scan" and task_runner != "thread":
+            params.update(task_runner=task_runner, dask_address=dask_address)
+        deployments.append(s.flow.to_deployment(
+            name=s.name, schedules=[Cron(s.cron, timezone=s.timezone)], parameters=params,
+            # Runs load the flow by module (dataward.flows.x:fn), not by file path, so the
+            # installed package is used wherever the service starts.
+            entrypoint_type=EntrypointType.MODULE_PATH, tags=["dataward"], description=(s.flow.description or "").strip().splitlines()[0]
+            if s.flow.description else None))
+    return deployments, skipped
+
+
+def prefect_env(settings: Any, host: str, port: int) -> dict[str, str]:
+    """The environment both children run with: state under <home>/prefect, no telemetry,
+    no result persisted unless a task asks (dataward's tasks never do)."""
+    home = Path(settings.home) / "prefect"
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_API_HOST": host,
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_API_URL": f"http://{host}:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+        "PREFECT_UI_ENABLED": "true",
+    }
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    from ..errors import TransientError
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise TransientError(f"the Prefect server exited at start (code {proc.returncode})",
+                                 hint="see <state folder>/prefect/server.log")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TransientError(f"the Prefect server did not answer within {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen | None, sig: int, wait: float) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(wait)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+class Supervisor:
+    """Starts the server, then the flows; stops both (flows first) on Ctrl-C or SIGTERM."""
+
+    def __init__(self, settings: Any, config: str | None, *, host: str = "127.0.0.1",
+                 port: int = DEFAULT_PORT, task_runner: str = "thread",
+                 dask_address: str | None = None) -> None:
+        self.settings, self.config, self.host, self.port = settings, config, host, port
+        self.task_runner, self.dask_address = task_runner, dask_address
+        self.env = prefect_env(settings, host, port)
+        self.server: subprocess.Popen | None = None
+        self.flows: subprocess.Popen | None = None
+
+    @property
+    def api_url(self) -> str:
+        return self.env["PREFECT_API_URL"]
+
+    def start(self) -> None:
+        from ..errors import UsageError
+        if not port_free(self.host, self.port):
+            raise UsageError(f"port {self.port} on {self.host} is in use (another `dataward serve`?)",
+                             hint="stop it, or pass --port")
+        logdir = Path(self.env["PREFECT_HOME"])
+        server_log = open(logdir / "server.log", "ab")  # noqa: SIM115 - owned by the child
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", self.host,
+             "--port", str(self.port)], env=self.env, stdout=server_log,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        server_log.close()
+        wait_healthy(self.api_url, self.server)
+        cmd = [sys.executable, "-m", "dataward.flows.serve", "--task-runner", self.task_runner]
+        if self.config:
+            cmd += ["--config", str(self.config)]
+        if self.dask_address:
+            cmd += ["--dask-address", self.dask_address]
+        self.flows = subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL,
+                                      start_new_session=True)
+
+    def wait(self) -> int:
+        """Until a child exits (its code) or the supervisor is interrupted (0)."""
+        assert self.server is not None and self.flows is not None
+        while True:
+            for proc in (self.flows, self.server):
+                code = proc.poll()
+                if code is not None:
+                    return code or 1
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        _stop(self.flows, signal.SIGINT, 30)   # serve() pauses its schedules and exits
+        _stop(self.server, signal.SIGTERM, 30)
+
+
+def _flows_main(argv: list[str] | None = None) -> None:
+    """The second child: serve every available flow (blocks until SIGINT/SIGTERM)."""
+    parser = argparse.ArgumentParser(prog="python -m dataward.flows.serve")
+    parser.add_argument("--config")
+    parser.add_argument("--task-runner", default="thread", choices=("thread", "dask"))
+    parser.add_argument("--dask-address")
+    args = parser.parse_args(argv)
+    from prefect import serve
+
+    from ..settings import load_settings
+    settings = load_settings(args.config)
+    config = str(settings.config_path) if settings.config_path else args.config
+    deployments, skipped = build_deployments(settings, config, task_runner=args.task_runner,
+                                             dask_address=args.dask_address)
+    for name in skipped:
+        print(f"dataward serve: flow {name} not available; serving the others", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        serve(*deployments, print_starting_message=True)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    _flows_main()
