@@ -141,13 +141,12 @@ def nonce_for(counter: int) -> bytes:
 
 
 def seal(key: bytes, nonce: bytes, plaintext: bytes | memoryview, aad: bytes) -> bytes:
-    return AESGCM(key).encrypt(nonce, bytes(plaintext) if isinstance(plaintext, memoryview)
-                               else plaintext, aad)
+    return AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
 def unseal(key: bytes, nonce: bytes, ciphertext: bytes | memoryview, aad: bytes, what: str) -> bytes:
     try:
-        return AESGCM(key).decrypt(nonce, bytes(ciphertext), aad)
+        return AESGCM(key).decrypt(nonce, ciphertext, aad)
     except InvalidTag:
         raise IntegrityError(f"{what} failed authentication: it was altered or damaged") from None
 

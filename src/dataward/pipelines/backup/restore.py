@@ -101,13 +101,17 @@ class _Decoder:
     threads, a few chunks ahead of the thread that writes them, in order."""
 
     def __init__(self, repo: Repository, index: dict[bytes, BlobRef],
-                 chunks: Iterator[str], depth: int = 8) -> None:
+                 chunks: Iterator[str], depth: int = 24) -> None:
         self.repo, self.index = repo, index
         self.packs = _Packs(repo)
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dw-restore")
+        # Fetching and checking a pack (16 MiB read + hash) happens on its own thread as
+        # soon as a chunk of it enters the window, so decoders rarely wait for it.
+        self.fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dw-fetch")
         self.chunks = chunks
         self.window: deque[Future[bytes | None]] = deque()
         self.depth = depth
+        self._last_pack = ""
 
     def _decode(self, hexid: str) -> bytes | None:
         cid = bytes.fromhex(hexid)
@@ -120,17 +124,28 @@ class _Decoder:
         except (IntegrityError, NotFoundError):
             return None
 
+    def _prefetch(self, pack: str) -> None:
+        try:
+            self.packs.get(pack)
+        except (IntegrityError, NotFoundError):
+            pass  # the decoder that needs it reports the damage
+
     def next(self) -> bytes | None:
         """The next chunk in order, or None when it is missing or damaged."""
         while len(self.window) < self.depth:
             hexid = next(self.chunks, None)
             if hexid is None:
                 break
+            ref = self.index.get(bytes.fromhex(hexid))
+            if ref is not None and ref.pack != self._last_pack:
+                self._last_pack = ref.pack
+                self.fetcher.submit(self._prefetch, ref.pack)
             self.window.append(self.pool.submit(self._decode, hexid))
         return self.window.popleft().result()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.fetcher.shutdown(wait=True, cancel_futures=True)
 
 
 def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[str] | None = None,
