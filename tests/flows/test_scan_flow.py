@@ -120,3 +120,30 @@ def test_only_transient_errors_are_retried(prefect_harness, config, monkeypatch)
     monkeypatch.setattr(scan_pipeline, "run_scan", broken)
     state = one_scan(return_state=True)
     assert state.is_failed() and len(calls) == 1
+
+
+def test_flows_register_on_a_trust_work_pool(prefect_harness, config, cli):
+    """`dataward serve --work-pool` puts every flow on the pool, on its schedule, loaded by
+    module path so any worker with dataward installed can run it."""
+    import httpx
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.settings import PREFECT_API_URL
+
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="schools", type="process"), overwrite=True)
+    r = cli("--config", config, "serve", "--work-pool", "schools", "--task-runner", "dask",
+            "--dask-address", "tcp://dask.trust.internal:8786")
+    assert r.exit_code == 0, r.output
+    deps = httpx.post(f"{PREFECT_API_URL.value()}/deployments/filter",
+                      json={"limit": 50, "offset": 0,
+                            "work_pools": {"name": {"any_": ["schools"]}}}).json()
+    by_name = {d["name"]: d for d in deps}
+    assert set(by_name) == {"nightly_scan", "nightly_backup", "weekly_verify",
+                            "weekly_retention", "termly_restore_test"}
+    scan = by_name["nightly_scan"]
+    assert scan["entrypoint"] == "dataward.flows.scan.nightly_scan"
+    assert scan["parameters"] == {"config": config, "task_runner": "dask",
+                                  "dask_address": "tcp://dask.trust.internal:8786"}
+    assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in scan["schedules"]] == [
+        ("0 1 * * *", "Europe/London")]

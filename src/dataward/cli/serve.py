@@ -18,6 +18,9 @@ def serve(
         "--task-runner", help="thread, or dask (prefect-dask) for the scan's tasks.")] = "thread",
     dask_address: Annotated[Optional[str], typer.Option(
         help="Scheduler of an existing Dask cluster (tcp://host:8786); default: a local one.")] = None,
+    work_pool: Annotated[Optional[str], typer.Option(
+        help="Instead of serving here: register the flows on this work pool of the Prefect "
+             "server at PREFECT_API_URL (a trust's server), for its workers to run, and exit.")] = None,
 ) -> None:
     """Start a local Prefect server (SQLite, under the state folder, no telemetry) and
     serve every dataward flow on the schedules in the config. Stop with Ctrl-C.
@@ -28,12 +31,19 @@ def serve(
     Examples:
       dataward serve
       dataward --config /etc/dataward/dataward.yaml serve --port 4300 --task-runner dask
+      PREFECT_API_URL=http://prefect.trust.internal:4200/api dataward serve --work-pool schools
     """
     from ..errors import UsageError
-    from ..flows.serve import Supervisor, available_flows
+    from ..flows.serve import Supervisor, available_flows, register_on_pool
     if task_runner not in ("thread", "dask"):
         raise UsageError(f"unknown task runner {task_runner!r}; choose thread or dask")
     settings = get_settings(ctx, required=True)
+    if work_pool:
+        names = register_on_pool(settings, str(settings.config_path), work_pool,
+                                 task_runner=task_runner, dask_address=dask_address)
+        out.print(f"registered on work pool {work_pool}: {', '.join(names)}")
+        out.print(f"start workers where dataward is installed: prefect worker start --pool {work_pool}")
+        return
     served, skipped = available_flows(settings)
     sup = Supervisor(settings, str(settings.config_path), host=host, port=port,
                      task_runner=task_runner, dask_address=dask_address)

@@ -82,6 +82,18 @@ def build_deployments(settings: Any, config: str | None, *, task_runner: str = "
     return deployments, skipped
 
 
+def register_on_pool(settings: Any, config: str | None, pool: str, *,
+                     task_runner: str = "thread", dask_address: str | None = None) -> list[str]:
+    """For a trust: create (or update) every deployment on the work pool ``pool`` of the
+    Prefect server at PREFECT_API_URL, for that pool's workers to run. The workers need
+    dataward installed; flows are loaded by module path. Returns the deployment names."""
+    deployments, _ = build_deployments(settings, config, task_runner=task_runner,
+                                       dask_address=dask_address)
+    for d in deployments:
+        d.apply(work_pool_name=pool)
+    return [d.name for d in deployments]
+
+
 def prefect_env(settings: Any, host: str, port: int) -> dict[str, str]:
     """The environment both children run with: state under <home>/prefect, no telemetry,
     no result persisted unless a task asks (dataward's tasks never do)."""
