@@ -151,3 +151,19 @@ def test_excluded_names_are_not_backed_up(settings, make_tree, tmp_path):
     dest = tmp_path / "out"
     service.backup_restore(settings, "latest", dest, target=target)
     assert sorted(p.name for p in (dest / src.relative_to("/")).rglob("*")) == ["Budget.xlsx", "sub"]
+
+
+def test_full_keys_mode_restores_without_a_recovery_key(dw_home, make_tree, tmp_path, gpg_home):
+    """write_only: false keeps the private key on the server (a second device at home)."""
+    from dataward.settings import load_settings
+    s = load_settings(backup={"recovery_keys": [gpg_home["recovery"]],
+                              "gnupghome": gpg_home["home"], "write_only": False,
+                              "chunk_avg_kib": 64})
+    src = make_tree({"a.txt": b"governors " * 3000})
+    target = str(tmp_path / "repo")
+    service.backup_run(s, target=target, sources=[src])
+    assert "private_key" in next(s.keys_dir.glob("backup-*.json")).read_text()
+    s2 = load_settings(backup={**s.backup.model_dump(), "gnupghome": str(tmp_path / "none")})
+    res = service.backup_restore(s2, "latest", tmp_path / "out", target=target)
+    assert res.files == 1
+    assert (tmp_path / "out" / src.relative_to("/") / "a.txt").read_bytes() == b"governors " * 3000
