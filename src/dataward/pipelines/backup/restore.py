@@ -21,7 +21,7 @@ from ...errors import IntegrityError, NotFoundError, PathOutsideRootsError, Refu
 from .format import BlobRef, open_pack, read_blob
 from .repository import Repository, SnapshotInfo
 
-PACK_CACHE = 4  # packs held in memory (~16 MiB each)
+PACK_CACHE = 3  # packs held in memory (~16 MiB each)
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,11 @@ def dest_path(dest: Path, original: str) -> Path:
     return dest.joinpath(*parts)
 
 
-def _safe_parent(dest: Path, target: Path) -> None:
-    """Create the folders between dest and target; refuse any symlink among them."""
+def _safe_parent(dest: Path, target: Path, checked: set[Path]) -> None:
+    """Create the folders between dest and target; refuse any symlink among them.
+    ``checked`` holds the folders this restore already made or checked."""
+    if target.parent in checked:
+        return
     cur = dest
     for part in target.relative_to(dest).parts[:-1]:
         cur = cur / part
@@ -64,6 +67,7 @@ def _safe_parent(dest: Path, target: Path) -> None:
         if not stat.S_ISDIR(st.st_mode):
             raise PathOutsideRootsError(  # no path in the message: names may be personal
                 f"refusing to restore through a symlink or file inside {dest}")
+    checked.add(target.parent)
 
 
 class _Packs:
@@ -101,7 +105,7 @@ class _Decoder:
     threads, a few chunks ahead of the thread that writes them, in order."""
 
     def __init__(self, repo: Repository, index: dict[bytes, BlobRef],
-                 chunks: Iterator[str], depth: int = 24) -> None:
+                 chunks: Iterator[str], depth: int = 16) -> None:
         self.repo, self.index = repo, index
         self.packs = _Packs(repo)
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dw-restore")
@@ -163,11 +167,13 @@ def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[
     damaged: list[str] = []
     restored: list[tuple[str, Path]] = []
     dirs: list[tuple[Path, dict[str, Any]]] = []
+    checked: set[Path] = set()
     n_files = n_links = total = 0
     try:
         for entry in wanted:
             n_files, n_links, total = _restore_entry(
-                dest, entry, decoder, overwrite, dirs, damaged, restored, n_files, n_links, total)
+                dest, checked, entry, decoder, overwrite, dirs, damaged, restored,
+                n_files, n_links, total)
             if progress and entry["type"] == "file":
                 progress(total, n_files)
     finally:
@@ -181,7 +187,8 @@ def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[
     return RestoreResult(snap.id, n_files, len(dirs), n_links, total, damaged, restored, warnings)
 
 
-def _restore_entry(dest: Path, entry: dict[str, Any], decoder: _Decoder, overwrite: bool,
+def _restore_entry(dest: Path, checked: set[Path], entry: dict[str, Any], decoder: _Decoder,
+                   overwrite: bool,
                    dirs: list[tuple[Path, dict[str, Any]]], damaged: list[str],
                    restored: list[tuple[str, Path]], n_files: int, n_links: int,
                    total: int) -> tuple[int, int, int]:
@@ -190,13 +197,13 @@ def _restore_entry(dest: Path, entry: dict[str, Any], decoder: _Decoder, overwri
     kind = entry["type"]
     if kind == "file":
         # Consume this file's chunks even if it cannot be written, to stay in step.
-        _safe_parent(dest, target)
+        _safe_parent(dest, target, checked)
         if _restore_file(decoder, entry, target, overwrite):
             restored.append((entry["path"], target))
             return n_files + 1, n_links, total + entry["size"]
         damaged.append(entry["path"])
         return n_files, n_links, total
-    _safe_parent(dest, target)
+    _safe_parent(dest, target, checked)
     if kind == "dir":
         try:
             if not stat.S_ISDIR(os.lstat(target).st_mode):

@@ -101,7 +101,7 @@ def walk(roots: list[Path], excludes: list[str], on_error: Callable[[str], None]
 
 
 class _Uploader:
-    """Seals and uploads finished packs on background threads (at most two in flight)
+    """Seals and uploads finished packs on background threads (two in flight at most)
     and records each as pending in the cache as soon as the store has it."""
 
     def __init__(self, repo: Repository) -> None:
@@ -119,7 +119,7 @@ class _Uploader:
 
     def submit(self, writer: PackWriter) -> None:
         self.inflight.append(self.pool.submit(self._upload, writer))
-        while len(self.inflight) > 2:
+        while len(self.inflight) > 1:  # two packs in flight at most: memory stays flat
             self._reap()
 
     def _reap(self) -> None:
