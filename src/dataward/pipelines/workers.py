@@ -106,6 +106,16 @@ def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
     return ItemOutcome(row, [])
 
 
+# A big item (a mailbox export, a large spreadsheet) may take longer than a small one:
+# the time limit grows by one second for each MIN_RATE_MB of the item.
+MIN_RATE_MB = 0.5
+
+
+def item_time_limit(task: Task, base_s: float) -> float:
+    """Seconds one item may take: the configured limit plus time for its size."""
+    return base_s + task.entry.size / (MIN_RATE_MB * 1e6)
+
+
 class _Slot:
     """One worker process and the item it is reading."""
 
@@ -122,7 +132,8 @@ class _Slot:
 
     def send(self, seq: int, task: Task, timeout_s: float) -> None:
         self.seq, self.task = seq, task
-        self.deadline = time.monotonic() + timeout_s
+        self.limit_s = item_time_limit(task, timeout_s)
+        self.deadline = time.monotonic() + self.limit_s
         self.conn.send((seq, task))
 
     def stop(self, kill: bool) -> None:
@@ -229,7 +240,7 @@ class ItemPool:
                                                 hint="check free memory, or lower scan.workers")
                     else:
                         results[slot.seq] = self._failed(
-                            slot, f"stopped after the {self.timeout_s:g} s time limit "
+                            slot, f"stopped after the {slot.limit_s:.0f} s time limit "
                                   "(the reader hung or the file is too slow to read)")
                     self._replace(slot)
             while next_out in results:
