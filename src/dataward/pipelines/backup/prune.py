@@ -112,26 +112,24 @@ def apply_prune(repo: Repository, plan: PrunePlan) -> PruneResult:
         name, data = encode_index(repo.keys, merged)
         repo.put(name, data)
         repo.cache.put_index(name, data)
-        refused = 0
-        deleted_snaps = deleted_packs = 0
-        for sid in plan.forget:
-            try:
-                repo.store.delete(f"snapshots/{sid}")
-                deleted_snaps += 1
-            except RefusedError:
-                refused += 1
-        for pack in plan.delete_packs:
-            try:
-                repo.store.delete(pack)
-                deleted_packs += 1
-            except RefusedError:
-                refused += 1
-        for old in plan.old_indexes:
-            try:
-                repo.store.delete(old)
-            except RefusedError:
-                refused += 1  # stays, but the new index supersedes it
+        deleted_snaps, refused_snaps = _delete(repo, [f"snapshots/{i}" for i in plan.forget])
+        deleted_packs, refused_packs = _delete(repo, plan.delete_packs)
+        # An old index a lock keeps stays, but the new index supersedes it.
+        _, refused_indexes = _delete(repo, plan.old_indexes)
+        refused = refused_snaps + refused_packs + refused_indexes
         repo.cache.forget_files()  # chunk ids of deleted packs must not be trusted
         return PruneResult(deleted_snaps, deleted_packs, plan.bytes_freed, refused)
     finally:
         repo.unlock()
+
+
+def _delete(repo: Repository, keys: list[str]) -> tuple[int, int]:
+    """(deleted, refused by a lock)."""
+    deleted = refused = 0
+    for key in keys:
+        try:
+            repo.store.delete(key)
+            deleted += 1
+        except RefusedError:
+            refused += 1
+    return deleted, refused
