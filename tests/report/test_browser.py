@@ -9,10 +9,15 @@ from dataward.connectors.filesystem import file_locator
 from tests.report.cdp import Browser
 from tests.report.conftest import Scanned
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "report.png"
+# The README's picture is refreshed with DATAWARD_README_SCREENSHOT=1; other runs write
+# their screenshot under the test's tmp dir, so the work tree stays clean.
+README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "report.png"
 
 
 def test_report_in_headless_chromium(scanned: Scanned, tmp_path: Path):
+    import os
+    SCREENSHOT = (README_SCREENSHOT if os.environ.get("DATAWARD_README_SCREENSHOT")
+                  else tmp_path / "report.png")
     from dataward.pipelines.report import write_report
     report = write_report(scanned.settings, fmt="html", out=tmp_path / "report.html").path
     staff = scanned.share / "staff"
