@@ -7,7 +7,9 @@ holds what makes runs fast and resumable:
   ``kill -9`` leaves some; the next run checks they exist, reuses and indexes them);
 * ``files``: path, size, mtime, ctime, inode and chunk ids of every file of the last
   run, so an unchanged file is not read again;
-* ``indexes``: index objects already fetched; ``retention``: lock dates already set.
+* ``indexes``: index objects already fetched; ``summaries``: snapshot summaries already
+  checked (so `list` and `prune` need not download every snapshot's file tree);
+  ``retention``: lock dates already set.
 
 Paths are stored as bytes (any name a file system allows). The file table holds paths (the server has the files anyway); it never leaves the
 server and lives in the 0700 state folder.
@@ -29,6 +31,7 @@ CREATE TABLE IF NOT EXISTS files (path BLOB PRIMARY KEY, size INTEGER, mtime_ns 
     ctime_ns INTEGER, inode INTEGER, chunks BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS indexes (id TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS retention (key TEXT PRIMARY KEY, until TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS summaries (id TEXT PRIMARY KEY, summary TEXT NOT NULL);
 """
 
 
@@ -101,6 +104,16 @@ class RepoCache:
 
     def drop_indexes(self, names: Iterable[str]) -> None:
         self.db.executemany("DELETE FROM indexes WHERE id = ?", [(n,) for n in names])
+
+    # snapshot summaries (objects are immutable: a summary checked once stays true) ----
+    def summaries(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT id, summary FROM summaries"))
+
+    def put_summary(self, name: str, summary: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO summaries VALUES (?, ?)", (name, summary))
+
+    def drop_summaries(self, names: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM summaries WHERE id = ?", [(n,) for n in names])
 
     # retention ---------------------------------------------------------------------
     def retention(self, key: str) -> datetime | None:

@@ -292,10 +292,17 @@ class Repository:
     def snapshots(self) -> list[SnapshotInfo]:
         """Every snapshot, oldest first (summaries only: no file names)."""
         out = []
-        for o in self.store.list("snapshots/"):
+        listed = self.store.list("snapshots/")
+        cached = self.cache.summaries()
+        self.cache.drop_summaries(set(cached) - {o.key for o in listed})
+        for o in listed:
             try:
-                data = self.get_checked(o.key, TYPE_SNAPSHOT)
-                s = decode_snapshot_summary(self.keys, o.key, data)
+                if o.key in cached:
+                    s = json.loads(cached[o.key])
+                else:
+                    data = self.get_checked(o.key, TYPE_SNAPSHOT)
+                    s = decode_snapshot_summary(self.keys, o.key, data)
+                    self.cache.put_summary(o.key, json.dumps(s))
             except (IntegrityError, NotFoundError) as exc:
                 self.damaged[o.key] = str(exc)
                 continue
