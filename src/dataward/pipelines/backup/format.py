@@ -90,20 +90,15 @@ def chunk_payload(cctx: zstandard.ZstdCompressor, data: bytes | memoryview) -> b
 class PackWriter:
     """Accumulates encrypted chunks into one pack object (one growing buffer: no copies)."""
 
-    def __init__(self, keys: WriterKeys, level: int = 3) -> None:
+    def __init__(self, keys: WriterKeys) -> None:
         self.keys = keys
         self.eph_pub, self._key = new_object_key(keys.public_key)
         self._buf = bytearray(_header(TYPE_PACK, self.eph_pub))
         self.entries: list[tuple[bytes, int, int, int]] = []
-        self._level = level
 
     @property
     def size(self) -> int:
         return len(self._buf)
-
-    def add(self, chunk_id: bytes, data: bytes | memoryview) -> None:
-        cctx = zstandard.ZstdCompressor(level=self._level)
-        self.add_payload(chunk_id, chunk_payload(cctx, data), len(data))
 
     def add_payload(self, chunk_id: bytes, plain: bytes, raw_length: int) -> None:
         """Add a chunk already made into its payload by ``chunk_payload``."""

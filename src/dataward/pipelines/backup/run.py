@@ -158,7 +158,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
                 known.add(cid)
 
     up = _Uploader(repo)
-    writer = PackWriter(keys, zstd_level)
+    writer = PackWriter(keys)
     errors: list[str] = []
     tree: list[dict[str, Any]] = []
     file_rows: list[tuple[str, int, int, int, int, bytes]] = []
@@ -172,7 +172,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
         new += raw_length
         if writer.size >= p.pack_size:
             up.submit(writer)
-            writer = PackWriter(keys, zstd_level)
+            writer = PackWriter(keys)
 
     chunker = _Chunker(keys, zstd_level, known, add_new)
     try:
