@@ -11,10 +11,13 @@ APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-instal
 TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc
 TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc
 
-.PHONY: install demo test bench clean system-python system-test-tools
+.PHONY: install demo test bench clean system-python system-demo-tools system-test-tools
 
 system-python:
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq; $(APT) python3-venv python3-pip; }
+
+system-demo-tools:
+	@command -v gpg >/dev/null || { $(SUDO) apt-get update -qq; $(APT) gnupg >/dev/null; }
 
 system-test-tools:
 	@missing=""; for t in $(TEST_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
@@ -30,7 +33,7 @@ $(BIN)/dataward: pyproject.toml | system-python
 install: $(BIN)/dataward
 
 ## Build the demo school, run the nightly job on it and write the DPO report.
-demo: install
+demo: install system-demo-tools
 	DATAWARD_HOME=$(DEMO_HOME) $(BIN)/dataward demo
 
 ## Install everything and run the test suite (two processes).

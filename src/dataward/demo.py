@@ -25,11 +25,7 @@ rosters:
   - {{path: mis-exports/pupils.csv, kind: pupils}}
   - {{path: mis-exports/staff.csv, kind: staff}}
   - {{path: mis-exports/contacts.csv, kind: contacts}}
-backup:
-  paths: [demo-share]
-  targets:
-    - {{name: local, url: backup-target}}
-transfer:
+{backup}transfer:
   allowed_roots: [demo-share]
 retention:
   image_roots: [demo-share/pupils/photos]
@@ -95,8 +91,20 @@ def _csv(path: Path, rows: list[list[object]]) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
-def build_demo(root: Path, *, pupils: int = 60, seed: int = 11) -> Path:
-    """Write the demo share, MIS exports and config under ``root``; return the config path."""
+BACKUP = """backup:
+  paths: [demo-share]
+  targets:
+    - {{name: local, url: backup-target}}
+  recovery_keys: [{key}]
+  gnupghome: {gnupghome}
+"""
+
+
+def build_demo(root: Path, *, pupils: int = 60, seed: int = 11,
+               recovery_key: str | None = None, gnupghome: Path | None = None) -> Path:
+    """Write the demo share, MIS exports and config under ``root``; return the config path.
+    With a recovery key (an OpenPGP fingerprint in ``gnupghome``) the config also backs the
+    share up to a local folder target."""
     rng = random.Random(seed)
     people = make_pupils(pupils, seed=seed, school_domain=DOMAIN)
     share, mis = root / "demo-share", root / "mis-exports"
@@ -106,7 +114,8 @@ def build_demo(root: Path, *, pupils: int = 60, seed: int = 11) -> Path:
     _pupils_area(share / "pupils", people, rng)
     (root / "backup-target").mkdir(parents=True, exist_ok=True)
     cfg = root / "dataward.yaml"
-    cfg.write_text(CONFIG.format(school=SCHOOL, domain=DOMAIN), encoding="utf-8")
+    backup = BACKUP.format(key=recovery_key, gnupghome=gnupghome) if recovery_key else ""
+    cfg.write_text(CONFIG.format(school=SCHOOL, domain=DOMAIN, backup=backup), encoding="utf-8")
     return cfg
 
 

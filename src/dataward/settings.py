@@ -326,11 +326,13 @@ def default_config_path() -> Path:
 def _absolutise(data: Any, base: Path, key: str | None = None) -> Any:
     """Make relative paths in the raw YAML relative to the config file's folder."""
     path_keys = {"path", "state_dir", "leavers_csv", "on_roll_csv", "consent_csv",
-                 "schedule_file", "image_roots", "paths", "allowed_roots", "gnupg_home"}
+                 "schedule_file", "image_roots", "paths", "allowed_roots", "gnupg_home", "gnupghome"}
     if isinstance(data, dict):
         return {k: _absolutise(v, base, k) for k, v in data.items()}
     if isinstance(data, list):
         return [_absolutise(v, base, key) for v in data]
+    if isinstance(data, str) and key == "url" and "://" not in data:
+        key = "path"  # a backup target given as a local folder
     if isinstance(data, str) and key in path_keys:
         p = Path(data).expanduser()
         return str(p if p.is_absolute() else (base / p))

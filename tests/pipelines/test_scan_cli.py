@@ -46,7 +46,7 @@ def test_unknown_source_and_missing_path_are_clear(cli, settings, tmp_path):
 
 def test_demo_builds_and_scans_a_school(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("DATAWARD_HOME", str(tmp_path / "demo"))
-    r = cli("demo", "--pupils", "12")
+    r = cli("demo", "--pupils", "12", "--no-prefect")
     assert r.exit_code == 0, r.output
     assert "complete" in r.stdout and "items.parquet" in r.stdout
     scans = list((tmp_path / "demo" / "scans").iterdir())

@@ -141,6 +141,6 @@ def test_report_cli_and_demo_hook(scanned: Scanned, cli, tmp_path: Path):
     assert r.exit_code == 2 and "unknown report format" in r.output
     r = cli("--config", cfg, "report", "--scan", "no-such-scan")
     assert r.exit_code == 4
-    from dataward.cli.main import _demo_hooks
+    from dataward.cli.demo import demo_hooks as _demo_hooks
     from dataward.cli.report import demo_hook
     assert demo_hook in _demo_hooks

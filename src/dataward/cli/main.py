@@ -146,50 +146,6 @@ def audit_log(
     out.print(t)
 
 
-@app.command()
-def demo(
-    ctx: typer.Context,
-    pupils: Annotated[int, typer.Option(help="How many made-up pupils.")] = 60,
-) -> None:
-    """Build a made-up school share in the state folder, scan it, and say where the results are.
-
-    Every person in it is invented. The state folder is $DATAWARD_HOME (`make demo` uses
-    ./.dataward-demo), so the demo never touches a real config.
-
-    Example: DATAWARD_HOME=/tmp/dw-demo dataward demo
-    """
-    import shutil
-
-    from ..demo import build_demo
-    from ..home import ensure_home, fingerprint_key
-    from ..settings import load_settings
-    from .scan import scan
-
-    s = get_settings(ctx)
-    home = ensure_home(s)
-    for sub in ("demo-share", "mis-exports"):
-        shutil.rmtree(home / sub, ignore_errors=True)
-    cfg = build_demo(home, pupils=pupils)
-    settings = load_settings(cfg)
-    fingerprint_key(settings, create=True)
-    state = ctx.find_root().obj
-    state.config, state._settings = cfg, settings
-    out.print(f"demo school share: {home / 'demo-share'}")
-    out.print(f"config: {cfg}")
-    try:
-        ctx.invoke(scan, ctx=ctx, paths=None, roster=None, out_dir=None, source=None,
-                   full=True, as_json=False)
-    except typer.Exit as exc:
-        if exc.exit_code not in (0, 3):
-            raise
-    for hook in _demo_hooks:
-        hook(ctx, settings)
-
-
-# Later steps of the demo (the report, the backup) register here.
-_demo_hooks: list = []
-
-
 @app.command("exit-codes")
 def exit_codes() -> None:
     """List the exit codes dataward uses and what each means."""
@@ -198,6 +154,7 @@ def exit_codes() -> None:
 
 
 def _register() -> None:
+    __import__("dataward.cli.demo", fromlist=["register"]).register(app)
     from . import scan as scan_cli
     app.add_typer(config_app, name="config")
     app.add_typer(audit_app, name="audit")

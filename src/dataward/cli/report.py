@@ -103,6 +103,6 @@ def demo_hook(ctx: typer.Context, settings) -> None:
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
     app.add_typer(subject_app, name="subject")
-    from .main import _demo_hooks
-    if demo_hook not in _demo_hooks:
-        _demo_hooks.append(demo_hook)
+    from .demo import demo_hooks
+    if demo_hook not in demo_hooks:
+        demo_hooks.append(demo_hook)
