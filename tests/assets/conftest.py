@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-NWIPE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "nwipe-generated"
-if not NWIPE.exists():  # the samples live beside the repository
-    NWIPE = Path("/work/shared/samples/nwipe-generated")
+from tests.samples import SAMPLES
+
+NWIPE = SAMPLES / "nwipe-generated"
 
 
 class NwipeLogs:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+from tests.samples import SAMPLES
 OURS = {"UK_NHS", "UK_NINO", "UK_PASSPORT", "UK_POSTCODE", "EMAIL_ADDRESS", "PHONE_NUMBER"}
 # Differences on purpose: a passport number alone is nine characters that could be
 # anything; dataward wants the word "passport" near it. US numbers are not UK phones.

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 # shared/ sits beside the repository (as in CI): real files written by other projects.
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+from tests.samples import SAMPLES
 UPN = "U820200014013"
 LINE = ("Pupil Amelia Khan, UPN U820200014013, NHS 943 476 5919, "
         "tel 020 7946 0123, amelia.khan@example.co.uk")

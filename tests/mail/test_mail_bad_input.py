@@ -9,7 +9,7 @@ from dataward.pipelines.scan import run_scan
 
 from .conftest import UPN, items, message, write_mbox
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+from tests.samples import SAMPLES
 PDFISH = b"%PDF-1.4\n" + bytes(range(256)) * 200  # 51 KB that base64-encodes to ~70 KB
 
 BROKEN_BOUNDARY = f"""From: head@oakfield.sch.uk

@@ -13,7 +13,7 @@ from dataward.settings import load_settings
 
 from .conftest import items
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+from tests.samples import SAMPLES
 MAIL_SUFFIXES = (".mbox", ".eml", ".msg", ".pst", ".dat")
 MALFORMED_MSG = "clusterfuzz-testcase-minimized-POIHSMFFuzzer-5336473854148608.msg"
 

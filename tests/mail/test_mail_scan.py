@@ -120,7 +120,7 @@ def test_adhoc_scan_recognises_mail_by_content(dw_home, cli, tmp_path):
     share.mkdir()
     (share / "saved message").write_bytes(message(to="x@example.com", body=f"UPN {UPN}").as_bytes())
     write_mbox(share / "Inbox", [message(body=f"UPN {UPN}")])  # Thunderbird: no extension
-    samples = Path(__file__).resolve().parents[3] / "shared" / "samples"
+    from tests.samples import SAMPLES as samples
     shutil.copy(samples / "apache-poi" / "hsmf" / "quick.msg", share / "outlook-item")
     (share / "notes.txt").write_text("From the office: no message here\n")
     result = run_scan(

@@ -60,10 +60,11 @@ def test_damaged_images_are_counted_and_still_listed(tmp_path: Path):
     assert [i.rel for i in inv.items] == ["Jane Doe.jpg"] and inv.unreadable_tags == 1
 
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "exif-samples"
+from tests.samples import SAMPLES as _ALL_SAMPLES
+
+SAMPLES = _ALL_SAMPLES / "exif-samples"
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/samples is not beside the repository")
 def test_real_camera_and_phone_images_are_read(tmp_path: Path):
     """Real files from cameras, phones and Photoshop (see shared/samples/SOURCES.md)."""
     tags = read_tags(SAMPLES / "no_exif.jpg")  # Photoshop: XMP dc:*, IPTC caption/keywords

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
-if not SAMPLES.is_dir():  # the tests may run from a clone beside shared/
-    SAMPLES = Path("/work/shared/samples")
+from tests.samples import SAMPLES
 
 
 @pytest.fixture
