@@ -109,9 +109,23 @@ def demo_recovery_key(home: Path) -> tuple[str | None, Path | None]:
     import subprocess
     if not shutil.which("gpg"):
         return None, None
+    import tempfile
     gnupghome = home / "demo-gnupg"
     gnupghome.mkdir(mode=0o700, exist_ok=True)
-    env = {**os.environ, "GNUPGHOME": str(gnupghome)}
+    # gpg-agent's socket lives in the keyring folder and its path must stay short (about
+    # 100 bytes): reach the keyring through a short link while gpg works in it.
+    short = Path(tempfile.mkdtemp(prefix="dwg-"))
+    (short / "h").symlink_to(gnupghome)
+    env = {**os.environ, "GNUPGHOME": str(short / "h")}
+    try:
+        return _demo_key(env), gnupghome
+    finally:
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True)
+        shutil.rmtree(short, ignore_errors=True)
+
+
+def _demo_key(env: dict[str, str]) -> str:
+    import subprocess
     uid = "Oakfield Demo Recovery <recovery@oakfield.sch.uk>"
 
     def fingerprint() -> str | None:
@@ -127,7 +141,7 @@ def demo_recovery_key(home: Path) -> tuple[str | None, Path | None]:
         fpr = fingerprint()
         subprocess.run(gen + ["--quick-add-key", fpr, "cv25519", "encr", "never"],
                        env=env, capture_output=True, check=True)
-    return fpr, gnupghome
+    return fpr
 
 
 def register(app: typer.Typer) -> None:
