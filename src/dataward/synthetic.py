@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .classifiers.recognizers.uk_upn import CHECK_LETTERS, upn_check_letter
+from .classifiers.checksums import UPN_CHECK_LETTERS as CHECK_LETTERS, upn_check_letter
 
 FORENAMES = ("Amelia Olivia Isla Ava Mia Ivy Lily Freya Florence Willow Grace Sophia Evie "
              "Harper Aisha Zara Maryam Noah Oliver George Leo Arthur Muhammad Oscar Harry "

@@ -15,7 +15,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 
-from ..errors import is_transient
+from .common import load as _settings
+from .common import retry_if_transient as _retry_if_transient
 
 WEEK_S = 7 * 24 * 3600
 
@@ -25,19 +26,6 @@ class RetentionApproval(RunInput):
 
     approver: str  # the full name of the person approving, recorded in the audit log
     approve: bool = False
-
-
-def _settings(config: str | None) -> Any:
-    from ..settings import load_settings
-    return load_settings(config)
-
-
-def _retry_if_transient(_task: Any, _run: Any, state: Any) -> bool:
-    try:
-        state.result()
-    except Exception as exc:  # noqa: BLE001 - only asking whether it is transient
-        return is_transient(exc)
-    return False
 
 
 @task(persist_result=False)

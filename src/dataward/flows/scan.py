@@ -16,20 +16,8 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from ..errors import is_transient
-
-
-def _retry_if_transient(_task: Any, _run: Any, state: Any) -> bool:
-    try:
-        state.result()
-    except Exception as exc:  # noqa: BLE001 - only asking whether it is transient
-        return is_transient(exc)
-    return False
-
-
-def _settings(config: str | None) -> Any:
-    from ..settings import load_settings
-    return load_settings(config)
+from .common import load as _settings
+from .common import retry_if_transient as _retry_if_transient
 
 
 @task(name="scan", persist_result=False, cache_policy=None, retries=2, retry_delay_seconds=60,

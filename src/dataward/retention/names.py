@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
+from ..classifiers.checksums import is_valid_upn, upn_check_letter  # noqa: F401 (re-exported)
+
 _UPN_SHAPE = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 _UPN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][0-9]{11}[0-9A-Za-z])(?![A-Za-z0-9])")
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
@@ -33,29 +34,13 @@ def tokens(text: str) -> list[str]:
     return [t for t in _NON_ALNUM.split(fold(text)) if t]
 
 
-def upn_check_letter(body12: str) -> str | None:
-    """The check letter for the 12 characters after it (weights 2..13, mod 23)."""
-    total = 0
-    for weight, ch in enumerate(body12, start=2):
-        if ch.isdigit():
-            value = int(ch)
-        elif ch in UPN_ALPHABET and weight == 13:  # a temporary UPN ends in a letter
-            value = UPN_ALPHABET.index(ch)
-        else:
-            return None
-        total += value * weight
-    return UPN_ALPHABET[total % 23]
-
-
 def normalise_upn(raw: str) -> str:
     return re.sub(r"\s+", "", raw).upper()
 
 
 def upn_valid(upn: str) -> bool:
     """Shape and check letter of a Unique Pupil Number."""
-    if not _UPN_SHAPE.match(upn):
-        return False
-    return upn_check_letter(upn[1:]) == upn[0]
+    return bool(_UPN_SHAPE.match(upn)) and is_valid_upn(upn)
 
 
 def upns_in(text: str) -> list[str]:

@@ -8,9 +8,7 @@ import re
 
 from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
 
-
-def alnum_upper(value: str) -> str:
-    return re.sub(r"[^0-9A-Za-z]", "", value).upper()
+from ..checksums import alnum_upper
 
 
 class DatawardPatternRecognizer(PatternRecognizer):

@@ -8,18 +8,8 @@ import re
 
 from presidio_analyzer import Pattern
 
+from ..checksums import is_valid_nhs
 from ._base import DatawardPatternRecognizer
-
-
-def is_valid_nhs(value: str) -> bool:
-    digits = [int(c) for c in value if c.isdigit()]
-    if len(digits) != 10 or len(set(digits)) == 1:
-        return False
-    total = sum(d * w for d, w in zip(digits[:9], range(10, 1, -1)))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == digits[9]
 
 
 class UkNhsRecognizer(DatawardPatternRecognizer):

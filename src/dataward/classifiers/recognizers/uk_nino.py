@@ -8,23 +8,8 @@ import re
 
 from presidio_analyzer import Pattern
 
-from ._base import DatawardPatternRecognizer, alnum_upper
-
-_BAD_LETTERS = set("DFIQUV")
-_BAD_PREFIXES = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
-
-
-def is_valid_nino(value: str) -> bool:
-    v = alnum_upper(value)
-    if len(v) != 9 or not v[2:8].isdigit() or v[8] not in "ABCD":
-        return False
-    first, second = v[0], v[1]
-    if not (first.isalpha() and second.isalpha()):
-        return False
-    if first in _BAD_LETTERS or second in _BAD_LETTERS or second == "O":
-        return False
-    return v[:2] not in _BAD_PREFIXES
-
+from ..checksums import is_valid_nino
+from ._base import DatawardPatternRecognizer
 
 class UkNinoRecognizer(DatawardPatternRecognizer):
     """Matched in either case: the prefix rules and shape are strict enough."""

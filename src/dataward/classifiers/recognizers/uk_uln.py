@@ -8,16 +8,8 @@ import re
 
 from presidio_analyzer import Pattern
 
+from ..checksums import is_valid_uln
 from ._base import DatawardPatternRecognizer
-
-
-def is_valid_uln(value: str) -> bool:
-    digits = [int(c) for c in value if c.isdigit()]
-    if len(digits) != 10 or digits[0] == 0:
-        return False
-    total = sum(d * w for d, w in zip(digits[:9], range(10, 1, -1)))
-    remainder = total % 11
-    return remainder != 0 and digits[9] == 10 - remainder
 
 
 class UkUlnRecognizer(DatawardPatternRecognizer):

@@ -6,29 +6,10 @@ import re
 
 from presidio_analyzer import Pattern
 
-from ._base import DatawardPatternRecognizer, alnum_upper
+from ..checksums import UPN_CHECK_LETTERS, is_valid_upn, upn_check_letter  # noqa: F401
+from ._base import DatawardPatternRecognizer
 
-CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # 23 letters: no I, O or S
-
-
-def upn_check_letter(body: str) -> str | None:
-    """Check letter for the 12 characters after it: weights 2..13, sum mod 23."""
-    total = 0
-    for weight, ch in enumerate(body, start=2):
-        if ch.isdigit():
-            value = int(ch)
-        elif ch in CHECK_LETTERS and weight == 13:
-            value = CHECK_LETTERS.index(ch)
-        else:
-            return None
-        total += value * weight
-    return CHECK_LETTERS[total % 23]
-
-
-def is_valid_upn(value: str) -> bool:
-    v = alnum_upper(value)
-    return (len(v) == 13 and v[0] in CHECK_LETTERS and v[1:12].isdigit()
-            and upn_check_letter(v[1:]) == v[0])
+CHECK_LETTERS = UPN_CHECK_LETTERS
 
 
 class UkUpnRecognizer(DatawardPatternRecognizer):
