@@ -127,3 +127,24 @@ def test_roster_exports_as_schools_make_them(tmp_path, content, encoding):
     p.write_bytes(content.encode(encoding))
     roster = load_roster(p)
     assert [x.canonical for x in roster.people] == ["zoë brontë"]
+
+
+def test_unknown_binary_is_dismissed_from_its_first_bytes(bare, tmp_path):
+    d = tmp_path / "bin"
+    d.mkdir()
+    small = d / "tool.bin"
+    small.write_bytes(b"\x7fELF" + os.urandom(100))
+    result, items = scan_dir(bare, d)
+    assert items["tool.bin"].status == "unsupported"
+    # Below the quick-look size a binary is read whole (and hashed); above it, only its head.
+    big = d / "video.bin"
+    with open(big, "wb") as fh:
+        fh.write(b"\x00\x01BINARYHEAD")
+        fh.truncate(3 * 1024 * 1024)
+    from dataward.settings import load_settings
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("scan: {max_file_mb: 10}\n")
+    result, items = scan_dir(load_settings(cfg), d)
+    assert (items["video.bin"].status, items["video.bin"].sha256) == ("unsupported", "")
+    assert "first bytes" in items["video.bin"].error
+    assert result.bytes_read < 2 * 1024 * 1024

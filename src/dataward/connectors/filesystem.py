@@ -132,6 +132,19 @@ def _entry(path: str, rel: str, st: os.stat_result) -> FileEntry:
                      st.st_uid, stat.S_IMODE(st.st_mode))
 
 
+def read_head(entry: FileEntry, n: int) -> bytes:
+    """The first ``n`` bytes of a walked file, with the same safety as ``read_file``."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(entry.path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_ino != entry.inode:
+            raise ValueError("replaced by something else during the scan")
+        return os.read(fd, n)
+    finally:
+        os.close(fd)
+
+
 def read_file(entry: FileEntry, limit: int) -> bytes:
     """Read a walked file, refusing anything that is no longer that same regular file.
 

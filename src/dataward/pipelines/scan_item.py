@@ -20,7 +20,7 @@ from ..classifiers.extractors.archive import reset_budget
 from ..classifiers.extractors.image import IMAGE_FORMATS
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
-from ..connectors.filesystem import FileEntry, owner_name, read_file
+from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
 from .outputs import COUNT_COLUMNS
@@ -65,6 +65,9 @@ class ItemOutcome:
         for child in self.children:
             yield from child.flatten()
 
+
+# Files larger than this are sniffed from their first bytes before being read whole.
+QUICK_LOOK_BYTES = 1 << 20
 
 # Containers inside containers: deeper members are recorded as skipped, not read.
 MAX_DEPTH = 5
@@ -199,6 +202,13 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
         row["format"] = sniff(entry.rel, b"")
         return ItemOutcome(row, [])
     try:
+        if entry.size > QUICK_LOOK_BYTES:
+            # An unknown binary (a video, a program) is dismissed from its first bytes.
+            head = read_head(entry, HEAD_BYTES)
+            if sniff(entry.rel, head) == "binary":
+                row.update(status="unsupported", format="binary",
+                           error="unknown binary format (only its first bytes were read)")
+                return ItemOutcome(row, [])
         data = read_file(entry, ctx.max_bytes)
     except FileNotFoundError:
         row.update(status="error", error="disappeared during the scan")
