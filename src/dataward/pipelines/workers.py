@@ -15,6 +15,7 @@ after the fork: the worker's address space at that moment plus ``item_memory_mb`
 from __future__ import annotations
 
 import faulthandler
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -93,6 +94,29 @@ def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int) -> None:
             conn.send((seq, outcome))
         except MemoryError:
             conn.send((seq, _error_outcome(task, ctx, f"needs more than the {memory_mb} MB memory limit")))
+        del outcome
+        _release_memory()
+
+
+def _release_memory() -> None:
+    """Hand the heap an item's parsers used back to the system, so an idle worker does not
+    keep the peak of the largest file it has read."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _load_libc():
+    try:
+        import ctypes
+        import ctypes.util
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_LIBC = _load_libc()
 
 
 def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
@@ -179,6 +203,9 @@ class ItemPool:
         self._slots = []
 
     def _spawn(self) -> _Slot:
+        # Objects that exist now (the classifier, the roster) are left out of the garbage
+        # collector's passes, so a worker does not copy their pages by merely scanning them.
+        gc.freeze()
         slot = _Slot(self._mp, self.ctx, self.memory_mb)
         self._slots.append(slot)
         return slot
