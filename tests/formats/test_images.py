@@ -32,8 +32,12 @@ def test_gps_camera_date_and_exif_names(settings, tmp_path):
     no_coords = Image.Exif()
     no_coords.get_ifd(0x8825).update({0: b"\x02\x02\x00\x00"})   # a GPS block, no position
     Image.new("RGB", (8, 8)).save(share / "plain.jpg", exif=no_coords)
+    dated = Image.Exif()
+    dated.get_ifd(0x8769)[0x9003] = "2025:03:01 09:15:00"   # DateTimeOriginal, no GPS
+    Image.new("RGB", (8, 8)).save(share / "dated.jpg", exif=dated)
 
     s = run(settings, share)
+    assert s.items["dated.jpg"].taken == "2025-03-01 09:15" and s.found("dated.jpg") == []
 
     # Pillow's TIFF writer drops the GPS block: the TIFF shows the Artist tag is read.
     assert s.items["scan.tiff"].format == "tiff" and s.found("scan.tiff") == ["PERSON"]
@@ -44,8 +48,10 @@ def test_gps_camera_date_and_exif_names(settings, tmp_path):
                          & (s.findings.entity_type == "GPS_LOCATION")].iloc[0]
         assert gps.preview == "**.***, **.***"
         assert gps["where"] == "EXIF GPS, taken 2024-06-14 10:31"
+        assert s.items[name].taken == "2024-06-14 10:31"
     assert s.found("poster.png") == ["PERSON"]
     assert s.found("plain.jpg") == []
+    assert s.items["plain.jpg"].taken == ""
     # The same place in two photos has one fingerprint; the position itself is nowhere.
     Image.new("RGB", (8, 8)).save(share / "again.jpg", exif=_gps_exif())
     again = run(settings, share)

@@ -23,6 +23,7 @@ ITEMS_SCHEMA = pa.schema([
     *[(c, pa.int32()) for c in COUNT_COLUMNS],
     ("special_category", pa.bool_()), ("special_categories", pa.string()),
     ("risk_score", pa.float64()), ("risk_level", pa.string()),
+    ("taken", pa.string()),  # a photo's camera date, "YYYY-MM-DD HH:MM"
 ])
 
 FINDINGS_SCHEMA = pa.schema([
@@ -44,7 +45,12 @@ def write_table(rows: list[dict] | pa.Table, schema: pa.Schema, path: Path) -> N
 
 
 def read_items(scan_dir: Path) -> pa.Table:
-    return pq.read_table(scan_dir / ITEMS_FILE)
+    """A scan's items, with any column a newer dataward added filled with nulls."""
+    table = pq.read_table(scan_dir / ITEMS_FILE)
+    for field in ITEMS_SCHEMA:
+        if field.name not in table.column_names:
+            table = table.append_column(field, pa.nulls(table.num_rows, field.type))
+    return table.select(ITEMS_SCHEMA.names)
 
 
 def read_findings(scan_dir: Path) -> pa.Table:

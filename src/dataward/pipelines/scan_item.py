@@ -82,7 +82,7 @@ def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) ->
         "mode": f"{entry.mode:03o}", "sha256": "", "status": "ok", "error": "",
         "audience": audience, "change": "new", "n_findings": 0,
         "special_category": False, "special_categories": "", "risk_score": 0.0,
-        "risk_level": "none",
+        "risk_level": "none", "taken": "",
     }
     row.update({c: 0 for c in COUNT_COLUMNS})
     return row
@@ -144,6 +144,7 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
         children.extend(doc.children)
     if doc.status != "ok":
         row["status"], row["error"] = doc.status, doc.reason
+    row["taken"] = doc.taken
     findings = ctx.classifier.classify(doc)
     if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
         findings.extend(names_in_path(ctx.classifier, name))
@@ -158,7 +159,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
                path=parent["path"] + member.sep + member.name, format="", sha256="",
                status=member.status, error=member.error, n_findings=0,
                special_category=False, special_categories="", risk_score=0.0,
-               risk_level="none", change=parent["change"],
+               risk_level="none", change=parent["change"], taken="",
                size=member.size if member.size is not None else len(member.data or b""))
     if member.audience:
         row["audience"] = member.audience

@@ -47,6 +47,8 @@ class Extracted:
     # archive is `skipped` with the reason, though members read before the cap are items).
     status: str = "ok"
     reason: str = ""
+    # When a photo was taken (camera date from EXIF, "YYYY-MM-DD HH:MM"), else "".
+    taken: str = ""
 
     def where(self, offset: int) -> str:
         if not self.marks:

@@ -98,6 +98,7 @@ def extract_image(data: bytes) -> Extracted:
                 builder.add(value, f"PNG text {key}"[:60])
     doc = builder.build()
     taken = _text(exif_ifd.get(_DATE_ORIGINAL) or exif.get(_DATE) or "")
+    doc.taken = _date(taken) if taken.strip() else ""
     position = gps_position(dict(exif.get_ifd(_GPS_IFD)))
     if position:
         where = "EXIF GPS" + (f", taken {_date(taken)}" if taken else "")
