@@ -262,6 +262,16 @@ class Ledger:
             return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
+@contextmanager
+def ledger_for(settings: Any, ledger: Ledger | None = None) -> Iterator[Ledger]:
+    """The caller's ledger if it passed one, else one opened (and closed) here."""
+    if ledger is not None:
+        yield ledger
+        return
+    with Ledger.for_settings(settings) as own:
+        yield own
+
+
 def _default_actor() -> str:
     try:
         import getpass

@@ -2,7 +2,6 @@
 grew has its new messages read and keeps last scan's results for the others."""
 from __future__ import annotations
 
-import mailbox
 
 from dataward.pipelines.scan import run_scan
 
@@ -12,15 +11,8 @@ CSV = f"Name,UPN\nAmelia Khan,{UPN}\n".encode()
 
 
 def append(path, messages):
-    box = mailbox.mbox(str(path))
-    box.lock()
-    try:
-        for m in messages:
-            box.add(m)
-        box.flush()
-    finally:
-        box.unlock()
-        box.close()
+    from tests.mail.conftest import write_mbox
+    write_mbox(path, messages)  # mailbox.mbox appends to an existing file
 
 
 def test_unchanged_mailbox_is_not_read_again(settings_for, tmp_path):

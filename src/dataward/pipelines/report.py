@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..errors import UsageError
 from ..home import ensure_home
-from ..ledger import Ledger
+from ..ledger import Ledger, ledger_for
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS
 from .report_data import ENTITY_LABELS, ReportData, build_report_data, riskiest_order
@@ -160,13 +160,8 @@ def write_report(settings: Settings, *, scan: str = "latest", fmt: str = "html",
         raise UsageError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     started = time.perf_counter()
     ensure_home(settings)
-    own = ledger is None
-    ledger = ledger or Ledger.for_settings(settings)
-    try:
-        data = build_report_data(settings, ledger, scan)
-    finally:
-        if own:
-            ledger.close()
+    with ledger_for(settings, ledger) as led:
+        data = build_report_data(settings, led, scan)
     body = RENDERERS[fmt](data)
     path = Path(out) if out else default_report_path(settings, data.scan_id, fmt)
     if path.is_dir():

@@ -25,7 +25,7 @@ from ..classifiers.recognizers.date_of_birth import parse_date
 from ..connectors.roster import canonical
 from ..errors import NotFoundError, UsageError
 from ..home import fingerprint_key
-from ..ledger import Ledger
+from ..ledger import Ledger, ledger_for
 from ..settings import Settings
 from .outputs import FINDINGS_FILE, ITEMS_FILE
 
@@ -159,13 +159,8 @@ def find_subject(settings: Settings, query: SubjectQuery, *, scan: str = "latest
     """Every item of the scan (or of every scan) where any of the given values occurs."""
     fp = Fingerprinter(fingerprint_key(settings))
     fps, warnings = fingerprints(query, fp)
-    own = ledger is None
-    ledger = ledger or Ledger.for_settings(settings)
-    try:
-        dirs = _scan_dirs(ledger, scan, all_scans)
-    finally:
-        if own:
-            ledger.close()
+    with ledger_for(settings, ledger) as led:
+        dirs = _scan_dirs(led, scan, all_scans)
     hits: list[SubjectHit] = []
     for scan_id, d in dirs:
         hits.extend(_search_one(scan_id, d, fps))
