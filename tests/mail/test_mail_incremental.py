@@ -2,7 +2,6 @@
 grew has its new messages read and keeps last scan's results for the others."""
 from __future__ import annotations
 
-
 from dataward.pipelines.scan import run_scan
 
 from .conftest import UPN, findings, items, message, write_mbox
@@ -11,7 +10,6 @@ CSV = f"Name,UPN\nAmelia Khan,{UPN}\n".encode()
 
 
 def append(path, messages):
-    from tests.mail.conftest import write_mbox
     write_mbox(path, messages)  # mailbox.mbox appends to an existing file
 
 
