@@ -93,3 +93,32 @@ def test_every_command_has_help_with_an_example(cli):
     assert not missing, f"commands without help: {missing}"
     r = cli("--help")
     assert r.exit_code == 0 and "scan" in r.stdout
+
+
+def test_config_check_shows_what_the_config_resolves_to(cli, dw_home, tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"sources:\n  - {{name: staff, path: {share}}}\n"
+                   f"  - {{name: gone, path: {tmp_path / 'gone'}, audience: pupils}}\n")
+    r = cli("--config", cfg, "config", "check")
+    assert r.exit_code == 0, r.output
+    assert f"state folder: {dw_home}" in r.stdout
+    assert "source staff: share" in r.stdout and "[ok]" in r.stdout
+    assert "source gone: share" in r.stdout and "audience=pupils [MISSING]" in r.stdout
+
+
+def test_exit_codes_are_listed_from_the_error_tree(cli):
+    from dataward.errors import DatawardError
+    r = cli("exit-codes")
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    for cls in (DatawardError, *DatawardError.__subclasses__()):
+        assert any(ln.split()[:2] == [str(cls.exit_code), cls.__name__] for ln in lines), cls
+    assert any(ln.split()[0] == "130" for ln in lines)
+
+
+def test_audit_log_lists_records(cli, dw_home):
+    assert cli("init").exit_code == 0
+    r = cli("audit", "log", "--last", "5")
+    assert r.exit_code == 0 and "init" in r.stdout

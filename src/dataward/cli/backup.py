@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from .common import console, get_settings, out, progress
 
@@ -137,7 +138,7 @@ def restore(
                                 overwrite=overwrite,
                                 progress=lambda done, n: bar.update(task, completed=done))
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {escape(str(w))}")
     out.print(f"restored {result.files} files, {result.dirs} folders, {result.symlinks} symlinks "
               f"({_mb(result.bytes)}) from snapshot {result.snapshot_id[:8]} into {to}")
     if result.damaged:
@@ -171,9 +172,9 @@ def verify(
     bad = 0
     for r in results:
         for w in r.warnings:
-            console.print(f"[yellow]warning:[/] {r.target}: {w}")
+            console.print(f"[yellow]warning:[/] {escape(f'{r.target}: {w}')}")
         for p in r.problems:
-            out.print(f"[red]damaged:[/] {r.target}: {p}")
+            out.print(f"damaged: {r.target}: {p}", style="red")
         bad += len(r.problems)
         out.print(f"{r.target}: {r.snapshots} snapshots, {r.indexes} indexes, {r.packs} packs; "
                   f"{r.packs_read} packs read, {r.chunks_decrypted} chunks decrypted: "
@@ -208,7 +209,7 @@ def prune(
     policy = policy_from(s, keep_last=keep_last, keep_daily=keep_daily, keep_weekly=keep_weekly,
                          keep_monthly=keep_monthly, keep_yearly=keep_yearly)
     for t, plan, result in backup_prune(s, target=target, apply=apply, policy=policy):
-        out.print(f"[bold]{t.name}[/]")
+        out.print(t.name, style="bold")
         for snap, reasons in plan.decision.keep:
             out.print(f"  keep   {snap.id[:8]} {snap.time:%Y-%m-%d %H:%M}  ({', '.join(reasons)})")
         for sid, until in plan.held:

@@ -18,7 +18,8 @@ from ..settings import Settings, load_settings
 # Tables wider than 80 columns when output goes to a file or pipe (no terminal to fit).
 _WIDTH = None if sys.stdout.isatty() else 140
 console = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+# Results on stdout hold paths and names: never read them as Rich markup ("[2024]").
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH, markup=False)
 
 
 class State:

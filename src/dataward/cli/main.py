@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from .. import __version__
@@ -23,7 +24,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except DatawardError as exc:
-            console.print(f"[red]error:[/] {exc}")
+            console.print(f"[red]error:[/] {escape(str(exc))}")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             console.print("[yellow]cancelled[/]")
@@ -107,9 +108,11 @@ def config_check(ctx: typer.Context) -> None:
     out.print(f"ledger: {s.ledger_url}")
     for src in s.sources:
         exists = "ok" if src.path.exists() else "MISSING"
-        out.print(f"source {src.name}: {src.kind} {src.path} audience={src.audience} [{exists}]")
+        out.print(f"source {src.name}: {src.kind} {src.path} audience={src.audience} [{exists}]",
+                  markup=False)
     for r in s.rosters:
-        out.print(f"roster {r.kind}: {r.path} [{'ok' if r.path.exists() else 'MISSING'}]")
+        out.print(f"roster {r.kind}: {r.path} [{'ok' if r.path.exists() else 'MISSING'}]",
+                  markup=False)
 
 
 audit_app = typer.Typer(help="Read and verify the tamper-evident audit log.", no_args_is_help=True)

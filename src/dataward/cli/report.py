@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from .common import console, get_settings, open_ledger, out
 
@@ -75,7 +76,7 @@ def subject_find(
     with open_ledger(settings) as ledger:
         result = find_subject(settings, query, scan=scan, all_scans=all_scans, ledger=ledger)
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {escape(str(w))}")
     if as_json:
         out.print_json(json.dumps([{"scan_id": h.scan_id, "locator": h.locator, "path": h.path,
                                     "source": h.source, "audience": h.audience,
