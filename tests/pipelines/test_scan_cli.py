@@ -55,3 +55,15 @@ def test_demo_builds_and_scans_a_school(cli, tmp_path, monkeypatch):
     assert medical.audience == "pupils" and medical.special_category
     assert medical.risk_level == "critical"
     assert (items.status != "error").all()
+
+
+def test_paths_with_brackets_print_as_they_are(cli, dw_home, tmp_path):
+    d = tmp_path / "Year 6 [2024]"
+    d.mkdir()
+    (d / "note.txt").write_text("UPN U820200014013\n")
+    out = tmp_path / "out [red]"
+    r = cli("scan", d, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert f"{out}/items.parquet" in r.stdout
+    missing = cli("scan", tmp_path / "gone [bold]")
+    assert missing.exit_code == 78 and "gone [bold]" in missing.output
