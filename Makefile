@@ -8,8 +8,8 @@ DEMO_HOME ?= $(CURDIR)/.dataward-demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 # Tools the tests drive for real: gpg, 7-Zip, Chromium, pdftotext, antiword/catdoc.
-TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc
-TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc
+TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc pg_ctlcluster
+TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc postgresql
 
 .PHONY: install demo test bench clean system-python system-demo-tools system-test-tools
 
@@ -27,7 +27,7 @@ system-test-tools:
 $(BIN)/dataward: pyproject.toml | system-python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,outlook]'
+	$(BIN)/pip install --quiet -e '.[test,outlook,postgres]'
 	touch $@
 
 install: $(BIN)/dataward

@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .errors import DatawardError, IntegrityError, LockedError, NotFoundError
@@ -138,10 +139,15 @@ class Ledger:
         return cls(settings.ledger_url)
 
     def ensure_schema(self) -> None:
-        try:
-            metadata.create_all(self.engine, checkfirst=True)
-        except OperationalError as exc:
-            raise DatawardError(f"cannot create the ledger tables: {exc.orig}") from None
+        for attempt in range(3):
+            try:
+                metadata.create_all(self.engine, checkfirst=True)
+                return
+            except (OperationalError, SAIntegrityError) as exc:
+                # Two processes opening a new ledger at once: the other one created the
+                # table between our check and our CREATE. Check again.
+                if "already exists" not in str(exc.orig) or attempt == 2:
+                    raise DatawardError(f"cannot create the ledger tables: {exc.orig}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -170,9 +176,11 @@ class Ledger:
         if conn is None:
             with self.begin() as c:
                 return self.audit(action, subject, actor=actor, conn=c, **details)
+        # Take the write lock now so two writers cannot read the same tail.
         if self.engine.dialect.name == "sqlite":
-            # Take the write lock now so two writers cannot read the same tail.
             conn.exec_driver_sql("UPDATE meta SET value = value WHERE key = 'audit_head'")
+        elif self.engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")
         last = conn.execute(
             select(audit_table.c.seq, audit_table.c.hash).order_by(audit_table.c.seq.desc()).limit(1)
         ).first()
