@@ -89,8 +89,18 @@ def test_every_command_has_help_with_an_example(cli):
         else:
             yield path, cmd
 
-    missing = [" ".join(p) for p, c in walk(group, []) if not (c.help or "").strip()]
+    commands = list(walk(group, []))
+    missing = [" ".join(p) for p, c in commands if not (c.help or "").strip()]
     assert not missing, f"commands without help: {missing}"
+    no_example = [" ".join(p) for p, c in commands if "Example" not in (c.help or "")]
+    assert not no_example, f"commands whose help has no example: {no_example}"
+    # Every command is documented for users: the README or a page under docs/.
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "README.md").read_text() + "".join(
+        p.read_text() for p in (root / "docs").glob("*.md"))
+    undocumented = [" ".join(p) for p, _ in commands if f"dataward {' '.join(p)}" not in docs]
+    assert not undocumented, f"commands missing from README/docs: {undocumented}"
     r = cli("--help")
     assert r.exit_code == 0 and "scan" in r.stdout
 

@@ -151,7 +151,10 @@ def audit_log(
 
 @app.command("exit-codes")
 def exit_codes() -> None:
-    """List the exit codes dataward uses and what each means."""
+    """List the exit codes dataward uses and what each means.
+
+    Example: dataward exit-codes
+    """
     for code, name, meaning in exit_code_table():
         out.print(f"{code:>4}  {name:<24} {meaning}")
 
