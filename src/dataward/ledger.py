@@ -186,7 +186,7 @@ class Ledger:
         ).first()
         seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
         ts = utcnow()
-        actor = actor or _default_actor()
+        actor = actor or current_user()
         body = json.dumps(details, sort_keys=True, default=str)
         h = _record_hash(seq, ts, actor, action, subject, body, prev)
         conn.execute(insert(audit_table).values(
@@ -280,7 +280,8 @@ def ledger_for(settings: Any, ledger: Ledger | None = None) -> Iterator[Ledger]:
         yield own
 
 
-def _default_actor() -> str:
+def current_user() -> str:
+    """Who is running dataward (the actor of audit records made without one)."""
     try:
         import getpass
         return getpass.getuser()

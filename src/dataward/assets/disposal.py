@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, update
 
+from ..connectors.filesystem import file_sha256
 from ..errors import RefusedError
 from ..ledger import Ledger, utcnow
 from ..settings import Settings
@@ -64,10 +65,6 @@ def _read_all(req: DisposalRequest, max_mb: float) -> list[Evidence]:
     return unique
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def record_disposal(settings: Settings, ledger: Ledger, req: DisposalRequest, *,
                     today: date | None = None) -> DisposalResult:
     """Check, certify, sign and record one disposal. Raises RefusedError with every
@@ -97,7 +94,7 @@ def record_disposal(settings: Settings, ledger: Ledger, req: DisposalRequest, *,
         render_pdf(cert, tmp["pdf"])
         sigs = {k: signer.sign(p) for k, p in tmp.items()}
         written.extend(sigs.values())
-        json_sha, pdf_sha = hashlib.sha256(json_text).hexdigest(), _sha256(tmp["pdf"])
+        json_sha, pdf_sha = hashlib.sha256(json_text).hexdigest(), file_sha256(tmp["pdf"])
         with ledger.begin() as conn:
             # Claim the asset inside the transaction: a second disposal running at the
             # same time finds it already disposed.

@@ -6,6 +6,7 @@ folders that cannot be listed, entries that vanish, names that are not valid UTF
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import stat
@@ -130,6 +131,15 @@ def _entry(path: str, rel: str, st: os.stat_result) -> FileEntry:
         kind = "special"
     return FileEntry(path, rel, kind, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev,
                      st.st_uid, stat.S_IMODE(st.st_mode))
+
+
+def file_sha256(path: str | os.PathLike[str], *, dir_fd: int | None = None) -> str:
+    """SHA-256 of a file's contents, read in blocks; a symbolic link is not followed
+    (OSError ELOOP). ``dir_fd`` makes ``path`` relative to an open folder."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+                 dir_fd=dir_fd)
+    with os.fdopen(fd, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def read_head(entry: FileEntry, n: int) -> bytes:

@@ -9,7 +9,6 @@ path, size, SHA-256, reason, approver and times; never any image content.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..connectors.filesystem import file_sha256
 from ..errors import IntegrityError
 from ..ledger import Ledger, utcnow
 from ..settings import Settings
@@ -166,4 +166,4 @@ def purge(settings: Settings, ledger: Ledger, *, now: datetime | None = None,
 
 
 def _sha(path: Path | None) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path else None
+    return file_sha256(path) if path else None

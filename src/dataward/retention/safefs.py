@@ -8,17 +8,16 @@ descriptor (``dir_fd``), so the checked folder is the one the rename or unlink a
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..connectors.filesystem import file_sha256
 from ..errors import PathOutsideRootsError
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 CHUNK = 1 << 20
 
 
@@ -87,21 +86,7 @@ def is_regular(st: os.stat_result | None) -> bool:
 
 
 def sha256_at(dir_fd: int, name: str) -> str:
-    fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
-    h = hashlib.sha256()
-    with os.fdopen(fd, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    fd = os.open(path, _READ_FLAGS)
-    h = hashlib.sha256()
-    with os.fdopen(fd, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_sha256(name, dir_fd=dir_fd)
 
 
 def overwrite_at(dir_fd: int, name: str) -> int:

@@ -7,13 +7,13 @@ afterwards; the ledger gets counts and the snapshot id, never a file name.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import shutil
 import tempfile
 from pathlib import Path
 
+from ...connectors.filesystem import file_sha256
 from ...errors import IntegrityError, NotFoundError
 from ...ledger import Ledger, utcnow
 from ...settings import Settings
@@ -23,15 +23,11 @@ from .service import open_repo, resolve_targets
 
 
 def _sha256(path: Path) -> str | None:
-    h = hashlib.sha256()
+    """The file's SHA-256, or None when it cannot be read (gone, a link, no permission)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        return file_sha256(path)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def restore_test(settings: Settings, *, target: str | None = None,

@@ -8,7 +8,6 @@ its row (and the audit log its record) in one transaction.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from collections.abc import Callable
@@ -16,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ...connectors.filesystem import file_sha256
 from ...errors import NotFoundError, RefusedError, UsageError
-from ...ledger import utcnow
+from ...ledger import current_user, utcnow
 from ...settings import Settings
 from .inner import InnerResult, write_inner_zip
 from .passphrase import check_password, generate_passphrase, passphrase_bits
@@ -71,14 +71,6 @@ class PackageResult:
     password_bits: float = 0.0
 
 
-def _who() -> str:
-    try:
-        import getpass
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name is not worth failing a transfer
-        return "unknown"
-
-
 def _new_id(settings: Settings) -> str:
     with open_store(settings) as ledger:
         for _ in range(20):
@@ -86,14 +78,6 @@ def _new_id(settings: Settings) -> str:
             if not id_taken(ledger, pid):
                 return pid
     raise RefusedError("could not find a free package id")  # pragma: no cover
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _early_limit_check(sel: Selection, limit_mb: float) -> None:
@@ -185,7 +169,7 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
         if size > limit_mb * MB:
             raise RefusedError(_over_limit(size, limit_mb))
         report(PackageProgress("checking", 0, 1))
-        package_sha = _sha256_file(part)
+        package_sha = file_sha256(part)
         if final.exists():
             raise RefusedError("a package with that file name already exists")  # pragma: no cover
         os.rename(part, final)
@@ -195,7 +179,7 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
 
     report(PackageProgress("recording", 0, 1))
     rec = PackageRecord(
-        package_id=pid, created=header["created"], created_by=actor or _who(),  # type: ignore[arg-type]
+        package_id=pid, created=header["created"], created_by=actor or current_user(),  # type: ignore[arg-type]
         recipient=recipient, purpose=purpose.strip(), method=kind,
         key_fingerprint=key.fingerprint if key else None, file_name=final.name,
         file_count=inner.manifest.file_count, total_size=inner.bytes_read,

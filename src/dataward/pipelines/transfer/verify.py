@@ -8,12 +8,12 @@ manifest hash and file hash are compared with the record too.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...connectors.filesystem import file_sha256
 from ...errors import InputError, IntegrityError, NotFoundError, UsageError
 from ...settings import Settings
 from .create import PackageProgress, ProgressFn
@@ -36,14 +36,6 @@ class VerifyResult:
     entries: int = 0                 # members checked (foreign zips)
     unencrypted_entries: int = 0
     notes: list[str] = field(default_factory=list)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _looks_like_zip(path: Path) -> bool:
@@ -94,7 +86,7 @@ def verify_package(settings: Settings, path: Path, *, password: str | None = Non
         done += n
         report(PackageProgress("checking", done, 0))
 
-    file_sha = _sha256(path)
+    file_sha = file_sha256(path)
     if _looks_like_zip(path):
         if not password:
             raise UsageError("a password package needs its password to be checked")
