@@ -15,6 +15,7 @@ Findings leave this module as fingerprints and masked previews only.
 """
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from collections import Counter
@@ -139,7 +140,6 @@ class Classifier:
         results = self.analyzer.analyze(joined, language="en", entities=entities,
                                         score_threshold=0.0)
         hits = []
-        import bisect
         keys = [p for p, _ in starts]
         for r in results:
             i = bisect.bisect_right(keys, r.start) - 1

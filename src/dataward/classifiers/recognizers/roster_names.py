@@ -20,13 +20,20 @@ class RosterNameRecognizer(EntityRecognizer):
 
     def __init__(self, roster: Roster) -> None:
         self.roster = roster
-        self.matcher = TermMatcher()
-        self.matcher.add("PERSON", is_word_char, self.entries()).build()
+        self._matcher: TermMatcher | None = None
         super().__init__(supported_entities=[self.ENTITY], name="RosterNameRecognizer",
                          supported_language="en")
 
-    def load(self) -> None:  # the automaton is built in __init__
+    def load(self) -> None:  # the automaton is built on first use
         pass
+
+    @property
+    def matcher(self) -> TermMatcher:
+        """Built on first use: the engine scans text with its own combined automaton, so
+        this one is needed only for file and folder names."""
+        if self._matcher is None:
+            self._matcher = TermMatcher().add("PERSON", is_word_char, self.entries()).build()
+        return self._matcher
 
     def entries(self):
         """(folded written form, canonical name) for every way each person is written."""

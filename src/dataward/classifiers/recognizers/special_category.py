@@ -52,8 +52,14 @@ class SpecialCategoryRecognizer:
         self.terms = {k: list(v) for k, v in TERMS.items()}
         for cat, words in (extra_terms or {}).items():
             self.terms.setdefault(cat, []).extend(words)
-        self.matcher = TermMatcher()
-        self.matcher.add(self.ENTITY, is_word_char, self.entries()).build()
+        self._matcher: TermMatcher | None = None
+
+    @property
+    def matcher(self) -> TermMatcher:
+        """Built on first use (the engine folds these terms into its own automaton)."""
+        if self._matcher is None:
+            self._matcher = TermMatcher().add(self.ENTITY, is_word_char, self.entries()).build()
+        return self._matcher
 
     def entries(self):
         """(folded term, category) pairs."""
