@@ -7,6 +7,7 @@ lets a bad file stop the scan. Reasons name the kind of failure, never document 
 from __future__ import annotations
 
 import hashlib
+import io
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -122,7 +123,6 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
     """Sniff, extract and classify bytes already in memory; sets format/status/error.
     Members the extractor found inside (archive members, attachments) are appended to
     ``children`` for the caller to process as items of their own."""
-    import io
     fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
     row["format"] = fmt
     if not data:
