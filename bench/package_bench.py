@@ -35,7 +35,7 @@ MB = 1024 * 1024
 
 def make_corpus(root: Path, size_mb: int, seed: int = 7) -> tuple[int, int]:
     """Mixed files totalling ``size_mb``; returns (files, bytes)."""
-    from dataward.pipelines.transfer.passphrase import eff_long_wordlist
+    from dataward.transfer.passphrase import eff_long_wordlist
     rnd = random.Random(seed)
     words = eff_long_wordlist()
     lines = "".join(",".join(rnd.choice(words) for _ in range(6)) + f",{rnd.randint(0, 10**9)}\n"
@@ -106,7 +106,7 @@ def main() -> int:
     print(f"input: {n} files, {size / MB:.1f} MB (mixed: csv, jpg, docx, pdf)")
 
     os.environ["DATAWARD_HOME"] = str(work / "home")
-    from dataward.pipelines.transfer import PasswordMethod, PgpMethod, create_package
+    from dataward.transfer import PasswordMethod, PgpMethod, create_package
     from dataward.settings import load_settings
 
     gpg_home, fpr = (None, None) if args.no_pgp else _keyring()

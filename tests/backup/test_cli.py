@@ -6,7 +6,7 @@ import os
 import yaml
 
 from dataward.ledger import Ledger
-from dataward.pipelines.backup.records import backup_snapshots, last_restore_test
+from dataward.backup.records import backup_snapshots, last_restore_test
 from dataward.settings import load_settings
 
 

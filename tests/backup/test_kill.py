@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from dataward.pipelines.backup import service
+from dataward.backup import service
 
 
 def n_packs(target: Path) -> int:

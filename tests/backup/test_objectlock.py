@@ -10,10 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from dataward.connectors.objectstore import MemoryStore
-from dataward.pipelines.backup import Policy, service
-from dataward.pipelines.backup.prune import apply_prune, plan_prune
-from dataward.pipelines.backup.run import run_backup
-from dataward.pipelines.backup.service import Target, init_target, open_repo
+from dataward.backup import Policy, service
+from dataward.backup.prune import apply_prune, plan_prune
+from dataward.backup.run import run_backup
+from dataward.backup.service import Target, init_target, open_repo
 
 from .conftest import s3_client
 
@@ -113,8 +113,8 @@ def test_prune_removes_only_what_no_lock_protects(settings, make_tree, tmp_path)
         assert result.snapshots_deleted == 1 and result.packs_deleted == len(plan.delete_packs)
     assert {k for k in store.objects if k.startswith("packs/")} < packs_before
     with open_repo(settings, t, use_recovery_key=True) as repo:
-        from dataward.pipelines.backup.restore import restore
-        from dataward.pipelines.backup.verify import verify
+        from dataward.backup.restore import restore
+        from dataward.backup.verify import verify
         assert verify(repo, read_data_percent=100).ok
         out = restore(repo, repo.find_snapshot("latest"), tmp_path / "out")
     assert out.files == 1

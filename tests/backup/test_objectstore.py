@@ -11,7 +11,7 @@ from dataward.errors import (
     ConfigError, NotFoundError, PathOutsideRootsError, RefusedError, RepositoryMissingError,
     TransientError,
 )
-from dataward.pipelines.backup import service
+from dataward.backup import service
 
 from .conftest import free_port, s3_client
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings, strategies as st
 
-from dataward.pipelines.backup import Policy, Snap, apply_policy
+from dataward.backup import Policy, Snap, apply_policy
 
 T0 = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
 

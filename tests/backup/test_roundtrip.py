@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings as hsettings, strategies as st
 
-from dataward.pipelines.backup import service
-from dataward.pipelines.backup.restore import restore
+from dataward.backup import service
+from dataward.backup.restore import restore
 
 from .conftest import snapshot_tree_files
 
@@ -130,7 +130,7 @@ def test_restore_from_the_repository_alone_with_only_the_recovery_key(settings, 
                                                                         tmp_path, gnupghome):
     """A new machine: no state folder, no cache; the target and a recovery key suffice."""
     from dataward.connectors.objectstore import LocalStore
-    from dataward.pipelines.backup.repository import Repository
+    from dataward.backup.repository import Repository
     src = make_tree({"f.bin": os.urandom(200_000)})
     target = tmp_path / "repo"
     service.backup_run(settings, target=str(target), sources=[src])

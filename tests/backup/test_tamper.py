@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dataward.errors import IntegrityError, WrongKeyError
-from dataward.pipelines.backup import service
+from dataward.backup import service
 
 SECRET_NAME = "Safeguarding-Jayden-Okonkwo-2026.docx"
 SECRET_TEXT = b"Jayden Okonkwo UPN A123456789012 disclosed at break time. " * 400
@@ -82,10 +82,10 @@ def test_overwritten_object_on_a_versioned_store_is_detected_and_the_intact_vers
     """Ransomware that overwrites objects on a versioned bucket: the check fails on the
     current version, and the locked original version is used instead."""
     from dataward.connectors.objectstore import MemoryStore
-    from dataward.pipelines.backup.repository import Repository
-    from dataward.pipelines.backup.restore import restore
-    from dataward.pipelines.backup.run import run_backup
-    from dataward.pipelines.backup.service import init_target, Target
+    from dataward.backup.repository import Repository
+    from dataward.backup.restore import restore
+    from dataward.backup.run import run_backup
+    from dataward.backup.service import init_target, Target
     store = MemoryStore()
     init_target(settings, Target("mem", "memory", store, 0)).close()
     src = make_tree({"a.txt": b"attendance " * 5000})

@@ -6,7 +6,7 @@ import json
 import yaml
 
 from dataward.ledger import Ledger
-from dataward.pipelines.backup.records import last_restore_test
+from dataward.backup.records import last_restore_test
 from dataward.settings import load_settings
 
 

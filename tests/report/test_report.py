@@ -89,7 +89,7 @@ def test_retention_and_restore_figures_when_present(scanned: Scanned, tmp_path: 
     from sqlalchemy import insert
 
     from dataward.ledger import Ledger
-    from dataward.pipelines.backup.records import backup_restore_tests
+    from dataward.backup.records import backup_restore_tests
     from dataward.retention.store import plans_table
 
     html = _render(scanned, "html", tmp_path)

@@ -146,7 +146,7 @@ def test_confirm_and_list_awaiting(cli, school, pupil_files):
     _, _, new = _created(cli, school, school.share, "--to", "New School")
     # Make the first package ten days old.
     s = school.settings()
-    from dataward.pipelines.transfer.store import packages_table
+    from dataward.transfer.store import packages_table
     with Ledger(s.ledger_url) as ledger, ledger.begin() as conn:
         conn.execute(update(packages_table).where(packages_table.c.package_id == old).values(
             created=(datetime.now(UTC) - timedelta(days=10)).isoformat()))

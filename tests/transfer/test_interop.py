@@ -6,7 +6,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from dataward.pipelines.transfer import PasswordMethod, PgpMethod, create_package
+from dataward.transfer import PasswordMethod, PgpMethod, create_package
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dataward.pipelines.transfer import PasswordMethod, PgpMethod, create_package
+from dataward.transfer import PasswordMethod, PgpMethod, create_package
 
 
 @pytest.fixture

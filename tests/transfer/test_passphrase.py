@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from dataward.errors import RefusedError
-from dataward.pipelines.transfer.passphrase import (
+from dataward.transfer.passphrase import (
     check_password, eff_long_wordlist, generate_passphrase, passphrase_bits, password_bits,
 )
 

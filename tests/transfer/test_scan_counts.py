@@ -9,7 +9,7 @@ import zipfile
 import pyzipper
 
 from dataward.ledger import Ledger
-from dataward.pipelines.transfer import PasswordMethod, create_package
+from dataward.transfer import PasswordMethod, create_package
 
 
 def test_entity_counts_reach_manifest_ledger_and_audit_but_no_values(school):

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from dataward.errors import ConfigError, NotFoundError, PathOutsideRootsError, UsageError
-from dataward.pipelines.transfer.selection import MANIFEST_NAME, select_files
+from dataward.transfer.selection import MANIFEST_NAME, select_files
 
 
 def test_outside_the_allowed_roots_is_refused_without_naming_the_path(cli, school, tmp_path):
@@ -79,7 +79,7 @@ def test_repeats_dropped_clashes_renamed_junk_skipped(school):
 
 
 def test_reserved_manifest_name_at_top_level_is_renamed(school, tmp_path):
-    from dataward.pipelines.transfer import PasswordMethod, create_package
+    from dataward.transfer import PasswordMethod, create_package
     (school.share / MANIFEST_NAME).write_text("user file")
     res = create_package(school.settings(), [school.share / MANIFEST_NAME], recipient="LA",
                          method=PasswordMethod(), out_dir=school.out)
@@ -91,7 +91,7 @@ def test_reserved_manifest_name_at_top_level_is_renamed(school, tmp_path):
 
 
 def test_missing_output_folder(school, pupil_files):
-    from dataward.pipelines.transfer import PasswordMethod, create_package
+    from dataward.transfer import PasswordMethod, create_package
     with pytest.raises(NotFoundError):
         create_package(school.settings(), [school.share], recipient="LA",
                        method=PasswordMethod(), out_dir=school.out / "nope")

@@ -11,7 +11,7 @@ import pyzipper
 import pytest
 
 from dataward.errors import IntegrityError, InputError, WrongKeyError
-from dataward.pipelines.transfer import (
+from dataward.transfer import (
     PasswordMethod, PgpMethod, create_package, verify_package,
 )
 

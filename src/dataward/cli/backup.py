@@ -50,7 +50,7 @@ def init(
 
     Example: dataward backup init --target /mnt/usb/backup --recovery-key 0123...CDEF
     """
-    from ..pipelines.backup.service import init_target, join_target, resolve_targets
+    from ..backup.service import init_target, join_target, resolve_targets
     s = get_settings(ctx)
     for t in resolve_targets(s, target):
         if join:
@@ -80,7 +80,7 @@ def run(
     Example: dataward backup run --target s3://school-backups/oakfield /srv/shares/staff
     """
     from rich.progress import DownloadColumn
-    from ..pipelines.backup.service import backup_run
+    from ..backup.service import backup_run
     s = get_settings(ctx)
     with progress(extra=[DownloadColumn()]) as bar:
         def make(name: str):
@@ -102,7 +102,7 @@ def list_(ctx: typer.Context, target: TargetOpt = None) -> None:
     Example: dataward backup list --target offsite
     """
     from rich.table import Table
-    from ..pipelines.backup.service import backup_list
+    from ..backup.service import backup_list
     for t, snaps in backup_list(get_settings(ctx), target=target):
         table = Table("id", "time (UTC)", "host", "files", "size", "paths", title=t.name)
         for sn in snaps:
@@ -129,7 +129,7 @@ def restore(
     """
     from rich.progress import DownloadColumn
     from ..errors import IntegrityError
-    from ..pipelines.backup.service import backup_restore
+    from ..backup.service import backup_restore
     s = get_settings(ctx)
     with progress(extra=[DownloadColumn()]) as bar:
         task = bar.add_task("restore", total=None)
@@ -166,7 +166,7 @@ def verify(
     Example: dataward backup verify --read-data 10
     """
     from ..errors import IntegrityError
-    from ..pipelines.backup.service import backup_verify
+    from ..backup.service import backup_verify
     results = backup_verify(get_settings(ctx), target=target, read_data=read_data,
                             gnupghome=gnupghome, passphrase=_passphrase(passphrase_env))
     bad = 0
@@ -202,7 +202,7 @@ def prune(
     Example: dataward backup prune --keep-daily 7 --keep-weekly 5 --apply
     """
     from ..errors import UsageError
-    from ..pipelines.backup.service import backup_prune, policy_from
+    from ..backup.service import backup_prune, policy_from
     if apply and dry_run:
         raise UsageError("--apply and --dry-run contradict each other")
     s = get_settings(ctx)
@@ -237,7 +237,7 @@ def restore_test(
 
     Example: dataward backup restore-test --files 50 --gnupghome /root/recovery-gnupg
     """
-    from ..pipelines.backup.restore_test import restore_test as run_test
+    from ..backup.restore_test import restore_test as run_test
     rec = run_test(get_settings(ctx), target=target, gnupghome=gnupghome,
                    passphrase=_passphrase(passphrase_env), sample=files)
     out.print(f"restore test {rec.status}: {rec.files_matched} of {rec.files_checked} sampled "

@@ -88,7 +88,7 @@ def _through_prefect(home: Path, cfg: Path) -> None:
     settings = load_settings(cfg)
     if nightly_backup is not None and settings.backup.targets:
         from ..errors import RepositoryMissingError
-        from ..pipelines.backup.service import init_target, open_repo, resolve_targets
+        from ..backup.service import init_target, open_repo, resolve_targets
         for t in resolve_targets(settings):
             try:
                 open_repo(settings, t).close()

@@ -78,7 +78,7 @@ def create(
     Example: dataward package create "/srv/shares/admin/Year 6 transfer" --to "Oakfield Academy" --purpose "Year 6 transition records"
     """
     from ..errors import UsageError
-    from ..pipelines.transfer import PasswordMethod, PgpMethod, create_package
+    from ..transfer import PasswordMethod, PgpMethod, create_package
 
     s = get_settings(ctx)
     own = [bool(ask_password), password_file is not None]
@@ -149,8 +149,8 @@ def verify(
 
     Example: dataward package verify transfer-20250314-3f9a1c2b.zip
     """
-    from ..pipelines.transfer import verify_package
-    from ..pipelines.transfer.verify import _looks_like_zip
+    from ..transfer import verify_package
+    from ..transfer.verify import _looks_like_zip
 
     s = get_settings(ctx)
     pw: str | None = None
@@ -184,7 +184,7 @@ def confirm(
 
     Example: dataward package confirm 3f9a1c2b --by "J. Patel, Oakfield Academy office"
     """
-    from ..pipelines.transfer import confirm_package, open_store
+    from ..transfer import confirm_package, open_store
     with open_store(get_settings(ctx)) as ledger:
         rec = confirm_package(ledger, package_id, by, note=note)
     out.print(f"package {rec.package_id}: receipt confirmed by {escape(rec.confirmed_by or '')}, "
@@ -206,7 +206,7 @@ def list_(
     """
     from rich.table import Table
 
-    from ..pipelines.transfer import list_packages, open_store
+    from ..transfer import list_packages, open_store
     s = get_settings(ctx)
     days = None if all_ else (s.transfer.awaiting_days if older_than is None else older_than)
     with open_store(s) as ledger:

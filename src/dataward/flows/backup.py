@@ -1,4 +1,4 @@
-"""Prefect flows for backups: thin wrappers around pipelines.backup.
+"""Prefect flows for backups: thin wrappers around backup.
 
 Tasks never persist results (``persist_result=False``) and return summaries only:
 counts, sizes and snapshot ids. Transient errors (network, busy server, a held lock)
@@ -19,7 +19,7 @@ from .common import retry_if_transient as _retry_if_transient
 @task(persist_result=False, retries=2, retry_delay_seconds=60,
       retry_condition_fn=_retry_if_transient)
 def backup_targets(config: str | None, target: str | None) -> list[dict[str, Any]]:
-    from ..pipelines.backup.service import backup_run
+    from ..backup.service import backup_run
     results = backup_run(_settings(config), target=target)
     return [{"target": r.target, "snapshot": r.snapshot_id[:8], "files": r.files,
              "unchanged": r.files_unchanged, "bytes": r.bytes, "bytes_new": r.bytes_new,
@@ -29,7 +29,7 @@ def backup_targets(config: str | None, target: str | None) -> list[dict[str, Any
 @task(persist_result=False, retries=2, retry_delay_seconds=60,
       retry_condition_fn=_retry_if_transient)
 def verify_targets(config: str | None, target: str | None, read_data: float) -> list[dict[str, Any]]:
-    from ..pipelines.backup.service import backup_verify
+    from ..backup.service import backup_verify
     return [{"target": r.target, "ok": r.ok, "problems": len(r.problems),
              "snapshots": r.snapshots, "packs": r.packs, "packs_read": r.packs_read}
             for r in backup_verify(_settings(config), target=target, read_data=read_data)]
@@ -38,7 +38,7 @@ def verify_targets(config: str | None, target: str | None, read_data: float) -> 
 @task(persist_result=False)
 def restore_sample(config: str | None, target: str | None, gnupghome: str | None,
                    files: int | None) -> dict[str, Any]:
-    from ..pipelines.backup.restore_test import restore_test
+    from ..backup.restore_test import restore_test
     rec = restore_test(_settings(config), target=target,
                        gnupghome=Path(gnupghome) if gnupghome else None, sample=files)
     return {"target": rec.target, "snapshot": rec.snapshot_id[:8], "status": rec.status,

@@ -1,7 +1,7 @@
 """The jobs as plain Python: each takes settings and a progress callback and returns a
 typed result. Nothing here imports Prefect.
 
-Submodules are imported where they are used: ``import dataward.pipelines.backup`` must not
+Submodules are imported where they are used: ``import dataward.backup`` must not
 pay for the scan's classifier stack."""
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from ...errors import (
+from ..errors import (
     ConfigError, DatawardError, IntegrityError, NotFoundError, RefusedError, UsageError,
     WrongKeyError,
 )

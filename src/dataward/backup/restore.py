@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...errors import IntegrityError, NotFoundError, PathOutsideRootsError, RefusedError
+from ..errors import IntegrityError, NotFoundError, PathOutsideRootsError, RefusedError
 from .format import BlobRef, open_pack, read_blob
 from .repository import Repository, SnapshotInfo
 

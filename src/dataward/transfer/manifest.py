@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ...errors import InputError
+from ..errors import InputError
 
 FORMAT = "dataward-transfer"
 VERSION = 1

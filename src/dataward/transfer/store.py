@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Column, Integer, String, Table, Text, insert, select, update
 
-from ...errors import NotFoundError, RefusedError, UsageError
-from ...ledger import Ledger, metadata, utcnow
+from ..errors import NotFoundError, RefusedError, UsageError
+from ..ledger import Ledger, metadata, utcnow
 
 packages_table = Table(
     "transfer_packages", metadata,
@@ -72,7 +72,7 @@ class PackageRecord:
 
 
 def open_store(settings: Any) -> Ledger:
-    from ...home import ensure_home
+    from ..home import ensure_home
     ensure_home(settings)
     ledger = Ledger.for_settings(settings)
     ledger.ensure_schema()

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Column, Integer, String, Table, Text, insert, select
 
-from ...ledger import Ledger, metadata, utcnow
+from ..ledger import Ledger, metadata, utcnow
 
 backup_snapshots = Table(
     "backup_snapshots", metadata,

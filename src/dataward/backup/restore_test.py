@@ -13,10 +13,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ...connectors.filesystem import file_sha256
-from ...errors import IntegrityError, NotFoundError
-from ...ledger import Ledger, utcnow
-from ...settings import Settings
+from ..connectors.filesystem import file_sha256
+from ..errors import IntegrityError, NotFoundError
+from ..ledger import Ledger, utcnow
+from ..settings import Settings
 from .records import RestoreTestRecord, record_restore_test
 from .restore import restore
 from .service import open_repo, resolve_targets

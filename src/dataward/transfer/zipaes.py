@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar
 
-from ...errors import InputError, IntegrityError, RefusedError, WrongKeyError
+from ..errors import InputError, IntegrityError, RefusedError, WrongKeyError
 from .inner import CHUNK, BytesFn, InnerCheck, check_inner_zip
 
 INNER_NAME = "contents.zip"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...settings import Settings
+from ..settings import Settings
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ...errors import IntegrityError, NotFoundError
+from ..errors import IntegrityError, NotFoundError
 from .format import TYPE_INDEX, TYPE_SNAPSHOT, BlobRef, check_object, decode_index, \
     decode_snapshot_summary, open_pack, read_blob
 from .repository import Repository

@@ -12,8 +12,8 @@ import json
 import re
 from pathlib import Path
 
-from ...errors import ConfigError, WrongKeyError
-from ...home import write_secret
+from ..errors import ConfigError, WrongKeyError
+from ..home import write_secret
 from .crypto import MasterKeys, WriterKeys, sha256_hex, writer_from_json
 
 FPR = re.compile(r"^[0-9A-Fa-f]{40}$|^[0-9A-Fa-f]{64}$")

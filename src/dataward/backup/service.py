@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...connectors.objectstore import ObjectStore, open_store
-from ...errors import ConfigError, PartialError, RepositoryMissingError
-from ...home import ensure_home
-from ...ledger import Ledger
-from ...settings import Settings
+from ..connectors.objectstore import ObjectStore, open_store
+from ..errors import ConfigError, PartialError, RepositoryMissingError
+from ..home import ensure_home
+from ..ledger import Ledger
+from ..settings import Settings
 from .crypto import MasterKeys
 from .keys import check_recipients, save_local_keys, wrap_keys
 from .policy import Policy

@@ -20,7 +20,7 @@ import secrets
 from functools import lru_cache
 from importlib import resources
 
-from ...errors import ConfigError, RefusedError
+from ..errors import ConfigError, RefusedError
 
 EFF_LONG_WORDS = 7776
 SEPARATOR = "-"

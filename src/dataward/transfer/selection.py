@@ -13,8 +13,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ...errors import ConfigError, NotFoundError, PathOutsideRootsError, UsageError
-from ...settings import Settings
+from ..errors import ConfigError, NotFoundError, PathOutsideRootsError, UsageError
+from ..settings import Settings
 
 MANIFEST_NAME = "MANIFEST-dataward.json"
 # Litter that never belongs in a transfer, skipped inside selected folders (a file

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ...errors import RefusedError
+from ..errors import RefusedError
 from .format import IndexDoc, encode_index
 from .policy import Decision, Policy, Snap, apply_policy
 from .repository import Repository

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ...connectors.objectstore import ObjectStore
-from ...errors import (
+from ..connectors.objectstore import ObjectStore
+from ..errors import (
     IntegrityError, LockedError, NotFoundError, RepositoryMissingError, UsageError, WrongKeyError,
 )
 from .cache import RepoCache

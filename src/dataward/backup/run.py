@@ -29,7 +29,7 @@ from typing import Any
 
 import zstandard
 
-from ...errors import NotFoundError, PathOutsideRootsError
+from ..errors import NotFoundError, PathOutsideRootsError
 from .crypto import b64
 from .format import BlobRef, IndexDoc, PackWriter, chunk_payload, encode_index, encode_snapshot
 from .repository import Repository

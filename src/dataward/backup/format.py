@@ -22,7 +22,7 @@ from typing import Any
 
 import zstandard
 
-from ...errors import IntegrityError
+from ..errors import IntegrityError
 from .crypto import (
     MAC_LEN, NONCE_LEN, WriterKeys, new_object_key, nonce_for, open_object_key, seal, unseal,
 )

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ...connectors.filesystem import file_sha256
-from ...errors import NotFoundError, RefusedError, UsageError
-from ...ledger import current_user, utcnow
-from ...settings import Settings
+from ..connectors.filesystem import file_sha256
+from ..errors import NotFoundError, RefusedError, UsageError
+from ..ledger import current_user, utcnow
+from ..settings import Settings
 from .inner import InnerResult, write_inner_zip
 from .passphrase import check_password, generate_passphrase, passphrase_bits
 from .pgp import RecipientKey, gpg_for, resolve_recipient, write_pgp

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ...errors import IntegrityError
+from ..errors import IntegrityError
 
 KEY_LEN = 32
 NONCE_LEN = 12
@@ -127,7 +127,7 @@ def new_object_key(public_key: bytes) -> tuple[bytes, bytes]:
 def open_object_key(keys: WriterKeys, eph_pub: bytes) -> bytes:
     """The object key of an object, given its ephemeral public key (needs the private key)."""
     if not isinstance(keys, MasterKeys) or not keys.private_key:
-        from ...errors import WrongKeyError
+        from ..errors import WrongKeyError
         raise WrongKeyError(
             "this needs the repository's private key, which the school server does not hold "
             "(write-only mode)", hint="pass --gnupghome with a recovery key's secret key")

@@ -13,9 +13,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...connectors.filesystem import file_sha256
-from ...errors import InputError, IntegrityError, NotFoundError, UsageError
-from ...settings import Settings
+from ..connectors.filesystem import file_sha256
+from ..errors import InputError, IntegrityError, NotFoundError, UsageError
+from ..settings import Settings
 from .create import PackageProgress, ProgressFn
 from .inner import check_inner_zip, raise_for_problems
 from .pgp import decrypt_pgp, gpg_for

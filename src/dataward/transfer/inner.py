@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from ...errors import DatawardError, IntegrityError, InputError
+from ..errors import DatawardError, IntegrityError, InputError
 from .manifest import Manifest, ManifestFile, manifest_hash, parse_manifest
 from .selection import MANIFEST_NAME, SelectedFile
 
