@@ -7,11 +7,13 @@ BIN := $(VENV)/bin
 DEMO_HOME ?= $(CURDIR)/.dataward-demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
-# Tools the tests drive for real: gpg, 7-Zip, Chromium, pdftotext, antiword/catdoc.
-TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc pg_ctlcluster
-TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc postgresql
+# Tools the tests drive for real: gpg, 7-Zip, Chromium, pdftotext, antiword/catdoc, PostgreSQL,
+# Tesseract, and a Samba AD domain controller (SMB shares and LDAP) on loopback.
+TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc pg_ctlcluster tesseract samba smbclient ldapsearch
+TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc postgresql tesseract-ocr tesseract-ocr-eng \
+  samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind smbclient ldap-utils
 
-.PHONY: install demo test bench clean system-python system-demo-tools system-test-tools
+.PHONY: install lock demo test bench clean system-python system-demo-tools system-test-tools
 
 system-python:
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq; $(APT) python3-venv python3-pip; }
@@ -24,11 +26,23 @@ system-test-tools:
 	if [ -n "$$missing" ]; then echo "installing system packages for:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(APT) $(TEST_PACKAGES) >/dev/null; fi
 
-$(BIN)/dataward: pyproject.toml | system-python
+# Python packages come from requirements.lock, the versions the suite was last run on, so a
+# new release upstream cannot change what a school installs. `make lock` refreshes it.
+UV_VERSION := 0.13.9
+
+$(BIN)/dataward: pyproject.toml requirements.lock | system-python
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,outlook,postgres]'
+	$(BIN)/pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
+
+## Refresh the lock to today's releases (then run `make test` before committing it).
+lock: $(BIN)/dataward
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+	  --upgrade --annotation-style line -q --custom-compile-command "make lock" -o requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 
 install: $(BIN)/dataward
 

@@ -1,21 +1,13 @@
-"""Where the shared sample files are: ../shared/samples beside the repository (as CI lays
-it out), else $DATAWARD_SAMPLES. Tests that read them fail loudly when neither exists."""
+"""Third-party sample files the tests read: ``tests/data/samples`` in this repository.
+
+Each file was written by another project (mail exports, encrypted archives, EXIF photos,
+nwipe logs, published identifier test cases); ``tests/data/samples/SOURCES.md`` names its
+origin, commit and licence. They live in the repository so that a fresh clone passes
+``make test`` with nothing from outside it."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-
-def _find() -> Path:
-    candidates = [Path(__file__).resolve().parents[2] / "shared" / "samples"]
-    if os.environ.get("DATAWARD_SAMPLES"):
-        candidates.insert(0, Path(os.environ["DATAWARD_SAMPLES"]))
-    candidates.append(Path("/work/shared/samples"))
-    for c in candidates:
-        if (c / "SOURCES.md").is_file():
-            return c
-    raise RuntimeError("shared sample files not found: put shared/samples beside the "
-                       "repository or set DATAWARD_SAMPLES")
-
-
-SAMPLES = _find()
+SAMPLES = Path(__file__).resolve().parent / "data" / "samples"
+if not (SAMPLES / "SOURCES.md").is_file():  # pragma: no cover - a broken checkout
+    raise RuntimeError(f"test sample files missing: {SAMPLES} (part of the repository)")
