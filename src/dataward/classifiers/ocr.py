@@ -1,0 +1,214 @@
+"""Text recognition of one page image with Tesseract, in memory.
+
+Why the ``tesseract`` program on stdin and stdout rather than pytesseract: pytesseract
+saves each image to a temporary file and has Tesseract write its text to another one, so
+the recognised text of a medical letter would sit on disk, however briefly. Here the
+page goes to ``tesseract - - tsv`` as an uncompressed PGM on stdin and the words come
+back on stdout; Tesseract opens no file for writing (checked with strace). It still runs
+in a private (0700) empty folder, given as its working folder and TMPDIR, so that a
+future Tesseract that did write something would write it there, never in a shared /tmp.
+Running the program also gives a hard time limit per page (the process is killed) and
+ties its life to the worker's (PR_SET_PDEATHSIG: a worker killed for overrunning an item
+takes its Tesseract with it).
+
+A page is recognised upright first (``--psm 3``, ~1 s for an A4 page at 300 dpi). When
+that reads few or doubtful words the page may be on its side or upside down, and it is
+read again with orientation detection (``--psm 1``, the ``osd`` data); the better reading
+(more confident words) is kept. Tesseract straightens skew of a few degrees by itself.
+
+Context words in recognised text are repaired before the recognizers see them: a token
+that differs from a cue word (``NHS``, ``DOB``, ``passport``...) only by characters OCR
+confuses (``NUS``, ``D0B``, ``passp0rt``) is read as that cue. Values are never repaired:
+checksums stay as strict as for typed text.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import io
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+# Pages are sent at about this many pixels on the long side (an A4 page at ~300 dpi).
+TARGET_LONG_SIDE = 3300
+MAX_UPSCALE = 2.0
+MAX_LONG_SIDE = 4400
+# A first reading below this mean word confidence (0..100) is tried again with OSD.
+RETRY_BELOW_CONF = 60.0
+RETRY_BELOW_WORDS = 4
+
+
+class TesseractFailed(Exception):
+    """Tesseract could not read a page (it crashed or refused the image)."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    cmd: str
+    language: str
+    has_osd: bool
+
+
+@dataclass
+class PageText:
+    """One page's recognised text and, for each word, (start, end, confidence 0..1)."""
+
+    text: str = ""
+    words: list[tuple[int, int, float]] = field(default_factory=list)
+    rotated: bool = False
+
+    @property
+    def confidence(self) -> float:
+        return sum(c for _s, _e, c in self.words) / len(self.words) if self.words else 0.0
+
+
+@functools.lru_cache(maxsize=8)
+def find_engine(cmd: str, language: str) -> Engine | str:
+    """The Tesseract to use, or why there is none (a sentence for the item's note)."""
+    try:
+        out = subprocess.run([cmd, "--list-langs"], capture_output=True, timeout=30,
+                             check=False, env=_env(None))
+    except (OSError, subprocess.SubprocessError):
+        return "Tesseract is not installed"
+    langs = set(out.stdout.decode("utf-8", "replace").split()[1:]) if out.returncode == 0 else set()
+    if language not in langs:
+        return f"Tesseract has no '{language}' language data"
+    return Engine(cmd, language, "osd" in langs)
+
+
+def _env(tmp: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "TESSDATA_PREFIX", "LANG", "HOME")}
+    env["OMP_THREAD_LIMIT"] = "1"  # one core per scan worker
+    if tmp:
+        env["TMPDIR"] = tmp
+    return env
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
+def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.Image:
+    """Greyscale, square pixels (a fine fax is 204 x 196 dpi), about 300 dpi."""
+    grey = img.convert("L")
+    w, h = grey.size
+    x_dpi, y_dpi = (float(dpi[0] or 0), float(dpi[1] or 0)) if dpi else (0.0, 0.0)
+    if x_dpi > 0 and y_dpi > 0 and abs(x_dpi - y_dpi) > 1:
+        h = int(h * x_dpi / y_dpi)
+        grey = grey.resize((w, h), Image.Resampling.BILINEAR)
+    long_side = max(w, h)
+    scale = min(MAX_UPSCALE, TARGET_LONG_SIDE / long_side) if long_side < TARGET_LONG_SIDE * 0.7 else 1.0
+    if long_side * scale > MAX_LONG_SIDE:
+        scale = MAX_LONG_SIDE / long_side
+    if abs(scale - 1.0) > 0.05:
+        grey = grey.resize((max(1, int(w * scale)), max(1, int(h * scale))),
+                           Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
+    return grey
+
+
+def _run(engine: Engine, pgm: bytes, psm: int, timeout_s: float) -> PageText:
+    with tempfile.TemporaryDirectory(prefix="dataward-ocr-") as tmp:  # mode 0700
+        try:
+            proc = subprocess.run(
+                [engine.cmd, "-", "-", "-l", engine.language, "--psm", str(psm), "tsv"],
+                input=pgm, capture_output=True, timeout=timeout_s, cwd=tmp, env=_env(tmp),
+                preexec_fn=_die_with_parent, check=False)
+        except OSError as exc:
+            raise TesseractFailed(f"cannot run Tesseract ({exc.strerror})") from None
+    if proc.returncode != 0:
+        raise TesseractFailed(f"Tesseract failed on a page (exit code {proc.returncode})")
+    return parse_tsv(proc.stdout.decode("utf-8", "replace"))
+
+
+def parse_tsv(tsv: str) -> PageText:
+    """Tesseract's TSV as text: words joined by spaces in lines, a blank line between
+    paragraphs; each word's span and confidence kept."""
+    parts: list[str] = []
+    words: list[tuple[int, int, float]] = []
+    pos = 0
+    last_line = last_par = None
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5":
+            continue
+        word = cols[11].strip()
+        if not word:
+            continue
+        par, line = (cols[2], cols[3]), (cols[2], cols[3], cols[4])
+        if last_line is not None:
+            sep = "\n\n" if par != last_par else ("\n" if line != last_line else " ")
+            parts.append(sep)
+            pos += len(sep)
+        last_line, last_par = line, par
+        try:
+            conf = max(0.0, min(100.0, float(cols[10]))) / 100
+        except ValueError:
+            conf = 0.0
+        word = repair_cue(word)
+        words.append((pos, pos + len(word), conf))
+        parts.append(word)
+        pos += len(word)
+    return PageText("".join(parts) + ("\n" if parts else ""), words)
+
+
+def recognise(img: Image.Image, engine: Engine, timeout_s: float,
+              dpi: tuple[float, float] | None = None) -> PageText:
+    """One page image's text. Raises ``subprocess.TimeoutExpired`` past ``timeout_s``
+    (for both readings together) and ``TesseractFailed``."""
+    import time
+    started = time.monotonic()
+    buf = io.BytesIO()
+    prepare(img, dpi).save(buf, "PPM")  # greyscale: PGM (P5), read by Tesseract from stdin
+    pgm = buf.getvalue()
+    first = _run(engine, pgm, 3, timeout_s)
+    if not engine.has_osd or (first.confidence * 100 >= RETRY_BELOW_CONF
+                              and len(first.words) >= RETRY_BELOW_WORDS):
+        return first
+    left = timeout_s - (time.monotonic() - started)
+    if left <= 1:
+        return first
+    second = _run(engine, pgm, 1, left)
+    second.rotated = True
+    score = lambda p: p.confidence * len(p.words)  # noqa: E731
+    return second if score(second) > score(first) else first
+
+
+# ---- context words that survive OCR noise -------------------------------------------
+_CONFUSABLE = {
+    "o": "o0qd", "d": "do0", "b": "b8", "h": "hu", "n": "nhu", "u": "uvhn", "s": "s5$",
+    "i": "il1|!", "l": "li1|!", "e": "ec", "c": "ce", "g": "g69", "t": "tf", "a": "ao",
+    "r": "rn", "p": "p", "m": "m", "v": "vu", "y": "y", "f": "ft", "w": "w",
+}
+CUE_WORDS = ("nhs", "upn", "uln", "dob", "born", "birth", "passport", "postcode", "insurance",
+             "national", "nino", "learner", "pupil", "telephone", "phone", "mobile", "tel")
+
+
+def _cue_pattern(word: str) -> str:
+    return "".join("[" + re.escape(_CONFUSABLE.get(ch, ch)) + "]" for ch in word)
+
+
+_CUES = {w: re.compile(_cue_pattern(w) + r"([:.,;]?)", re.IGNORECASE) for w in CUE_WORDS}
+_CUE_ANY = re.compile("|".join(f"(?:{_cue_pattern(w)})" for w in CUE_WORDS), re.IGNORECASE)
+
+
+def repair_cue(token: str) -> str:
+    """``NUS`` -> ``NHS``, ``D0B:`` -> ``DOB:``; any other token unchanged (same length)."""
+    if len(token) < 3 or not _CUE_ANY.match(token):
+        return token
+    for word, rx in _CUES.items():
+        m = rx.fullmatch(token)
+        if m:
+            seen = token[: len(word)]
+            if seen.lower() == word:
+                return token
+            core = word.upper() if seen.isupper() else word.capitalize() if seen[0].isupper() else word
+            return core + m.group(1)
+    return token
