@@ -40,9 +40,11 @@ if TYPE_CHECKING:
 
 PDF_DPI = 300
 # A PDF page is looked at for ink at this resolution first (cheap).
-PDF_LOOK_DPI = 24
+PDF_LOOK_DPI = 50
 MIN_PAGE_SECONDS = 2.0
 CONFIDENCE_FLOOR = 0.5
+# What a damaged picture raises while its pixels are decoded.
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 RECOGNISED_FORMATS = frozenset({"pdf", "tiff", "jpeg", "png", "heic"})
 
 
@@ -99,7 +101,11 @@ def _pdf_pages(data: bytes, candidates: list[int], cap: int, max_pixels: float) 
             if taken >= cap:
                 yield len(candidates) - n
                 return
-            page = pdf[i]
+            try:
+                page = pdf[i]
+            except pdfium.PdfiumError:
+                yield f"page {i + 1} could not be decoded"
+                continue
             try:
                 look = page.render(scale=PDF_LOOK_DPI / 72, grayscale=True).to_pil()
                 verdict = doclike.assess(look)
@@ -109,22 +115,29 @@ def _pdf_pages(data: bytes, candidates: list[int], cap: int, max_pixels: float) 
                 w, h = page.get_size()  # points; a poster-sized page is rendered smaller
                 scale = min(PDF_DPI / 72, math.sqrt(max_pixels / max(1.0, w * h)))
                 full = page.render(scale=scale, grayscale=True).to_pil()
-                yield _Page(f"page {i + 1}", full)
+            except pdfium.PdfiumError:
+                full = None
             finally:
                 page.close()
+            yield _Page(f"page {i + 1}", full) if full is not None else f"page {i + 1} could not be decoded"
     finally:
         pdf.close()
 
 
 def _frames(data: bytes, max_pixels: float) -> Iterator[_Page | int | str]:
-    """Frames of an image that look like documents (all pages of a fax); a str when the
-    image is too large to decode; an int for frames left past the cap (by the caller)."""
+    """Frames of an image that look like documents (all pages of a fax), decoded; a str for
+    a frame that should be read and cannot be (too large, damaged)."""
     from .extractors.image import _open
     with _open(data) as img:
         frames = getattr(img, "n_frames", 1)
         for k in range(frames):
-            if k:
-                img.seek(k)
+            label = f"page {k + 1}"
+            try:
+                if k:
+                    img.seek(k)
+            except DECODE_ERRORS:
+                yield f"{label} could not be decoded"
+                return
             w, h = img.size
             if w * h > max_pixels:
                 if img.format == "JPEG":  # decoded at 1/2, 1/4 or 1/8 scale, under the cap
@@ -133,18 +146,29 @@ def _frames(data: bytes, max_pixels: float) -> Iterator[_Page | int | str]:
                 if img.size[0] * img.size[1] > max_pixels:
                     yield f"image too large to examine for text ({w * h / 1e6:.0f} megapixels)"
                     return
-            fax = img.mode == "1"
-            if img.format == "JPEG":  # judged on a reduced decode of its own
-                with _open(data) as look:
-                    document = doclike.assess(look).document
-            else:
-                document = fax or doclike.assess(img).document
+            fax = img.mode == "1"  # bilevel: a fax or a scanner's black-and-white page
+            try:
+                if img.format == "JPEG":  # judged on a reduced decode of its own
+                    with _open(data) as look:
+                        document = doclike.assess(look).document
+                else:
+                    document = fax or doclike.assess(img).document
+            except DECODE_ERRORS:
+                if fax:
+                    yield f"{label} could not be decoded"
+                    continue
+                return  # damaged pixels, not known to be a page of text (metadata is read)
             if not document:
                 if k == 0:
                     return  # a photo: never recognised
                 continue
+            try:
+                copy = img.copy()
+            except DECODE_ERRORS:
+                yield f"{label} could not be decoded"
+                continue
             dpi = img.info.get("dpi")
-            yield _Page(f"page {k + 1}", img.copy(), tuple(dpi) if dpi else None)
+            yield _Page(label, copy, tuple(dpi) if dpi else None)
 
 
 def _pages(fmt: str, data: bytes, doc: Extracted, settings: OcrSettings) -> Iterator[_Page | int | str]:
