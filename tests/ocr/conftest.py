@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-# Values from outside the project: the NHS number is the NHS Data Dictionary's example
-# format checked by hand (9,4,3,4,7,6,5,9,1 weighted 10..2 = 299, 11 - 299 mod 11 = 9);
-# the UPN is the DfE's example check-letter shape used across the tests.
+# The NHS number is a widely published example; its check digit worked by hand:
+# 9,4,3,4,7,6,5,9,1 weighted 10..2 sum to 299, 11 - (299 mod 11) = 9. The UPN is the one
+# the format tests use (tests/formats/conftest.py).
 UPN = "U820200014013"
 NHS = "943 476 5919"
 LETTER = [
