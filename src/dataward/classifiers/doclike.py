@@ -6,10 +6,11 @@ at most ``SIDE`` pixels on its long side (a few milliseconds):
    short one.
 2. **Paper**: most of the picture is one bright, colourless background. The paper level is
    the 90th percentile of brightness; at least ``MIN_PAPER`` of the pixels lie within
-   ``PAPER_BAND`` of it, and at least ``MIN_GREY`` of the pixels are unsaturated (grass,
-   sky, skin and school jumpers are colour).
-3. **Lines of text**: ink (pixels well below the paper level) forms horizontal bands. The
-   image is cut into vertical strips (so a page skewed by a few degrees still gives clean
+   ``PAPER_BAND`` of it, and at least ``MIN_GREY`` of those are unsaturated (a bright sky,
+   a white shirt in the sun and skin are colour; paper under warm light is barely so).
+3. **Lines of text**: on the sheet (the box holding the paper-coloured pixels, so a desk
+   around a photographed page is left out), ink (pixels well below the paper level)
+   forms horizontal bands. The sheet is cut into vertical strips (so a page skewed by a few degrees still gives clean
    bands in each strip); each strip's row profile of ink is split into runs of inked rows
    and gaps. A strip with at least ``MIN_LINES`` thin runs (each under ``MAX_LINE_HEIGHT``
    of the height) has lines of text. The same is done on columns, for a page turned by 90
@@ -35,7 +36,7 @@ GREY_SATURATION = 60  # of 255 (HSV S channel)
 INK_BELOW = 0.62      # ink: darker than this fraction of the paper level
 MIN_INK, MAX_INK = 0.002, 0.35
 STRIPS = 6
-MIN_LINES = 5
+MIN_LINES = 3
 MAX_LINE_HEIGHT = 0.08
 
 
@@ -69,6 +70,21 @@ def _line_count(ink: np.ndarray) -> int:
     return best
 
 
+def _sheet(grey: np.ndarray, level: float, on_paper: np.ndarray | None = None) -> np.ndarray:
+    """The sheet: the box holding the paper-coloured pixels (a photographed page has a
+    desk around it)."""
+    if on_paper is None:
+        on_paper = np.abs(grey - level) <= PAPER_BAND * level
+    ys, xs = np.nonzero(on_paper)
+    if not len(ys):
+        return grey
+    y0, y1 = np.percentile(ys, [1, 99]).astype(int)
+    x0, x1 = np.percentile(xs, [1, 99]).astype(int)
+    # a little inside the box, so the sheet's own edge is not taken for a line
+    dy, dx = (y1 - y0) // 50, (x1 - x0) // 50
+    return grey[y0 + dy:y1 - dy + 1, x0 + dx:x1 - dx + 1]
+
+
 def small_copy(img: Image.Image) -> Image.Image:
     """An RGB copy at most SIDE pixels on its long side. A JPEG that was not decoded yet is
     decoded at a reduced scale (so a huge photo is never decoded whole): ``img`` itself is
@@ -91,12 +107,13 @@ def assess(img: Image.Image) -> Likeness:
     grey = np.asarray(rgb.convert("L"), dtype=np.float32)
     sat = np.asarray(rgb.convert("HSV"), dtype=np.uint8)[:, :, 1]
     level = float(np.percentile(grey, 90))
-    paper = float((np.abs(grey - level) <= PAPER_BAND * level).mean())
-    unsaturated = float((sat < GREY_SATURATION).mean())
+    on_paper = np.abs(grey - level) <= PAPER_BAND * level
+    paper = float(on_paper.mean())
+    unsaturated = float((sat[on_paper] < GREY_SATURATION).mean()) if paper else 0.0
     if level < MIN_PAPER_LEVEL or paper < MIN_PAPER or unsaturated < MIN_GREY:
         return Likeness(False, "no paper background", aspect, paper, unsaturated)
-    ink = grey < INK_BELOW * level
-    ink_share = float(ink.mean())
+    ink = _sheet(grey, level, on_paper) < INK_BELOW * level
+    ink_share = float(ink.mean()) if ink.size else 0.0
     if not MIN_INK <= ink_share <= MAX_INK:
         return Likeness(False, "no ink" if ink_share < MIN_INK else "too much ink",
                         aspect, paper, unsaturated, ink_share)
@@ -104,3 +121,18 @@ def assess(img: Image.Image) -> Likeness:
     if lines < MIN_LINES:
         return Likeness(False, "no lines of text", aspect, paper, unsaturated, ink_share, lines)
     return Likeness(True, "document", aspect, paper, unsaturated, ink_share, lines)
+
+
+def lines_run_down(img: Image.Image) -> bool:
+    """True when the text lines run up and down the image (a page on its side): the ink
+    profile across lines alternates (line, gap, line), the one along them is even. Both
+    are taken in strips, so a skewed page still shows its lines."""
+    grey = np.asarray(small_copy(img).convert("L"), dtype=np.float32)
+    level = float(np.percentile(grey, 90))
+    ink = (_sheet(grey, level) < INK_BELOW * level).astype(np.float32)
+
+    def contrast(mask: np.ndarray) -> float:
+        step = max(1, mask.shape[1] // STRIPS)
+        return float(np.mean([mask[:, x:x + step].mean(axis=1).std()
+                              for x in range(0, mask.shape[1] - step + 1, step)]))
+    return contrast(ink.T) > contrast(ink)

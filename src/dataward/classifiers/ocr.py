@@ -12,9 +12,15 @@ ties its life to the worker's (PR_SET_PDEATHSIG: a worker killed for overrunning
 takes its Tesseract with it).
 
 A page is recognised upright first (``--psm 3``, ~1 s for an A4 page at 300 dpi). When
-that reads few or doubtful words the page may be on its side or upside down, and it is
-read again with orientation detection (``--psm 1``, the ``osd`` data); the better reading
-(more confident words) is kept. Tesseract straightens skew of a few degrees by itself.
+that reads few or doubtful words the page may be on its side or upside down. Its lines
+of ink say which: lines across the page mean upside down (read again turned by 180
+degrees), lines down the page mean on its side (turned by 90, then by 270 if still
+doubtful); the most confident reading is kept. Tesseract's own orientation detection
+(``--psm 0`` with the ``osd`` data) was tried and dropped: it costs a reading of its own
+and told a rendered letter upside down to turn by 90 degrees (with its top confidence).
+Tesseract straightens skew of a few degrees by itself. Long horizontal rules (form boxes)
+are whitened first, and the words are put in rows by their position on the page, so a
+form's label and value ("Date of birth: 14/03/2015") stay together.
 
 Context words in recognised text are repaired before the recognizers see them: a token
 that differs from a cue word (``NHS``, ``DOB``, ``passport``...) only by characters OCR
@@ -30,9 +36,10 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 # Pages are sent at about this many pixels on the long side (an A4 page at ~300 dpi).
 TARGET_LONG_SIDE = 3300
@@ -41,6 +48,9 @@ MAX_LONG_SIDE = 4400
 # A first reading below this mean word confidence (0..100) is tried again with OSD.
 RETRY_BELOW_CONF = 60.0
 RETRY_BELOW_WORDS = 4
+# Horizontal rules: runs this long (pixels of the prepared page), blocks this dark (0..255).
+RULE_PX = 100
+RULE_DARK = 70
 
 
 class TesseractFailed(Exception):
@@ -51,7 +61,6 @@ class TesseractFailed(Exception):
 class Engine:
     cmd: str
     language: str
-    has_osd: bool
 
 
 @dataclass
@@ -78,7 +87,7 @@ def find_engine(cmd: str, language: str) -> Engine | str:
     langs = set(out.stdout.decode("utf-8", "replace").split()[1:]) if out.returncode == 0 else set()
     if language not in langs:
         return f"Tesseract has no '{language}' language data"
-    return Engine(cmd, language, "osd" in langs)
+    return Engine(cmd, language)
 
 
 def _env(tmp: str | None) -> dict[str, str]:
@@ -111,74 +120,120 @@ def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.I
     if abs(scale - 1.0) > 0.05:
         grey = grey.resize((max(1, int(w * scale)), max(1, int(h * scale))),
                            Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
-    return grey
+    return without_rules(grey)
+
+
+def without_rules(grey: Image.Image) -> Image.Image:
+    """The page with its long horizontal rules (form boxes, lines to write on) whitened:
+    they make Tesseract's layout analysis read a form's boxes as pictures. A rule is a run
+    of ``RULE_PX`` pixels, mostly dark, found by averaging blocks of that width (longer
+    than any letter's stroke at ~300 dpi, so text is left alone)."""
+    w, h = grey.size
+    if w < 2 * RULE_PX:
+        return grey
+    rules = grey.resize((w // RULE_PX, h), Image.Resampling.BOX).point(
+        lambda v: 255 if v < RULE_DARK else 0)
+    if not rules.getbbox():
+        return grey
+    mask = Image.new("L", (w, h), 0)
+    mask.paste(rules.resize((w // RULE_PX * RULE_PX, h), Image.Resampling.NEAREST), (0, 0))
+    return ImageChops.lighter(grey, mask)
+
+
+def _tesseract(engine: Engine, pgm: bytes, psm: int, timeout_s: float, tsv: bool = True) -> str:
+    args = [engine.cmd, "-", "-", "-l", engine.language, "--psm", str(psm)] + (["tsv"] if tsv else [])
+    with tempfile.TemporaryDirectory(prefix="dataward-ocr-") as tmp:  # mode 0700
+        try:
+            proc = subprocess.run(args, input=pgm, capture_output=True, timeout=timeout_s,
+                                  cwd=tmp, env=_env(tmp), preexec_fn=_die_with_parent, check=False)
+        except OSError as exc:
+            raise TesseractFailed(f"cannot run Tesseract ({exc.strerror})") from None
+    if proc.returncode != 0 and psm != 0:
+        raise TesseractFailed(f"Tesseract failed on a page (exit code {proc.returncode})")
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def _pgm(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PPM")  # greyscale: PGM (P5), read by Tesseract from stdin
+    return buf.getvalue()
 
 
 def _run(engine: Engine, pgm: bytes, psm: int, timeout_s: float) -> PageText:
-    with tempfile.TemporaryDirectory(prefix="dataward-ocr-") as tmp:  # mode 0700
-        try:
-            proc = subprocess.run(
-                [engine.cmd, "-", "-", "-l", engine.language, "--psm", str(psm), "tsv"],
-                input=pgm, capture_output=True, timeout=timeout_s, cwd=tmp, env=_env(tmp),
-                preexec_fn=_die_with_parent, check=False)
-        except OSError as exc:
-            raise TesseractFailed(f"cannot run Tesseract ({exc.strerror})") from None
-    if proc.returncode != 0:
-        raise TesseractFailed(f"Tesseract failed on a page (exit code {proc.returncode})")
-    return parse_tsv(proc.stdout.decode("utf-8", "replace"))
+    return parse_tsv(_tesseract(engine, pgm, psm, timeout_s))
 
 
 def parse_tsv(tsv: str) -> PageText:
-    """Tesseract's TSV as text: words joined by spaces in lines, a blank line between
-    paragraphs; each word's span and confidence kept."""
+    """Tesseract's TSV as text, one visual row a line; each word's span and confidence kept.
+
+    Tesseract orders text by the blocks it finds; on a form it reads the column of labels,
+    then the column of values, which parts "Date of birth:" from its date. Lines are put
+    back in reading order by their position on the page instead: lines whose vertical
+    middles fall within each other's height make one row, read left to right."""
+    lines: dict[tuple[str, ...], list] = {}
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        try:
+            left, top, width, height = (int(c) for c in cols[6:10])
+            conf = max(0.0, min(100.0, float(cols[10]))) / 100
+        except ValueError:
+            continue
+        key = (cols[1], cols[2], cols[3], cols[4])
+        entry = lines.setdefault(key, [left, top, top + height, []])
+        entry[0], entry[1], entry[2] = min(entry[0], left), min(entry[1], top), max(entry[2], top + height)
+        entry[3].append((left, len(entry[3]), repair_cue(cols[11].strip()), conf))
+    rows: list[list] = []
+    for line in sorted(lines.values(), key=lambda ln: (ln[1] + ln[2]) / 2):
+        middle = (line[1] + line[2]) / 2
+        if rows and rows[-1][0] <= middle <= rows[-1][1]:
+            rows[-1][2].append(line)
+            rows[-1][1] = max(rows[-1][1], (line[1] + 3 * line[2]) / 4)
+        else:
+            rows.append([line[1], (line[1] + 3 * line[2]) / 4, [line]])
     parts: list[str] = []
     words: list[tuple[int, int, float]] = []
     pos = 0
-    last_line = last_par = None
-    for row in tsv.splitlines()[1:]:
-        cols = row.split("\t")
-        if len(cols) < 12 or cols[0] != "5":
-            continue
-        word = cols[11].strip()
-        if not word:
-            continue
-        par, line = (cols[2], cols[3]), (cols[2], cols[3], cols[4])
-        if last_line is not None:
-            sep = "\n\n" if par != last_par else ("\n" if line != last_line else " ")
-            parts.append(sep)
-            pos += len(sep)
-        last_line, last_par = line, par
-        try:
-            conf = max(0.0, min(100.0, float(cols[10]))) / 100
-        except ValueError:
-            conf = 0.0
-        word = repair_cue(word)
-        words.append((pos, pos + len(word), conf))
-        parts.append(word)
-        pos += len(word)
-    return PageText("".join(parts) + ("\n" if parts else ""), words)
+    for _top, _bottom, row_lines in rows:
+        row_words = [w for ln in sorted(row_lines, key=lambda ln: ln[0]) for w in sorted(ln[3])]
+        for i, (_left, _n, word, conf) in enumerate(row_words):
+            if i:
+                parts.append(" ")
+                pos += 1
+            words.append((pos, pos + len(word), conf))
+            parts.append(word)
+            pos += len(word)
+        parts.append("\n")
+        pos += 1
+    return PageText("".join(parts), words)
 
 
 def recognise(img: Image.Image, engine: Engine, timeout_s: float,
               dpi: tuple[float, float] | None = None) -> PageText:
     """One page image's text. Raises ``subprocess.TimeoutExpired`` past ``timeout_s``
-    (for both readings together) and ``TesseractFailed``."""
-    import time
+    (for all readings together) and ``TesseractFailed``."""
+    from .doclike import lines_run_down
     started = time.monotonic()
-    buf = io.BytesIO()
-    prepare(img, dpi).save(buf, "PPM")  # greyscale: PGM (P5), read by Tesseract from stdin
-    pgm = buf.getvalue()
-    first = _run(engine, pgm, 3, timeout_s)
-    if not engine.has_osd or (first.confidence * 100 >= RETRY_BELOW_CONF
-                              and len(first.words) >= RETRY_BELOW_WORDS):
-        return first
-    left = timeout_s - (time.monotonic() - started)
-    if left <= 1:
-        return first
-    second = _run(engine, pgm, 1, left)
-    second.rotated = True
-    score = lambda p: p.confidence * len(p.words)  # noqa: E731
-    return second if score(second) > score(first) else first
+    page = prepare(img, dpi)
+    best = _run(engine, _pgm(page), 3, timeout_s)
+    # Lines across: upright or upside down; lines down: on its left or right side.
+    turns = (90, 270) if lines_run_down(page) else (180,)
+    for turn in turns:
+        if _good(best):
+            break
+        left = timeout_s - (time.monotonic() - started)
+        if left <= 1:
+            break
+        other = _run(engine, _pgm(page.rotate(-turn, expand=True, fillcolor=255)), 3, left)
+        other.rotated = True
+        if other.confidence * len(other.words) > best.confidence * len(best.words):
+            best = other
+    return best
+
+
+def _good(page: PageText) -> bool:
+    return page.confidence * 100 >= RETRY_BELOW_CONF and len(page.words) >= RETRY_BELOW_WORDS
 
 
 # ---- context words that survive OCR noise -------------------------------------------
