@@ -43,10 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
-from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
+from ocr_pages import phone_photo, render_page, scanner_noise
+from PIL import Image, ImageDraw, ImageFilter
 
-from dataward.synthetic import make_nino, make_pupils  # noqa: E402
-from ocr_pages import render_page, phone_photo, scanner_noise  # noqa: E402
+from dataward.synthetic import make_nino, make_pupils
 
 ENTITIES = ("PERSON", "UK_UPN", "UK_ULN", "UK_NHS", "DATE_OF_BIRTH", "UK_POSTCODE",
             "PHONE_NUMBER", "UK_NINO")
@@ -192,6 +192,7 @@ def bench_pages(side, pages, photos, classifier) -> dict:
 
 def nightly(settings_factory, n_files: int, runs: int) -> dict:
     from ocr_pages import build_share
+
     from dataward.pipelines.scan import run_scan
     from dataward.settings import Source
     out = {}

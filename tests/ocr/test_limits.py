@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests.formats.conftest import make_settings, run
 
-from .conftest import png_bytes, photo_of_children, render_letter
+from .conftest import photo_of_children, png_bytes, render_letter
 
 
 def _share(tmp_path, files: dict[str, bytes]):

@@ -5,7 +5,6 @@ import pytest
 
 from dataward.classifiers.extractors.base import Extracted
 from dataward.classifiers.ocr import parse_tsv, repair_cue
-
 from tests.formats.conftest import make_settings, run
 
 from .conftest import png_bytes, render_letter

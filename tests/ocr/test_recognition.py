@@ -11,7 +11,15 @@ from PIL import Image
 from tests.formats.conftest import make_settings, run
 from tests.samples import SAMPLES
 
-from .conftest import LETTER, NHS, UPN, image_pdf, photo_of_children, png_bytes, render_letter
+from .conftest import (
+    LETTER,
+    NHS,
+    UPN,
+    image_pdf,
+    photo_of_children,
+    png_bytes,
+    render_letter,
+)
 
 IDS = {"UK_NHS", "UK_UPN", "PERSON", "DATE_OF_BIRTH", "PHONE_NUMBER"}
 
@@ -49,9 +57,10 @@ def test_scanned_letter_found_like_typed_text(ocr_settings, tmp_path):
 def test_image_only_pdf_turned_and_skewed_pages(ocr_settings, tmp_path):
     """Page 1 typed (a text layer), page 2 scanned upside down, page 3 scanned on its side
     and skewed, page 4 a blank scan: pages 2 and 3 are recognised, page 4 costs nothing."""
+    import io
+
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
-    import io
     share = tmp_path / "share"
     share.mkdir()
     letter = render_letter(200)
@@ -84,7 +93,7 @@ def test_fax_tiff_pages_read(ocr_settings, tmp_path):
     share.mkdir()
     fax = render_letter(200).convert("1")
     second = render_letter(200, ["Continued", "", "Signed by the parent of Amelia Khan"]).convert("1")
-    squash = lambda im: im.resize((im.width * 204 // 200, im.height * 196 // 200))  # noqa: E731
+    squash = lambda im: im.resize((im.width * 204 // 200, im.height * 196 // 200))
     squash(fax).save(share / "fax.tif", compression="group4", dpi=(204, 196),
                      save_all=True, append_images=[squash(second)])
     s = run(ocr_settings, share)

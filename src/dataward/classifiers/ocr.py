@@ -176,7 +176,7 @@ def parse_tsv(tsv: str) -> PageText:
         if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
             continue
         try:
-            left, top, width, height = (int(c) for c in cols[6:10])
+            left, top, _width, height = (int(c) for c in cols[6:10])
             conf = max(0.0, min(100.0, float(cols[10]))) / 100
         except ValueError:
             continue

@@ -90,7 +90,7 @@ def image_pages(doc: Extracted, min_text_chars: int) -> list[int]:
     return [i for i, n in enumerate(doc.page_text_chars) if n < min_text_chars]
 
 
-def _pdf_pages(data: bytes, candidates: list[int], cap: int, max_pixels: float) -> Iterator[_Page | int]:
+def _pdf_pages(data: bytes, candidates: list[int], cap: int, max_pixels: float) -> Iterator[_Page | int | str]:
     """The PDF's image-only pages that have ink and are not photos, rendered; then the
     number of candidate pages left unlooked-at past the cap (an int)."""
     import pypdfium2 as pdfium
