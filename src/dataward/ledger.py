@@ -72,6 +72,7 @@ scans_table = Table(
 )
 
 GENESIS = "0" * 64
+_PENDING_HEAD = "dataward.audit_head"   # conn.info key: the head to write after commit
 
 
 def utcnow() -> str:
@@ -160,14 +161,41 @@ class Ledger:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction; commits on success, rolls back on error."""
+        """A transaction; commits on success, rolls back on error.
+
+        The ``audit.head`` file is written only after the commit: a commit that fails must
+        not leave a head the ledger does not have (a false tamper alarm)."""
+        pending: dict[str, str] = {}
         try:
             with self.engine.begin() as conn:
-                yield conn
+                conn.info[_PENDING_HEAD] = pending
+                try:
+                    yield conn
+                finally:
+                    conn.info.pop(_PENDING_HEAD, None)
         except OperationalError as exc:
             if "locked" in str(exc.orig).lower():
                 raise LockedError("the ledger is busy (another dataward run?)") from None
             raise
+        if "head" in pending and self.head_file is not None:
+            self._write_head_file(pending["head"])
+
+    def _write_head_file(self, head: str) -> None:
+        """Replace ``audit.head`` unless a later record's head is already there: writers
+        commit in order but may reach this point out of order."""
+        assert self.head_file is not None
+        import fcntl
+
+        with open(self.head_file.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                current = json.loads(self.head_file.read_text())["seq"]
+            except (OSError, ValueError, KeyError, TypeError):
+                current = 0
+            if json.loads(head)["seq"] > current:
+                tmp = self.head_file.with_suffix(".tmp")
+                tmp.write_text(head)
+                os.replace(tmp, self.head_file)
 
     # ---- audit ----------------------------------------------------------------------
     def audit(self, action: str, subject: str = "", *, actor: str | None = None,
@@ -197,10 +225,7 @@ class Ledger:
             conn.execute(update(meta_table).where(meta_table.c.key == "audit_head").values(value=head))
         else:
             conn.execute(insert(meta_table).values(key="audit_head", value=head))
-        if self.head_file is not None:
-            tmp = self.head_file.with_suffix(".tmp")
-            tmp.write_text(head)
-            os.replace(tmp, self.head_file)
+        conn.info[_PENDING_HEAD]["head"] = head   # begin() writes the file after the commit
         return AuditRecord(seq, ts, actor, action, subject, details, h)
 
     def audit_records(self, *, action_prefix: str = "") -> list[AuditRecord]:

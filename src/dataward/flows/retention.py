@@ -32,7 +32,7 @@ class RetentionApproval(RunInput):
 def build_plan(config: str | None, as_of: str | None) -> dict[str, Any]:
     from datetime import date
 
-    from ..cli.common import open_ledger
+    from ..home import open_ledger
     from ..retention.planning import inputs_from, make_plan
     s = _settings(config)
     inputs = inputs_from(s, as_of=date.fromisoformat(as_of) if as_of else None)
@@ -46,7 +46,7 @@ def build_plan(config: str | None, as_of: str | None) -> dict[str, Any]:
 @task(persist_result=False, retries=3, retry_delay_seconds=60,
       retry_condition_fn=_retry_if_transient)
 def approve_and_apply(config: str | None, plan_id: str, approver: str) -> dict[str, Any]:
-    from ..cli.common import open_ledger
+    from ..home import open_ledger
     from ..retention import store
     from ..retention.planning import approve_plan
     from ..retention.quarantine import apply_plan
@@ -61,7 +61,7 @@ def approve_and_apply(config: str | None, plan_id: str, approver: str) -> dict[s
 @task(persist_result=False, retries=3, retry_delay_seconds=60,
       retry_condition_fn=_retry_if_transient)
 def purge_due(config: str | None) -> dict[str, Any]:
-    from ..cli.common import open_ledger
+    from ..home import open_ledger
     from ..retention.purge import purge
     s = _settings(config)
     with open_ledger(s) as ledger:
