@@ -16,6 +16,8 @@ PACKAGE = Path(dataward.__file__).parent
 LAYERS: list[set[str]] = [
     {"errors"},
     {"settings"},
+    {"schema"},
+    {"migrations"},
     {"ledger"},
     {"home"},
     {"connectors"},
