@@ -163,6 +163,23 @@ def _run(engine: Engine, pgm: bytes, psm: int, timeout_s: float) -> PageText:
     return parse_tsv(_tesseract(engine, pgm, psm, timeout_s))
 
 
+@dataclass
+class _Line:
+    """One line as Tesseract found it: its box and its words (left, order, word, conf)."""
+    left: int
+    top: int
+    bottom: int
+    words: list[tuple[int, int, str, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    """Lines side by side on the page; ``reach``: how low a line's middle may be to join."""
+    top: float
+    reach: float
+    lines: list[_Line]
+
+
 def parse_tsv(tsv: str) -> PageText:
     """Tesseract's TSV as text, one visual row a line; each word's span and confidence kept.
 
@@ -170,7 +187,7 @@ def parse_tsv(tsv: str) -> PageText:
     then the column of values, which parts "Date of birth:" from its date. Lines are put
     back in reading order by their position on the page instead: lines whose vertical
     middles fall within each other's height make one row, read left to right."""
-    lines: dict[tuple[str, ...], list] = {}
+    lines: dict[tuple[str, ...], _Line] = {}
     for row in tsv.splitlines()[1:]:
         cols = row.split("\t")
         if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
@@ -180,23 +197,22 @@ def parse_tsv(tsv: str) -> PageText:
             conf = max(0.0, min(100.0, float(cols[10]))) / 100
         except ValueError:
             continue
-        key = (cols[1], cols[2], cols[3], cols[4])
-        entry = lines.setdefault(key, [left, top, top + height, []])
-        entry[0], entry[1], entry[2] = min(entry[0], left), min(entry[1], top), max(entry[2], top + height)
-        entry[3].append((left, len(entry[3]), repair_cue(cols[11].strip()), conf))
-    rows: list[list] = []
-    for line in sorted(lines.values(), key=lambda ln: (ln[1] + ln[2]) / 2):
-        middle = (line[1] + line[2]) / 2
-        if rows and rows[-1][0] <= middle <= rows[-1][1]:
-            rows[-1][2].append(line)
-            rows[-1][1] = max(rows[-1][1], (line[1] + 3 * line[2]) / 4)
+        line = lines.setdefault((cols[1], cols[2], cols[3], cols[4]), _Line(left, top, top + height))
+        line.left, line.top, line.bottom = min(line.left, left), min(line.top, top), max(line.bottom, top + height)
+        line.words.append((left, len(line.words), repair_cue(cols[11].strip()), conf))
+    rows: list[_Row] = []
+    for line in sorted(lines.values(), key=lambda ln: (ln.top + ln.bottom) / 2):
+        middle = (line.top + line.bottom) / 2
+        if rows and rows[-1].top <= middle <= rows[-1].reach:
+            rows[-1].lines.append(line)
+            rows[-1].reach = max(rows[-1].reach, (line.top + 3 * line.bottom) / 4)
         else:
-            rows.append([line[1], (line[1] + 3 * line[2]) / 4, [line]])
+            rows.append(_Row(line.top, (line.top + 3 * line.bottom) / 4, [line]))
     parts: list[str] = []
     words: list[tuple[int, int, float]] = []
     pos = 0
-    for _top, _bottom, row_lines in rows:
-        row_words = [w for ln in sorted(row_lines, key=lambda ln: ln[0]) for w in sorted(ln[3])]
+    for r in rows:
+        row_words = [w for ln in sorted(r.lines, key=lambda ln: ln.left) for w in sorted(ln.words)]
         for i, (_left, _n, word, conf) in enumerate(row_words):
             if i:
                 parts.append(" ")

@@ -57,7 +57,7 @@ class OcrBudget:
         self._lock = mp.Lock()
 
     def left(self) -> float:
-        return float("inf") if self.limit_s <= 0 else self.limit_s - self._spent.value
+        return float("inf") if self.limit_s <= 0 else self.limit_s - self.spent
 
     def spend(self, seconds: float) -> None:
         with self._lock:
@@ -65,7 +65,7 @@ class OcrBudget:
 
     @property
     def spent(self) -> float:
-        return self._spent.value
+        return float(self._spent.value)
 
 
 @dataclass
