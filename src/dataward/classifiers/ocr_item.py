@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import multiprocessing as mp
+import mmap
+import struct
 import subprocess
 import time
 from collections.abc import Iterator
@@ -49,23 +50,23 @@ RECOGNISED_FORMATS = frozenset({"pdf", "tiff", "jpeg", "png", "heic"})
 
 
 class OcrBudget:
-    """Seconds of recognition one scan may spend, shared by its forked workers."""
+    """Seconds of recognition one scan may spend, shared by its forked workers through
+    eight bytes of anonymous shared memory (no file, no semaphore: two workers adding at
+    the same moment may lose one page's seconds, which a budget can bear)."""
 
     def __init__(self, minutes: float) -> None:
         self.limit_s = minutes * 60
-        self._spent = mp.RawValue("d", 0.0)
-        self._lock = mp.Lock()
+        self._shared = mmap.mmap(-1, 8)  # MAP_SHARED | MAP_ANONYMOUS: kept across fork
 
     def left(self) -> float:
         return float("inf") if self.limit_s <= 0 else self.limit_s - self.spent
 
     def spend(self, seconds: float) -> None:
-        with self._lock:
-            self._spent.value += seconds
+        self._shared[:8] = struct.pack("d", self.spent + seconds)
 
     @property
     def spent(self) -> float:
-        return float(self._spent.value)
+        return float(struct.unpack("d", self._shared[:8])[0])
 
 
 @dataclass
