@@ -252,6 +252,8 @@ def main() -> None:
               + f"{r['all']:7.3f}{r['pages_per_cpu_s']:13.3f}{r['pages_per_wall_s']:9.3f}"
               + f"{r['photo_findings']:16d}")
 
+    if not args.share_files:
+        return
     night = nightly(lambda: load_settings(cfg), args.share_files, args.runs)
     off, on = night["off"], night["on"]
     print(f"\nnightly scan of {args.share_files} files, {night['image_pdfs']} image-only PDFs, 2 workers:")
