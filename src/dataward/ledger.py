@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Column, Integer, MetaData, String, Table, Text, create_engine, event, func, insert, select,
+    Column, Integer, MetaData, String, Table, Text, create_engine, event, func, insert, inspect,
+    select,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -60,7 +61,7 @@ scans_table = Table(
     Column("finished", String(32)),
     # running | complete | partial | interrupted | failed
     Column("status", String(20), nullable=False),
-    Column("mode", String(20), nullable=False),  # full | incremental
+    Column("mode", String(20), nullable=False),  # full | incremental | adhoc
     Column("out_dir", Text, nullable=False),
     Column("items", Integer, default=0),
     Column("items_with_findings", Integer, default=0),
@@ -72,6 +73,8 @@ scans_table = Table(
 )
 
 GENESIS = "0" * 64
+# The PostgreSQL advisory lock that serialises creating the tables ("dwschema").
+SCHEMA_LOCK_ID = 0x6477736368656D61
 
 
 def utcnow() -> str:
@@ -107,13 +110,40 @@ class AuditVerdict:
     problems: list[str]
 
 
+# How long a connection waits for another one's lock before "database is locked".
+SQLITE_BUSY_MS = 10_000
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    # The busy timeout first: every statement below may wait for another connection.
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    _ensure_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _ensure_wal(cur: Any) -> None:
+    """Switch the database to WAL once (the mode is stored in the file).
+
+    SQLite answers a journal-mode change with SQLITE_BUSY at once, without waiting on the
+    busy timeout, while another connection has the file open in a transaction: several
+    processes opening a new ledger together failed with "database is locked". So the mode
+    is only changed when it is not WAL yet, and a busy answer is retried until the
+    timeout."""
+    import sqlite3
+    import time
+    deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+    while True:
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class Ledger:
@@ -139,15 +169,25 @@ class Ledger:
         return cls(settings.ledger_url)
 
     def ensure_schema(self) -> None:
-        for attempt in range(3):
-            try:
-                metadata.create_all(self.engine, checkfirst=True)
-                return
-            except (OperationalError, SAIntegrityError) as exc:
-                # Two processes opening a new ledger at once: the other one created the
-                # table between our check and our CREATE. Check again.
-                if "already exists" not in str(exc.orig) or attempt == 2:
-                    raise DatawardError(f"cannot create the ledger tables: {exc.orig}") from None
+        """Create the missing tables, once, even when several processes open a new ledger
+        together: SQLite creates them inside one ``BEGIN IMMEDIATE`` transaction (the
+        write lock is taken before the check, so the check and the creation cannot
+        interleave with another writer's), PostgreSQL under a transaction-scoped advisory
+        lock."""
+        dialect = self.engine.dialect.name
+        try:
+            if set(metadata.tables) <= set(inspect(self.engine).get_table_names()):
+                return  # the usual case: no lock taken
+            with self.engine.connect() as conn:
+                if dialect == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                elif dialect == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_ID})")
+                metadata.create_all(conn, checkfirst=True)
+                conn.commit()
+        except (OperationalError, SAIntegrityError) as exc:
+            raise DatawardError(f"cannot create the ledger tables: {exc.orig}",
+                                hint="is another program holding the ledger database?") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -250,12 +290,14 @@ class Ledger:
             return list(conn.execute(q))
 
     def get_scan(self, scan_id: str) -> Any:
-        """A scan row by id, or by ``latest`` (newest complete or partial scan)."""
+        """A scan row by id, or by ``latest``: the newest complete or partial scan of the
+        configured sources (an ad hoc ``scan PATH`` is never the latest)."""
         with self.engine.connect() as conn:
             if scan_id == "latest":
                 row = conn.execute(
                     select(scans_table)
                     .where(scans_table.c.status.in_(("complete", "partial")))
+                    .where(scans_table.c.mode != "adhoc")
                     .order_by(scans_table.c.started.desc()).limit(1)).first()
             else:
                 row = conn.execute(select(scans_table).where(

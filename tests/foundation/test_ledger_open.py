@@ -1,0 +1,48 @@
+"""Several processes opening a new SQLite ledger at the same moment (the nightly scan, a
+backup and a CLI command started together on a fresh install) must all get a working
+ledger: no "table ... already exists", no "database is locked"."""
+from __future__ import annotations
+
+import threading
+
+from dataward.ledger import Ledger
+
+
+def _open_together(url: str, openers: int) -> list[BaseException]:
+    # Importing these declares every table dataward has, as a real run does.
+    import dataward.assets.tables  # noqa: F401
+    import dataward.backup.records  # noqa: F401
+    import dataward.retention.store  # noqa: F401
+
+    barrier = threading.Barrier(openers)
+    errors: list[BaseException] = []
+
+    def work(w: int) -> None:
+        try:
+            barrier.wait()
+            with Ledger(url) as ledger:
+                ledger.audit("test.open", f"w{w}", actor=f"opener{w}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(openers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_many_openers_of_a_new_sqlite_ledger_all_succeed(tmp_path):
+    failures: list[str] = []
+    for round_ in range(25):
+        url = f"sqlite:///{tmp_path / f'ledger-{round_}.sqlite'}"
+        errors = _open_together(url, 6)
+        failures += [str(e) for e in errors]
+        if errors:
+            continue
+        with Ledger(url) as ledger, ledger.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            verdict = ledger.verify_audit()
+            assert verdict.ok and verdict.records == 6
+    assert failures == []
