@@ -25,8 +25,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column, Integer, MetaData, String, Table, Text, create_engine, event, func, insert, inspect,
-    select,
-    update,
+    select, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
@@ -327,7 +326,7 @@ def current_user() -> str:
     try:
         import getpass
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name is not worth failing an audit
+    except Exception:
         return "unknown"
 
 

@@ -10,8 +10,8 @@ from dataward.ledger import Ledger
 
 def _open_together(url: str, openers: int) -> list[BaseException]:
     # Importing these declares every table dataward has, as a real run does.
-    import dataward.assets.tables  # noqa: F401
-    import dataward.backup.records  # noqa: F401
+    import dataward.assets.tables
+    import dataward.backup.records
     import dataward.retention.store  # noqa: F401
 
     barrier = threading.Barrier(openers)
@@ -22,7 +22,7 @@ def _open_together(url: str, openers: int) -> list[BaseException]:
             barrier.wait()
             with Ledger(url) as ledger:
                 ledger.audit("test.open", f"w{w}", actor=f"opener{w}")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in range(openers)]

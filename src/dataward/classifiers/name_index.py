@@ -78,14 +78,17 @@ class NameQuery:
         """A boolean per filter: True where some name's every token may be present. A
         missing filter (``None``: an item indexed by no scan) is always a match."""
         out = np.zeros(len(filters), dtype=bool)
-        by_size: dict[int, list[int]] = {}
+        by_size: dict[int, list[bytes]] = {}
+        where: dict[int, list[int]] = {}
         for i, f in enumerate(filters):
             if f is None:
                 out[i] = True
             elif f:
-                by_size.setdefault(len(f), []).append(i)
-        for size, rows in by_size.items():
-            block = np.frombuffer(b"".join(filters[i] for i in rows), dtype=np.uint8).reshape(len(rows), size)
+                by_size.setdefault(len(f), []).append(f)
+                where.setdefault(len(f), []).append(i)
+        for size, blobs in by_size.items():
+            rows = where[size]
+            block = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(rows), size)
             mask = np.uint32(size * 8 - 1)
             hit = np.zeros(len(rows), dtype=bool)
             for name in self.names:

@@ -119,15 +119,19 @@ def scans(
     with open_ledger(get_settings(ctx)) as ledger:
         rows = ledger.scan_rows()[:last]
     t = Table("scan id", "started (UTC)", "mode", "status", "items", "with data", "findings",
-              "errors", "why read")
-    for col in t.columns[:-1]:
+              "errors")
+    for col in t.columns:
         col.no_wrap = True
+    why: list[str] = []
     for r in rows:
-        reasons = json.loads(r.summary or "{}").get("reasons") or []
         t.add_row(r.scan_id, r.started[:16], r.mode, r.status, str(r.items or 0),
-                  str(r.items_with_findings or 0), str(r.findings or 0), str(r.errors or 0),
-                  "\n".join(reasons))
+                  str(r.items_with_findings or 0), str(r.findings or 0), str(r.errors or 0))
+        why += [f"  {r.scan_id}  {reason}" for reason in json.loads(r.summary or "{}").get("reasons") or []]
     out.print(t)
+    if why:
+        out.print("Why each scan read what it did:")
+        for line in why:
+            out.print(line)
 
 
 def register(app: typer.Typer) -> None:

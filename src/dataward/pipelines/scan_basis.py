@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from .. import __version__
+import dataward
+
 from ..classifiers import name_index
 from ..classifiers.fingerprint import Fingerprinter
 from ..classifiers.risk import ENTITY_TYPES
@@ -118,7 +119,7 @@ def basis_for(settings: Settings, roster_digest: str, audience: str) -> dict[str
     from ..classifiers.recognizers import PATTERN_RECOGNIZERS
     from ..classifiers.recognizers.special_category import TERMS
     return {
-        "dataward": __version__,
+        "dataward": dataward.__version__,
         "code": code_digest(),
         "recognizers": sorted([c.__name__ for c in PATTERN_RECOGNIZERS]
                               + ["RosterNameRecognizer", "SpecialCategoryRecognizer"]),
@@ -139,9 +140,13 @@ class RosterChange:
     gone_people: set[str] = field(default_factory=set)         # PERSON fingerprints
 
     def describe(self) -> str:
-        parts = [f"{n:,} names {what}" for n, what in
+        parts = [f"{plural(n, 'name')} {what}" for n, what in
                  ((self.added, "added"), (self.removed, "removed"), (self.changed, "changed")) if n]
         return ", ".join(parts) or "written forms changed"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def roster_change(roster: Roster, key: bytes, old: RosterRecord, new: RosterRecord) -> RosterChange:

@@ -19,9 +19,18 @@ import pyarrow.parquet as pq
 
 from ..classifiers.name_index import NameQuery, index_key
 from ..connectors.filesystem import source_problem
-from .outputs import FINDINGS_FILE, NAME_INDEX_FILE
-from .scan_basis import (RosterChange, SourcePlan, basis_for, load_roster_record, plan_source,
-                         roster_change, roster_record, save_roster_record)
+from .outputs import NAME_INDEX_FILE
+from .scan_basis import (
+    RosterChange,
+    SourcePlan,
+    basis_for,
+    load_roster_record,
+    plan_source,
+    plural,
+    roster_change,
+    roster_record,
+    save_roster_record,
+)
 
 if TYPE_CHECKING:
     from ..connectors.roster import Roster
@@ -94,7 +103,7 @@ def prepare(settings: Settings, sources: list[Source], roster: Roster, key: byte
         plan.bases[source.name] = new
         if sp.reread is not None:
             plan.no_reuse.add(source.name)
-        elif sp.rescore:
+        elif sp.rescore and old is not None:
             plan.rescore[source.name] = (old.get("audience", ""), source.audience)
     if not adhoc:
         save_roster_record(settings.home, record)
@@ -103,9 +112,9 @@ def prepare(settings: Settings, sources: list[Source], roster: Roster, key: byte
         plan.carry |= plan.not_asked
         for s in settings.sources:  # kept results weighed with tonight's risk settings
             old = (plan.old_records.get(s.name) or {}).get("basis")
-            if s.name in plan.carry and old is not None:
-                if (old.get("risk"), old.get("audience")) != (plan.risk_digest, s.audience):
-                    plan.rescore[s.name] = (old.get("audience", ""), s.audience)
+            if (s.name in plan.carry and old is not None
+                    and (old.get("risk"), old.get("audience")) != (plan.risk_digest, s.audience)):
+                plan.rescore[s.name] = (old.get("audience", ""), s.audience)
     for name, sp in plan.scanned.items():
         if sp.roster is not None:
             plan.recheck |= roster_candidates(previous, name, sp.roster, key)
@@ -152,20 +161,20 @@ def record(plan: ScanPlan, read_top: Counter, rechecked: Counter, kept: Counter,
         n = read_top.get(name, 0)
         sources[name] = {"state": "scanned", "scan_id": scan_id, "basis": plan.bases[name]}
         if sp.reread == "--full":
-            reasons.append(f"{name}: --full -> {n:,} files read again")
+            reasons.append(f"{name}: --full -> {plural(n, 'file')} read again")
         elif sp.reread:
-            reasons.append(f"{name}: {sp.reread} -> {n:,} files re-read")
+            reasons.append(f"{name}: {sp.reread} -> {plural(n, 'file')} re-read")
         elif plan.previous_top.get(name, 0) == 0:
-            reasons.append(f"{name}: first scan -> {n:,} files read")
+            reasons.append(f"{name}: first scan -> {plural(n, 'file')} read")
         else:
             k = rechecked.get(name, 0)
             if sp.roster is not None:
                 reasons.append(f"{name}: roster changed: {sp.roster.describe()} -> "
-                               f"{k:,} files re-checked")
+                               f"{plural(k, 'file')} re-checked")
             if sp.rescore:
                 reasons.append(f"{name}: risk settings or audience changed -> risk recomputed "
-                               f"for {kept.get(name, 0):,} unchanged files, none read for it")
-            reasons.append(f"{name}: {n - k:,} new or changed files read, "
+                               f"for {plural(kept.get(name, 0), 'unchanged file')}, none read for it")
+            reasons.append(f"{name}: {plural(n - k, 'new or changed file')} read, "
                            f"{kept.get(name, 0):,} unchanged kept")
     for name in sorted(plan.carry):
         old = dict(plan.old_records.get(name) or {})
