@@ -38,7 +38,15 @@ def index_key(fingerprint_key: bytes) -> bytes:
 
 def tokens(text: str) -> set[str]:
     """The distinct tokens of ``text`` as the roster matcher folds them."""
-    return set(TOKEN.findall(fold(text)))
+    # Whitespace never belongs to a token: splitting on it first (C speed) leaves few
+    # distinct chunks for the regular expression, about four times faster on prose.
+    out: set[str] = set()
+    for chunk in set(fold(text).split()):
+        if chunk.isalnum():
+            out.add(chunk)
+        else:
+            out.update(TOKEN.findall(chunk))
+    return out
 
 
 def name_tokens(variant: str) -> list[str]:
@@ -46,9 +54,23 @@ def name_tokens(variant: str) -> list[str]:
     return TOKEN.findall(fold(variant))
 
 
+# Documents share most of their words: each process remembers the digests it made.
+_memo: dict[str, bytes] = {}
+_memo_key: list[bytes] = [b""]
+MEMO_MAX = 200_000
+
+
 def _digests(key: bytes, toks: Iterable[str]) -> np.ndarray:
-    raw = b"".join(hmac.digest(key, t.encode("utf-8", "surrogatepass"), "sha256") for t in toks)
-    return np.frombuffer(raw, dtype="<u4").reshape(-1, 8)[:, :HASHES]
+    if _memo_key[0] != key or len(_memo) > MEMO_MAX:
+        _memo.clear()
+        _memo_key[0] = key
+    memo, parts = _memo, []
+    for t in toks:
+        d = memo.get(t)
+        if d is None:
+            d = memo[t] = hmac.digest(key, t.encode("utf-8", "surrogatepass"), "sha256")[:4 * HASHES]
+        parts.append(d)
+    return np.frombuffer(b"".join(parts), dtype="<u4").reshape(-1, HASHES)
 
 
 def build(key: bytes, text: str) -> bytes:

@@ -174,8 +174,9 @@ def record(plan: ScanPlan, read_top: Counter, rechecked: Counter, kept: Counter,
             if sp.rescore:
                 reasons.append(f"{name}: risk settings or audience changed -> risk recomputed "
                                f"for {plural(kept.get(name, 0), 'unchanged file')}, none read for it")
-            reasons.append(f"{name}: {plural(n - k, 'new or changed file')} read, "
-                           f"{kept.get(name, 0):,} unchanged kept")
+            if n - k or not (sp.roster or sp.rescore):
+                reasons.append(f"{name}: {plural(n - k, 'new or changed file')} read, "
+                               f"{kept.get(name, 0):,} unchanged kept")
     for name in sorted(plan.carry):
         old = dict(plan.old_records.get(name) or {})
         if old.get("basis") and name in plan.rescore:
