@@ -36,7 +36,8 @@ def _open_together(url: str, openers: int) -> list[BaseException]:
 def test_many_openers_of_a_new_sqlite_ledger_all_succeed(tmp_path):
     failures: list[str] = []
     for round_ in range(25):
-        url = f"sqlite:///{tmp_path / f'ledger-{round_}.sqlite'}"
+        (tmp_path / str(round_)).mkdir()  # one folder each: audit.head sits beside the ledger
+        url = f"sqlite:///{tmp_path / str(round_) / 'ledger.sqlite'}"
         errors = _open_together(url, 6)
         failures += [str(e) for e in errors]
         if errors:

@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import console, get_settings, open_ledger, out, progress
+from ..errors import PartialError
+from ..home import open_ledger
+from .common import console, get_settings, out, progress
 
 
 def scan(
