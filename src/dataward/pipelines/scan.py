@@ -19,7 +19,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,7 +80,7 @@ class ScanResult:
     rechecked: int = 0               # unchanged files read again for names new on the roster
     unavailable: dict[str, str] = field(default_factory=dict)   # source -> why
     reasons: list[str] = field(default_factory=list)            # why it read what it did
-    sources: dict[str, dict] = field(default_factory=dict)      # what decided each source
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)      # what decided each source
 
     def summary(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "out_dir"}
@@ -152,7 +152,7 @@ class _Previous:
                 self.by_identity[(ino, size, mt)] = i
         self.locators = cols["locator"]
 
-    def top_counts(self) -> Counter:
+    def top_counts(self) -> Counter[str]:
         """Top-level items (files) of each source."""
         return Counter(s for loc, s in zip(self.locators, self.sources) if top_locator(loc) == loc)
 
@@ -168,7 +168,7 @@ def top_locator(locator: str) -> str:
     return locator.split("!/", 1)[0].split("#", 1)[0]
 
 
-def _latest_catalog(ledger: Ledger):
+def _latest_catalog(ledger: Ledger) -> Any:
     """The newest complete configured scan (ad hoc scans are never the catalog)."""
     for row in ledger.scan_rows():
         if row.status in ("complete", "partial") and row.mode != "adhoc":
@@ -305,8 +305,8 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     done = total - len(to_read)
     if to_read:
         ctx.classifier  # build it once here, so forked workers share it  # noqa: B018
-    read_top: Counter = Counter()
-    rechecked: Counter = Counter()
+    read_top: Counter[str] = Counter()
+    rechecked: Counter[str] = Counter()
     with ItemPool(ctx) as pool:
         for _i, outcome in pool.run(to_read):
             change = _change_of(previous, outcome.item)
@@ -369,7 +369,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     return result
 
 
-def _change_of(previous: _Previous, row: dict) -> str:
+def _change_of(previous: _Previous, row: dict[str, Any]) -> str:
     """new, changed, or unchanged (a file read again though it did not change)."""
     idx = previous.by_locator.get(row["locator"])
     if idx is None:
@@ -395,7 +395,9 @@ def _reusable(previous: _Previous, entry: FileEntry, locator: str, source: str,
     return idx
 
 
-def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry], scan_id: str):
+def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry],
+                scan_id: str) -> tuple[pa.Table, pa.Table, pa.Table]:
+    assert previous.items is not None and previous.findings_path is not None
     carried = previous.items.take(pa.array(idx, pa.int64()))
     n = carried.num_rows
     change = ["moved" if i in moves else "unchanged" for i in idx]

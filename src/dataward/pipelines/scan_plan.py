@@ -54,7 +54,7 @@ class ScanPlan:
     full: bool = False
     vanish: tuple[int, float] = (1000, 0.1)
     accept_removals: bool = False
-    previous_top: Counter = field(default_factory=Counter)   # source -> top-level items
+    previous_top: Counter[str] = field(default_factory=Counter)   # source -> top-level items
     risk_digest: str = ""                                      # of tonight's risk settings
 
     def vanished(self, name: str, found: int) -> str | None:
@@ -152,7 +152,7 @@ def read_name_filters(scan_dir: Path) -> dict[str, bytes]:
     return dict(zip(t["locator"].to_pylist(), t["tokens"].to_pylist()))
 
 
-def record(plan: ScanPlan, read_top: Counter, rechecked: Counter, kept: Counter,
+def record(plan: ScanPlan, read_top: Counter[str], rechecked: Counter[str], kept: Counter[str],
            scan_id: str) -> tuple[dict[str, Any], list[str]]:
     """(what the scan records about each source, the reasons it read what it did)."""
     sources: dict[str, Any] = {}
