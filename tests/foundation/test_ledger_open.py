@@ -1,6 +1,7 @@
 """Several processes opening a new SQLite ledger at the same moment (the nightly scan, a
 backup and a CLI command started together on a fresh install) must all get a working
-ledger: no "table ... already exists", no "database is locked"."""
+ledger: no "table ... already exists", no "database is locked" (the cause of
+test_concurrent_writers_keep_one_chain_on_sqlite failing about 1 run in 30)."""
 from __future__ import annotations
 
 import threading
@@ -47,3 +48,35 @@ def test_many_openers_of_a_new_sqlite_ledger_all_succeed(tmp_path):
             verdict = ledger.verify_audit()
             assert verdict.ok and verdict.records == 6
     assert failures == []
+
+
+HOLD_WRITE_LOCK = """
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+c.execute("CREATE TABLE other_writer (a)")
+print("locked", flush=True)
+time.sleep(1.5)
+c.execute("COMMIT")
+"""
+
+
+def test_opening_waits_for_another_process_writing_a_new_ledger(tmp_path):
+    """Another process holds the write lock of a ledger file not yet in WAL mode: SQLite
+    answers a journal-mode change with "database is locked" at once, without waiting on
+    the busy timeout, so opening the ledger failed instead of waiting its turn."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "ledger.sqlite"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, str(db)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with Ledger(f"sqlite:///{db}") as ledger, ledger.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            # It waited for the other writer's commit, then created its own tables.
+            tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+            assert {"other_writer", "audit", "scans"} <= tables
+    finally:
+        assert holder.wait(timeout=30) == 0
