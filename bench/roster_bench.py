@@ -31,9 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from scan_bench import PROSE  # noqa: E402
+from scan_bench import PROSE
 
-from dataward.synthetic import make_pupils  # noqa: E402
+from dataward.synthetic import make_pupils
 
 SCAN = """
 import json, sys, time
@@ -78,7 +78,7 @@ def scan(home: Path, full: bool) -> dict:
            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     proc = subprocess.run([sys.executable, "-c", SCAN, str(home / "c.yaml"),
                            "full" if full else "incremental"],
-                          env=env, capture_output=True, text=True)
+                          env=env, capture_output=True, text=True, check=False)
     if proc.returncode:
         raise SystemExit(f"scan process failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -23,7 +23,7 @@ def _open_together(url: str, openers: int) -> list[BaseException]:
             barrier.wait()
             with Ledger(url) as ledger:
                 ledger.audit("test.open", f"w{w}", actor=f"opener{w}")
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in range(openers)]

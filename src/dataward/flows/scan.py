@@ -69,8 +69,8 @@ def counts_markdown(summary: dict[str, Any], report: dict[str, Any]) -> str:
              f"Since the previous scan: {summary['new']} new, {summary['changed']} changed, "
              f"{summary['moved']} moved, {summary['removed']} removed.", "",
              *[line for name, why in sorted(summary.get("unavailable", {}).items())
-               for line in (f"**Source {name} could not be read**: {why}; its last results "
-                            f"are kept.", "")],
+               for line in ((f"**Source {name} could not be read**: {why}; its last "
+                             f"results are kept."), "")],
              "| entity type | findings |", "|---|---|"]
     lines += [f"| {e} | {n} |" for e, n in sorted(summary["by_entity"].items())]
     lines += ["", f"Report: `{report['path']}` ({report['bytes'] / 1024:.0f} KiB)."]
