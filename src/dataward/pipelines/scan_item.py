@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.archive import reset_budget
@@ -24,6 +25,7 @@ from ..classifiers.ocr_item import OcrBudget, fold_confidence, recognise_item
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
+from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
 from .outputs import COUNT_COLUMNS
@@ -43,8 +45,9 @@ class ItemContext:
     settings: Settings
     classifier_or_factory: Classifier | Callable[[], Classifier]
     scan_id: str
+    _index_key: bytes | None = field(default=None, init=False, repr=False)
     # Text recognition time left for the scan, shared by the workers forked from it.
-    ocr_budget: OcrBudget = field(init=False)
+    ocr_budget: OcrBudget = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ocr_budget = OcrBudget(self.settings.ocr.scan_budget_minutes)
@@ -54,6 +57,13 @@ class ItemContext:
         if callable(self.classifier_or_factory):
             self.classifier_or_factory = self.classifier_or_factory()
         return self.classifier_or_factory
+
+    @property
+    def index_key(self) -> bytes:
+        """The key of the name index (derived from the school's fingerprint key)."""
+        if self._index_key is None:
+            self._index_key = name_index.index_key(fingerprint_key(self.settings))
+        return self._index_key
 
     @property
     def max_bytes(self) -> int:
@@ -67,6 +77,8 @@ class ItemOutcome:
     bytes_read: int = 0
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
+    # The keyed index of its words (classifiers.name_index), when it has text.
+    name_index: bytes | None = None
 
     def flatten(self) -> Iterator[ItemOutcome]:
         yield self
@@ -79,6 +91,9 @@ QUICK_LOOK_BYTES = 1 << 20
 
 # Text recognition stops at this share of the item's time limit (the worker is killed at it).
 OCR_SHARE_OF_ITEM_TIME = 0.7
+
+# The row key classify_bytes leaves the name index under (taken off before the row is kept).
+NAME_INDEX = "_name_index"
 
 # Containers inside containers: deeper members are recorded as skipped, not read.
 MAX_DEPTH = 5
@@ -169,6 +184,9 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
             row["status"], row["error"] = "partial", ocr.note
     if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
         findings.extend(names_in_path(ctx.classifier, name))
+    # Lets a later scan find names added to the roster without reading this item again.
+    row[NAME_INDEX] = name_index.build(ctx.index_key, doc.text + (
+        "\n" + name if fmt in IMAGE_FORMATS else ""))
     return findings
 
 
@@ -202,8 +220,10 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
 def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
     children: list[Member] = []
     findings = classify_bytes(data, name, ctx, row, children)
+    index = row.pop(NAME_INDEX, None)
     apply_counts(row, findings, ctx.settings)
-    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data))
+    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data),
+                          name_index=index)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
     return outcome
 
