@@ -63,7 +63,8 @@ def test_pages_past_the_cap_and_a_spent_budget(dw_home, tmp_path):
     assert "1 of 3" in item.error and "2 page(s) past the cap of 1" in item.error
     assert len(s.findings[s.findings.locator == item.locator]) > 0  # the page read counts
 
-    settings = make_settings(tmp_path / "b", "workers: 1") if (tmp_path / "b").mkdir() is None else None
+    (tmp_path / "b").mkdir()
+    settings = make_settings(tmp_path / "b", "workers: 1")
     settings.ocr.scan_budget_minutes = 0.0001  # 6 ms: spent by the first page
     s = run(settings, _share(tmp_path / "b", {"a.png": png_bytes(render_letter(100)),
                                               "b.png": png_bytes(render_letter(100))}))
