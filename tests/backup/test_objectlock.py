@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from dataward.connectors.objectstore import MemoryStore
 from dataward.backup import Policy, service
-from dataward.backup.prune import apply_prune, plan_prune
+from dataward.backup.prune import prune
 from dataward.backup.run import run_backup
 from dataward.backup.service import Target, init_target, open_repo
 
@@ -101,15 +101,15 @@ def test_prune_removes_only_what_no_lock_protects(settings, make_tree, tmp_path)
         (src / "a.bin").write_bytes(os.urandom(200_000))  # all-new data: old packs unneeded
         run_backup(repo, [src])
         packs_before = {k for k in store.objects if k.startswith("packs/")}
-        plan = plan_prune(repo, Policy(keep_last=1))
+        plan, result = prune(repo, Policy(keep_last=1), apply=True)
         assert not plan.forget and len(plan.held) == 1 and not plan.delete_packs
         assert plan.locked_packs == 0  # held snapshot still needs its packs
-        assert apply_prune(repo, plan).packs_deleted == 0
+        assert result is not None and result.packs_deleted == 0
         # Four days on, the locks have ended: the old snapshot and its packs go.
         clock["now"] += timedelta(days=4)
-        plan = plan_prune(repo, Policy(keep_last=1), now=clock["now"])
+        plan, result = prune(repo, Policy(keep_last=1), apply=True, now=clock["now"])
         assert len(plan.forget) == 1 and plan.delete_packs
-        result = apply_prune(repo, plan)
+        assert result is not None
         assert result.snapshots_deleted == 1 and result.packs_deleted == len(plan.delete_packs)
     assert {k for k in store.objects if k.startswith("packs/")} < packs_before
     with open_repo(settings, t, use_recovery_key=True) as repo:

@@ -36,6 +36,15 @@ class ObjectInfo:
     size: int
 
 
+@dataclass(frozen=True)
+class VersionState:
+    """An object of a versioned store that someone touched after it was written."""
+
+    key: str
+    hidden: bool    # the current version is a delete marker
+    versions: int   # versions holding data (an object dataward wrote once has one)
+
+
 def _check_key(key: str) -> str:
     parts = key.split("/")
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
@@ -78,6 +87,11 @@ class ObjectStore(ABC):
 
     def older_versions(self, key: str) -> list[bytes]:
         """Bodies of earlier versions, newest first (versioned stores only)."""
+        return []
+
+    def touched(self, prefix: str = "") -> list[VersionState]:
+        """Objects hidden by a delete marker or holding more than one version (versioned
+        stores only: an unversioned store keeps no trace of either)."""
         return []
 
     @abstractmethod
@@ -222,6 +236,9 @@ class S3Store(ObjectStore):
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.supports_lock = object_lock
+        # A bucket with Object Lock is versioned: reads and lists look past delete
+        # markers and overwrites to the versions underneath.
+        self.versioned = object_lock
         if client is None:
             session = boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
             client = session.client(
@@ -264,17 +281,58 @@ class S3Store(ObjectStore):
         self._call("write", key, self.client.put_object, **kw)
 
     def get(self, key: str) -> bytes:
-        resp = self._call("read", key, self.client.get_object, Key=self._k(key))
+        try:
+            resp = self._call("read", key, self.client.get_object, Key=self._k(key))
+        except NotFoundError:
+            if not self.versioned:
+                raise
+            real = [v for v in self._versions(key) if "Size" in v]
+            if not real:
+                raise
+            resp = self._call("read", key, self.client.get_object, Key=self._k(key),
+                              VersionId=real[0]["VersionId"])
         return resp["Body"].read()
 
     def exists(self, key: str) -> bool:
         try:
             self._call("read", key, self.client.head_object, Key=self._k(key))
         except NotFoundError:
-            return False
+            return self.versioned and any("Size" in v for v in self._versions(key))
         return True
 
+    def _all_versions(self, prefix: str) -> dict[str, list[dict[str, Any]]]:
+        """key -> its versions and delete markers, newest first."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        kw: dict[str, Any] = {"Prefix": self.prefix + prefix}
+        while True:
+            resp = self._call("list versions of", prefix, self.client.list_object_versions, **kw)
+            items = resp.get("Versions", []) + resp.get("DeleteMarkers", [])
+            for v in items:
+                out.setdefault(v["Key"][len(self.prefix):], []).append(v)
+            if not resp.get("IsTruncated"):
+                break
+            kw.update(KeyMarker=resp.get("NextKeyMarker"),
+                      VersionIdMarker=resp.get("NextVersionIdMarker"))
+        for versions in out.values():
+            versions.sort(key=lambda v: (not v.get("IsLatest"), -v["LastModified"].timestamp()))
+        return out
+
+    def touched(self, prefix: str = "") -> list[VersionState]:
+        if not self.versioned:
+            return []
+        out = []
+        for key, versions in sorted(self._all_versions(prefix).items()):
+            real = sum(1 for v in versions if "Size" in v)
+            hidden = "Size" not in versions[0]
+            if real and (hidden or real > 1):
+                out.append(VersionState(key, hidden, real))
+        return out
+
     def list(self, prefix: str = "") -> list[ObjectInfo]:
+        if self.versioned:  # every object with a version holding data, marker or not
+            return [ObjectInfo(k, int(next(v["Size"] for v in vs if "Size" in v)))
+                    for k, vs in sorted(self._all_versions(prefix).items())
+                    if any("Size" in v for v in vs)]
         found: list[ObjectInfo] = []
         token: str | None = None
         while True:
@@ -293,7 +351,7 @@ class S3Store(ObjectStore):
                           Prefix=self._k(key))
         items = [v for v in resp.get("Versions", []) + resp.get("DeleteMarkers", [])
                  if v["Key"] == self._k(key)]
-        return sorted(items, key=lambda v: v["LastModified"], reverse=True)
+        return sorted(items, key=lambda v: (not v.get("IsLatest"), -v["LastModified"].timestamp()))
 
     def delete(self, key: str) -> None:
         versions = self._versions(key)
@@ -308,22 +366,44 @@ class S3Store(ObjectStore):
             return None
         try:
             resp = self._call("read the lock of", key, self.client.get_object_retention,
-                              Key=self._k(key))
+                              **self._version_kw(key))
         except RefusedError:
             return None  # no retention set on this object
         return resp.get("Retention", {}).get("RetainUntilDate")
 
+    def lock_enabled(self) -> bool:
+        """True when the bucket has Object Lock turned on (then it is versioned too)."""
+        try:
+            resp = self._call("read the Object Lock setting of", self.bucket,
+                              self.client.get_object_lock_configuration)
+        except (RefusedError, NotFoundError, TransientError):
+            return False  # not configured (or not readable with these credentials)
+        return resp.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+
+    def _version_kw(self, key: str) -> dict[str, Any]:
+        """Key (and, when a delete marker hides it, the version id) of the newest version
+        holding data: locks are read and extended on that version."""
+        kw: dict[str, Any] = {"Key": self._k(key)}
+        if self.versioned:
+            versions = self._versions(key)
+            if versions and "Size" not in versions[0]:
+                real = [v for v in versions if "Size" in v]
+                if not real:
+                    raise NotFoundError(f"object {key} is missing from {self.describe()}")
+                kw["VersionId"] = real[0]["VersionId"]
+        return kw
+
     def extend_retention(self, key: str, until: datetime) -> None:
         if not self.supports_lock:
             return
-        self._call("extend the lock of", key, self.client.put_object_retention, Key=self._k(key),
+        self._call("extend the lock of", key, self.client.put_object_retention,
+                   **self._version_kw(key),
                    Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
 
     def older_versions(self, key: str) -> list[bytes]:
+        """Bodies of the versions under the newest one holding data (markers skipped)."""
         bodies = []
-        for v in self._versions(key)[1:]:
-            if "Size" not in v:  # a delete marker
-                continue
+        for v in [v for v in self._versions(key) if "Size" in v][1:]:
             resp = self._call("read", key, self.client.get_object, Key=self._k(key),
                               VersionId=v["VersionId"])
             bodies.append(resp["Body"].read())
