@@ -172,6 +172,8 @@ class Backup(_Section):
     # without a refresh. Lower them only for tests.
     lock_refresh_seconds: float = Field(300.0, gt=0)
     lock_stale_seconds: float = Field(1800.0, gt=0)
+    # A backup run waits this long for a prune's exclusive lock before giving up (exit 11).
+    lock_wait_seconds: float = Field(600.0, ge=0)
 
 
 class Transfer(_Section):

@@ -126,7 +126,19 @@ class RepoLock:
         self._thread: threading.Thread | None = None
 
     # ---- taking --------------------------------------------------------------------
-    def acquire(self) -> RepoLock:
+    def acquire(self, wait: float = 0.0) -> RepoLock:
+        """Take the lock; while a rival holds it, try again for up to ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self._acquire()
+            except LockedError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(min(max(self.times.refresh / 10, 0.2), 5.0,
+                               max(0.0, deadline - time.monotonic())))
+
+    def _acquire(self) -> RepoLock:
         self._check_rivals(remove_stale=True)
         self._write()
         if self.times.settle:

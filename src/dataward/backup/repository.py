@@ -244,9 +244,10 @@ class Repository:
         return extended
 
     # ---- run locks (backup/locks.py) ------------------------------------------------
-    def lock(self, kind: str = "shared") -> RepoLock:
-        """Take a repository lock; an exclusive lock (prune) excludes every other lock."""
-        self.held = RepoLock(self.store, kind, self.lock_times).acquire()
+    def lock(self, kind: str = "shared", wait: float = 0.0) -> RepoLock:
+        """Take a repository lock; an exclusive lock (prune) excludes every other lock.
+        ``wait``: seconds to keep trying while another process holds a conflicting one."""
+        self.held = RepoLock(self.store, kind, self.lock_times).acquire(wait)
         return self.held
 
     def unlock(self) -> None:

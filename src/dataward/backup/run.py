@@ -140,7 +140,7 @@ class _Uploader:
 
 def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | None = None,
                zstd_level: int = 3, target_name: str = "", tags: list[str] | None = None,
-               progress: Progress | None = None) -> BackupResult:
+               progress: Progress | None = None, lock_wait: float = 0.0) -> BackupResult:
     from pyfastcdc import FastCDC
 
     t0 = time.monotonic()
@@ -149,7 +149,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
     p = repo.params
     cdc = FastCDC(p.chunk_avg, min_size=p.chunk_min, max_size=p.chunk_max,
                   seed=keys.chunker_seed)
-    lock = repo.lock("shared")
+    lock = repo.lock("shared", wait=lock_wait)
     index = repo.load_index()
     known: set[bytes] = set(index)
     # Packs a killed run uploaded: reuse those the store really has.

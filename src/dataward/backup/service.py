@@ -154,6 +154,7 @@ def backup_run(settings: Settings, *, target: str | None = None,
         with repo:
             result = run_backup(repo, roots, excludes=settings.backup.exclude,
                                 zstd_level=settings.backup.zstd_level, target_name=t.name,
+                                lock_wait=settings.backup.lock_wait_seconds,
                                 progress=progress(t.name) if progress else None)
         with Ledger.for_settings(settings) as ledger:
             record_snapshot(ledger, result)
