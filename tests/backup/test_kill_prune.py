@@ -53,10 +53,15 @@ def test_kill_9_of_prune_at_random_points(settings, make_tree, tmp_path, gnupgho
             _change(src, rng)
             service.backup_run(settings, target=target, sources=[src])
         pid = _prune_in_child(settings, target)
-        time.sleep(rng.uniform(0, length))
-        os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        killed += os.WIFSIGNALED(status)
+        t0, at = time.monotonic(), rng.uniform(0, length)
+        while time.monotonic() - t0 < at and os.waitpid(pid, os.WNOHANG) == (0, 0):
+            time.sleep(0.001)
+        if time.monotonic() - t0 < at:  # it finished first: aim earlier next time
+            length = time.monotonic() - t0
+        else:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            killed += os.WIFSIGNALED(status)
         check = service.backup_verify(settings, target=target, read_data=100)[0]
         assert check.ok, check.problems
     assert killed >= TRIALS // 2  # most kills landed while the prune was still working

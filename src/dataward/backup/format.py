@@ -17,8 +17,10 @@ import hashlib
 import hmac
 import json
 import struct
+import tempfile
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -88,37 +90,51 @@ def chunk_payload(cctx: zstandard.ZstdCompressor, data: bytes | memoryview) -> b
 
 
 class PackWriter:
-    """Accumulates encrypted chunks into one pack object (one growing buffer: no copies)."""
+    """Accumulates encrypted chunks into one pack object, spooled to an unnamed temporary
+    file (as restic does), so a pack being filled or uploaded costs no memory."""
 
-    def __init__(self, keys: WriterKeys) -> None:
+    def __init__(self, keys: WriterKeys, spool_dir: Path | None = None) -> None:
         self.keys = keys
         self.eph_pub, self._key = new_object_key(keys.public_key)
-        self._buf = bytearray(_header(TYPE_PACK, self.eph_pub))
+        self._file: BinaryIO = tempfile.TemporaryFile(dir=spool_dir)
+        self._hash = hashlib.sha256()
+        self._size = 0
         self.entries: list[tuple[bytes, int, int, int]] = []
+        self._write(_header(TYPE_PACK, self.eph_pub))
+
+    def _write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._hash.update(data)
+        self._size += len(data)
 
     @property
     def size(self) -> int:
-        return len(self._buf)
+        return self._size
 
     def add_payload(self, chunk_id: bytes, plain: bytes, raw_length: int) -> None:
         """Add a chunk already made into its payload by ``chunk_payload``."""
         blob = seal(self._key, nonce_for(self.size), plain, chunk_id)
         self.entries.append((chunk_id, self.size, len(blob), raw_length))
-        self._buf += blob
+        self._write(blob)
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def finish(self) -> tuple[str, bytearray]:
-        """(name, object bytes); the writer is spent afterwards."""
+    def finish(self) -> tuple[str, BinaryIO, int]:
+        """(name, the object's bytes as a file at offset 0, its length); the caller
+        closes the file (which removes it). The writer is spent afterwards."""
         manifest = b"".join(BLOB_ENTRY.pack(*e) for e in self.entries)
         sealed = seal(self._key, MANIFEST_NONCE, manifest, b"manifest")
-        buf, self._buf = self._buf, bytearray()
-        buf += sealed
-        buf += struct.pack(">I", len(sealed))
-        digest = hashlib.sha256(buf).digest()
-        buf += self.keys.mac(digest)
-        return f"{KIND_DIR[TYPE_PACK]}/{digest.hex()}", buf
+        self._write(sealed)
+        self._write(struct.pack(">I", len(sealed)))
+        digest = self._hash.digest()
+        self._file.write(self.keys.mac(digest))
+        self._file.flush()
+        self._file.seek(0)
+        return f"{KIND_DIR[TYPE_PACK]}/{digest.hex()}", self._file, self._size + MAC_LEN
+
+    def discard(self) -> None:
+        self._file.close()
 
 
 def read_blob(keys: WriterKeys, pack: bytes, obj_key: bytes, chunk_id: bytes,

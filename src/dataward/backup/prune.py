@@ -3,9 +3,10 @@
 The plan applies the retention policy, then works out which packs no kept snapshot
 needs. Nothing a lock protects is removed: a snapshot the policy drops while its Object
 Lock holds stays (and so do the packs it needs) until a later prune after the lock ends.
-Packs partly used are kept whole (no repacking). Applying writes one new index that
-supersedes every old one first, then deletes snapshots, packs and old indexes, so a
-crash part-way leaves a valid repository.
+Packs partly used are kept whole (no repacking). Applying deletes the dropped snapshots
+first, then writes one new index (only the kept packs) that supersedes every old one,
+then deletes packs and old indexes: ``kill -9`` at any point leaves a repository in
+which every snapshot still present has all its data indexed and stored.
 
 ``prune`` plans and applies under one exclusive repository lock (``locks``), as restic
 does: no backup can start between the plan and the deletions, and no backup is in
@@ -122,8 +123,15 @@ def apply_prune(repo: Repository, plan: PrunePlan) -> PruneResult:
     if plan.empty:
         return PruneResult(0, 0, 0, 0)
     repo.held.ensure()
-    indexes = repo.load_indexes()
+    # 1. the snapshots the policy drops: from here on nothing refers to their packs.
+    deleted_snaps, refused_snaps = _delete(repo, [f"snapshots/{i}" for i in plan.forget])
     keep = set(plan.keep_packs)
+    if refused_snaps:  # a lock we did not know of holds one: its packs stay too
+        still = {c for s in repo.snapshots() if f"snapshots/{s.id}" in refused_snaps
+                 for c in s.chunk_ids()}
+        keep |= {p for p, cids in _pack_chunks(repo).items() if still & cids}
+    # 2. one index naming only the packs kept, superseding every old index;
+    indexes = repo.load_indexes()
     merged = IndexDoc(supersedes=plan.old_indexes)
     for doc in indexes.values():
         for pack, entries in doc.packs.items():
@@ -134,22 +142,31 @@ def apply_prune(repo: Repository, plan: PrunePlan) -> PruneResult:
     name, data = encode_index(repo.keys, merged)
     repo.put(name, data)
     repo.cache.put_index(name, data)
-    deleted_snaps, refused_snaps = _delete(repo, [f"snapshots/{i}" for i in plan.forget])
-    deleted_packs, refused_packs = _delete(repo, plan.delete_packs)
-    # An old index a lock keeps stays, but the new index supersedes it.
+    # 3. then the packs, 4. then the old indexes (one a lock keeps stays, superseded).
+    deleted_packs, refused_packs = _delete(repo, [p for p in plan.delete_packs if p not in keep])
     _, refused_indexes = _delete(repo, plan.old_indexes)
-    refused = refused_snaps + refused_packs + refused_indexes
+    refused = len(refused_snaps) + len(refused_packs) + len(refused_indexes)
     repo.cache.forget_files()  # chunk ids of deleted packs must not be trusted
     return PruneResult(deleted_snaps, deleted_packs, plan.bytes_freed, refused)
 
 
-def _delete(repo: Repository, keys: list[str]) -> tuple[int, int]:
-    """(deleted, refused by a lock)."""
-    deleted = refused = 0
+def _pack_chunks(repo: Repository) -> dict[str, set[bytes]]:
+    out: dict[str, set[bytes]] = {}
+    for doc in repo.load_indexes().values():
+        for pack, entries in doc.packs.items():
+            out.setdefault(pack, set()).update(bytes.fromhex(e[0]) for e in entries)
+    return out
+
+
+def _delete(repo: Repository, keys: list[str]) -> tuple[int, list[str]]:
+    """(deleted, keys a lock refused to delete)."""
+    deleted, refused = 0, []
     for key in keys:
+        if repo.held is not None:
+            repo.held.check()  # stop at once if the lock was lost (it never should be)
         try:
             repo.store.delete(key)
             deleted += 1
         except RefusedError:
-            refused += 1
+            refused.append(key)
     return deleted, refused

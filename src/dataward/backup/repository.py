@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..connectors.objectstore import ObjectStore
 from ..errors import (
@@ -222,6 +222,13 @@ class Repository:
     def put(self, key: str, data: bytes) -> None:
         until = self.retain_until()
         self.store.put(key, data, retain_until=until)
+        if until is not None:
+            self.cache.set_retention(key, until)
+
+    def put_file(self, key: str, fh: BinaryIO, size: int) -> None:
+        """Like ``put``, from a file positioned at the object's first byte."""
+        until = self.retain_until()
+        self.store.put_file(key, fh, size, retain_until=until)
         if until is not None:
             self.cache.set_retention(key, until)
 

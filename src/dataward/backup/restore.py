@@ -27,7 +27,7 @@ from ..errors import IntegrityError, NotFoundError, PathOutsideRootsError, Refus
 from .format import BlobRef, open_pack, read_blob
 from .repository import Repository, SnapshotInfo
 
-DOWNLOADS = 4  # packs fetched and written at once (~1 pack of memory each)
+DOWNLOADS = 2  # packs fetched and written at once (~1 pack of memory each)
 
 
 @dataclass(frozen=True)
@@ -161,9 +161,23 @@ class _PackRestorer:
             f.tmp.unlink(missing_ok=True)
 
 
+def _unpooled_big_buffers() -> None:
+    """Have glibc give each pack-sized buffer back to the system when it is freed (a fixed
+    1 MiB mmap threshold): otherwise freed packs stay in the download threads' heaps and
+    the restore's memory grows with each thread's largest pack."""
+    try:
+        import ctypes
+        import ctypes.util
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc: its own allocator decides
+
+
 def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[str] | None = None,
             overwrite: bool = False, progress: Callable[[int, int], None] | None = None,
             workers: int = DOWNLOADS) -> RestoreResult:
+    _unpooled_big_buffers()
     includes = [i.rstrip("/") or "/" for i in (includes or [])]
     tree = repo.snapshot_tree(snap)
     index = repo.load_index()

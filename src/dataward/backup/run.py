@@ -117,10 +117,13 @@ class _Uploader:
         self.bytes = 0
 
     def _upload(self, writer: PackWriter) -> tuple[str, list[tuple[bytes, int, int, int]], int]:
-        name, data = writer.finish()
-        self.repo.put(name, data)
+        name, fh, size = writer.finish()
+        try:
+            self.repo.put_file(name, fh, size)
+        finally:
+            fh.close()
         self.repo.cache.add_pending(name, writer.entries)  # at once: a kill now loses nothing
-        return name, writer.entries, len(data)
+        return name, writer.entries, size
 
     def submit(self, writer: PackWriter) -> None:
         self.inflight.append(self.pool.submit(self._upload, writer))
@@ -163,7 +166,8 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
                 known.add(cid)
 
     up = _Uploader(repo)
-    writer = PackWriter(keys)
+    spool = repo.cache.path.parent
+    writer = PackWriter(keys, spool)
     errors: list[str] = []
     tree: list[dict[str, Any]] = []
     file_rows: list[tuple[str, int, int, int, int, bytes]] = []
@@ -177,7 +181,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
         new += raw_length
         if writer.size >= p.pack_size:
             up.submit(writer)
-            writer = PackWriter(keys)
+            writer = PackWriter(keys, spool)
 
     chunker = _Chunker(keys, zstd_level, known, add_new)
     try:
@@ -216,6 +220,8 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
         chunker.drain()
         if len(writer):
             up.submit(writer)
+        else:
+            writer.discard()
         up.drain()
     finally:
         chunker.pool.shutdown(wait=True)
