@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..connectors.objectstore import ObjectStore
-from ..errors import LockedError, NotFoundError, TransientError
+from ..errors import LockedError, NotFoundError, RefusedError, TransientError
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,10 @@ def remove_locks(store: ObjectStore, times: LockTimes, *, force: bool = False) -
     removed = []
     for info in list_locks(store):
         if force or info.stale(times):
-            store.delete(info.key)
+            try:
+                store.delete(info.key)
+            except NotFoundError:
+                continue  # its owner removed it meanwhile
             removed.append(info)
     return removed
 
@@ -166,8 +169,10 @@ class RepoLock:
     def _delete(self, key: str) -> None:
         try:
             self.store.delete(key)
-        except (NotFoundError, TransientError):
-            pass  # a stale lock left behind is removed by the next taker
+        except (NotFoundError, TransientError, RefusedError):
+            # Left behind (a network fault, or a bucket default retention that should not
+            # be set): it goes stale and is ignored, and the next taker tries again.
+            pass
 
     def _check_rivals(self, *, remove_stale: bool) -> None:
         for info in list_locks(self.store):

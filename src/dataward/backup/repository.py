@@ -8,7 +8,7 @@ Layout (docs/backup.md has the byte formats)::
     packs/<sha256>      encrypted chunks, ~16 MiB each
     index/<sha256>      which pack holds which chunk
     snapshots/<sha256>  one backup: summary + encrypted file tree
-    locks/<random>      a run in progress (plaintext JSON: host, pid, time, kind)
+    locks/<random>      a lock (backup/locks.py): plaintext JSON, never retained
 """
 from __future__ import annotations
 
