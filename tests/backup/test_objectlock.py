@@ -134,7 +134,7 @@ def test_delete_markers_and_overwrites_are_seen_through_named_and_repaired(
     list, restore and verify look through both; verify names them; repair undoes them."""
     import shutil
 
-    from dataward.connectors.objectstore import S3Store
+    from dataward.connectors.s3store import S3Store
     client, bucket = lock_bucket
     s = _locked_settings(settings, seaweed_s3, bucket, days=1)
     trees = [make_tree({"register.csv": b"UPN,mark\n" * 30_000, f"p{i}.jpg": os.urandom(400_000)},

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..connectors.objectstore import ObjectStore, S3Store, open_store
+from ..connectors.objectstore import ObjectStore, open_store
+from ..connectors.s3store import S3Store
 from ..errors import ConfigError, PartialError, RefusedError, RepositoryMissingError
 from ..home import ensure_home
 from ..ledger import Ledger

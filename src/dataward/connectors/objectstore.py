@@ -4,7 +4,7 @@ One small interface, three implementations:
 
 * ``LocalStore``: a folder (the second device: a USB disk, a NAS mount). Writes are
   atomic (temporary file, fsync, rename); symlinks are never followed.
-* ``S3Store``: an S3-compatible bucket through boto3 (AWS, Wasabi, Backblaze B2, a NAS
+* ``S3Store`` (``s3store``): an S3-compatible bucket through boto3 (AWS, Wasabi, Backblaze B2, a NAS
   running an S3 server). With Object Lock, every object is written in COMPLIANCE mode
   with a retain-until date: nobody, the account owner included, can delete or shorten it.
 * ``MemoryStore``: an in-memory fake with the same lock semantics, for unit tests.
@@ -24,10 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import (
-    ConfigError, NotFoundError, PathOutsideRootsError, RefusedError, RepositoryMissingError,
-    TransientError,
-)
+from ..errors import ConfigError, NotFoundError, PathOutsideRootsError, RefusedError
 
 
 @dataclass(frozen=True)
@@ -244,221 +241,11 @@ class MemoryStore(ObjectStore):
         return [v[0] for v in reversed(self.objects.get(key, [])[:-1])]
 
 
-class S3Store(ObjectStore):
-    """A bucket (and prefix) on an S3-compatible server. Credentials come from the usual
-    AWS places (environment, ~/.aws, instance role), or ``profile``."""
-
-    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
-                 region: str | None = None, profile: str | None = None,
-                 object_lock: bool = False, client: Any = None) -> None:
-        import boto3
-        from botocore.config import Config
-
-        self.bucket = bucket
-        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.supports_lock = object_lock
-        # A bucket with Object Lock is versioned: reads and lists look past delete
-        # markers and overwrites to the versions underneath.
-        self.versioned = object_lock
-        if client is None:
-            session = boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
-            client = session.client(
-                "s3", endpoint_url=endpoint_url, region_name=region,
-                config=Config(retries={"max_attempts": 5, "mode": "standard"},
-                              max_pool_connections=8))
-        self.client = client
-        self.endpoint = endpoint_url or "aws"
-
-    def describe(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
-
-    def _k(self, key: str) -> str:
-        return self.prefix + _check_key(key)
-
-    def _call(self, what: str, key: str, fn: Callable[..., Any], **kw: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-        try:
-            return fn(Bucket=self.bucket, **kw)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("NoSuchKey", "404", "NotFound"):
-                raise NotFoundError(f"object {key} is missing from {self.describe()}") from None
-            if code == "NoSuchBucket":
-                raise RepositoryMissingError(f"bucket {self.bucket} does not exist") from None
-            if code in ("AccessDenied", "InvalidRequest", "ObjectLocked", "InvalidArgument"):
-                raise RefusedError(f"the server refused to {what} {key} ({code}); "
-                                   "Object Lock or the credentials' policy forbid it") from None
-            if code in ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"):
-                raise TransientError(f"the S3 server is busy ({code}); try again later") from None
-            raise TransientError(f"S3 {what} {key} failed: {code}") from None
-        except BotoCoreError as exc:
-            raise TransientError(f"cannot reach the S3 server at {self.endpoint}: "
-                                 f"{type(exc).__name__}") from None
-
-    def put(self, key: str, data: bytes, *, retain_until: datetime | None = None) -> None:
-        kw: dict[str, Any] = {"Key": self._k(key), "Body": data}
-        if retain_until is not None and self.supports_lock:
-            kw.update(ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=retain_until)
-        self._call("write", key, self.client.put_object, **kw)
-
-    def put_file(self, key: str, fh: BinaryIO, size: int, *,
-                 retain_until: datetime | None = None) -> None:
-        kw: dict[str, Any] = {"Key": self._k(key), "Body": fh, "ContentLength": size}
-        if retain_until is not None and self.supports_lock:
-            kw.update(ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=retain_until)
-        self._call("write", key, self.client.put_object, **kw)
-
-    def get(self, key: str) -> bytes:
-        try:
-            resp = self._call("read", key, self.client.get_object, Key=self._k(key))
-        except NotFoundError:
-            if not self.versioned:
-                raise
-            real = [v for v in self._versions(key) if "Size" in v]
-            if not real:
-                raise
-            resp = self._call("read", key, self.client.get_object, Key=self._k(key),
-                              VersionId=real[0]["VersionId"])
-        return _read_body(resp)
-
-    def exists(self, key: str) -> bool:
-        try:
-            self._call("read", key, self.client.head_object, Key=self._k(key))
-        except NotFoundError:
-            return self.versioned and any("Size" in v for v in self._versions(key))
-        return True
-
-    def _all_versions(self, prefix: str) -> dict[str, list[dict[str, Any]]]:
-        """key -> its versions and delete markers, newest first."""
-        out: dict[str, list[dict[str, Any]]] = {}
-        kw: dict[str, Any] = {"Prefix": self.prefix + prefix}
-        while True:
-            resp = self._call("list versions of", prefix, self.client.list_object_versions, **kw)
-            items = resp.get("Versions", []) + resp.get("DeleteMarkers", [])
-            for v in items:
-                out.setdefault(v["Key"][len(self.prefix):], []).append(v)
-            if not resp.get("IsTruncated"):
-                break
-            kw.update(KeyMarker=resp.get("NextKeyMarker"),
-                      VersionIdMarker=resp.get("NextVersionIdMarker"))
-        for versions in out.values():
-            versions.sort(key=lambda v: (not v.get("IsLatest"), -v["LastModified"].timestamp()))
-        return out
-
-    def touched(self, prefix: str = "") -> list[VersionState]:
-        if not self.versioned:
-            return []
-        out = []
-        for key, versions in sorted(self._all_versions(prefix).items()):
-            real = sum(1 for v in versions if "Size" in v)
-            hidden = "Size" not in versions[0]
-            if real and (hidden or real > 1):
-                out.append(VersionState(key, hidden, real))
-        return out
-
-    def list(self, prefix: str = "") -> list[ObjectInfo]:
-        if self.versioned:  # every object with a version holding data, marker or not
-            return [ObjectInfo(k, int(next(v["Size"] for v in vs if "Size" in v)))
-                    for k, vs in sorted(self._all_versions(prefix).items())
-                    if any("Size" in v for v in vs)]
-        found: list[ObjectInfo] = []
-        token: str | None = None
-        while True:
-            kw: dict[str, Any] = {"Prefix": self.prefix + prefix}
-            if token:
-                kw["ContinuationToken"] = token
-            resp = self._call("list", prefix, self.client.list_objects_v2, **kw)
-            for o in resp.get("Contents", []):
-                found.append(ObjectInfo(o["Key"][len(self.prefix):], int(o["Size"])))
-            if not resp.get("IsTruncated"):
-                return found
-            token = resp["NextContinuationToken"]
-
-    def _versions(self, key: str) -> list[dict[str, Any]]:
-        resp = self._call("list versions of", key, self.client.list_object_versions,
-                          Prefix=self._k(key))
-        items = [v for v in resp.get("Versions", []) + resp.get("DeleteMarkers", [])
-                 if v["Key"] == self._k(key)]
-        return sorted(items, key=lambda v: (not v.get("IsLatest"), -v["LastModified"].timestamp()))
-
-    def delete(self, key: str) -> None:
-        versions = self._versions(key)
-        if not versions:
-            self._call("delete", key, self.client.delete_object, Key=self._k(key))
-        for v in versions:
-            self._call("delete", key, self.client.delete_object, Key=self._k(key),
-                       VersionId=v["VersionId"])
-
-    def retention(self, key: str) -> datetime | None:
-        if not self.supports_lock:
-            return None
-        try:
-            resp = self._call("read the lock of", key, self.client.get_object_retention,
-                              **self._version_kw(key))
-        except RefusedError:
-            return None  # no retention set on this object
-        return resp.get("Retention", {}).get("RetainUntilDate")
-
-    def lock_enabled(self) -> bool:
-        """True when the bucket has Object Lock turned on (then it is versioned too)."""
-        try:
-            resp = self._call("read the Object Lock setting of", self.bucket,
-                              self.client.get_object_lock_configuration)
-        except (RefusedError, NotFoundError, TransientError):
-            return False  # not configured (or not readable with these credentials)
-        return resp.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
-
-    def _version_kw(self, key: str) -> dict[str, Any]:
-        """Key (and, when a delete marker hides it, the version id) of the newest version
-        holding data: locks are read and extended on that version."""
-        kw: dict[str, Any] = {"Key": self._k(key)}
-        if self.versioned:
-            versions = self._versions(key)
-            if versions and "Size" not in versions[0]:
-                real = [v for v in versions if "Size" in v]
-                if not real:
-                    raise NotFoundError(f"object {key} is missing from {self.describe()}")
-                kw["VersionId"] = real[0]["VersionId"]
-        return kw
-
-    def extend_retention(self, key: str, until: datetime) -> None:
-        if not self.supports_lock:
-            return
-        self._call("extend the lock of", key, self.client.put_object_retention,
-                   **self._version_kw(key),
-                   Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
-
-    def older_versions(self, key: str) -> list[bytes]:
-        """Bodies of the versions under the newest one holding data (markers skipped)."""
-        bodies = []
-        for v in [v for v in self._versions(key) if "Size" in v][1:]:
-            resp = self._call("read", key, self.client.get_object, Key=self._k(key),
-                              VersionId=v["VersionId"])
-            bodies.append(resp["Body"].read())
-        return bodies
-
-
-def _read_body(resp: dict[str, Any]) -> bytes:
-    """The response body read into one buffer of its announced length (a pack costs its
-    size once in memory, not twice as ``read()``'s joined pieces do)."""
-    body, n = resp["Body"], int(resp.get("ContentLength") or 0)
-    if n <= 1 << 20:
-        return body.read()
-    buf = bytearray(n)
-    view, pos = memoryview(buf), 0
-    while pos < n:
-        block = body.read(min(1 << 20, n - pos))
-        if not block:
-            break
-        view[pos:pos + len(block)] = block
-        pos += len(block)
-    return buf if pos == n else buf[:pos]  # short: the object's checks reject it
-
-
 def open_store(url: str, *, endpoint_url: str | None = None, region: str | None = None,
                profile: str | None = None, object_lock: bool = False) -> ObjectStore:
     """A store from a target URL: ``s3://bucket/prefix``, ``file:///path`` or a path."""
     if url.startswith("s3://"):
+        from .s3store import S3Store
         rest = url[5:]
         bucket, _, prefix = rest.partition("/")
         if not bucket:
