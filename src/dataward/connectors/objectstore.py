@@ -15,6 +15,7 @@ fault is ``TransientError``.
 """
 from __future__ import annotations
 
+import builtins
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -68,7 +69,7 @@ class ObjectStore(ABC):
     def get(self, key: str) -> bytes: ...
 
     @abstractmethod
-    def list(self, prefix: str = "") -> list[ObjectInfo]: ...
+    def list(self, prefix: str = "") -> builtins.list[ObjectInfo]: ...
 
     @abstractmethod
     def delete(self, key: str) -> None:
@@ -88,11 +89,11 @@ class ObjectStore(ABC):
     def extend_retention(self, key: str, until: datetime) -> None:
         """Move the retain-until date later (never earlier)."""
 
-    def older_versions(self, key: str) -> list[bytes]:
+    def older_versions(self, key: str) -> builtins.list[bytes]:
         """Bodies of earlier versions, newest first (versioned stores only)."""
         return []
 
-    def touched(self, prefix: str = "") -> list[VersionState]:
+    def touched(self, prefix: str = "") -> builtins.list[VersionState]:
         """Objects hidden by a delete marker or holding more than one version (versioned
         stores only: an unversioned store keeps no trace of either)."""
         return []
@@ -163,11 +164,11 @@ class LocalStore(ObjectStore):
         p = self._path(key)
         return p.is_file() and not p.is_symlink()
 
-    def list(self, prefix: str = "") -> list[ObjectInfo]:
+    def list(self, prefix: str = "") -> builtins.list[ObjectInfo]:
         base = self.root.joinpath(*prefix.rstrip("/").split("/")) if prefix.strip("/") else self.root
         if not base.is_dir() or base.is_symlink():
             return []
-        found: list[ObjectInfo] = []
+        found: builtins.list[ObjectInfo] = []
         for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
             dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
             for name in filenames:
@@ -213,7 +214,7 @@ class MemoryStore(ObjectStore):
     def exists(self, key: str) -> bool:
         return key in self.objects
 
-    def list(self, prefix: str = "") -> list[ObjectInfo]:
+    def list(self, prefix: str = "") -> builtins.list[ObjectInfo]:
         self.requests += 1
         return [ObjectInfo(k, len(v[-1][0])) for k, v in sorted(self.objects.items())
                 if k.startswith(prefix)]
@@ -237,7 +238,7 @@ class MemoryStore(ObjectStore):
             raise RefusedError(f"the lock on {key} cannot be shortened (COMPLIANCE mode)")
         self.objects[key][-1][1] = until
 
-    def older_versions(self, key: str) -> list[bytes]:
+    def older_versions(self, key: str) -> builtins.list[bytes]:
         return [v[0] for v in reversed(self.objects.get(key, [])[:-1])]
 
 

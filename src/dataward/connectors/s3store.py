@@ -6,9 +6,10 @@ overwrites to the versions underneath (``touched`` lists what someone hid or ove
 """
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from ..errors import NotFoundError, RefusedError, RepositoryMissingError, TransientError
 from .objectstore import ObjectInfo, ObjectStore, VersionState, _check_key
@@ -115,7 +116,7 @@ class S3Store(ObjectStore):
             versions.sort(key=lambda v: (not v.get("IsLatest"), -v["LastModified"].timestamp()))
         return out
 
-    def touched(self, prefix: str = "") -> list[VersionState]:
+    def touched(self, prefix: str = "") -> builtins.list[VersionState]:
         if not self.versioned:
             return []
         out = []
@@ -126,12 +127,12 @@ class S3Store(ObjectStore):
                 out.append(VersionState(key, hidden, real))
         return out
 
-    def list(self, prefix: str = "") -> list[ObjectInfo]:
+    def list(self, prefix: str = "") -> builtins.list[ObjectInfo]:
         if self.versioned:  # every object with a version holding data, marker or not
             return [ObjectInfo(k, int(next(v["Size"] for v in vs if "Size" in v)))
                     for k, vs in sorted(self._all_versions(prefix).items())
                     if any("Size" in v for v in vs)]
-        found: list[ObjectInfo] = []
+        found: builtins.list[ObjectInfo] = []
         token: str | None = None
         while True:
             kw: dict[str, Any] = {"Prefix": self.prefix + prefix}
@@ -144,7 +145,7 @@ class S3Store(ObjectStore):
                 return found
             token = resp["NextContinuationToken"]
 
-    def _versions(self, key: str) -> list[dict[str, Any]]:
+    def _versions(self, key: str) -> builtins.list[dict[str, Any]]:
         resp = self._call("list versions of", key, self.client.list_object_versions,
                           Prefix=self._k(key))
         items = [v for v in resp.get("Versions", []) + resp.get("DeleteMarkers", [])
@@ -176,7 +177,7 @@ class S3Store(ObjectStore):
                               self.client.get_object_lock_configuration)
         except (RefusedError, NotFoundError, TransientError):
             return False  # not configured (or not readable with these credentials)
-        return resp.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+        return bool(resp.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled")
 
     def _version_kw(self, key: str) -> dict[str, Any]:
         """Key (and, when a delete marker hides it, the version id) of the newest version
@@ -198,7 +199,7 @@ class S3Store(ObjectStore):
                    **self._version_kw(key),
                    Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
 
-    def older_versions(self, key: str) -> list[bytes]:
+    def older_versions(self, key: str) -> builtins.list[bytes]:
         """Bodies of the versions under the newest one holding data (markers skipped)."""
         bodies = []
         for v in [v for v in self._versions(key) if "Size" in v][1:]:
@@ -214,7 +215,7 @@ def _read_body(resp: dict[str, Any]) -> bytes:
     size once in memory, not twice as ``read()``'s joined pieces do)."""
     body, n = resp["Body"], int(resp.get("ContentLength") or 0)
     if n <= 1 << 20:
-        return body.read()
+        return cast(bytes, body.read())
     buf = bytearray(n)
     view, pos = memoryview(buf), 0
     while pos < n:
@@ -223,4 +224,6 @@ def _read_body(resp: dict[str, Any]) -> bytes:
             break
         view[pos:pos + len(block)] = block
         pos += len(block)
-    return buf if pos == n else buf[:pos]  # short: the object's checks reject it
+    # A bytearray serves every reader of object bytes (slices, memoryview, hashing); a
+    # short body is passed on as it is: the object's checks reject it.
+    return cast(bytes, buf if pos == n else buf[:pos])
