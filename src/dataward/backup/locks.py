@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..connectors.objectstore import ObjectStore
-from ..errors import LockedError, NotFoundError, RefusedError, TransientError
+from ..errors import DatawardError, LockedError, NotFoundError, RefusedError, TransientError
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,8 @@ class RepoLock:
                 self.refresh()
             except LockedError:
                 return  # ``lost`` says why; the holder stops at its next check
-            except TransientError:
-                continue  # try again next time; ``ensure`` is strict about the gap
+            except (DatawardError, OSError):
+                continue  # try again next time; ``check`` and ``ensure`` are strict about the gap
 
     def refresh(self) -> None:
         """Replace our lock with a fresh one; notes (and raises) when it was taken over."""
@@ -224,13 +224,13 @@ class RepoLock:
                     raise LockedError(self.lost, hint="nothing was saved; run it again")
 
     def check(self) -> None:
-        """Cheap check for the run's loop: stop as soon as the lock was lost."""
+        """Cheap check for the run's loop: stop as soon as the lock was lost; when its
+        refresh is overdue (the machine slept, the network was down), re-check it now
+        before going on."""
         if self.lost:
             raise LockedError(self.lost, hint="nothing was saved; run it again")
-
-    def overdue(self) -> bool:
-        """True when the last refresh is older than the stale limit."""
-        return _uptime() - self._last > self.times.stale
+        if _uptime() - self._last > self.times.refresh * 2:
+            self.ensure()
 
     def release(self) -> None:
         self._stop.set()
