@@ -319,7 +319,8 @@ def bench_once(tool: str, base: Path, src: Path, gh: Path, fpr: str, s3: Seaweed
     if not same_tree(src, out / src.relative_to("/")):
         raise SystemExit(f"{tool}: the restored tree differs from the source")
     result = {"first_s": first[0], "second_s": second[0], "restore_s": restore[0],
-              "peak_mb": max(first[1], second[1], restore[1])}
+              "peak_mb": max(first[1], second[1], restore[1]),
+              "peak_first_mb": first[1], "peak_restore_mb": restore[1]}
     if s3 is not None:
         result["repo_mb"] = s3.size(bucket, "") / 1e6
         if count_bytes:  # once more through the relay: bytes the restore downloaded
