@@ -185,6 +185,10 @@ def test_restore_fetches_each_pack_once_and_writes_shared_chunks_to_every_file(
             self.gets[key] = self.gets.get(key, 0) + 1
             return super().get(key)
 
+        def open_stream(self, key: str):
+            self.gets[key] = self.gets.get(key, 0) + 1
+            return super().open_stream(key)
+
     photo, other = os.urandom(700_000), os.urandom(700_000)
     files = {f"class{i}/trip.jpg": photo for i in range(6)}
     files |= {f"class{i}/notes{j}.bin": os.urandom(90_000) for i in range(6) for j in range(3)}

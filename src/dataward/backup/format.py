@@ -140,13 +140,70 @@ class PackWriter:
 def read_blob(keys: WriterKeys, pack: bytes, obj_key: bytes, chunk_id: bytes,
               ref: BlobRef) -> bytes:
     """Decrypt, decompress and check one chunk of a pack whose object key is known."""
-    ct = memoryview(pack)[ref.offset:ref.offset + ref.length]
+    return open_blob(keys, obj_key, chunk_id, ref,
+                     memoryview(pack)[ref.offset:ref.offset + ref.length])
+
+
+def open_blob(keys: WriterKeys, obj_key: bytes, chunk_id: bytes, ref: BlobRef,
+              ct: bytes | memoryview) -> bytes:
+    """Decrypt, decompress and check one chunk from its sealed bytes."""
     plain = unseal(obj_key, nonce_for(ref.offset), ct, chunk_id, f"a chunk in pack {ref.pack[:12]}")
     data = zstandard.ZstdDecompressor().decompress(plain[1:], max_output_size=ref.raw_length) \
         if plain[0] == ZSTD else plain[1:]
     if len(data) != ref.raw_length or keys.chunk_id(data) != chunk_id:
         raise IntegrityError(f"a chunk in pack {ref.pack[:12]} does not match its id")
     return data
+
+
+class PackReader:
+    """Reads a pack front to back from a stream: the header, then the chunks asked for
+    (in offset order, each checked on its own), then the rest; ``finish`` checks the name
+    hash and MAC over every byte. Memory: one chunk, not the pack."""
+
+    PIECE = 1 << 20
+
+    def __init__(self, keys: WriterKeys, name: str, stream: BinaryIO) -> None:
+        self.keys, self.name, self.stream = keys, name, stream
+        self._hash = hashlib.sha256()
+        self._pos = 0
+        magic, version, typ, _, eph = HEADER.unpack(self._take(HEADER.size))
+        if magic != MAGIC or typ != TYPE_PACK or version != VERSION:
+            raise IntegrityError(f"object {name} is not a dataward pack of version {VERSION}")
+        self.obj_key = open_object_key(keys, eph)
+
+    def _take(self, n: int) -> bytes:
+        parts, left = [], n
+        while left:
+            piece = self.stream.read(min(left, self.PIECE))
+            if not piece:
+                raise IntegrityError(f"object {self.name} is truncated")
+            parts.append(piece)
+            left -= len(piece)
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._hash.update(data)
+        self._pos += n
+        return data
+
+    def blob(self, chunk_id: bytes, ref: BlobRef) -> bytes:
+        if ref.offset < self._pos:
+            raise IntegrityError(f"the index places chunks of pack {self.name[6:18]} out of order")
+        while self._pos < ref.offset:
+            self._take(min(self.PIECE, ref.offset - self._pos))
+        return open_blob(self.keys, self.obj_key, chunk_id, ref, self._take(ref.length))
+
+    def finish(self) -> None:
+        """Read the rest; raise IntegrityError unless the name hash and MAC hold."""
+        tail = b""
+        while piece := self.stream.read(self.PIECE):
+            data = tail + piece
+            self._hash.update(data[:-MAC_LEN])
+            tail = data[-MAC_LEN:]
+        digest = self._hash.digest()
+        if len(tail) != MAC_LEN or digest.hex() != self.name.rsplit("/", 1)[-1]:
+            raise IntegrityError(f"object {self.name} does not match its checksum: it was "
+                                 "altered or damaged")
+        if not hmac.compare_digest(self.keys.mac(digest), tail):
+            raise IntegrityError(f"object {self.name} failed its MAC check")
 
 
 def open_pack(keys: WriterKeys, name: str, pack: bytes, *, checked: bool = False) -> bytes:

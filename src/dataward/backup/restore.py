@@ -2,15 +2,17 @@
 
 The restore is planned by pack, as restic's restorer does: every file to restore is
 created (sparse, at its full size) under a temporary name, then each pack that holds a
-needed chunk is downloaded exactly once, on a few threads at a time, and each of its
-chunks is written at every offset of every file that needs it. A file is renamed into
-place when its last chunk is written. Memory stays at about one pack per download
-thread whatever the tree, and no pack is fetched twice.
+needed chunk is streamed exactly once, on a few threads at a time, and each of its
+chunks is written at every offset of every file that needs it as it goes by. A pack's
+chunks count as written only when the whole pack passed its name hash and MAC; a file is
+renamed into place when its last chunk counts. Memory stays at about one chunk per
+download thread whatever the tree, and no pack is fetched twice (a pack whose current
+version fails its checks is fetched again whole, to fall back to an older version).
 
-Every chunk is checked three ways before a byte is written: the pack's name hash and
-MAC, the chunk's AES-GCM tag, and its keyed id. A file is written under a temporary
-name and renamed into place only when all its chunks passed, so a damaged file is never
-restored, not even in part. Nothing is written through a symlink in the destination.
+Every chunk is checked three ways: its AES-GCM tag and its keyed id before a byte of it
+is written, and its pack's name hash and MAC before it counts. A file is written under a
+temporary name and renamed into place only when all its chunks passed, so a damaged file
+is never restored, not even in part. Nothing is written through a symlink in the destination.
 """
 from __future__ import annotations
 
@@ -24,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IntegrityError, NotFoundError, PathOutsideRootsError, RefusedError
-from .format import BlobRef, open_pack, read_blob
+from .format import BlobRef, PackReader, open_pack, read_blob
 from .repository import Repository, SnapshotInfo
 
-DOWNLOADS = 2  # packs fetched and written at once (~1 pack of memory each)
+DOWNLOADS = 4  # packs streamed and written at once (~1 chunk of memory each)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,21 @@ class _PackRestorer:
                 fut.result()
 
     def _pack(self, name: str, uses: list[_Use]) -> None:
+        uses.sort(key=lambda u: u[1].offset)
+        try:  # streamed: one chunk in memory; counted only once the whole pack checks out
+            stream = self.repo.store.open_stream(name)
+            try:
+                reader = PackReader(self.repo.keys, name, stream)
+                for cid, ref, dests in uses:
+                    self._write(reader.blob(cid, ref), dests)
+                reader.finish()
+            finally:
+                stream.close()
+            for _, _, dests in uses:
+                self._written(dests, ok=True)
+            return
+        except (IntegrityError, NotFoundError):
+            pass  # overwritten or damaged: read it whole, with the older-version fallback
         try:
             data = self.repo.get_pack(name)
             key = open_pack(self.repo.keys, name, data, checked=True)
@@ -120,20 +137,22 @@ class _PackRestorer:
             return
         for cid, ref, dests in uses:
             try:
-                blob = read_blob(self.repo.keys, data, key, cid, ref)
+                self._write(read_blob(self.repo.keys, data, key, cid, ref), dests)
             except IntegrityError:
                 self._written(dests, ok=False)
                 continue
-            for fno, offset in dests:
-                f = self.files[fno]
-                if f.ok:
-                    fd = os.open(f.tmp, os.O_WRONLY | os.O_NOFOLLOW)
-                    try:
-                        os.pwrite(fd, blob, offset)
-                    finally:
-                        os.close(fd)
             self._written(dests, ok=True)
         del data
+
+    def _write(self, blob: bytes, dests: list[tuple[int, int]]) -> None:
+        for fno, offset in dests:
+            f = self.files[fno]
+            if f.ok:
+                fd = os.open(f.tmp, os.O_WRONLY | os.O_NOFOLLOW)
+                try:
+                    os.pwrite(fd, blob, offset)
+                finally:
+                    os.close(fd)
 
     def _written(self, dests: list[tuple[int, int]], *, ok: bool) -> None:
         finished = []

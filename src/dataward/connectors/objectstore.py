@@ -16,6 +16,7 @@ fault is ``TransientError``.
 from __future__ import annotations
 
 import builtins
+import io
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -67,6 +68,10 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def get(self, key: str) -> bytes: ...
+
+    def open_stream(self, key: str) -> BinaryIO:
+        """The object's bytes as a stream to read front to back (close it after)."""
+        return io.BytesIO(self.get(key))
 
     @abstractmethod
     def list(self, prefix: str = "") -> builtins.list[ObjectInfo]: ...
@@ -159,6 +164,15 @@ class LocalStore(ObjectStore):
             raise NotFoundError(f"cannot read object {key} in {self.root}: {exc.strerror}") from None
         with os.fdopen(fd, "rb") as fh:
             return fh.read()
+
+    def open_stream(self, key: str) -> BinaryIO:
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            raise NotFoundError(f"object {key} is missing from {self.root}") from None
+        except OSError as exc:
+            raise NotFoundError(f"cannot read object {key} in {self.root}: {exc.strerror}") from None
+        return os.fdopen(fd, "rb")
 
     def exists(self, key: str) -> bool:
         p = self._path(key)

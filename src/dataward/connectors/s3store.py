@@ -80,17 +80,25 @@ class S3Store(ObjectStore):
         self._call("write", key, self.client.put_object, **kw)
 
     def get(self, key: str) -> bytes:
+        return _read_body(self._get(key))
+
+    def open_stream(self, key: str) -> BinaryIO:
+        return cast(BinaryIO, self._get(key)["Body"])
+
+    def _get(self, key: str) -> dict[str, Any]:
+        """The GET response of the current version, or of the newest version holding
+        data when a delete marker hides it."""
         try:
-            resp = self._call("read", key, self.client.get_object, Key=self._k(key))
+            return cast(dict[str, Any], self._call("read", key, self.client.get_object,
+                                                   Key=self._k(key)))
         except NotFoundError:
             if not self.versioned:
                 raise
             real = [v for v in self._versions(key) if "Size" in v]
             if not real:
                 raise
-            resp = self._call("read", key, self.client.get_object, Key=self._k(key),
-                              VersionId=real[0]["VersionId"])
-        return _read_body(resp)
+            return cast(dict[str, Any], self._call("read", key, self.client.get_object,
+                                                   Key=self._k(key), VersionId=real[0]["VersionId"]))
 
     def exists(self, key: str) -> bool:
         try:
