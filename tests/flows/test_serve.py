@@ -44,7 +44,7 @@ def test_serve_deploys_every_flow_on_its_schedule_and_stops_on_ctrl_c(dw_home: P
                             cwd=tmp_path)
     try:
         deadline, deps = time.monotonic() + 120, []
-        while time.monotonic() < deadline and len(deps) < 5:
+        while time.monotonic() < deadline and len(deps) < 6:
             assert proc.poll() is None, proc.stdout.read()
             try:
                 deps = _deployments(api)
