@@ -90,7 +90,7 @@ def test_two_runs_started_together_both_restore_byte_for_byte(
     env = env_for(dw_home, **s3)
     first = make_tree({"seed.txt": b"seed\n"}, name="seed")
     r = subprocess.run([*CLI, "backup", "run", "--target", target, *extra, str(first)], env=env,
-                       capture_output=True)
+                       capture_output=True, check=False)
     assert r.returncode == 0, r.stderr
     shared = os.urandom(300_000)
     a = make_tree({"shared.bin": shared, "a.bin": os.urandom(400_000), "a.txt": b"A\n" * 5000},
@@ -151,7 +151,7 @@ def test_run_while_prune_applies_in_a_loop_keeps_every_snapshot_whole(
     assert list(snaps.values()) == [slow]
     restore_and_compare(settings, str(target), snaps, tmp_path / "out", Path(gpg_home["home"]))
     r = subprocess.run([*CLI, "backup", "verify", "--read-data", "100", "--target", target,
-                        "--gnupghome", gpg_home["home"]], env=env, capture_output=True)
+                        "--gnupghome", gpg_home["home"]], env=env, capture_output=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -204,7 +204,7 @@ def test_a_refreshed_lock_is_respected_and_a_dead_processs_lock_is_taken_over(
     try:
         write_config(dw_home, gpg_home, lock_wait_seconds=0)
         r = subprocess.run([*CLI, "backup", "run", "--target", target, src],
-                           env=env_for(dw_home), capture_output=True)
+                           env=env_for(dw_home), capture_output=True, check=False)
         assert r.returncode == 11 and b"office-pc" in r.stderr
     finally:
         holder.kill()
@@ -226,14 +226,14 @@ def test_unlock_removes_only_stale_locks_unless_forced(settings, dw_home, gpg_ho
     try:
         time.sleep(1.6)
         r = subprocess.run([*CLI, "backup", "unlock", "--target", target], env=env,
-                           capture_output=True)
+                           capture_output=True, check=False)
         assert r.returncode == 0 and b"hall-pc" in r.stdout and b"office-pc" not in r.stdout
         locks = [json.loads(p.read_bytes()) for p in (target / "locks").iterdir()
                  if not p.name.startswith(".")]
         assert {lk["host"] for lk in locks} == {"office-pc"}
         assert {"kind", "host", "pid", "started", "time"} <= set(locks[0])
         r = subprocess.run([*CLI, "backup", "unlock", "--force", "--target", target], env=env,
-                           capture_output=True)
+                           capture_output=True, check=False)
         assert r.returncode == 0 and b"office-pc" in r.stdout
         assert not list((target / "locks").iterdir())
     finally:

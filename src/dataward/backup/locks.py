@@ -30,7 +30,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..connectors.objectstore import ObjectStore
-from ..errors import DatawardError, LockedError, NotFoundError, RefusedError, TransientError
+from ..errors import (
+    DatawardError,
+    LockedError,
+    NotFoundError,
+    RefusedError,
+    TransientError,
+)
 
 
 @dataclass(frozen=True)

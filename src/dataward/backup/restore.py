@@ -241,10 +241,10 @@ def _plan_file(dest: Path, checked: set[Path], entry: dict[str, Any], overwrite:
     """Create the file's temporary twin at full size and add its chunks to the plan."""
     target = dest_path(dest, entry["path"])
     _safe_parent(dest, target, checked)
-    if os.path.lexists(target):
-        if not overwrite or os.path.islink(target) or not os.path.isfile(target):
-            raise RefusedError("a file to restore already exists in the restore folder; "
-                               "restore into an empty folder or pass --overwrite")
+    if os.path.lexists(target) and (
+            not overwrite or os.path.islink(target) or not os.path.isfile(target)):
+        raise RefusedError("a file to restore already exists in the restore folder; "
+                           "restore into an empty folder or pass --overwrite")
     tmp = target.with_name(f".{target.name}.dwrestore")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
