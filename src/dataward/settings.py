@@ -80,9 +80,13 @@ class Risk(_Section):
 
     entity_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "PERSON": 1.0, "UK_UPN": 4.0, "UK_ULN": 3.0, "UK_NHS": 5.0, "UK_NINO": 5.0,
+            # A named person's health, SEN or safeguarding record is special-category data
+            # (UK GDPR art. 9), and an NHS number points into health records: a pupil's
+            # medical note (name, date of birth, NHS number, one health term) scores 64,
+            # "high", even where only the office can open it.
+            "PERSON": 1.0, "UK_UPN": 4.0, "UK_ULN": 3.0, "UK_NHS": 20.0, "UK_NINO": 5.0,
             "UK_PASSPORT": 5.0, "UK_POSTCODE": 1.0, "PHONE_NUMBER": 1.5,
-            "EMAIL_ADDRESS": 0.5, "DATE_OF_BIRTH": 3.0, "SPECIAL_CATEGORY": 8.0,
+            "EMAIL_ADDRESS": 0.5, "DATE_OF_BIRTH": 3.0, "SPECIAL_CATEGORY": 40.0,
             "GPS_LOCATION": 3.0,
         }
     )

@@ -35,8 +35,10 @@ def serve(
 
     Examples:
       dataward serve
-      dataward --config /etc/dataward/dataward.yaml serve --port 4300 --task-runner dask
-      PREFECT_API_URL=http://prefect.trust.internal:4200/api dataward serve --work-pool schools
+      dataward --config /etc/dataward/dataward.yaml serve --port 4300
+      dataward serve --task-runner dask
+      export PREFECT_API_URL=http://prefect.trust.internal:4200/api
+      dataward serve --work-pool schools
     """
     from ..errors import UsageError
     from ..flows.serve import Supervisor, available_flows, register_on_pool
