@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
+from ..errors import DatawardError
 from .common import console, get_settings, out
 
 
@@ -69,7 +70,7 @@ def serve(
         out.print("serving; Ctrl-C stops")
         code = sup.wait(alert=lambda line: console.print(f"[red]{escape(line)}[/]"))
         console.print(f"[red]a child process stopped (exit {code}); stopping[/]")
-        raise typer.Exit(1)
+        raise typer.Exit(DatawardError.exit_code)
     except KeyboardInterrupt:
         out.print("stopping...")
     finally:

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import get_settings, open_ledger, out
+from ..home import open_ledger
+from .common import get_settings, out
 
 
 def status(
