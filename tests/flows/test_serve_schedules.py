@@ -90,7 +90,7 @@ def test_serve_runs_its_schedules_and_sigterm_stops_everything(dw_home: Path, tm
     cfg.write_text("school: {name: Test School, domains: [oakfield.sch.uk]}\n"
                    f"sources:\n  - {{name: office, path: {share}, audience: staff}}\n"
                    "scan: {workers: 1}\n"
-                   "schedules:\n  nightly_scan: {every_seconds: 10}\n")
+                   "schedules:\n  nightly_scan: {every_seconds: 20}\n")
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "DATAWARD_HOME": str(dw_home)}
@@ -129,7 +129,7 @@ def test_serve_runs_its_schedules_and_sigterm_stops_everything(dw_home: Path, tm
                             env=env, capture_output=True, text=True, timeout=60)
         jobs = {j["flow"]: j for j in json.loads(st.stdout)["jobs"]}
         assert jobs["nightly_scan"]["last_run"] and not jobs["nightly_scan"]["overdue"]
-        assert jobs["nightly_scan"]["prefect_state"] in ("Completed", "Running", "Pending")
+        assert jobs["nightly_scan"]["prefect_state"] and jobs["nightly_scan"]["prefect_time"]
 
         # SIGTERM while serving (a flow run may be under way): everything it started stops.
         me = psutil.Process(proc.pid)
@@ -137,7 +137,7 @@ def test_serve_runs_its_schedules_and_sigterm_stops_everything(dw_home: Path, tm
         assert len(started) >= 2   # at least the Prefect server and the serve child
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(90) == 0
-        gone, alive = psutil.wait_procs(started, timeout=10)
+        _, alive = psutil.wait_procs(started, timeout=10)
         assert not alive, [(p.pid, p.cmdline()) for p in alive]
     finally:
         _kill_tree(proc)
@@ -168,7 +168,7 @@ def test_children_stop_when_serve_itself_is_killed(dw_home: Path, tmp_path: Path
         assert len(started) >= 2
         proc.kill()
         proc.wait()
-        gone, alive = psutil.wait_procs(started, timeout=60)
+        _, alive = psutil.wait_procs(started, timeout=60)
         assert not alive, [(p.pid, p.cmdline()) for p in alive]
     finally:
         for p in psutil.Process().children(recursive=True):

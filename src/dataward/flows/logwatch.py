@@ -36,7 +36,7 @@ def component(key: str, logger: str) -> str:
         return "Prefect's scheduler"
     if logger.startswith(("prefect.runner", "prefect.flow_runs.runner", "prefect.workers")):
         return "the flow runner (worker)"
-    if logger.startswith("prefect.flow_runs") or logger.startswith("prefect.engine"):
+    if logger.startswith(("prefect.flow_runs", "prefect.engine")):
         return "a flow run"
     return "Prefect's server"
 

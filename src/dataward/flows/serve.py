@@ -237,7 +237,7 @@ class Supervisor:
             [sys.executable, "-m", "prefect", "server", "start", "--host", self.host,
              "--port", str(self.port)], env=self.env, stdout=server_log,
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_die_with_parent())
+            preexec_fn=_die_with_parent())  # noqa: PLW1509 - one prctl call; no thread yet
         server_log.close()
         wait_healthy(self.api_url, self.server)
         cmd = [sys.executable, "-m", "dataward.flows.serve", "--task-runner", self.task_runner]
@@ -247,7 +247,8 @@ class Supervisor:
             cmd += ["--dask-address", self.dask_address]
         self.flows = subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      start_new_session=True, preexec_fn=_die_with_parent())
+                                      start_new_session=True,
+                                      preexec_fn=_die_with_parent())  # noqa: PLW1509 - as above
         self._copier = threading.Thread(target=_copy, args=(self.flows.stdout, self.flows_log),
                                         daemon=True)
         self._copier.start()
