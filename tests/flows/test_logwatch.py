@@ -33,8 +33,8 @@ def test_a_scheduler_failing_on_every_loop_gets_one_clear_line(tmp_path: Path):
     assert len(said) == 1, said     # said once, not on every loop
     line = said[0]
     assert "Prefect's scheduler keeps failing" in line
-    assert "schedule_recent_deployments failed 3 times" in line
-    assert "sqlalchemy.exc.InvalidRequestError" in line
+    assert "3 errors in 10 min" in line
+    assert "(last: schedule_recent_deployments, sqlalchemy.exc.InvalidRequestError)" in line
     assert str(log) in line
     assert "bulk DML" not in line   # the class, never the record's text
     # Still failing an hour later: said again.
@@ -42,6 +42,18 @@ def test_a_scheduler_failing_on_every_loop_gets_one_clear_line(tmp_path: Path):
     assert len(watch.poll(now=100.0 + 3700)) == 0   # the window restarted: 1 failure
     _append(log, FAILURE * 2)
     assert len(watch.poll(now=100.0 + 3701)) == 1
+
+
+def test_the_schedulers_two_services_count_together(tmp_path: Path):
+    """Prefect 3.8 schedules from two services: recently changed deployments (every 5 s,
+    which stops trying once they are no longer recent) and all of them (every 60 s)."""
+    log = tmp_path / "server.log"
+    log.write_text("")
+    watch = LogWatch(log, threshold=3, window_s=600)
+    _append(log, FAILURE * 2 + FAILURE.replace("schedule_recent_deployments", "schedule_deployments"))
+    said = watch.poll(now=60.0)
+    assert len(said) == 1 and "Prefect's scheduler keeps failing" in said[0]
+    assert "last: schedule_deployments" in said[0]
 
 
 def test_occasional_errors_and_half_written_lines_are_not_an_alarm(tmp_path: Path):

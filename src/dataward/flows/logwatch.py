@@ -26,6 +26,7 @@ _EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b
 @dataclass
 class _Trail:
     times: deque[float] = field(default_factory=deque)
+    task: str = ""
     error: str = "an error"
     told: float = float("-inf")
 
@@ -44,7 +45,8 @@ def component(key: str, logger: str) -> str:
 class LogWatch:
     """Reads ``path`` from where it last stopped; ``poll()`` returns the lines to print.
 
-    A service keeps failing when it logged ``threshold`` ERROR records within
+    A component (the scheduler, whose two services fail together; the flow runner; the
+    rest of the server) keeps failing when it logged ``threshold`` ERROR records within
     ``window_s`` seconds; it is then reported, and again at most every ``repeat_s``.
     """
 
@@ -54,8 +56,8 @@ class LogWatch:
         self.window_s, self.repeat_s = window_s, repeat_s
         self._offset = path.stat().st_size if path.exists() else 0
         self._partial = ""
-        self._trails: dict[tuple[str, str], _Trail] = {}
-        self._last: tuple[str, str] | None = None
+        self._trails: dict[str, _Trail] = {}   # by component: its tasks fail together
+        self._last: str | None = None
 
     def poll(self, now: float | None = None) -> list[str]:
         try:
@@ -82,15 +84,16 @@ class LogWatch:
             self._last = None
             return None
         task = _TASK.search(message)
-        key = (task.group(1) if task else logger, logger)
-        trail = self._trails.setdefault(key, _Trail())
-        self._last = key
+        name = task.group(1) if task else logger
+        what = component(name, logger)
+        trail = self._trails.setdefault(what, _Trail())
+        trail.task, self._last = name, what
         trail.times.append(now)
         while trail.times and trail.times[0] < now - self.window_s:
             trail.times.popleft()
         if len(trail.times) < self.threshold or now - trail.told < self.repeat_s:
             return None
         trail.told = now
-        return (f"dataward serve: {component(*key)} keeps failing: {key[0]} failed "
-                f"{len(trail.times)} times in {self.window_s / 60:.0f} min (last: {trail.error}); "
+        return (f"dataward serve: {what} keeps failing: {len(trail.times)} errors in "
+                f"{self.window_s / 60:.0f} min (last: {trail.task}, {trail.error}); "
                 f"scheduled runs may not happen until it is fixed. Details: {self.path}")
