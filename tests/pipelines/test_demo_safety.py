@@ -58,3 +58,15 @@ def test_demo_refuses_the_default_state_folder_even_when_named(
     r = cli("demo", "--no-prefect", "--pupils", "5")
     assert r.exit_code == 5 and "default state folder" in r.stderr
     assert not (tmp_path / "share" / "dataward").exists()
+
+
+def test_a_demo_folder_made_before_the_marker_is_still_the_demos(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli):
+    home = tmp_path / "old-demo"
+    home.mkdir()
+    (home / "dataward.yaml").write_text("# dataward demo configuration (made by `dataward demo`).\n")
+    (home / "ledger.sqlite").write_bytes(b"")
+    monkeypatch.setenv("DATAWARD_HOME", str(home))
+    r = cli("demo", "--no-prefect", "--pupils", "5")
+    assert r.exit_code == 0, r.output
+    assert (home / ".dataward-demo-home").is_file()
