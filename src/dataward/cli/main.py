@@ -59,7 +59,7 @@ class _Group(TyperGroup):
     """The root group: the one place errors become messages and exit codes, so the
     console script and tests (CliRunner) behave the same."""
 
-    def make_context(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
         _tidy_help(self)
         return super().make_context(*args, **kwargs)
 

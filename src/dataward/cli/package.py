@@ -26,8 +26,8 @@ def _ask_passphrase(*, confirm: bool) -> str:
     from ..errors import UsageError
     if sys.stdin.isatty():
         try:
-            return typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm,
-                                err=True)
+            return str(typer.prompt("Passphrase", hide_input=True,
+                                    confirmation_prompt=confirm, err=True))
         except (EOFError, typer.Abort):
             raise UsageError("no passphrase was typed") from None
     lines = [sys.stdin.readline() for _ in range(2 if confirm else 1)]

@@ -142,7 +142,7 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
     from ..errors import TransientError
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -159,7 +159,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> No
     raise TransientError(f"the Prefect server did not answer within {timeout:.0f} s")
 
 
-def _stop(proc: subprocess.Popen | None, sig: int, wait: float) -> None:
+def _stop(proc: subprocess.Popen[bytes] | None, sig: int, wait: float) -> None:
     if proc is None or proc.poll() is not None:
         return
     try:
@@ -216,8 +216,8 @@ class Supervisor:
         self.settings, self.config, self.host, self.port = settings, config, host, port
         self.task_runner, self.dask_address = task_runner, dask_address
         self.env = prefect_env(settings, host, port)
-        self.server: subprocess.Popen | None = None
-        self.flows: subprocess.Popen | None = None
+        self.server: subprocess.Popen[bytes] | None = None
+        self.flows: subprocess.Popen[bytes] | None = None
         logdir = Path(self.env["PREFECT_HOME"])
         self.server_log, self.flows_log = logdir / "server.log", logdir / "flows.log"
         self.watches = [LogWatch(self.server_log), LogWatch(self.flows_log)]

@@ -16,6 +16,7 @@ import json
 import urllib.request
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..ledger import Ledger
@@ -87,13 +88,14 @@ def latest_flow_runs(api: str) -> dict[str, tuple[str, str | None]]:
     each deployment that is not merely scheduled, from Prefect's REST API."""
     from ..errors import TransientError
 
-    def post(path: str, body: dict[str, object]) -> list[dict]:
+    def post(path: str, body: dict[str, object]) -> list[dict[str, Any]]:
         req = urllib.request.Request(f"{api.rstrip('/')}{path}", method="POST",
                                      data=json.dumps(body).encode(),
                                      headers={"content-type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
-                return json.load(r)
+                rows: list[dict[str, Any]] = json.load(r)
+                return rows
         except OSError as exc:
             raise TransientError(f"the Prefect API at {api} did not answer ({exc})",
                                  hint="is `dataward serve` running? or leave out --prefect-api") from None
