@@ -129,6 +129,7 @@ class Schedules(_Section):
     nightly_scan: Schedule = Schedule(cron="0 1 * * *")
     nightly_backup: Schedule = Schedule(cron="0 3 * * *")
     weekly_verify: Schedule = Schedule(cron="0 5 * * 0")
+    weekly_prune: Schedule = Schedule(cron="0 7 * * 0")
     weekly_retention: Schedule = Schedule(cron="0 6 * * 1")
     termly_restore_test: Schedule = Schedule(cron="0 7 1 1,4,9 *")
 
@@ -195,6 +196,12 @@ class Backup(_Section):
     zstd_level: int = Field(3, ge=1, le=19)
     # Files the termly restore test restores and compares with the source.
     restore_test_files: int = Field(20, ge=1)
+    # Repository locks (restic's protocol): refreshed this often, stale after this long
+    # without a refresh. Lower them only for tests.
+    lock_refresh_seconds: float = Field(300.0, gt=0)
+    lock_stale_seconds: float = Field(1800.0, gt=0)
+    # A backup run waits this long for a prune's exclusive lock before giving up (exit 11).
+    lock_wait_seconds: float = Field(600.0, ge=0)
 
 
 class Transfer(_Section):

@@ -44,6 +44,7 @@ FLOWS = (
     ("dataward.flows.scan", "nightly_scan", "nightly_scan"),
     ("dataward.flows.backup", "nightly_backup", "nightly_backup"),
     ("dataward.flows.backup", "weekly_verify", "weekly_verify"),
+    ("dataward.flows.backup", "weekly_prune", "weekly_prune"),
     ("dataward.flows.retention", "weekly_retention", "weekly_retention"),
     ("dataward.flows.backup", "termly_restore_test", "termly_restore_test"),
 )
