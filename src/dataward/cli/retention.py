@@ -225,14 +225,12 @@ def deletions_cmd(
 
     Example: dataward retention deletions --plan rp-20250901-060000-ab12 > deletions.csv
     """
-    import csv
     import sys
 
+    from ..cells import write_csv
     from ..retention import store
     from ..retention.purge import RECORD_FIELDS
     with open_ledger(get_settings(ctx)) as ledger:
         rows = store.deletions(ledger, plan_id=plan_id)
-    w = csv.writer(sys.stdout, lineterminator="\n")
-    w.writerow(RECORD_FIELDS)
-    for r in rows:
-        w.writerow([getattr(r, f) for f in RECORD_FIELDS])
+    write_csv(sys.stdout, RECORD_FIELDS, ([getattr(r, f) for f in RECORD_FIELDS] for r in rows),
+              lineterminator="\n")

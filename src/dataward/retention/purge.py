@@ -8,7 +8,6 @@ path, size, SHA-256, reason, approver and times; never any image content.
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..cells import write_csv
 from ..connectors.filesystem import file_sha256
 from ..errors import IntegrityError
 from ..ledger import Ledger, utcnow
@@ -57,9 +57,8 @@ def write_record(settings: Settings, rows: list[dict[str, object]]) -> Path | No
     folder = state_dir(settings) / "deletion-records"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=RECORD_FIELDS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
+    write_csv(buf, RECORD_FIELDS, ([r[f] for f in RECORD_FIELDS] for r in rows),
+              lineterminator="\n")
     path = folder / f"deletions-{datetime.now(UTC):%Y%m%d-%H%M%S-%f}.csv"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -125,7 +125,9 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
             password, generated = generate_passphrase(cfg.passphrase_words), True
             bits = passphrase_bits(cfg.passphrase_words)
         else:
-            bits = check_password(method.password, cfg.min_password_bits)
+            bits = check_password(method.password, cfg.min_password_bits,
+                                  [settings.school.name, *settings.school.domains,
+                                   recipient, purpose])
             password = method.password
         kind = "password"
     else:
