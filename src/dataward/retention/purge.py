@@ -24,7 +24,7 @@ from . import store
 from .journal import Journal
 from .lock import retention_lock
 from .quarantine import quarantine_dir, quarantine_name, state_dir
-from .safefs import fsync_dir, is_regular, lstat_at, overwrite_at, sha256_at
+from .safefs import HardLinked, fsync_dir, is_regular, lstat_at, overwrite_at, sha256_at
 from .store import ItemRow
 
 METHOD = "overwritten with zeros, flushed, unlinked"
@@ -68,13 +68,18 @@ def write_record(settings: Settings, rows: list[dict[str, object]]) -> Path | No
     return path
 
 
-def destroy_one(settings: Settings, it: ItemRow) -> None:
-    """Overwrite and unlink an item's quarantined file (gone already: nothing to do)."""
+def destroy_one(settings: Settings, it: ItemRow) -> bool:
+    """Overwrite and unlink an item's quarantined file (gone already: nothing to do).
+    False when it was left alone because it has other hard links."""
     with quarantine_dir(settings, it.root, it.plan_id) as qfd:
         qname = quarantine_name(it)
         if is_regular(lstat_at(qfd, qname)):
-            overwrite_at(qfd, qname)
+            try:
+                overwrite_at(qfd, qname)
+            except HardLinked:
+                return False
             os.unlink(qname, dir_fd=qfd)
+    return True
 
 
 def _verify(settings: Settings, it: ItemRow) -> str | None:
@@ -83,6 +88,9 @@ def _verify(settings: Settings, it: ItemRow) -> str | None:
         st = lstat_at(qfd, qname)
         if not is_regular(st):
             return "missing from quarantine"
+        if st.st_nlink > 1:  # type: ignore[union-attr]
+            return (f"has {st.st_nlink} hard links in quarantine (its bytes are also under "
+                    "another name); not overwritten")
         if st.st_size != it.size or sha256_at(qfd, qname) != it.sha256:  # type: ignore[union-attr]
             return "altered in quarantine (SHA-256 differs)"
     return None
@@ -132,8 +140,13 @@ def purge(settings: Settings, ledger: Ledger, *, now: datetime | None = None,
                     batch.append((it, by))
             journal.intend("purge", [(it.plan_id, it.item_no) for it, _ in batch])
             done_rows = []
-            for it, by in batch:
-                destroy_one(settings, it)
+            for it, by in list(batch):
+                if not destroy_one(settings, it):
+                    result.altered.append(f"item {it.ref}: hard-linked to another name; "
+                                          "not overwritten")
+                    batch.remove((it, by))
+                    journal.done("purge", [(it.plan_id, it.item_no)])
+                    continue
                 done_rows.append(deletion_row(it, by))
                 result.purged += 1
                 result.bytes_purged += it.size

@@ -94,6 +94,8 @@ def _check_item(item: ItemRow, roots: set[str], *, hash_it: bool) -> str | None:
             return "missing"
         if not is_regular(st):
             return "no longer a regular file (a symlink?)"
+        if st.st_nlink > 1:
+            return f"has {st.st_nlink} hard links now (its bytes are also under another name)"
         if st.st_size != item.size:
             return "size changed"
         if st.st_mtime_ns != item.mtime_ns:
@@ -214,6 +216,8 @@ def _move_one(settings: Settings, it: ItemRow) -> str | None:
         st = lstat_at(dfd, name)
         if not is_regular(st) or st.st_size != it.size or st.st_mtime_ns != it.mtime_ns:  # type: ignore[union-attr]
             return "changed while applying"
+        if st.st_nlink > 1:  # type: ignore[union-attr]
+            return "hard-linked to another name while applying"
         qname = quarantine_name(it)
         if lstat_at(qfd, qname) is not None:
             raise IntegrityError(f"quarantine already holds a file for item {it.ref}")

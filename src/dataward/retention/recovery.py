@@ -75,7 +75,9 @@ def recover(settings: Settings, ledger: Ledger) -> int:
             except FileNotFoundError:
                 pass  # its folder is gone: the file is still in quarantine
         elif p.op == "purge" and it.state == store.QUARANTINED:
-            destroy_one(settings, it)
+            if not destroy_one(settings, it):  # hard-linked since: left in quarantine
+                journal.done(p.op, [(p.plan_id, p.item_no)])
+                continue
             plan_row = store.get_plan(ledger, it.plan_id)
             row = deletion_row(it, plan_row.approved_by or "",
                                "overwritten with zeros, flushed, unlinked (finished after an "
