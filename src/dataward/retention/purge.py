@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..cells import write_csv
 from ..connectors.filesystem import file_sha256
-from ..errors import IntegrityError
+from ..errors import IntegrityError, PartialError
 from ..ledger import Ledger, utcnow
 from ..settings import Settings
 from . import store
@@ -40,6 +40,7 @@ class PurgeResult:
     waiting: int = 0  # in quarantine, grace period not over
     eligible: int = 0
     altered: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)  # plans held up by an interrupted step
     record: Path | None = None
     dry_run: bool = False
 
@@ -113,10 +114,13 @@ def purge(settings: Settings, ledger: Ledger, *, now: datetime | None = None,
     grace = timedelta(days=settings.retention.grace_days)
     result = PurgeResult(dry_run=dry_run)
     with retention_lock(state_dir(settings)):
-        recover(settings, ledger)
+        blocked = recover(settings, ledger)
+        result.blocked = sorted(blocked)
         approvers: dict[str, str | None] = {}
         eligible: list[tuple[ItemRow, str]] = []
         for it in store.quarantined_items(ledger):
+            if it.plan_id in blocked:
+                continue  # its plan waits for a person (`retention abandon`)
             at = datetime.fromisoformat(it.quarantined_at or now.isoformat())
             by = _approver(ledger, it.plan_id, approvers)
             if by is None:
@@ -174,6 +178,12 @@ def purge(settings: Settings, ledger: Ledger, *, now: datetime | None = None,
                              "quarantine: " + "; ".join(result.altered[:5]),
                              hint="a file that changed after approval is never destroyed; "
                                   "restore it or make a new plan")
+    if result.blocked:
+        raise PartialError(f"purged {result.purged} file(s); the files of plan(s) "
+                           f"{', '.join(result.blocked)} were left alone: an interrupted step "
+                           "of theirs could not be finished",
+                           hint="put the folders right, or `dataward retention abandon PLAN "
+                                "--by NAME` once a person has dealt with it")
     return result
 
 
