@@ -162,11 +162,19 @@ class Repository:
                 f"this server holds no keys for the repository at {store.describe()}",
                 hint="use --gnupghome with a recovery key, or `dataward backup init` "
                      "with a recovery key to let this server write to it")
-        if keys.repo_id != doc["id"] or unb64(doc["public_key"]) != keys.public_key \
-                or not hmac.compare_digest(_config_mac(keys, doc), doc.get("mac", "")):
+        same_keys = keys.repo_id == doc["id"] and unb64(doc["public_key"]) == keys.public_key
+        if not same_keys and not use_recovery_key:
             raise WrongKeyError(
                 f"the keys do not match the repository at {store.describe()} "
                 "(another repository's keys, or its config was altered)")
+        # The keys are this repository's (they match, or came from its own key objects):
+        # a config they do not authenticate was edited. That is damage, not a wrong key.
+        if not same_keys or not hmac.compare_digest(_config_mac(keys, doc), doc.get("mac", "")):
+            raise IntegrityError(
+                f"the repository config at {store.describe()} was altered: its MAC does not "
+                "match the repository's keys",
+                hint="put the config object back from a copy; do not write to this repository "
+                     "until then")
         return cls(store, doc, keys, cache_dir, lock_days=lock_days)
 
     @staticmethod
