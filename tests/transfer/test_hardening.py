@@ -70,3 +70,19 @@ def test_the_school_and_purpose_as_a_passphrase_are_refused(cli, school, pupil_f
         assert r.exit_code == 5, (weak, r.output)
         assert "too weak" in r.output and weak not in r.output
     assert list(school.out.iterdir()) == []
+
+
+def test_generated_passphrases_still_pass_with_the_school_context():
+    from dataward.transfer.passphrase import check_password, context_words, generate_passphrase
+    context = ["Oakfield Primary School", "oakfield.sch.uk", "Oakfield Academy",
+               "Year Six transfer records"]
+    words = set(context_words(context))
+    checked = 0
+    for _ in range(200):
+        phrase = generate_passphrase()
+        if words & set(phrase.split("-")):
+            continue  # a context word drawn by chance is rightly worth less
+        for form in (phrase, phrase.replace("-", " ").title()):
+            assert check_password(form, 77, context) >= 77
+        checked += 1
+    assert checked > 150
