@@ -75,6 +75,19 @@ def test_markdown_report_escapes_a_hostile_folder_name(cli, tmp_path, dw_home):
     md = (tmp_path / "r.md").read_text()
     assert "| pupils/&lt;svg onload=alert(1)&gt; | pupils |" in md   # the area, as text
     assert "<svg" not in md and "<b>" not in md                       # never live HTML
+    assert cli("report", "--out", tmp_path / "r.html").exit_code == 0
+    html = (tmp_path / "r.html").read_text()
+    assert "&lt;svg onload=alert(1)&gt;" in html and "<svg onload" not in html
+
+
+@pytest.mark.parametrize("cell", [
+    "=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1", "  =1+1", "\uff1d1+1",
+    "=HYPERLINK(\"http://x.example\")", "=cmd|' /C calc'!A0"])
+def test_every_formula_start_is_neutralised(cell):
+    # The prefixes OWASP's CSV-injection page lists, and a full-width equals sign.
+    from dataward.cells import csv_cell
+    assert csv_cell(cell) == "'" + cell
+    assert csv_cell("Ann Smith (DPO)") == "Ann Smith (DPO)" and csv_cell(-5) == -5
 
 
 BOMB = ("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
