@@ -8,7 +8,8 @@ record. Every CSV dataward writes passes each cell through ``csv_cell`` (OWASP's
 prefix such a cell with an apostrophe, which spreadsheets show as text).
 
 Markdown renderers pass inline HTML through, so a folder named ``<svg onload=alert(1)>``
-would be live in a viewer; ``markdown_text`` escapes HTML and Markdown punctuation.
+would be live in a viewer, and ``[x](javascript:...)`` a link; ``markdown_text`` escapes
+HTML, link brackets, backticks and table pipes.
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
 _FORMULA_START = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+# Link and image syntax, code spans and table cells; emphasis marks (* _) are left as they
+# are: they can only change how text looks, and masked previews are made of asterisks.
+_MD_SPECIAL = re.compile(r"([\\`\[\]|])")
 
 
 def csv_cell(value: Any) -> Any:
