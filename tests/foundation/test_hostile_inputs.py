@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import time
-from pathlib import Path
 
 import pytest
 

@@ -18,7 +18,7 @@ LINE = "Pupil Amelia Khan, UPN U820200014013, NHS 943 476 5919\n"
 
 def _dataward(env: dict[str, str], *args: object) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", "from dataward.cli.main import main; main()",
-                           *map(str, args)], env=env, capture_output=True, text=True,
+                           *map(str, args)], env=env, capture_output=True, text=True, check=False,
                           preexec_fn=lambda: os.umask(0o022))
 
 

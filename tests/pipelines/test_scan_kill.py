@@ -113,7 +113,8 @@ def test_next_scan_marks_a_killed_scan_interrupted_and_removes_its_partial_folde
     (small / "note.txt").write_text(LINE)
     env = {**os.environ, "DATAWARD_HOME": str(dw_home)}
     done = subprocess.run([sys.executable, "-c", "from dataward.cli.main import main; main()",
-                           "scan", str(small)], env=env, capture_output=True, text=True)
+                           "scan", str(small)], env=env, capture_output=True, text=True,
+                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
     assert not [p for p in scans.iterdir() if ".partial-" in p.name]
@@ -137,7 +138,8 @@ def test_a_running_scan_is_not_taken_for_a_killed_one(dw_home, slow_tree, tmp_pa
         (small / "note.txt").write_text(LINE)
         env = {**os.environ, "DATAWARD_HOME": str(dw_home)}
         done = subprocess.run([sys.executable, "-c", "from dataward.cli.main import main; main()",
-                               "scan", str(small)], env=env, capture_output=True, text=True)
+                               "scan", str(small)], env=env, capture_output=True, text=True,
+                           check=False)
         assert done.returncode == 0, done.stdout + done.stderr
         assert proc.poll() is None
         settings = load_settings()

@@ -54,7 +54,7 @@ def test_a_part_file_left_by_kill_9_is_removed_by_the_next_run(school, tmp_path)
     small.mkdir()
     (small / "note.txt").write_text("transition note\n")
     done = subprocess.run(cmd[:5] + [str(small)] + cmd[6:], env=env, capture_output=True,
-                          text=True)
+                          text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     left = sorted(p.name for p in school.out.iterdir())
     assert len(left) == 1 and left[0].startswith("transfer-") and left[0].endswith(".zip")
@@ -73,7 +73,11 @@ def test_the_school_and_purpose_as_a_passphrase_are_refused(cli, school, pupil_f
 
 
 def test_generated_passphrases_still_pass_with_the_school_context():
-    from dataward.transfer.passphrase import check_password, context_words, generate_passphrase
+    from dataward.transfer.passphrase import (
+        check_password,
+        context_words,
+        generate_passphrase,
+    )
     context = ["Oakfield Primary School", "oakfield.sch.uk", "Oakfield Academy",
                "Year Six transfer records"]
     words = set(context_words(context))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +90,7 @@ def load_roster(path: Path, kind: str = "pupils") -> Roster:
                          hint="export the roster again from the MIS") from None
 
 
-def _read_people(reader, path: Path, kind: str) -> Roster:  # noqa: ANN001 - a csv reader
+def _read_people(reader: Iterator[list[str]], path: Path, kind: str) -> Roster:
     header = next(reader, None)
     if not header:
         raise InputError(f"roster {path} is empty")

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from ..ledger import Ledger, scans_table, utcnow
+from ..ledger import Ledger, utcnow
+from ..schema import scans_table
 
 log = logging.getLogger("dataward.scan")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC

@@ -87,12 +87,12 @@ def _verify(settings: Settings, it: ItemRow) -> str | None:
     with quarantine_dir(settings, it.root, it.plan_id) as qfd:
         qname = quarantine_name(it)
         st = lstat_at(qfd, qname)
-        if not is_regular(st):
+        if st is None or not is_regular(st):
             return "missing from quarantine"
-        if st.st_nlink > 1:  # type: ignore[union-attr]
+        if st.st_nlink > 1:
             return (f"has {st.st_nlink} hard links in quarantine (its bytes are also under "
                     "another name); not overwritten")
-        if st.st_size != it.size or sha256_at(qfd, qname) != it.sha256:  # type: ignore[union-attr]
+        if st.st_size != it.size or sha256_at(qfd, qname) != it.sha256:
             return "altered in quarantine (SHA-256 differs)"
     return None
 
