@@ -222,10 +222,32 @@ def load_ner(model: str | None):
 
 
 def _resolve_overlaps(hits):
-    """Of overlapping matches keep the highest score, then the longest span."""
-    hits.sort(key=lambda h: (-h[3], -(h[2] - h[1]), h[1]))
+    """Of overlapping matches keep the highest score, then the longest span.
+
+    Matches of different recognizers overlap only locally, so the hits are cut into
+    clusters of transitively overlapping spans (one sort) and each cluster is resolved on
+    its own: linear in the number of hits however dense the text is."""
+    hits.sort(key=lambda h: h[1])
     kept: list = []
+    cluster: list = []
+    reach = -1
     for h in hits:
+        if cluster and h[1] >= reach:
+            kept.extend(_resolve_cluster(cluster))
+            cluster = []
+        cluster.append(h)
+        reach = max(reach, h[2]) if len(cluster) > 1 else h[2]
+    if cluster:
+        kept.extend(_resolve_cluster(cluster))
+    return kept
+
+
+def _resolve_cluster(cluster):
+    if len(cluster) == 1:
+        return cluster
+    cluster.sort(key=lambda h: (-h[3], -(h[2] - h[1]), h[1]))
+    kept: list = []
+    for h in cluster:
         if all(h[2] <= k[1] or h[1] >= k[2] for k in kept):
             kept.append(h)
     kept.sort(key=lambda h: h[1])
