@@ -29,7 +29,7 @@ from ..errors import ConfigError
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
-from .outputs import FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, read_findings, read_items, write_table
+from .outputs import FINDINGS_FILE, ITEMS_FILE, ITEMS_SCHEMA, FindingsWriter, read_findings, read_items, write_table
 from .mail_append import scan_appended_mbox
 from .scan_item import ItemContext
 from .workers import ItemPool, Task
@@ -169,7 +169,8 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
                                                 mode=mode, out_dir=str(final_dir)))
     try:
         roster = build_roster(settings, rosters)
-        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id)
+        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id,
+                          spool_dir=work_dir / "spool")
         previous = _Previous(None if (full or adhoc) else _latest_scan_dir(ledger))
         result = _scan_into(work_dir, sources, ctx, previous, progress)
         result.scan_id = scan_id
@@ -223,7 +224,8 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     reuse_idx: list[int] = []          # rows of the previous items table to carry over
     reuse_moves: dict[int, FileEntry] = {}
     new_items: list[dict] = []
-    new_findings: list[dict] = []
+    # Findings are written as items finish: a dense export's never sit in memory at once.
+    findings_out = FindingsWriter(work_dir / FINDINGS_FILE)
     to_read: list[Task] = []
     for entry, source in entries:
         locator = entry.locator
@@ -244,7 +246,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 reuse_idx.extend(carried)
                 for part in outcome.flatten():
                     new_items.append(part.item)
-                    new_findings.extend(part.findings)
+                    _write_findings(findings_out, part)
                 result.bytes_read += outcome.bytes_read
                 continue
             to_read.append(Task(entry, source.name, source.audience))
@@ -259,23 +261,23 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 if changed:
                     part.item["change"] = "changed"
                 new_items.append(part.item)
-                new_findings.extend(part.findings)
+                _write_findings(findings_out, part)
             result.bytes_read += outcome.bytes_read
             done += 1
             if progress:
                 progress(ScanProgress("reading", done, total, result.bytes_read))
 
     items_table = pa.Table.from_pylist(new_items, schema=ITEMS_SCHEMA)
-    findings_table = pa.Table.from_pylist(new_findings, schema=FINDINGS_SCHEMA)
     if reuse_idx and previous.items is not None:
         carried, carried_findings = _carry_over(previous, reuse_idx, reuse_moves, ctx.scan_id)
         items_table = pa.concat_tables([carried, items_table])
-        findings_table = pa.concat_tables([carried_findings, findings_table])
+        findings_out.write(carried_findings)
     write_table(items_table, ITEMS_SCHEMA, work_dir / ITEMS_FILE)
-    write_table(findings_table, FINDINGS_SCHEMA, work_dir / FINDINGS_FILE)
+    findings_out.close()
+    shutil.rmtree(work_dir / "spool", ignore_errors=True)  # spools of items that failed
 
     result.items = items_table.num_rows
-    result.findings = findings_table.num_rows
+    result.findings = findings_out.rows
     result.reused = len(reuse_idx)
     result.read = len(new_items)
     changes = pc.value_counts(items_table["change"]).to_pylist()
@@ -290,9 +292,14 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     result.by_status = {s["values"]: s["counts"] for s in statuses}
     result.errors = result.by_status.get("error", 0)
     result.items_with_findings = pc.sum(pc.greater(items_table["n_findings"], 0)).as_py() or 0
-    ents = pc.value_counts(findings_table["entity_type"]).to_pylist() if findings_table.num_rows else []
-    result.by_entity = {e["values"]: e["counts"] for e in ents}
+    result.by_entity = dict(findings_out.by_entity)
     return result
+
+
+def _write_findings(out: FindingsWriter, part) -> None:
+    out.write(part.findings)
+    if part.findings_spool is not None:
+        out.write_spool(part.findings_spool)
 
 
 def _reusable(previous: _Previous, entry: FileEntry, locator: str) -> int | None:

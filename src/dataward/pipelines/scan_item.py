@@ -9,14 +9,18 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pyarrow as pa
+
 from ..classifiers import risk as risk_mod
-from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
+from ..classifiers.extractors import EncryptedItem, Extracted, Member, UnsupportedFormat, extract
+from ..classifiers.extractors.text import PIECES, ReadAsText, text_pieces
 from ..classifiers.extractors.archive import reset_budget
 from ..classifiers.extractors.image import IMAGE_FORMATS
 from ..classifiers.path_names import names_in_path
@@ -24,7 +28,7 @@ from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
-from .outputs import COUNT_COLUMNS
+from .outputs import COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, findings_table
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
     from ..classifiers.engine import Classifier, Finding
@@ -41,6 +45,12 @@ class ItemContext:
     settings: Settings
     classifier_or_factory: Classifier | Callable[[], Classifier]
     scan_id: str
+    # Where an item with very many findings spools them (the scan's work folder); None:
+    # they stay in memory.
+    spool_dir: Path | None = None
+    # Called as a streamed item is read, with the characters read so far: a worker turns
+    # it into a heartbeat, so a long item that is making progress is not taken for hung.
+    progress: Callable[[int], None] | None = None
 
     @property
     def classifier(self) -> Classifier:
@@ -56,10 +66,17 @@ class ItemContext:
 @dataclass
 class ItemOutcome:
     item: dict
-    findings: list[dict]
+    # Rows of findings.parquet (an Arrow table of FINDINGS_SCHEMA; a list of row dicts is
+    # converted), and the spool file holding more of them when there were very many.
+    findings: pa.Table | list[dict]
     bytes_read: int = 0
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
+    findings_spool: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.findings, pa.Table):
+            self.findings = pa.Table.from_pylist(self.findings, schema=FINDINGS_SCHEMA)
 
     def flatten(self) -> Iterator[ItemOutcome]:
         yield self
@@ -99,56 +116,91 @@ def _failure_reason(fmt: str, exc: BaseException) -> str:
     return f"cannot read {fmt}: {type(exc).__name__}"
 
 
-def findings_rows(findings: list[Finding], locator: str, scan_id: str) -> list[dict]:
-    return [{"scan_id": scan_id, "locator": locator, "entity_type": f.entity_type,
-             "where": f.where, "offset": f.offset, "score": f.score,
-             "recognizer": f.recognizer, "preview": f.preview,
-             "fingerprint": f.fingerprint, "category": f.category} for f in findings]
+class ItemFindings:
+    """What one item holds, gathered piece by piece: entity counts and categories for its
+    items row, and its findings.parquet rows as Arrow tables (spooled past a size)."""
+
+    def __init__(self, locator: str, ctx: ItemContext) -> None:
+        self.locator, self.scan_id = locator, ctx.scan_id
+        self.counts: Counter[str] = Counter()
+        self.categories: set[str] = set()
+        self.rows = FindingsBuffer(ctx.spool_dir)
+
+    def add(self, findings: list[Finding]) -> None:
+        self.counts.update(f.entity_type for f in findings)
+        self.categories.update(f.category for f in findings if f.category)
+        self.rows.add(findings_table(findings, self.locator, self.scan_id))
+
+    def clear(self) -> None:
+        self.counts.clear()
+        self.categories.clear()
+        self.rows = FindingsBuffer(self.rows.spool_dir)
 
 
-def apply_counts(row: dict, findings: list[Finding], settings: Settings) -> None:
-    counts = Counter(f.entity_type for f in findings)
+def apply_counts(row: dict, found: ItemFindings, settings: Settings) -> None:
+    counts = found.counts
     for entity, n in counts.items():
         col = ENTITY_TO_COLUMN.get(entity)
         if col:
             row[col] = n
-    row["n_findings"] = len(findings)
+    row["n_findings"] = sum(counts.values())
     row["special_category"] = risk_mod.is_special_category(counts)
-    row["special_categories"] = ",".join(sorted({f.category for f in findings if f.category}))
+    row["special_categories"] = ",".join(sorted(found.categories))
     row["risk_score"], row["risk_level"] = risk_mod.score(counts, row["audience"], settings.risk)
 
 
+def _pieces(fmt: str, data: bytes) -> Iterator[Extracted]:
+    """The item's text: streamed in pieces for text-like formats, else extracted whole."""
+    streamed = PIECES.get(fmt)
+    if streamed is None:
+        yield extract(fmt, data)
+    else:
+        yield from streamed(data)
+
+
 def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
-                   children: list[Member] | None = None) -> list[Finding]:
-    """Sniff, extract and classify bytes already in memory; sets format/status/error.
-    Members the extractor found inside (archive members, attachments) are appended to
-    ``children`` for the caller to process as items of their own."""
+                   found: ItemFindings, children: list[Member] | None = None) -> None:
+    """Sniff, extract and classify bytes already in memory into ``found``; sets
+    format/status/error. Members the extractor found inside (archive members,
+    attachments) are appended to ``children`` for the caller to process as items."""
     fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
     row["format"] = fmt
     if not data:
         row["status"], row["error"] = "skipped", "empty file"
-        return []
-    try:
-        doc = extract(fmt, data)
-    except UnsupportedFormat:
-        row["status"], row["error"] = "unsupported", f"no reader for {fmt} files yet"
-        return []
-    except EncryptedItem as exc:
-        row["status"], row["error"] = "encrypted", str(exc)
-        return []
-    except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
-        row["status"], row["error"] = "error", _failure_reason(fmt, exc)
-        return []
-    apply_mail_policy(doc, row, ctx.settings)  # audience, retention, caps (mail only)
-    if children is not None:
-        children.extend(doc.children)
-    if doc.status != "ok":
-        row["status"], row["error"] = doc.status, doc.reason
-    row["taken"] = doc.taken
-    findings = ctx.classifier.classify(doc)
+        return
+    pieces = _pieces(fmt, data)
+    done = 0
+    while True:
+        try:
+            doc = next(pieces, None)
+        except ReadAsText:  # a .csv that is not CSV: its pieces so far are dropped
+            found.clear()
+            pieces, done = text_pieces(data), 0
+            continue
+        except UnsupportedFormat:
+            row["status"], row["error"] = "unsupported", f"no reader for {fmt} files yet"
+            return
+        except EncryptedItem as exc:
+            row["status"], row["error"] = "encrypted", str(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
+            found.clear()
+            row["status"], row["error"] = "error", _failure_reason(fmt, exc)
+            return
+        if doc is None:
+            break
+        apply_mail_policy(doc, row, ctx.settings)  # audience, retention, caps (mail only)
+        if children is not None:
+            children.extend(doc.children)
+        if doc.status != "ok":
+            row["status"], row["error"] = doc.status, doc.reason
+        row["taken"] = row["taken"] or doc.taken
+        found.add(ctx.classifier.classify(doc))
+        done += len(doc.text)
+        if ctx.progress is not None:
+            ctx.progress(done)
     if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
-        findings.extend(names_in_path(ctx.classifier, name))
-    return findings
+        found.add(names_in_path(ctx.classifier, name))
 
 
 def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
@@ -180,9 +232,11 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
 
 def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
     children: list[Member] = []
-    findings = classify_bytes(data, name, ctx, row, children)
-    apply_counts(row, findings, ctx.settings)
-    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data))
+    found = ItemFindings(row["locator"], ctx)
+    classify_bytes(data, name, ctx, row, found, children)
+    apply_counts(row, found, ctx.settings)
+    table, spool = found.rows.result()
+    outcome = ItemOutcome(row, table, len(data), findings_spool=spool)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
     return outcome
 

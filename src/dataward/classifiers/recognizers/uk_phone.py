@@ -87,7 +87,7 @@ def _type_known(nsn: str, general, types) -> bool:
     return general is not None and _matches(nsn, general) and any(_matches(nsn, d) for d in types)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)  # validate, then normalise: each number is checked once
 def _valid_national(nsn: str) -> bool:
     """phonenumbers' is_valid_number for +44 ``nsn``: the number belongs to the first
     region (GB, then the Crown dependencies) whose leading digits or types it matches,
