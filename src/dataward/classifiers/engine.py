@@ -210,11 +210,14 @@ class Classifier:
             normalise, name = rec.normalise, type(rec).__name__
             cells = [values[i] for i in pending]
             unread: list[int] = []
+            boosted: dict[float, float] = {}
             for i, value, score in zip(pending, cells, rec.column_scores(cells)):
                 if score is None:
                     unread.append(i)
                     continue
-                score = round(min(1.0, score + CONTEXT_BOOST), 3)
+                if score not in boosted:
+                    boosted[score] = round(min(1.0, score + CONTEXT_BOOST), 3)
+                score = boosted[score]
                 if score >= threshold:
                     out.append(Finding(entity, labels[i], -1, score, name, mask(entity, value),
                                        fp(entity, normalise(value))))

@@ -11,8 +11,8 @@ A masked preview keeps the shape of a value and only what is not identifying on 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
+from functools import lru_cache
 
 FINGERPRINT_HEX = 32
 
@@ -64,8 +64,19 @@ def _star_all_but_last(value: str, keep: int) -> str:
     return "".join("*" if i in hide else c for i, c in enumerate(value))
 
 
+# Previews of these repeat across a document (a class shares postcodes and birthdays,
+# names recur): they are remembered.
+_REPEATING = frozenset({"PERSON", "UK_POSTCODE", "DATE_OF_BIRTH"})
+
+
 def mask(entity_type: str, value: str) -> str:
     """A preview safe to write anywhere dataward writes."""
+    if entity_type in _REPEATING:
+        return _mask_repeating(entity_type, value)
+    return _mask(entity_type, value)
+
+
+def _mask(entity_type: str, value: str) -> str:
     v = value.strip()
     if entity_type == "PERSON":
         return " ".join(w[0].upper() + "*" * max(2, len(w) - 1) for w in v.split() if w)
@@ -85,3 +96,6 @@ def mask(entity_type: str, value: str) -> str:
     if v.isascii() and v[-2:].isalnum():
         return v[:-2].translate(_STAR) + v[-2:]
     return _star_all_but_last(v, 2)
+
+
+_mask_repeating = lru_cache(maxsize=65_536)(_mask)

@@ -6,12 +6,14 @@ lets a bad file stop the scan. Reasons name the kind of failure, never document 
 (parsers' messages can quote the document)."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import zipfile
 from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -149,6 +151,21 @@ def apply_counts(row: dict, found: ItemFindings, settings: Settings) -> None:
     row["risk_score"], row["risk_level"] = risk_mod.score(counts, row["audience"], settings.risk)
 
 
+@contextmanager
+def _collector_paused():
+    """A dense piece makes hundreds of thousands of small objects (cells, findings, their
+    strings), none of them in reference cycles; the garbage collector's passes over them
+    cost more than the work itself (measured: bench/dense_bench.py, docs/performance.md).
+    Everything is freed by reference counting when the piece is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _pieces(fmt: str, data: bytes) -> Iterator[Extracted]:
     """The item's text: streamed in pieces for text-like formats, else extracted whole."""
     streamed = PIECES.get(fmt)
@@ -169,10 +186,15 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
         row["status"], row["error"] = "skipped", "empty file"
         return
     pieces = _pieces(fmt, data)
+    streamed = fmt in PIECES
     done = 0
     while True:
         try:
-            doc = next(pieces, None)
+            if streamed:
+                with _collector_paused():
+                    doc = next(pieces, None)
+            else:
+                doc = next(pieces, None)
         except ReadAsText:  # a .csv that is not CSV: its pieces so far are dropped
             found.clear()
             pieces, done = text_pieces(data), 0
@@ -195,7 +217,8 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
         if doc.status != "ok":
             row["status"], row["error"] = doc.status, doc.reason
         row["taken"] = row["taken"] or doc.taken
-        found.add(ctx.classifier.classify(doc))
+        with _collector_paused():
+            found.add(ctx.classifier.classify(doc))
         done += len(doc.text)
         if ctx.progress is not None:
             ctx.progress(done)
