@@ -187,12 +187,14 @@ class _Slot:
         self.deadline = self.started + self.limit_s
         self.ceiling = self.started + item_time_ceiling(task, timeout_s)
         self.stall_s = timeout_s
+        self.progressed_at = 0.0
         self.conn.send((seq, task))
 
     def progressed(self, seq: int) -> None:
         """The item reported progress: it may go on until it stalls, up to the ceiling."""
         if seq == self.seq and self.task is not None:
-            self.deadline = min(self.ceiling, max(self.deadline, time.monotonic() + self.stall_s))
+            self.progressed_at = time.monotonic()
+            self.deadline = min(self.ceiling, max(self.deadline, self.progressed_at + self.stall_s))
             self.limit_s = self.deadline - self.started
 
     def stop(self, kill: bool) -> None:
@@ -303,6 +305,11 @@ class ItemPool:
                         if startup_failures >= MAX_STARTUP_FAILURES:
                             raise DatawardError("item workers do not start",
                                                 hint="check free memory, or lower scan.workers")
+                    elif slot.progressed_at:
+                        results[slot.seq] = self._failed(
+                            slot, f"stopped after the {slot.limit_s:.0f} s time limit: no "
+                                  f"progress for {time.monotonic() - slot.progressed_at:.0f} s "
+                                  "(the reader hung)")
                     else:
                         results[slot.seq] = self._failed(
                             slot, f"stopped after the {slot.limit_s:.0f} s time limit "
