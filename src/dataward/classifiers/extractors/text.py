@@ -71,18 +71,20 @@ def add_row(cells: list[str], r_index: int, header: list[str] | None, label_of,
     """One data row: each cell with its header as the cue (identifier columns are kept as
     columns, see ``TextBuilder.cell``)."""
     n_head = len(header) if header else 0
+    # Forename and surname in separate cells: the one-word cells of the row are put side
+    # by side too, so a roster name spanning them is found as a whole.
+    words = []
     for c_index, cell in enumerate(cells):
         cell = cell.strip()
         if not cell:
             continue
+        if _NAME_CELL.fullmatch(cell):
+            words.append(cell)
         head = header[c_index] if c_index < n_head else ""
         if head:
             builder.cell(head, cell, label_of(r_index, c_index))
         else:
             builder.add(cell, label_of(r_index, c_index))
-    # Forename and surname in separate cells: put the one-word cells of the row side
-    # by side so a roster name spanning them is found as a whole.
-    words = [c.strip() for c in cells if _NAME_CELL.fullmatch(c.strip())]
     if len(words) >= 2:
         builder.add(" ".join(words), label_of(r_index, 0))
 
@@ -236,7 +238,7 @@ def csv_pieces(data: bytes, delimiter: str | None = None) -> Iterator[Extracted]
             delimiter = ","
     stream = io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data), encoding=codec,
                               errors="replace", newline="")
-    label: Callable[[int, int], str] = lambda r, c: cell_label(None, r, c)  # noqa: E731
+    label = _csv_label
     header: list[str] | None = None
     builder, rows = TextBuilder(), 0
     try:
@@ -253,6 +255,10 @@ def csv_pieces(data: bytes, delimiter: str | None = None) -> Iterator[Extracted]
     except csv.Error:
         raise ReadAsText from None
     yield builder.build()
+
+
+def _csv_label(row: int, col: int) -> str:
+    return f"{_col_letter(col)}{row + 1}"
 
 
 def tsv_pieces(data: bytes) -> Iterator[Extracted]:
