@@ -105,7 +105,7 @@ def valid_upns(values: list[str]) -> list[bool]:
     last = _UPN_LAST[m[:, 12]]
     total = body @ np.arange(2, 13) + last * 13
     ok = (body.min(axis=1) >= 0) & (last >= 0) & (_UPN_LETTER_CODES[total % 23] == m[:, 0])
-    return ok.tolist()
+    return [bool(x) for x in ok]
 
 
 def valid_nhs_numbers(values: list[str]) -> list[bool]:
@@ -115,4 +115,4 @@ def valid_nhs_numbers(values: list[str]) -> list[bool]:
     d = _digit_matrix(values, 10, " -").astype(np.int64) - ord("0")
     check = (11 - (d[:, :9] @ np.arange(10, 1, -1)) % 11) % 11
     same = (d == d[:, :1]).all(axis=1)
-    return ((check != 10) & (check == d[:, 9]) & ~same).tolist()
+    return [bool(x) for x in (check != 10) & (check == d[:, 9]) & ~same]

@@ -209,19 +209,18 @@ class Classifier:
             rec = self.recognizers[entity]
             normalise, name = rec.normalise, type(rec).__name__
             cells = [values[i] for i in pending]
-            unread: list[int] = []
-            boosted: dict[float, float] = {}
-            for i, value, score in zip(pending, cells, rec.column_scores(cells)):
-                if score is None:
-                    unread.append(i)
-                    continue
-                if score not in boosted:
-                    boosted[score] = round(min(1.0, score + CONTEXT_BOOST), 3)
-                score = boosted[score]
-                if score >= threshold:
-                    out.append(Finding(entity, labels[i], -1, score, name, mask(entity, value),
-                                       fp(entity, normalise(value))))
-            pending = unread
+            scores = rec.column_scores(cells)
+            boosted = {s: round(min(1.0, s + CONTEXT_BOOST), 3) for s in set(scores) if s is not None}
+            kept = [(i, v, boosted[s]) for i, v, s in zip(pending, cells, scores)
+                    if s is not None and boosted[s] >= threshold]
+            pending = [i for i, s in zip(pending, scores) if s is None]
+            if not kept:
+                continue
+            found = [v for _, v, _ in kept]
+            previews = [mask(entity, v) for v in found]
+            prints = fp.many(entity, [normalise(v) for v in found])
+            out.extend(Finding(entity, labels[i], -1, s, name, p, f)
+                       for (i, _, s), p, f in zip(kept, previews, prints))
         for i in pending:
             rest.add(f"{col.header}: {values[i]}", labels[i])
         return out
@@ -265,15 +264,18 @@ def load_ner(model: str | None):
     return spacy.load(model, exclude=["parser", "lemmatizer", "textcat", "tagger"])
 
 
-def _resolve_overlaps(hits):
+Hit = tuple[str, int, int, float, str]
+
+
+def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
     """Of overlapping matches keep the highest score, then the longest span.
 
     Matches of different recognizers overlap only locally, so the hits are cut into
     clusters of transitively overlapping spans (one sort) and each cluster is resolved on
     its own: linear in the number of hits however dense the text is."""
     hits.sort(key=lambda h: h[1])
-    kept: list = []
-    cluster: list = []
+    kept: list[Hit] = []
+    cluster: list[Hit] = []
     reach = -1
     for h in hits:
         if cluster and h[1] >= reach:
@@ -286,11 +288,11 @@ def _resolve_overlaps(hits):
     return kept
 
 
-def _resolve_cluster(cluster):
+def _resolve_cluster(cluster: list[Hit]) -> list[Hit]:
     if len(cluster) == 1:
         return cluster
     cluster.sort(key=lambda h: (-h[3], -(h[2] - h[1]), h[1]))
-    kept: list = []
+    kept: list[Hit] = []
     for h in cluster:
         if all(h[2] <= k[1] or h[1] >= k[2] for k in kept):
             kept.append(h)

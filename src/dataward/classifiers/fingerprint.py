@@ -24,6 +24,9 @@ class Fingerprinter:
     birth, roster names), so the last ``CACHE`` fingerprints are remembered."""
 
     CACHE = 65_536
+    # Only these repeat often enough to be worth remembering; a UPN or a phone number
+    # is usually written once per document.
+    REPEATING = frozenset({"PERSON", "UK_POSTCODE", "DATE_OF_BIRTH", "SPECIAL_CATEGORY"})
 
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
@@ -36,22 +39,35 @@ class Fingerprinter:
         self._cache: dict[str, str] = {}
 
     def __call__(self, entity_type: str, normalised: str) -> str:
-        msg = f"{entity_type}:{normalised}"
-        fp = self._cache.get(msg)
-        if fp is None:
-            inner = self._inner.copy()
-            inner.update(msg.encode())
-            outer = self._outer.copy()
-            outer.update(inner.digest())
-            fp = outer.hexdigest()[:FINGERPRINT_HEX]
-            if len(self._cache) >= self.CACHE:
-                self._cache.clear()
-            self._cache[msg] = fp
-        return fp
+        if entity_type in self.REPEATING:
+            return self.many(entity_type, [normalised])[0]
+        inner = self._inner.copy()
+        inner.update(f"{entity_type}:{normalised}".encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()[:FINGERPRINT_HEX]
 
     def many(self, entity_type: str, normalised: list[str]) -> list[str]:
         """Fingerprints of a column of values, in one pass."""
-        return [self(entity_type, v) for v in normalised]
+        inner_state, outer_state = self._inner, self._outer
+        prefix = f"{entity_type}:"
+        cache = self._cache if entity_type in self.REPEATING else None
+        out = []
+        for value in normalised:
+            msg = prefix + value
+            fp = cache.get(msg) if cache is not None else None
+            if fp is None:
+                inner = inner_state.copy()
+                inner.update(msg.encode())
+                outer = outer_state.copy()
+                outer.update(inner.digest())
+                fp = outer.hexdigest()[:FINGERPRINT_HEX]
+                if cache is not None:
+                    if len(cache) >= self.CACHE:
+                        cache.clear()
+                    cache[msg] = fp
+            out.append(fp)
+        return out
 
 
 # Every ASCII letter and digit to '*': the mask of an identifier in one C call.

@@ -73,7 +73,7 @@ ROW_GROUP_ROWS = 128 * 1024
 SPOOL_ROWS = 256 * 1024
 
 
-def findings_table(findings: Sequence[tuple], locator: str, scan_id: str) -> pa.Table:
+def findings_table(findings: Sequence[tuple[object, ...]], locator: str, scan_id: str) -> pa.Table:
     """Findings (tuples in ``FINDING_FIELDS`` order, e.g. the engine's ``Finding``) as a
     table of ``FINDINGS_SCHEMA``, built column by column."""
     n = len(findings)
@@ -109,6 +109,7 @@ class FindingsBuffer:
 
     def _flush(self) -> None:
         if self._writer is None:
+            assert self.spool_dir is not None
             self.spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, name = tempfile.mkstemp(prefix="findings-", suffix=".parquet", dir=self.spool_dir)
             os.close(fd)

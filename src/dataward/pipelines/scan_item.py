@@ -152,7 +152,7 @@ def apply_counts(row: dict, found: ItemFindings, settings: Settings) -> None:
 
 
 @contextmanager
-def _collector_paused():
+def _collector_paused() -> Iterator[None]:
     """A dense piece makes hundreds of thousands of small objects (cells, findings, their
     strings), none of them in reference cycles; the garbage collector's passes over them
     cost more than the work itself (measured: bench/dense_bench.py, docs/performance.md).

@@ -22,7 +22,7 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
@@ -154,7 +154,7 @@ def item_time_ceiling(task: Task, base_s: float) -> float:
     return base_s + task.entry.size / (DENSE_RATE_MB * 1e6)
 
 
-def _heartbeat(conn: Connection, seq: int):
+def _heartbeat(conn: Connection, seq: int) -> Callable[[int], None]:
     """A progress callback that tells the scanning process, at most every HEARTBEAT_S."""
     last = [time.monotonic()]
 

@@ -97,6 +97,24 @@ class TextBuilder:
         self.marks: list[tuple[int, str]] = []
         self.length = 0
         self.columns: dict[str, Column] = {}
+        self._plan_header: list[str] | None = None
+        self._plan: list[Column | None] = []
+
+    def columns_for(self, header: list[str]) -> list[Column | None]:
+        """For each header cell, the column its cells go to (None: they are text).
+        Worked out once per header row, not once per row."""
+        if self._plan_header is not header:
+            self._plan_header = header
+            self._plan = [self._column_of(h) if h else None for h in header]
+        return self._plan
+
+    def _column_of(self, header: str) -> Column | None:
+        if not is_identifier_header(header):
+            return None
+        col = self.columns.get(header)
+        if col is None:
+            col = self.columns[header] = Column(header)
+        return col
 
     def cell(self, header: str, value: str, label: str) -> None:
         """A table cell under ``header``: kept in a column when the header names an

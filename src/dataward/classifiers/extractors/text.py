@@ -66,11 +66,13 @@ def table_rows(rows, label_of, builder: TextBuilder) -> None:
         add_row(cells, r_index, header, label_of, builder)
 
 
-def add_row(cells: list[str], r_index: int, header: list[str] | None, label_of,
-            builder: TextBuilder) -> None:
+def add_row(cells: list[str], r_index: int, header: list[str] | None,
+            label_of: Callable[[int, int], str], builder: TextBuilder) -> None:
     """One data row: each cell with its header as the cue (identifier columns are kept as
     columns, see ``TextBuilder.cell``)."""
-    n_head = len(header) if header else 0
+    heads = header or []
+    columns = builder.columns_for(heads)
+    n_head = len(heads)
     # Forename and surname in separate cells: the one-word cells of the row are put side
     # by side too, so a roster name spanning them is found as a whole.
     words = []
@@ -80,11 +82,17 @@ def add_row(cells: list[str], r_index: int, header: list[str] | None, label_of,
             continue
         if _NAME_CELL.fullmatch(cell):
             words.append(cell)
-        head = header[c_index] if c_index < n_head else ""
-        if head:
-            builder.cell(head, cell, label_of(r_index, c_index))
-        else:
-            builder.add(cell, label_of(r_index, c_index))
+        if c_index < n_head:
+            col = columns[c_index]
+            if col is not None:
+                col.values.append(cell)
+                col.labels.append(label_of(r_index, c_index))
+                continue
+            head = heads[c_index]
+            if head:
+                builder.add(f"{head}: {cell}", label_of(r_index, c_index))
+                continue
+        builder.add(cell, label_of(r_index, c_index))
     if len(words) >= 2:
         builder.add(" ".join(words), label_of(r_index, 0))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
@@ -56,17 +57,23 @@ def _national(text: str) -> str | None:
     return digits[2:] if text.startswith("+") else digits[1:]
 
 
-def _desc(desc) -> tuple[frozenset[int], re.Pattern[str]] | None:
+Desc = tuple[frozenset[int], re.Pattern[str]]
+Plan = tuple[re.Pattern[str] | None, Desc | None, list[Desc]]
+
+
+def _desc(desc: Any) -> Desc | None:
     if desc is None or not desc.national_number_pattern:
         return None
     return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern)
 
 
-def _plans():
+def _plans() -> list[Plan]:
     """(leading digits, general description, type descriptions) of each region on +44."""
     out = []
     for region in phonenumbers.region_codes_for_country_code(44):
         md = PhoneMetadata.metadata_for_region(region)
+        if md is None:
+            continue
         types = [d for d in (_desc(getattr(md, name)) for name in (
             "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
             "uan", "voicemail", "fixed_line", "mobile")) if d is not None]
@@ -78,12 +85,12 @@ def _plans():
 _PLANS = _plans()
 
 
-def _matches(nsn: str, desc) -> bool:
+def _matches(nsn: str, desc: Desc) -> bool:
     lengths, rx = desc
     return (not lengths or len(nsn) in lengths) and rx.fullmatch(nsn) is not None
 
 
-def _type_known(nsn: str, general, types) -> bool:
+def _type_known(nsn: str, general: Desc | None, types: list[Desc]) -> bool:
     return general is not None and _matches(nsn, general) and any(_matches(nsn, d) for d in types)
 
 
