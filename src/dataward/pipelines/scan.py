@@ -31,7 +31,7 @@ from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
 from .outputs import FINDINGS_FILE, ITEMS_FILE, ITEMS_SCHEMA, FindingsWriter, read_findings, read_items, write_table
 from .mail_append import scan_appended_mbox
-from .scan_item import ItemContext
+from .scan_item import ItemContext, ItemOutcome
 from .workers import ItemPool, Task
 
 if TYPE_CHECKING:
@@ -296,7 +296,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     return result
 
 
-def _write_findings(out: FindingsWriter, part) -> None:
+def _write_findings(out: FindingsWriter, part: ItemOutcome) -> None:
     out.write(part.findings)
     if part.findings_spool is not None:
         out.write_spool(part.findings_spool)
