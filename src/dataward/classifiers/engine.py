@@ -221,6 +221,7 @@ class Classifier:
             prints = fp.many(entity, [normalise(v) for v in found])
             out.extend(Finding(entity, labels[i], -1, s, name, p, f)
                        for (i, _, s), p, f in zip(kept, previews, prints))
+        col.unread = [values[i] for i in pending]
         for i in pending:
             rest.add(f"{col.header}: {values[i]}", labels[i])
         return out

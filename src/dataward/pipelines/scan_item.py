@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Extracted, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.text import PIECES, ReadAsText, text_pieces
@@ -28,6 +29,7 @@ from ..classifiers.extractors.image import IMAGE_FORMATS
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
+from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
 from .outputs import COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, findings_table
@@ -53,12 +55,20 @@ class ItemContext:
     # Called as a streamed item is read, with the characters read so far: a worker turns
     # it into a heartbeat, so a long item that is making progress is not taken for hung.
     progress: Callable[[int], None] | None = None
+    _index_key: bytes | None = field(default=None, init=False, repr=False)
 
     @property
     def classifier(self) -> Classifier:
         if callable(self.classifier_or_factory):
             self.classifier_or_factory = self.classifier_or_factory()
         return self.classifier_or_factory
+
+    @property
+    def index_key(self) -> bytes:
+        """The key of the name index (derived from the school's fingerprint key)."""
+        if self._index_key is None:
+            self._index_key = name_index.index_key(fingerprint_key(self.settings))
+        return self._index_key
 
     @property
     def max_bytes(self) -> int:
@@ -75,6 +85,8 @@ class ItemOutcome:
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
     findings_spool: Path | None = None
+    # The keyed index of its words (classifiers.name_index), when it has text.
+    name_index: bytes | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.findings, pa.Table):
@@ -88,6 +100,9 @@ class ItemOutcome:
 
 # Files larger than this are sniffed from their first bytes before being read whole.
 QUICK_LOOK_BYTES = 1 << 20
+
+# The row key classify_bytes leaves the name index under (taken off before the row is kept).
+NAME_INDEX = "_name_index"
 
 # Containers inside containers: deeper members are recorded as skipped, not read.
 MAX_DEPTH = 5
@@ -127,6 +142,7 @@ class ItemFindings:
         self.counts: Counter[str] = Counter()
         self.categories: set[str] = set()
         self.rows = FindingsBuffer(ctx.spool_dir)
+        self.tokens: set[str] = set()
 
     def add(self, findings: list[Finding]) -> None:
         self.counts.update(f.entity_type for f in findings)
@@ -134,6 +150,7 @@ class ItemFindings:
         self.rows.add(findings_table(findings, self.locator, self.scan_id))
 
     def clear(self) -> None:
+        self.tokens = set()
         self.counts.clear()
         self.categories.clear()
         self.rows = FindingsBuffer(self.rows.spool_dir)
@@ -219,11 +236,20 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
         row["taken"] = row["taken"] or doc.taken
         with _collector_paused():
             found.add(ctx.classifier.classify(doc))
+            # The words of the item (cells of identifier columns that held no identifier
+            # included) for the name index.
+            found.tokens |= name_index.tokens(doc.text)
+            for col in doc.columns:
+                if col.unread:
+                    found.tokens |= name_index.tokens("\n".join(col.unread))
         done += len(doc.text)
         if ctx.progress is not None:
             ctx.progress(done)
     if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
         found.add(names_in_path(ctx.classifier, name))
+        found.tokens |= name_index.tokens(name)
+    # Lets a later scan find names added to the roster without reading this item again.
+    row[NAME_INDEX] = name_index.build_tokens(ctx.index_key, found.tokens)
 
 
 def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
@@ -257,9 +283,10 @@ def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int)
     children: list[Member] = []
     found = ItemFindings(row["locator"], ctx)
     classify_bytes(data, name, ctx, row, found, children)
+    index = row.pop(NAME_INDEX, None)
     apply_counts(row, found, ctx.settings)
     table, spool = found.rows.result()
-    outcome = ItemOutcome(row, table, len(data), findings_spool=spool)
+    outcome = ItemOutcome(row, table, len(data), findings_spool=spool, name_index=index)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
     return outcome
 

@@ -42,6 +42,8 @@ class Column:
     header: str
     values: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)   # where each cell is (B7, Sheet!C3)
+    # Cells no recognizer took as one value (set by the engine; they were read as text).
+    unread: list[str] = field(default_factory=list)
 
 
 @dataclass
