@@ -24,7 +24,7 @@ from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Extracted, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.text import PIECES, ReadAsText, text_pieces
-from ..classifiers.extractors.archive import reset_budget
+from ..classifiers.extractors.archive import CAP_PREFIX, reset_budget
 from ..classifiers.extractors.image import IMAGE_FORMATS
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
@@ -85,6 +85,8 @@ class ItemOutcome:
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
     findings_spool: Path | None = None
+    # Why a cap stopped reading this item or something inside it ("" when none did).
+    capped: str = ""
     # The keyed index of its words (classifiers.name_index), when it has text.
     name_index: bytes | None = None
 
@@ -275,7 +277,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
     if depth > MAX_DEPTH:
         row.update(status="skipped", error=f"nested deeper than {MAX_DEPTH} containers",
                    format=sniff(member.name, member.data[:HEAD_BYTES]))
-        return ItemOutcome(row, [])
+        return ItemOutcome(row, [], capped=row["error"])
     return _classified(member.data, member.name, row, ctx, depth)
 
 
@@ -288,6 +290,15 @@ def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int)
     table, spool = found.rows.result()
     outcome = ItemOutcome(row, table, len(data), findings_spool=spool, name_index=index)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
+    # A container a cap stopped, at any depth below it, is `skipped` up to the file on
+    # the share (docs/formats.md): it was not read in full.
+    capped = next((c.capped for c in outcome.children if c.capped), "")
+    if not capped and row["status"] == "skipped" and row["error"].startswith(CAP_PREFIX):
+        capped = row["error"]
+    if capped:
+        outcome.capped = capped
+        if row["status"] == "ok":
+            row["status"], row["error"] = "skipped", f"a cap stopped reading inside it: {capped}"
     return outcome
 
 
