@@ -19,7 +19,6 @@ records the item as ``partial`` with the reason.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import mmap
 import struct
@@ -274,5 +273,5 @@ def fold_confidence(findings: list[Finding], out: OcrOutcome) -> list[Finding]:
             i += 1
         conf = sum(confs) / len(confs) if confs else 0.0
         score = f.score * (CONFIDENCE_FLOOR + (1 - CONFIDENCE_FLOOR) * conf)
-        folded.append(dataclasses.replace(f, score=round(score, 3), via="ocr"))
+        folded.append(f._replace(score=round(score, 3), via="ocr"))
     return folded
