@@ -24,6 +24,8 @@ ITEMS_SCHEMA = pa.schema([
     ("special_category", pa.bool_()), ("special_categories", pa.string()),
     ("risk_score", pa.float64()), ("risk_level", pa.string()),
     ("taken", pa.string()),  # a photo's camera date, "YYYY-MM-DD HH:MM"
+    # SMB items: who can read it, and the folder each permission is inherited from.
+    ("readers", pa.string()), ("readers_from", pa.string()),
 ])
 
 FINDINGS_SCHEMA = pa.schema([

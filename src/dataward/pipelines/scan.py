@@ -25,6 +25,7 @@ from sqlalchemy import insert, update
 
 from ..connectors.filesystem import FileEntry, walk
 from ..connectors.roster import Roster, load_roster
+from ..connectors.smb import SmbEntry, client_for, walk_smb
 from ..errors import ConfigError
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
@@ -134,6 +135,21 @@ class _Previous:
         self.locators = cols["locator"]
 
 
+    def rows_under(self, folder_locator: str, seen: set[str]) -> list[int]:
+        """Rows (with their members) of items below a folder, for a folder that could not
+        be listed this time: the last result is kept, and the folder's row says why."""
+        if self.items is None:
+            return []
+        prefix = folder_locator.rstrip("/") + "/"
+        rows = []
+        for loc, i in self.by_locator.items():
+            if loc.startswith(prefix) and loc not in seen:
+                seen.add(loc)
+                rows.append(i)
+                rows.extend(self.children_of.get(loc, []))
+        return rows
+
+
 def top_locator(locator: str) -> str:
     """The file a member locator belongs to (``file:///a.zip!/b.docx`` -> ``file:///a.zip``)."""
     return locator.split("!/", 1)[0].split("#", 1)[0]
@@ -214,7 +230,8 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     result = ScanResult(scan_id=ctx.scan_id, out_dir=work_dir, status="running")
     entries: list[tuple[FileEntry, Source]] = []
     for source in sources:
-        for entry in walk(source):
+        for entry in (walk_smb(source, client_for(ctx.settings)) if source.kind == "smb"
+                      else walk(source)):
             entries.append((entry, source))
             if progress and len(entries) % 5000 == 0:
                 progress(ScanProgress("walking", len(entries), 0, 0))
@@ -238,6 +255,11 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 for m in members:
                     reuse_moves[m] = entry
         else:
+            if isinstance(entry, SmbEntry):
+                if entry.kind == "dir-error":  # unlistable: keep what it held, said by this row
+                    reuse_idx.extend(previous.rows_under(entry.locator, seen))
+                to_read.append(Task(entry, source.name, source.audience))
+                continue
             appended = scan_appended_mbox(previous, entry, source.name, source.audience, ctx)
             if appended is not None:  # an mbox that only grew: last scan's messages kept
                 outcome, carried = appended
