@@ -171,6 +171,7 @@ def _register() -> None:
     __import__("dataward.cli.package", fromlist=["register"]).register(app)
     __import__("dataward.cli.report", fromlist=["register"]).register(app)
     __import__("dataward.cli.serve", fromlist=["register"]).register(app)
+    __import__("dataward.cli.accounts", fromlist=["register"]).register(app)
 
 
 _register()
