@@ -424,9 +424,9 @@ def _absolutise(data: Any, base: Path, key: str | None = None) -> Any:
         return [_absolutise(v, base, key) for v in data]
     if isinstance(data, str) and key == "url" and "://" not in data:
         key = "path"  # a backup target given as a local folder
-    if isinstance(data, str) and key == "path" and (data.lower().startswith("smb://")
-                                                    or data.startswith("\\\\")):
-        return data  # an SMB share, not a local path
+    if isinstance(data, str) and key in path_keys and (data.lower().startswith("smb://")
+                                                       or data.startswith("\\\\")):
+        return data  # an SMB share, not a local path (refused where only local paths work)
     if isinstance(data, str) and key in path_keys:
         p = Path(data).expanduser()
         return str(p if p.is_absolute() else (base / p))

@@ -152,6 +152,8 @@ def audit_accounts(accounts: Iterable[Account], people: People, policy: Accounts
         if _matches(acc.login, policy.ignore):
             continue
         if _matches(acc.login, policy.shared_accounts):
+            if not acc.password_known:
+                continue  # a Google export says nothing of password age
             age = (now - acc.password_set).days if acc.password_set else None
             if age is None or age > policy.password_max_age_days:
                 result.findings.append(finding(SHARED, days=age))

@@ -45,6 +45,7 @@ class Account:
     password_set: datetime | None
     uac: int | None = None  # LDAP only
     line: int = 0          # CSV only: the export's line
+    password_known: bool = True  # False: the export has no password date column
 
 
 def find_directory(settings: Settings, name: str) -> Directory:
@@ -260,7 +261,7 @@ def read_csv_export(d: Directory) -> list[Account]:
             enabled = status not in ("suspended", "archived", "disabled", "false", "blocked")
         out.append(Account(d.name, email.lower(), email, cell("given"), cell("surname"), email,
                            cell("employee"), enabled, _when(cell("last")), _when(cell("pwd")),
-                           None, line_no))
+                           None, line_no, col["pwd"] is not None))
     return out
 
 

@@ -51,6 +51,12 @@ class SmbError(DatawardError):
     transient = True
 
 
+def is_smb_path(value: object) -> bool:
+    """True for ``smb://...`` or ``\\\\server\\share`` (also once made a Path: ``smb:/...``)."""
+    text = str(value)
+    return text.lower().startswith("smb:/") or text.startswith("\\\\")
+
+
 @dataclass(frozen=True)
 class SmbUrl:
     server: str
