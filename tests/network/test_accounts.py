@@ -119,3 +119,24 @@ def test_wrong_directory_password_is_one_clear_error(acc_home, cli):
     (acc_home / "secrets" / "ldap.pass").write_text("wrong\n")
     r = cli("accounts", "audit")
     assert r.exit_code == 12 and "wrong user name or password" in r.output
+
+
+def test_dpo_report_shows_who_can_read_and_the_accounts_section(acc_home, cli, samba_dc):
+    from dataward.pipelines.report import write_report
+    from dataward.pipelines.scan import run_scan
+    from dataward.settings import load_settings
+    s = load_settings()
+    run_scan(s)
+    assert cli("accounts", "audit").exit_code == 0
+    for fmt in ("md", "html"):
+        text = write_report(s, fmt=fmt).path.read_text()
+        care = samba_dc.unc("Year 6", "Health", "care plan.txt")
+        if fmt == "html":
+            import html
+            text = html.unescape(text)
+        assert care in text
+        assert f"Pupils: {samba_dc.unc('Year 6')}" in text
+        assert "Leavers' accounts" in text
+        assert "bokafor" not in text and "Okafor" not in text
+    md = write_report(s, fmt="md").path.read_text()
+    assert "2 leavers' accounts still enabled" in md
