@@ -12,9 +12,19 @@ import pytest
 import yaml
 
 from .samba_dc import (
-    ADMIN_PASS, FULL, READ, SVC_PASS, SVC_USER, SambaDC, add_group, add_user, load_sids,
-    missing_tools, start_dc,
+    ADMIN_PASS,
+    FULL,
+    READ,
+    SVC_PASS,
+    SVC_USER,
+    SambaDC,
+    add_group,
+    add_user,
+    load_sids,
+    missing_tools,
+    start_dc,
 )
+
 
 def _upn(serial: int) -> str:
     from dataward.retention.names import upn_check_letter
@@ -86,7 +96,7 @@ def _write_tree(dc: SambaDC) -> None:
         p = dc.share / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
-    acl = lambda s: s.replace("{F}", FULL).replace("{R}", READ)  # noqa: E731
+    acl = lambda s: s.replace("{F}", FULL).replace("{R}", READ)
     dc.set_acl("", "P" + acl(ROOT))
     dc.set_acl("Year 6", acl(YEAR6))
     for folder in ("Year 6/Health", "Year 6/odd"):

@@ -144,7 +144,7 @@ def audit_accounts(accounts: Iterable[Account], people: People, policy: Accounts
         result.accounts += 1
 
         def finding(kind: str, person: str = "", left: date | None = None,
-                    days: int | None = None) -> AccountFinding:
+                    days: int | None = None, acc: Account = acc) -> AccountFinding:
             return AccountFinding(kind, acc.directory, acc.key, acc.login,
                                   masked_login(acc.login), person, left, days, acc.enabled,
                                   acc.uac)

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..connectors.directory import Account, find_directory, ldap_connect, read_directory, set_account_disabled
+from ..connectors.directory import (
+    Account,
+    find_directory,
+    ldap_connect,
+    read_directory,
+    set_account_disabled,
+)
 from ..errors import ConfigError, IntegrityError, RefusedError, UsageError
 from ..ledger import Ledger, current_user, utcnow
 from ..retention.mis import read_pupils, read_staff

@@ -107,7 +107,11 @@ def config_check(ctx: typer.Context) -> None:
     out.print(f"state folder: {s.home}")
     out.print(f"ledger: {s.ledger_url}")
     for src in s.sources:
-        exists = "ok" if src.path.exists() else "MISSING"
+        if src.kind == "smb":  # not contacted here: `dataward scan --source NAME` does
+            out.print(f"source {src.name}: smb {src.url} audience=from permissions "
+                      f"(fallback {src.audience})", markup=False)
+            continue
+        exists = "ok" if src.path is not None and src.path.exists() else "MISSING"
         out.print(f"source {src.name}: {src.kind} {src.path} audience={src.audience} [{exists}]",
                   markup=False)
     for r in s.rosters:

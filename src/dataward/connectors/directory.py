@@ -16,7 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, InputError, NotFoundError, TransientError, WrongKeyError
+from ..errors import (
+    ConfigError,
+    InputError,
+    NotFoundError,
+    TransientError,
+    WrongKeyError,
+)
 from .credentials import read_secret
 from .smb_acl import sid_string
 
@@ -248,7 +254,7 @@ def read_csv_export(d: Directory) -> list[Account]:
                          hint="download the users export again from the admin console")
     out = []
     for line_no, cells in enumerate(reader, start=2):
-        def cell(f: str) -> str:
+        def cell(f: str, cells: list[str] = cells) -> str:
             i = col[f]
             return cells[i].strip() if i is not None and i < len(cells) else ""
         email = cell("email")

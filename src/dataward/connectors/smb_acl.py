@@ -13,9 +13,8 @@ folder whose inheritance was broken (protected DACL) is its own origin.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import struct
+from dataclasses import dataclass, field
 
 # ACE flags and access bits [MS-DTYP] 2.4.4.1, 2.4.3
 OBJECT_INHERIT, CONTAINER_INHERIT, INHERIT_ONLY, INHERITED = 0x01, 0x02, 0x08, 0x10

@@ -9,14 +9,14 @@ audience can read is ``critical`` whatever its score: pupils can open it today.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..classifiers.sniff import sniff
-from ..errors import DatawardError
 from ..connectors.smb import ItemChanged, SmbEntry, client_for, read_smb, reason_for
 from ..connectors.smb_acl import SidNames, describe
+from ..errors import DatawardError
 from .report_data import PUPIL_AUDIENCES
 from .scan_item import ItemOutcome, _classified, base_row
 
