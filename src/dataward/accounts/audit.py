@@ -50,15 +50,18 @@ class AccountFinding:
     days: int | None     # days since leaving, or the password's age
     enabled: bool
     uac: int | None
+    last_logon: date | None = None
 
     @property
     def why(self) -> str:
+        seen = f"; last logon {self.last_logon}" if self.last_logon else "; never logged on"
         if self.kind == LEAVER:
-            return f"{self.person} left {self.left} ({self.days} days ago) and the account is enabled"
+            return (f"{self.person} left {self.left} ({self.days} days ago) and the account is "
+                    f"enabled{seen}")
         if self.kind == SHARED:
             return ("shared account: password never set" if self.days is None
                     else f"shared account: password {self.days} days old")
-        return "matches no one on roll or on the staff list"
+        return f"matches no one on roll or on the staff list{seen}"
 
 
 @dataclass
@@ -147,7 +150,7 @@ def audit_accounts(accounts: Iterable[Account], people: People, policy: Accounts
                     days: int | None = None, acc: Account = acc) -> AccountFinding:
             return AccountFinding(kind, acc.directory, acc.key, acc.login,
                                   masked_login(acc.login), person, left, days, acc.enabled,
-                                  acc.uac)
+                                  acc.uac, acc.last_logon.date() if acc.last_logon else None)
 
         if _matches(acc.login, policy.ignore):
             continue

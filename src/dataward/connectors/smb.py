@@ -223,29 +223,43 @@ def reason_for(exc: BaseException) -> str:
 
 
 # ---- security descriptors ---------------------------------------------------------
-def query_sd(open_: Any) -> Descriptor:
-    """The owner and DACL of an open handle (SMB2 QUERY_INFO, security information)."""
+def _sd_request(file_id: bytes) -> Any:
     from smbprotocol.file_info import InfoType
-    from smbprotocol.open import SMB2QueryInfoRequest, SMB2QueryInfoResponse
+    from smbprotocol.open import SMB2QueryInfoRequest
     req = SMB2QueryInfoRequest()
     req["info_type"] = InfoType.SMB2_0_INFO_SECURITY
     req["file_info_class"] = 0
     req["output_buffer_length"] = 65535
     req["additional_information"] = OWNER_GROUP_DACL
-    req["file_id"] = open_.file_id
-    tree = open_.tree_connect
-    request = open_.connection.send(req, sid=tree.session.session_id, tid=tree.tree_connect_id)
-    response = open_.connection.receive(request)
+    req["file_id"] = file_id
+    return req
+
+
+def _sd_response(connection: Any, request: Any) -> Descriptor:
+    from smbprotocol.open import SMB2QueryInfoResponse
+    response = connection.receive(request)
     resp = SMB2QueryInfoResponse()
     resp.unpack(response["data"].get_value())
     return parse_sd(resp["buffer"].get_value())
 
 
+def query_sd(open_: Any) -> Descriptor:
+    """The owner and DACL of an open handle (SMB2 QUERY_INFO, security information)."""
+    tree = open_.tree_connect
+    request = open_.connection.send(_sd_request(open_.file_id), sid=tree.session.session_id,
+                                    tid=tree.tree_connect_id)
+    return _sd_response(open_.connection, request)
+
+
 def folder_sd(unc: str, client: SmbClient, url: SmbUrl) -> Descriptor:
-    from smbclient._io import SMBDirectoryIO
-    with SMBDirectoryIO(unc, mode="r", share_access="rwd", desired_access=LIST_ACCESS,
-                        **client.kwargs(url)) as fd:
-        return query_sd(fd.fd)
+    """A folder's descriptor in one round trip (create, query and close compounded)."""
+    from smbclient._io import SMBDirectoryIO, SMBFileTransaction
+    raw = SMBDirectoryIO(unc, mode="r", share_access="rwd", desired_access=LIST_ACCESS,
+                         **client.kwargs(url))
+    tr = SMBFileTransaction(raw)
+    tr += (_sd_request(raw.fd.file_id), lambda request: _sd_response(raw.fd.connection, request))
+    tr.commit()
+    return tr.results[0]
 
 
 # ---- walking ----------------------------------------------------------------------
