@@ -27,7 +27,7 @@ from .samba_dc import (
 
 
 def _upn(serial: int) -> str:
-    from dataward.retention.names import upn_check_letter
+    from dataward.pipelines.names import upn_check_letter
     body = f"82020010{serial:04d}"
     return upn_check_letter(body) + body
 

@@ -23,8 +23,8 @@ from datetime import UTC, date, datetime
 
 from ..classifiers.fingerprint import mask
 from ..connectors.directory import Account
-from ..retention.mis import Pupil, StaffMember
-from ..retention.names import normalise_upn, tokens
+from ..pipelines.mis import Pupil, StaffMember
+from ..pipelines.names import normalise_upn, tokens
 from ..settings import Accounts
 
 LEAVER, SHARED, NO_MATCH = "leaver-enabled", "shared-password", "no-match"

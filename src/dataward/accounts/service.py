@@ -22,7 +22,7 @@ from ..connectors.directory import (
 )
 from ..errors import ConfigError, IntegrityError, RefusedError, UsageError
 from ..ledger import Ledger, current_user, utcnow
-from ..retention.mis import read_pupils, read_staff
+from ..pipelines.mis import read_pupils, read_staff
 from ..settings import Settings
 from . import store
 from .audit import LEAVER, AuditResult, People, audit_accounts

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .common import get_settings, open_ledger, out
+from ..home import open_ledger
+from .common import get_settings, out
 
 app = typer.Typer(help="Leavers' accounts: audit the directories against the MIS, then "
                        "disable leavers' accounts: plan -> approve -> apply (-> undo).",

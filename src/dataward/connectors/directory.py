@@ -239,9 +239,14 @@ CSV_FIELDS = {
 
 def read_csv_export(d: Directory) -> list[Account]:
     """A Google Workspace or Microsoft 365 users export."""
-    from ..retention.mis import read_text
+    from .roster import _decode
     assert d.path is not None
-    text, _enc, _notes = read_text(Path(d.path))
+    try:
+        raw = Path(d.path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the users export {d.path}: {exc.strerror}",
+                         hint=f"check accounts.directories ({d.name})") from None
+    text = _decode(raw, Path(d.path))
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header:

@@ -25,7 +25,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from ..errors import ConfigError, DatawardError
+from ..errors import ConfigError, DatawardError, TransientError
 from .credentials import read_secret
 from .filesystem import FileEntry
 from .smb_acl import Descriptor, folder_origins, parse_sd
@@ -44,11 +44,8 @@ OWNER_GROUP_DACL = 0x1 | 0x2 | 0x4
 _EPOCH_DIFF_100NS = 116444736000000000
 
 
-class SmbError(DatawardError):
+class SmbError(TransientError):
     """A share could not be reached or read (the message says why and what to do)."""
-
-    exit_code = 75
-    transient = True
 
 
 def is_smb_path(value: object) -> bool:

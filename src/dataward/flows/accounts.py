@@ -32,7 +32,7 @@ def audit_and_plan(config: str | None, as_of: str | None) -> dict[str, Any]:
     from datetime import date
 
     from ..accounts.service import make_plan, run_audit
-    from ..cli.common import open_ledger
+    from ..home import open_ledger
     s = _settings(config)
     with open_ledger(s) as ledger:
         run = run_audit(s, ledger, as_of=date.fromisoformat(as_of) if as_of else None)
@@ -47,7 +47,7 @@ def audit_and_plan(config: str | None, as_of: str | None) -> dict[str, Any]:
 def approve_and_disable(config: str | None, plan_id: str, approver: str) -> dict[str, Any]:
     from ..accounts import store
     from ..accounts.service import apply_plan, approve_plan
-    from ..cli.common import open_ledger
+    from ..home import open_ledger
     s = _settings(config)
     with open_ledger(s) as ledger:
         if store.get_plan(ledger, plan_id).status == store.PLANNED:

@@ -20,7 +20,7 @@ from ..ledger import Ledger, current_user, utcnow
 from ..settings import Settings
 from . import store
 from .inventory import build_inventory
-from .mis import Pupil, cross_check, read_consents, read_pupils
+from ..pipelines.mis import Pupil, cross_check, read_consents, read_pupils
 from .planner import plan
 from .safefs import open_dir, sha256_at
 from .schedule import load_rules

@@ -1,4 +1,5 @@
-"""Readers for the MIS exports retention needs: leavers, pupils on roll, photo consent.
+"""Readers for the MIS exports: leavers, pupils on roll, photo consent (retention), staff
+with leaving dates (the accounts audit).
 
 Exports come from SIMS, Arbor or Bromcom, often through Excel, so they arrive with
 byte-order marks, in Windows-1252, with ';' or tab separators, and with dates in any of
