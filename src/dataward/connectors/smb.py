@@ -27,7 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import ConfigError, DatawardError, TransientError
 from .credentials import read_secret
-from .filesystem import FileEntry
+from .filesystem import FileEntry, _spec
 from .smb_acl import Descriptor, folder_origins, parse_sd
 
 if TYPE_CHECKING:
@@ -260,11 +260,6 @@ def folder_sd(unc: str, client: SmbClient, url: SmbUrl) -> Descriptor:
 
 
 # ---- walking ----------------------------------------------------------------------
-def _spec(patterns: list[str]):
-    import pathspec
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
-
-
 def _origins_to_root(client: SmbClient, url: SmbUrl) -> dict[str, str]:
     """Inheritance origins of the source's own folder, followed down from the share root."""
     origins: dict[str, str] = {}
