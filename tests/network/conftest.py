@@ -97,17 +97,19 @@ def _write_tree(dc: SambaDC) -> None:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
     acl = lambda s: s.replace("{F}", FULL).replace("{R}", READ)
-    dc.set_acl("", "P" + acl(ROOT))
-    dc.set_acl("Year 6", acl(YEAR6))
-    for folder in ("Year 6/Health", "Year 6/odd"):
-        dc.set_acl(folder, _inherit(acl(YEAR6)))
-    dc.set_acl("Office", "P" + acl(OFFICE))   # inheritance broken: the office's own
-    dc.set_acl("Staff", _inherit(acl(ROOT)))
+    acls = {"": "P" + acl(ROOT), "Year 6": acl(YEAR6), "Year 6/Health": _inherit(acl(YEAR6)),
+            "Year 6/odd": _inherit(acl(YEAR6)),
+            "Office": "P" + acl(OFFICE),          # inheritance broken: the office's own
+            "Staff": _inherit(acl(ROOT))}
     for rel in files:
         folder = rel.rsplit("/", 1)[0]
         base = {"Office": OFFICE, "Staff": ROOT}.get(folder.split("/")[0], YEAR6)
         extra = f"(A;;{READ};;;{UNKNOWN_SID})" if rel.endswith("unknown sid.txt") else ""
-        dc.set_acl(rel, extra + _file(acl(base)))
+        acls[rel] = extra + _file(acl(base))
+    # Deepest first: the server checks the caller's access to each folder on the way down
+    # with the folder's permissions as they are, so a folder is closed only after its items.
+    for rel in sorted(acls, key=lambda r: (-r.count("/") - bool(r), r)):
+        dc.set_acl(rel, acls[rel])
 
 
 @pytest.fixture(scope="session")

@@ -65,9 +65,14 @@ class SambaDC:
         """Set an item's owner and DACL (SDDL, SIDs written as {Name}) over SMB."""
         for name, sid in self.sids.items():
             dacl = dacl.replace("{" + name + "}", sid)
-        subprocess.run(["smbcacls", f"//{self.addr}/School", rel, "-U", f"Administrator%{ADMIN_PASS}",
-                        "--sddl", "--set", f"O:{self.sids[owner]}D:{dacl}"],
-                       check=True, capture_output=True, text=True, timeout=60)
+        cmd = ["smbcacls", f"//{self.addr}/School", rel, "-U", f"Administrator%{ADMIN_PASS}",
+               "--sddl", "--set", f"O:{self.sids[owner]}D:{dacl}"]
+        for attempt in range(4):  # a freshly started DC now and then refuses the first tries
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+            if done.returncode == 0:
+                return
+            time.sleep(1 + attempt)
+        raise RuntimeError(f"smbcacls failed on {rel!r}: {done.stdout.strip()} {done.stderr.strip()}")
 
     def ldap(self):
         import ldap3
@@ -85,7 +90,8 @@ class SambaDC:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         if self.added_addr:
-            subprocess.run(["ip", "addr", "del", f"{self.addr}/32", "dev", "lo"], capture_output=True)
+            subprocess.run(["ip", "addr", "del", f"{self.addr}/32", "dev", "lo"], capture_output=True,
+                           check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -96,7 +102,7 @@ def missing_tools() -> list[str]:
 def start_dc() -> SambaDC:
     addr = _free_address()
     added = subprocess.run(["ip", "addr", "add", f"{addr}/32", "dev", "lo"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
     if added.returncode != 0:
         raise RuntimeError(f"cannot add {addr} to lo: {added.stderr.strip()}")
     root = Path(tempfile.mkdtemp(prefix="dwdc-"))
@@ -141,7 +147,9 @@ def start_dc() -> SambaDC:
             time.sleep(0.2)
         return dc
     except BaseException:
-        subprocess.run(["ip", "addr", "del", f"{addr}/32", "dev", "lo"], capture_output=True)
+        subprocess.run(["ip", "addr", "del", f"{addr}/32", "dev", "lo"], capture_output=True,
+                       check=False)
+        shutil.rmtree(root, ignore_errors=True)
         raise
 
 

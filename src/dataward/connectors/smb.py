@@ -109,7 +109,7 @@ class SmbEntry(FileEntry):
 def filetime_ns(ft: Any) -> int:
     """smbprotocol gives FILETIMEs as datetimes or 100 ns ints; Unix ns either way."""
     if hasattr(ft, "timestamp"):
-        return int(round(ft.timestamp() * 1e6)) * 1000
+        return round(ft.timestamp() * 1e6) * 1000
     return (int(ft) - _EPOCH_DIFF_100NS) * 100
 
 
@@ -157,9 +157,10 @@ class SmbClient:
         if self.password is None:
             raise ConfigError("no SMB password",
                               hint=f"set smb.password_file (mode 0600) or ${self.config.password_env}")
-        common = dict(username=self.config.username, password=self.password, port=port,
-                      connection_timeout=self.config.timeout_s, connection_cache=self.cache(),
-                      auth_protocol="ntlm")
+        common: dict[str, Any] = {
+            "username": self.config.username, "password": self.password, "port": port,
+            "connection_timeout": self.config.timeout_s, "connection_cache": self.cache(),
+            "auth_protocol": "ntlm"}
         modes = {"required": [True], "off": [None], "auto": [True, None]}[self.config.encrypt]
         last: BaseException | None = None
         for encrypt in modes:

@@ -65,9 +65,9 @@ def _markdown(a: dict[str, Any]) -> str:
         f"| leavers still enabled past the deadline | {c['leaver-enabled']} |",
         f"| shared accounts with old passwords | {c['shared-password']} |",
         f"| accounts matching no one | {c['no-match']} |", "",
-        f"Plan `{a['plan_id']}` disables {a['to_disable']} account(s) in Active Directory. "
-        f"Details: `dataward accounts show {a['plan_id']}`. Approve by resuming this run with "
-        "your full name and `approve` ticked."])
+        (f"Plan `{a['plan_id']}` disables {a['to_disable']} account(s) in Active Directory. "
+         f"Details: `dataward accounts show {a['plan_id']}`. Approve by resuming this run with "
+         "your full name and `approve` ticked.")])
 
 
 @flow(name="weekly_accounts", persist_result=False, log_prints=False)
