@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.archive import reset_budget
@@ -23,6 +24,7 @@ from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
 from ..connectors.smb import SmbEntry
+from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
 from .outputs import COUNT_COLUMNS
@@ -42,12 +44,20 @@ class ItemContext:
     settings: Settings
     classifier_or_factory: Classifier | Callable[[], Classifier]
     scan_id: str
+    _index_key: bytes | None = field(default=None, init=False, repr=False)
 
     @property
     def classifier(self) -> Classifier:
         if callable(self.classifier_or_factory):
             self.classifier_or_factory = self.classifier_or_factory()
         return self.classifier_or_factory
+
+    @property
+    def index_key(self) -> bytes:
+        """The key of the name index (derived from the school's fingerprint key)."""
+        if self._index_key is None:
+            self._index_key = name_index.index_key(fingerprint_key(self.settings))
+        return self._index_key
 
     @property
     def max_bytes(self) -> int:
@@ -61,6 +71,8 @@ class ItemOutcome:
     bytes_read: int = 0
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
+    # The keyed index of its words (classifiers.name_index), when it has text.
+    name_index: bytes | None = None
 
     def flatten(self) -> Iterator[ItemOutcome]:
         yield self
@@ -70,6 +82,9 @@ class ItemOutcome:
 
 # Files larger than this are sniffed from their first bytes before being read whole.
 QUICK_LOOK_BYTES = 1 << 20
+
+# The row key classify_bytes leaves the name index under (taken off before the row is kept).
+NAME_INDEX = "_name_index"
 
 # Containers inside containers: deeper members are recorded as skipped, not read.
 MAX_DEPTH = 5
@@ -149,6 +164,9 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
     findings = ctx.classifier.classify(doc)
     if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
         findings.extend(names_in_path(ctx.classifier, name))
+    # Lets a later scan find names added to the roster without reading this item again.
+    row[NAME_INDEX] = name_index.build(ctx.index_key, doc.text + (
+        "\n" + name if fmt in IMAGE_FORMATS else ""))
     return findings
 
 
@@ -182,8 +200,10 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
 def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
     children: list[Member] = []
     findings = classify_bytes(data, name, ctx, row, children)
+    index = row.pop(NAME_INDEX, None)
     apply_counts(row, findings, ctx.settings)
-    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data))
+    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data),
+                          name_index=index)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
     return outcome
 
