@@ -78,7 +78,8 @@ def test_roster_name_in_file_or_folder_name(settings, tmp_path):
     assert wheres("Trips/Amelia_Khan_sports-day.jpg") == [("PERSON", "file name", "A***** K***")]
     assert wheres("Trips/khan-amelia.png") == [("PERSON", "file name", "K*** A*****")]
     assert wheres("Trips/class photo.jpg") == []
-    assert wheres("Trips/Amelia Khan notes.txt") == []   # the rule is for images
+    # Every item's path is checked, not only photos' (issue 14).
+    assert wheres("Trips/Amelia Khan notes.txt") == [("PERSON", "file name", "A***** K***")]
 
 
 def test_real_photos_heic_and_edge_cases(settings, tmp_path):

@@ -30,7 +30,7 @@ from .extractors.base import Extracted
 from .fingerprint import Fingerprinter, mask
 from .recognizers import PATTERN_RECOGNIZERS
 from .recognizers.roster_names import SCORE as ROSTER_SCORE
-from .recognizers.roster_names import RosterNameRecognizer, fold
+from .recognizers.roster_names import RosterNameRecognizer
 from .recognizers.roster_names import is_word_char as roster_word_char
 from .recognizers.special_category import SpecialCategoryRecognizer
 from .recognizers.special_category import is_word_char as special_word_char
@@ -114,7 +114,7 @@ class Classifier:
         self.special = SpecialCategoryRecognizer()
         # One pass of one automaton finds names and special-category terms together.
         self.terms = TermMatcher()
-        self.terms.add("PERSON", roster_word_char, self.names.entries())
+        self.terms.add("PERSON", roster_word_char, self.names.entries(), possessive=True)
         self.terms.add("SPECIAL_CATEGORY", special_word_char, self.special.entries())
         self.terms.build()
         self.ner = load_ner(ner_model)
@@ -164,7 +164,7 @@ class Classifier:
             norm = self.recognizers[entity].normalise(value)
             findings.append(Finding(entity, doc.where(start), start, round(score, 3), rec_name,
                                     mask(entity, value), self.fingerprint(entity, norm)))
-        hits = self.terms.find(fold(text))
+        hits = self.terms.find_in(text)
         for start, end, canon in RosterNameRecognizer.resolve(hits["PERSON"]):
             findings.append(Finding("PERSON", doc.where(start), start, ROSTER_SCORE,
                                     "RosterNameRecognizer", mask("PERSON", text[start:end]),

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.archive import reset_budget
-from ..classifiers.extractors.image import IMAGE_FORMATS
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
@@ -122,7 +121,14 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
                    children: list[Member] | None = None) -> list[Finding]:
     """Sniff, extract and classify bytes already in memory; sets format/status/error.
     Members the extractor found inside (archive members, attachments) are appended to
-    ``children`` for the caller to process as items of their own."""
+    ``children`` for the caller to process as items of their own. A roster name in the
+    item's file or folder name is a finding whether or not its content could be read."""
+    findings = _classify_content(data, name, ctx, row, children)
+    return findings + names_in_path(ctx.classifier, name)
+
+
+def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
+                      children: list[Member] | None) -> list[Finding]:
     fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
     row["format"] = fmt
     if not data:
@@ -144,11 +150,10 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
         children.extend(doc.children)
     if doc.status != "ok":
         row["status"], row["error"] = doc.status, doc.reason
+    elif doc.reason and not row["error"]:  # read, with a note of what could not be
+        row["error"] = doc.reason
     row["taken"] = doc.taken
-    findings = ctx.classifier.classify(doc)
-    if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
-        findings.extend(names_in_path(ctx.classifier, name))
-    return findings
+    return ctx.classifier.classify(doc)
 
 
 def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
@@ -169,7 +174,9 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
     if member.data is None:  # not read (encrypted, over a cap): its name is all we know
         fmt = sniff(member.name, b"")
         row["format"] = "unknown" if fmt == "empty" else fmt
-        return ItemOutcome(row, [])
+        findings = names_in_path(ctx.classifier, member.name)
+        apply_counts(row, findings, ctx.settings)
+        return ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id))
     row["sha256"] = hashlib.sha256(member.data).hexdigest()
     if depth > MAX_DEPTH:
         row.update(status="skipped", error=f"nested deeper than {MAX_DEPTH} containers",

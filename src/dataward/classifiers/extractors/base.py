@@ -76,14 +76,15 @@ class TextBuilder:
         self.marks: list[tuple[int, str]] = []
         self.length = 0
 
-    def add(self, text: str, label: str | None = None) -> None:
+    def add(self, text: str, label: str | None = None, end: str = "\n") -> None:
+        """Add ``text`` and ``end`` (a tab between the cells of one table row)."""
         if not text:
             return
         if label is not None and (not self.marks or self.marks[-1][1] != label):
             self.marks.append((self.length, label))
         self.parts.append(text)
-        self.parts.append("\n")
-        self.length += len(text) + 1
+        self.parts.append(end)
+        self.length += len(text) + len(end)
 
     def build(self) -> Extracted:
         return Extracted("".join(self.parts), self.marks)

@@ -1,11 +1,14 @@
-"""Word (.docx) and Excel (.xlsx, .xlsm) through python-docx and openpyxl."""
+"""Excel (.xlsx, .xlsm) through openpyxl; the encryption guard of every OOXML file.
+Word (.docx) is read from its XML in ``word.py``."""
 from __future__ import annotations
 
 import io
 import zipfile
 
 from .base import EncryptedItem, Extracted, TextBuilder
+from .embedded import embedded_members
 from .text import cell_label, table_rows
+from .workbook_parts import add_workbook_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -16,39 +19,30 @@ def _guard(data: bytes) -> None:
         raise EncryptedItem("encrypted Office document")
 
 
-def extract_docx(data: bytes) -> Extracted:
-    _guard(data)
-    import docx
-
-    document = docx.Document(io.BytesIO(data))
-    builder = TextBuilder()
-    for i, para in enumerate(document.paragraphs, start=1):
-        builder.add(para.text, f"paragraph {i}")
-    for t, table in enumerate(document.tables, start=1):
-        rows = ([cell.text for cell in row.cells] for row in table.rows)
-        table_rows(rows, lambda r, c, t=t: f"table {t} {cell_label(None, r, c)}", builder)
-    for s, section in enumerate(document.sections, start=1):
-        for part, name in ((section.header, "header"), (section.footer, "footer")):
-            for para in part.paragraphs:
-                builder.add(para.text, f"{name} (section {s})")
-    return builder.build()
-
-
 def extract_xlsx(data: bytes) -> Extracted:
     _guard(data)
     import openpyxl
 
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except zipfile.BadZipFile:
-        raise
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     builder = TextBuilder()
     try:
+        sheets = []
         for sheet in book.worksheets:
             name = sheet.title
+            sheets.append((name, sheet._worksheet_path))
             builder.add(f"Sheet: {name}", f"{name}!A1")
             table_rows(sheet.iter_rows(values_only=True),
                        lambda r, c, name=name: cell_label(name, r, c), builder)
+
+        def value_of(title: str, ref: str) -> object:
+            return book[title][ref].value
+
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            parts = add_workbook_parts(zf, sheets, value_of, builder)
+            children = embedded_members(zf)
     finally:
         book.close()
-    return builder.build()
+    doc = builder.build()
+    doc.children = children
+    doc.reason = "; ".join(parts.notes)
+    return doc

@@ -3,14 +3,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 from .base import Extracted, TextBuilder
-
-# Tables: a header cell is repeated before each value ("DOB: 12/03/2014") so recognizers
-# that need a cue find it, as they would in prose.
-MAX_HEADER_CHARS = 40
-_NAME_CELL = re.compile(r"[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*")
+from .tables import looks_like_header, table_rows  # noqa: F401 - the table reader
 
 
 def decode(data: bytes) -> str:
@@ -38,34 +33,6 @@ def _line_marks(text: str) -> list[tuple[int, str]]:
 def extract_text(data: bytes) -> Extracted:
     text = decode(data)
     return Extracted(text, _line_marks(text) if len(text) < 50_000_000 else [])
-
-
-def looks_like_header(row: list[str]) -> bool:
-    cells = [c.strip() for c in row if c.strip()]
-    return bool(cells) and all(
-        len(c) <= MAX_HEADER_CHARS and not any(ch.isdigit() for ch in c) for c in cells)
-
-
-def table_rows(rows, label_of, builder: TextBuilder) -> None:
-    """Add rows of cells to the builder; the first row is a header if it looks like one."""
-    header: list[str] | None = None
-    for r_index, row in enumerate(rows):
-        cells = ["" if c is None else str(c) for c in row]
-        if r_index == 0 and looks_like_header(cells):
-            header = [c.strip() for c in cells]
-            builder.add("\t".join(cells), label_of(r_index, 0))
-            continue
-        for c_index, cell in enumerate(cells):
-            cell = cell.strip()
-            if not cell:
-                continue
-            head = header[c_index] if header and c_index < len(header) and header[c_index] else ""
-            builder.add(f"{head}: {cell}" if head else cell, label_of(r_index, c_index))
-        # Forename and surname in separate cells: put the one-word cells of the row side
-        # by side so a roster name spanning them is found as a whole.
-        words = [c.strip() for c in cells if _NAME_CELL.fullmatch(c.strip())]
-        if len(words) >= 2:
-            builder.add(" ".join(words), label_of(r_index, 0))
 
 
 def _col_letter(i: int) -> str:

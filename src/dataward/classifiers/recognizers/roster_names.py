@@ -6,7 +6,7 @@ from __future__ import annotations
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ...connectors.roster import Roster
-from .terms import TermMatcher
+from .terms import TermMatcher, fold
 
 SCORE = 0.85
 
@@ -32,7 +32,8 @@ class RosterNameRecognizer(EntityRecognizer):
         """Built on first use: the engine scans text with its own combined automaton, so
         this one is needed only for file and folder names."""
         if self._matcher is None:
-            self._matcher = TermMatcher().add("PERSON", is_word_char, self.entries()).build()
+            self._matcher = TermMatcher().add("PERSON", is_word_char, self.entries(),
+                                              possessive=True).build()
         return self._matcher
 
     def entries(self):
@@ -52,16 +53,13 @@ class RosterNameRecognizer(EntityRecognizer):
             kept.append(h)
         return kept
 
-    def find(self, text: str, folded: str | None = None) -> list[tuple[int, int, str]]:
+    def find(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, canonical name) of every whole-word roster name in ``text``."""
-        folded = fold(text) if folded is None else folded
-        return self.resolve(self.matcher.find(folded)["PERSON"])
+        return self.resolve(self.matcher.find_in(text)["PERSON"])
 
     def analyze(self, text, entities, nlp_artifacts=None):
         return [RecognizerResult(self.ENTITY, s, e, SCORE) for s, e, _ in self.find(text)]
 
 
-def fold(text: str) -> str:
-    """Case-folded text with the same length (offsets stay valid)."""
-    folded = text.casefold()
-    return folded if len(folded) == len(text) else text.lower()
+
+__all__ = ["SCORE", "RosterNameRecognizer", "fold", "is_word_char"]
