@@ -112,9 +112,11 @@ def apply_counts(row: dict, findings: list[Finding], settings: Settings) -> None
         if col:
             row[col] = n
     row["n_findings"] = len(findings)
-    row["special_category"] = risk_mod.is_special_category(counts)
+    row["special_category"] = risk_mod.is_special_category(risk_mod.outside_headers(findings))
     row["special_categories"] = ",".join(sorted({f.category for f in findings if f.category}))
-    row["risk_score"], row["risk_level"] = risk_mod.score(counts, row["audience"], settings.risk)
+    weighted = risk_mod.weighted_counts(findings, settings.risk, settings.school.domains)
+    row["risk_score"], row["risk_level"] = risk_mod.score(weighted, row["audience"], settings.risk,
+                                                          row["special_category"])
 
 
 def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
