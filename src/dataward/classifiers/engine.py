@@ -165,11 +165,17 @@ class Classifier:
             findings.append(Finding(entity, doc.where(start), start, round(score, 3), rec_name,
                                     mask(entity, value), self.fingerprint(entity, norm)))
         hits = self.terms.find_in(text)
-        for start, end, canon in RosterNameRecognizer.resolve(hits["PERSON"]):
+        names = RosterNameRecognizer.resolve(hits["PERSON"])
+        for start, end, canon in names:
             findings.append(Finding("PERSON", doc.where(start), start, ROSTER_SCORE,
                                     "RosterNameRecognizer", mask("PERSON", text[start:end]),
                                     self.fingerprint("PERSON", canon)))
-        for start, _end, cat in hits["SPECIAL_CATEGORY"]:
+        # A term inside a roster name is the name ("Christian Hale" is not a religion).
+        name_starts = [s for s, _, _ in names]
+        for start, _end, cat in SpecialCategoryRecognizer.resolve(hits["SPECIAL_CATEGORY"]):
+            i = bisect.bisect_right(name_starts, start) - 1
+            if i >= 0 and start < names[i][1]:
+                continue
             findings.append(Finding("SPECIAL_CATEGORY", doc.where(start), start,
                                     SpecialCategoryRecognizer.SCORE, "SpecialCategoryRecognizer",
                                     mask("SPECIAL_CATEGORY", cat),
