@@ -107,9 +107,7 @@ class _Story:
                 for child in tc:
                     if child.tag == _TBL:
                         nested.append(child)
-                    elif child.tag == _P:
-                        parts.append(self.text_of(child))
-                    elif child.tag not in _SKIP and isinstance(child.tag, str):
+                    elif child.tag == _P or child.tag not in _SKIP and isinstance(child.tag, str):
                         parts.append(self.text_of(child))
                 cells.append("\n".join(p for p in parts if p.strip()))
             rows.append(cells)

@@ -16,7 +16,7 @@ from .base import TextBuilder
 
 _A_T = re.compile(rb"<(?:a:)?t(?:\s[^>]*)?>([^<]*)</(?:a:)?t>")
 _COMMENT = re.compile(rb"<(?:\w+:)?(?:comment|threadedComment)\b[^>]*\bref=\"([A-Z]+[0-9]+)\"[^>]*>(.*?)"
-                      rb"</(?:\w+:)?(?:comment|threadedComment)>", re.S)
+                      rb"</(?:\w+:)?(?:comment|threadedComment)>", re.DOTALL)
 _TEXT = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>([^<]*)</(?:\w+:)?t>")
 _HEADER_FOOTER = re.compile(rb"<((?:odd|even|first)(?:Header|Footer))>([^<]*)</\1>")
 # A formula cell saved without its value: <c r="B2" ...><f>...</f></c> (or an empty <v/>).
