@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.archive import reset_budget
+from ..classifiers.extractors.failure import failure_reason
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
@@ -88,16 +88,6 @@ def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) ->
     return row
 
 
-def _failure_reason(fmt: str, exc: BaseException) -> str:
-    if isinstance(exc, (zipfile.BadZipFile, KeyError)):
-        return f"corrupt {fmt}: not a valid {fmt} container ({type(exc).__name__})"
-    if type(exc).__name__ in ("PdfiumError", "PdfReadError"):
-        return f"corrupt {fmt}: the parser could not open it ({type(exc).__name__})"
-    if isinstance(exc, MemoryError):
-        return f"{fmt} too large to read in memory"
-    return f"cannot read {fmt}: {type(exc).__name__}"
-
-
 def findings_rows(findings: list[Finding], locator: str, scan_id: str) -> list[dict]:
     return [{"scan_id": scan_id, "locator": locator, "entity_type": f.entity_type,
              "where": f.where, "offset": f.offset, "score": f.score,
@@ -145,7 +135,7 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
         row["status"], row["error"] = "encrypted", str(exc)
         return []
     except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
-        row["status"], row["error"] = "error", _failure_reason(fmt, exc)
+        row["status"], row["error"] = "error", failure_reason(fmt, exc, row["locator"])
         return []
     apply_mail_policy(doc, row, ctx.settings)  # audience, retention, caps (mail only)
     if children is not None:

@@ -133,7 +133,7 @@ def extract_docx(data: bytes) -> Extracted:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = zf.namelist()
         if "word/document.xml" not in names:
-            raise KeyError("word/document.xml")
+            raise zipfile.BadZipFile("no word/document.xml part")
         builder = TextBuilder()
         tables = [0]
         for pattern, label in _STORIES:
