@@ -18,9 +18,9 @@ import io
 import mailbox
 import random
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docx

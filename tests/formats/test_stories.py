@@ -31,12 +31,6 @@ def classifier() -> Classifier:
     return Classifier(b"s" * 32, Roster(people))
 
 
-def _people(classifier, doc) -> Counter:
-    found = [f for f in classifier.classify(doc) if f.entity_type == "PERSON"]
-    return Counter(doc.text[f.offset:f.offset + 20].split("\t")[0].split("\n")[0]
-                   for f in found)
-
-
 def _names_found(classifier, doc) -> Counter:
     counts: Counter = Counter()
     for f in classifier.classify(doc):

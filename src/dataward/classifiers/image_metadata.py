@@ -96,7 +96,7 @@ def xmp_tags(xmp: bytes | str) -> list[Tag]:
 
 def _iptc_tags(im: Image) -> list[Tag]:
     from PIL import IptcImagePlugin
-    info = IptcImagePlugin.getiptcinfo(im) or {}
+    info = IptcImagePlugin.getiptcinfo(im) or {}  # type: ignore[arg-type]  # a JPEG/TIFF ImageFile
     found: list[Tag] = []
     for key, name in IPTC.items():
         values = info.get(key)
@@ -123,6 +123,6 @@ def image_tags(im: Image) -> list[Tag]:
     if im.format == "PNG":
         for key, value in im.info.items():
             if (isinstance(value, str) and key != "XML:com.adobe.xmp"
-                    and key.lower() not in ("dpi", "gamma")):
+                    and str(key).lower() not in ("dpi", "gamma")):
                 tags.append((f"png:{key}"[:60], value.strip()))
     return [(src, t) for src, t in tags if t.strip()]

@@ -50,18 +50,18 @@ MAIL_HEADERS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc"})
 
 
 def weighted_counts(findings: Iterable[Finding], risk: Risk,
-                    school_domains: Iterable[str] = ()) -> Counter:
+                    school_domains: Iterable[str] = ()) -> dict[str, float]:
     """Counts per entity type for the score: mail-header findings weigh less, the
     school's own addresses in headers least."""
     domains = tuple(d.lower().strip().lstrip("@").rstrip(".") for d in school_domains if d)
-    counts: Counter = Counter()
+    counts: dict[str, float] = {}
     for f in findings:
         weight = 1.0
         if f.where in MAIL_HEADERS:
             weight = risk.mail_header_weight
             if f.entity_type == "EMAIL_ADDRESS" and _is_school(f.preview, domains):
                 weight = risk.school_address_weight
-        counts[f.entity_type] += weight
+        counts[f.entity_type] = counts.get(f.entity_type, 0.0) + weight
     return counts
 
 

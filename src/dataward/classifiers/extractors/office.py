@@ -34,11 +34,26 @@ def extract_xlsx(data: bytes) -> Extracted:
             table_rows(sheet.iter_rows(values_only=True),
                        lambda r, c, name=name: cell_label(name, r, c), builder)
 
-        def value_of(title: str, ref: str) -> object:
-            return book[title][ref].value
+        def values_of(title: str, refs: set[str]) -> dict[str, object]:
+            from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+            wanted = {}
+            for ref in refs:
+                col, row = coordinate_from_string(ref)
+                wanted[(row, column_index_from_string(col))] = ref
+            sheet = book[title]
+            # A reference past the sheet's last row (a formula's text can name any cell)
+            # must not make the reader walk a million empty rows.
+            last = min(max(r for r, _ in wanted), sheet.max_row or 0)
+            found: dict[str, object] = {}
+            rows = sheet.iter_rows(max_row=last, values_only=True) if last else ()
+            for r, row in enumerate(rows, start=1):
+                for c, value in enumerate(row, start=1):
+                    if (r, c) in wanted:
+                        found[wanted[(r, c)]] = value
+            return found
 
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            parts = add_workbook_parts(zf, sheets, value_of, builder)
+            parts = add_workbook_parts(zf, sheets, values_of, builder)
             children = embedded_members(zf)
     finally:
         book.close()

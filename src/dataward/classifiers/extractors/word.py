@@ -112,8 +112,11 @@ class _Story:
                 cells.append("\n".join(p for p in parts if p.strip()))
             rows.append(cells)
         prefix = "" if self.label == "body" else f"{self.label} "
-        table_rows(rows, lambda r, c, t=t: f"{prefix}table {t} {cell_label(None, r, c)}",
-                   self.builder)
+
+        def label(r: int, c: int) -> str:
+            return f"{prefix}table {t} {cell_label(None, r, c)}"
+
+        table_rows(rows, label, self.builder)
         self.flush_boxes()
         for inner in nested:
             self.table(inner)

@@ -35,18 +35,21 @@ class WorkbookParts:
 
 
 def add_workbook_parts(zf: zipfile.ZipFile, sheets: list[tuple[str, str]],
-                       value_of: Callable[[str, str], object], builder: TextBuilder) -> WorkbookParts:
+                       values_of: Callable[[str, set[str]], dict[str, object]],
+                       builder: TextBuilder) -> WorkbookParts:
     """Add comments, shapes' text, headers/footers and uncached formulas to ``builder``.
-    ``sheets``: (title, part name in the package); ``value_of(title, "B2")``: a cell's
-    saved value."""
+    ``sheets``: (title, part name in the package); ``values_of(title, {"B2", ...})``: the
+    saved values of those cells (read in one pass)."""
     parts = WorkbookParts()
     names = zf.namelist()
     for title, path in sheets:
         hf, formulas = _scan_sheet(zf, path.lstrip("/"))
         for kind, text in hf:
             builder.add(_HF_CODE.sub(" ", text).strip(), f"{title} {kind}")
+        refs = {m.group(1) + m.group(2) for _, f in formulas for m in _REF.finditer(f)}
+        values = values_of(title, refs) if refs else {}
         for ref, formula in formulas:
-            value = evaluate(formula, lambda r, title=title: value_of(title, r))
+            value = evaluate(formula, values.get)
             if value is None:
                 parts.formulas_not_read += 1
             else:
@@ -118,7 +121,9 @@ def evaluate(formula: str, value_of: Callable[[str], object]) -> str | None:
 
 
 def _split(expr: str, sep: str) -> list[str] | None:
-    pieces, cur, quoted = [], [], False
+    pieces: list[str] = []
+    cur: list[str] = []
+    quoted = False
     for ch in expr:
         if ch == '"':
             quoted = not quoted
