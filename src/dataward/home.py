@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import ConfigError, DatawardError
+from .ledger import Ledger
 from .settings import CONFIG_FILE_NAME, Settings
 
 KEY_BYTES = 32
@@ -29,6 +30,12 @@ def ensure_home(settings: Settings) -> Path:
     except OSError as exc:
         raise ConfigError(f"cannot create the state folder {home}: {exc.strerror}") from None
     return home
+
+
+def open_ledger(settings: Settings) -> Ledger:
+    """The school's ledger, with its state folder made first (CLI and flows alike)."""
+    ensure_home(settings)
+    return Ledger.for_settings(settings)
 
 
 def write_secret(path: Path, data: bytes) -> None:

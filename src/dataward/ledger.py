@@ -1,9 +1,9 @@
 """The ledger: dataward's embedded state, and the hash-chained audit log.
 
 SQLite (WAL) by default, through SQLAlchemy Core, so a trust can point
-``database_url`` at PostgreSQL instead. Each area of dataward declares its tables on
-``metadata`` in its own module and calls ``Ledger.ensure_schema()``; creating tables is
-idempotent.
+``database_url`` at PostgreSQL instead. Every table is declared in ``dataward.schema``; the
+database is brought to this release's schema by the Alembic migrations in
+``dataward/migrations`` when a ledger is opened.
 
 The audit log is append-only. Record *n* stores ``prev_hash`` (the hash of record
 *n-1*) and ``hash = sha256(canonical JSON of its own fields + prev_hash)``. The newest
@@ -23,55 +23,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column, Integer, MetaData, String, Table, Text, create_engine, event, func, insert, select,
-    update,
-)
+from sqlalchemy import Table, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .errors import DatawardError, IntegrityError, LockedError, NotFoundError
-
-metadata = MetaData()
-
-meta_table = Table(
-    "meta", metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-
-audit_table = Table(
-    "audit", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("ts", String(32), nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("action", String(100), nullable=False),
-    Column("subject", String(500), nullable=False),
-    Column("details", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
-)
-
-scans_table = Table(
-    "scans", metadata,
-    Column("scan_id", String(40), primary_key=True),
-    Column("started", String(32), nullable=False),
-    Column("finished", String(32)),
-    # running | complete | partial | interrupted | failed
-    Column("status", String(20), nullable=False),
-    Column("mode", String(20), nullable=False),  # full | incremental
-    Column("out_dir", Text, nullable=False),
-    Column("items", Integer, default=0),
-    Column("items_with_findings", Integer, default=0),
-    Column("findings", Integer, default=0),
-    Column("errors", Integer, default=0),
-    Column("reused", Integer, default=0),
-    Column("bytes_read", Integer, default=0),
-    Column("summary", Text, default="{}"),
-)
+from .schema import audit_table, meta_table, metadata, scans_table
 
 GENESIS = "0" * 64
+_PENDING_HEAD = "dataward.audit_head"   # conn.info key: the head to write after commit
 
 
 def utcnow() -> str:
@@ -139,15 +100,21 @@ class Ledger:
         return cls(settings.ledger_url)
 
     def ensure_schema(self) -> None:
-        for attempt in range(3):
-            try:
-                metadata.create_all(self.engine, checkfirst=True)
+        """Bring the database to this release's schema (Alembic, ``dataward/migrations``).
+
+        Opening an up-to-date ledger costs one query. Otherwise one process migrates while
+        the others wait: a file lock beside a SQLite ledger, an advisory lock on
+        PostgreSQL; each re-reads the version once it holds the lock."""
+        from .migrations import runner
+        try:
+            if runner.current_revision(self.engine) == runner.head():
                 return
-            except (OperationalError, SAIntegrityError) as exc:
-                # Two processes opening a new ledger at once: the other one created the
-                # table between our check and our CREATE. Check again.
-                if "already exists" not in str(exc.orig) or attempt == 2:
-                    raise DatawardError(f"cannot create the ledger tables: {exc.orig}") from None
+            with runner.migration_lock(self.engine, self.url):
+                runner.upgrade(self.engine)
+        except (OperationalError, SAIntegrityError) as exc:
+            if "locked" in str(exc.orig).lower():
+                raise LockedError("the ledger is busy (another dataward run?)") from None
+            raise DatawardError(f"cannot bring the ledger up to date: {exc.orig}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -160,14 +127,41 @@ class Ledger:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction; commits on success, rolls back on error."""
+        """A transaction; commits on success, rolls back on error.
+
+        The ``audit.head`` file is written only after the commit: a commit that fails must
+        not leave a head the ledger does not have (a false tamper alarm)."""
+        pending: dict[str, str] = {}
         try:
             with self.engine.begin() as conn:
-                yield conn
+                conn.info[_PENDING_HEAD] = pending
+                try:
+                    yield conn
+                finally:
+                    conn.info.pop(_PENDING_HEAD, None)
         except OperationalError as exc:
             if "locked" in str(exc.orig).lower():
                 raise LockedError("the ledger is busy (another dataward run?)") from None
             raise
+        if "head" in pending and self.head_file is not None:
+            self._write_head_file(pending["head"])
+
+    def _write_head_file(self, head: str) -> None:
+        """Replace ``audit.head`` unless a later record's head is already there: writers
+        commit in order but may reach this point out of order."""
+        assert self.head_file is not None
+        import fcntl
+
+        with open(self.head_file.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                current = json.loads(self.head_file.read_text())["seq"]
+            except (OSError, ValueError, KeyError, TypeError):
+                current = 0
+            if json.loads(head)["seq"] > current:
+                tmp = self.head_file.with_suffix(".tmp")
+                tmp.write_text(head)
+                os.replace(tmp, self.head_file)
 
     # ---- audit ----------------------------------------------------------------------
     def audit(self, action: str, subject: str = "", *, actor: str | None = None,
@@ -197,10 +191,7 @@ class Ledger:
             conn.execute(update(meta_table).where(meta_table.c.key == "audit_head").values(value=head))
         else:
             conn.execute(insert(meta_table).values(key="audit_head", value=head))
-        if self.head_file is not None:
-            tmp = self.head_file.with_suffix(".tmp")
-            tmp.write_text(head)
-            os.replace(tmp, self.head_file)
+        conn.info[_PENDING_HEAD]["head"] = head   # begin() writes the file after the commit
         return AuditRecord(seq, ts, actor, action, subject, details, h)
 
     def audit_records(self, *, action_prefix: str = "") -> list[AuditRecord]:

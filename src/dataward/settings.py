@@ -128,8 +128,11 @@ class Retention(_Section):
     read_tags: bool = True
     # Folder made inside each image root (same volume) to hold quarantined files.
     quarantine_dirname: str = Field(".dataward-quarantine", min_length=1)
-    # When not empty, only these people may approve a plan.
+    # When not empty, only these people may approve a plan (the name typed with --by).
     approvers: list[str] = Field(default_factory=list)
+    # When not empty, only these operating-system accounts may approve, and only with
+    # `dataward retention approve` (the Prefect UI cannot show who is at the keyboard).
+    approver_accounts: list[str] = Field(default_factory=list)
 
     @field_validator("quarantine_dirname")
     @classmethod

@@ -23,9 +23,7 @@ PLANTED = {
 
 
 def _valid_uln():
-    from dataward.synthetic import make_uln
-    import random
-    return make_uln(random.Random(5))
+    return "1000000043"   # a published valid ULN (ESFA ILR validation tests, see test_checksums)
 
 
 def _document(values):

@@ -70,3 +70,15 @@ def test_cli_verify_exit_codes(cli, dw_home):
     bad = cli("audit", "verify")
     assert bad.exit_code == 6
     assert "altered" in bad.output
+
+
+def test_a_transaction_that_does_not_commit_leaves_no_head_behind(ledger, tmp_path):
+    """A record appended inside a transaction that then fails is not in the ledger, so the
+    head file must not name it either (that would be a false tamper alarm)."""
+    with pytest.raises(RuntimeError):
+        with ledger.begin() as conn:
+            ledger.audit("test.step", "rolled-back", actor="tester", conn=conn)
+            raise RuntimeError("the caller's work failed after the audit record")
+    assert verify_or_raise(ledger).records == 5
+    ledger.audit("test.step", "after", actor="tester")
+    assert verify_or_raise(ledger).records == 6

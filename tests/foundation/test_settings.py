@@ -132,3 +132,21 @@ def test_audit_log_lists_records(cli, dw_home):
     assert cli("init").exit_code == 0
     r = cli("audit", "log", "--last", "5")
     assert r.exit_code == 0 and "init" in r.stdout
+
+
+def test_every_exit_code_comes_from_the_error_tree():
+    """No command exits with a number written on the spot: errors.py holds the table."""
+    import ast
+    from pathlib import Path
+
+    import dataward
+
+    literal = []
+    for path in Path(dataward.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and node.args \
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value not in (0, None):
+                name = ast.unparse(node.func)
+                if name in ("typer.Exit", "sys.exit", "SystemExit", "exit", "os._exit"):
+                    literal.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    assert literal == []

@@ -127,6 +127,27 @@ def test_only_configured_approvers_may_approve(cli, configured: School, dw_home:
     assert r.exit_code == 5 and "already approved" in said(r)
 
 
+def test_an_approval_names_the_account_and_approver_accounts_limit_it(
+        cli, configured: School, dw_home: Path):
+    import getpass
+
+    from dataward.ledger import Ledger
+    from dataward.settings import load_settings
+    cfg = dw_home / "dataward.yaml"
+    base = cfg.read_text()
+    cfg.write_text(base + "  approver_accounts: [not-this-account]\n")
+    plan_id = make_plan(cli)
+    r = cli("retention", "approve", plan_id, "--by", "Ann Smith")
+    assert r.exit_code == 5 and "may not approve" in said(r)
+    cfg.write_text(base + f"  approver_accounts: [{getpass.getuser()}]\n")
+    assert cli("retention", "approve", plan_id, "--by", "Ann Smith").exit_code == 0
+    with Ledger.for_settings(load_settings()) as ledger:
+        approval = ledger.audit_records(action_prefix="retention.approve")[-1]
+    assert approval.actor == "Ann Smith"
+    assert approval.details["os_user"] == getpass.getuser()
+    assert approval.details["via"] == "cli"
+
+
 @pytest.mark.parametrize("change", ["contents", "replaced-same-size-and-mtime", "deleted"])
 def test_a_file_changed_since_planning_refuses_the_whole_plan(cli, configured: School, change):
     plan_id = make_plan(cli)

@@ -7,37 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, Text, insert, select
+from sqlalchemy import insert, select
 
-from ..ledger import Ledger, metadata, utcnow
+from ..ledger import Ledger, utcnow
+from ..schema import backup_restore_tests, backup_snapshots
 
-backup_snapshots = Table(
-    "backup_snapshots", metadata,
-    Column("snapshot_id", String(64), primary_key=True),
-    Column("target", String(200), primary_key=True),
-    Column("time", String(32), nullable=False),
-    Column("status", String(20), nullable=False),  # complete | partial
-    Column("files", Integer, nullable=False),
-    Column("bytes", Integer, nullable=False),
-    Column("bytes_new", Integer, nullable=False),
-    Column("bytes_uploaded", Integer, nullable=False),
-    Column("errors", Integer, nullable=False),
-    Column("seconds", Integer, nullable=False),
-)
 
-backup_restore_tests = Table(
-    "backup_restore_tests", metadata,
-    Column("test_id", Integer, primary_key=True, autoincrement=True),
-    Column("time", String(32), nullable=False),
-    Column("target", String(200), nullable=False),
-    Column("snapshot_id", String(64), nullable=False),
-    Column("status", String(20), nullable=False),  # passed | failed
-    Column("files_checked", Integer, nullable=False),
-    Column("files_matched", Integer, nullable=False),
-    Column("files_failed", Integer, nullable=False),
-    Column("bytes", Integer, nullable=False),
-    Column("detail", Text, nullable=False, default=""),
-)
 
 
 @dataclass(frozen=True)

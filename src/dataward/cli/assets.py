@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 from enum import Enum
 import typer
 
-from .common import get_settings, open_ledger, out
+from ..home import open_ledger
+from .common import get_settings, out
 
 assets_app = typer.Typer(help="The asset register: import, add, list and show equipment.",
                          no_args_is_help=True)

@@ -12,7 +12,6 @@ from rich.progress import (
     BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
 )
 
-from ..ledger import Ledger
 from ..settings import Settings, load_settings
 
 # Tables wider than 80 columns when output goes to a file or pipe (no terminal to fit).
@@ -48,12 +47,6 @@ def state(ctx: typer.Context) -> State:
 
 def get_settings(ctx: typer.Context, *, required: bool = False) -> Settings:
     return state(ctx).settings(required=required)
-
-
-def open_ledger(settings: Settings) -> Ledger:
-    from ..home import ensure_home
-    ensure_home(settings)
-    return Ledger.for_settings(settings)
 
 
 def progress(*, transient: bool = False, extra: list[Any] | None = None) -> Progress:

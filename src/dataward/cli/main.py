@@ -13,8 +13,9 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..errors import EXIT_CANCELLED, DatawardError, exit_code_table
-from .common import State, console, get_settings, open_ledger, out
+from ..errors import EXIT_CANCELLED, DatawardError, exit_code_for, exit_code_table
+from ..home import open_ledger
+from .common import State, console, get_settings, out
 
 class _Group(TyperGroup):
     """The root group: the one place errors become messages and exit codes, so the
@@ -35,7 +36,7 @@ class _Group(TyperGroup):
                 raise  # usage errors, Exit and Abort: Typer prints and exits itself
             console.print(f"[red]internal error:[/] {type(exc).__name__} "
                           "(run again with --debug for the traceback)")
-            raise typer.Exit(1) from None
+            raise typer.Exit(exit_code_for(exc)) from None
 
 
 app = typer.Typer(

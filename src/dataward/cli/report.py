@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from .common import console, get_settings, open_ledger, out
+from ..home import open_ledger
+from .common import console, get_settings, out
 
 subject_app = typer.Typer(help="Subject access requests: where does one person's data appear?",
                           no_args_is_help=True)

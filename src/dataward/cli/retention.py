@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 
 from ..errors import UsageError
-from .common import console, get_settings, open_ledger, out, progress
+from ..home import open_ledger
+from .common import console, get_settings, out, progress
 
 MAX_WARNINGS = 20
 

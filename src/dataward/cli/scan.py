@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import console, get_settings, open_ledger, out, progress
+from ..errors import PartialError
+from ..home import open_ledger
+from .common import console, get_settings, out, progress
 
 
 def scan(
@@ -86,7 +88,7 @@ def scan(
         out.print(f"  results: {result.out_dir}/items.parquet, findings.parquet")
     if result.errors:
         console.print(f"[yellow]{result.errors} items could not be read; see the `error` column[/]")
-        raise typer.Exit(3)
+        raise typer.Exit(PartialError.exit_code)
 
 
 def scans(

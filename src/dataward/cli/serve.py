@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..errors import DatawardError
 from .common import console, get_settings, out
 
 
@@ -60,7 +61,7 @@ def serve(
         out.print("serving; Ctrl-C stops")
         code = sup.wait()
         console.print(f"[red]a child process stopped (exit {code}); stopping[/]")
-        raise typer.Exit(1)
+        raise typer.Exit(DatawardError.exit_code)
     except KeyboardInterrupt:
         out.print("stopping...")
     finally:

@@ -66,8 +66,8 @@ def owner_name(uid: int) -> str:
         return str(uid)
 
 
-def _spec(patterns: list[str]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+def _spec(patterns: list[str]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _error_text(exc: OSError) -> str:

@@ -3,8 +3,18 @@ then purge what has passed its grace period.
 
 A thin wrapper around ``dataward.retention``. Tasks never persist results and return
 counts and ids only; the artifact shows counts per reason, never a name or a path.
-The pause waits for input in the Prefect UI: the approver types their name and ticks
-``approve``; declining (or the pause timing out) leaves every file where it is.
+The wait for approval takes no process: a run from a deployment (``dataward serve``) is
+*suspended*, so its process exits, and Prefect reschedules it when the approver answers in
+the UI (name typed, ``approve`` ticked); the run then starts again from the top, and
+``build_plan`` returns the plan it made before instead of making another. Only that task's
+summary (a plan id and counts, never a name or a path) is persisted for this. A run
+started by hand, with no deployment, pauses in its own process instead. Declining, or the
+wait timing out, leaves every file where it is.
+
+The typed name is who the approver says they are: the Prefect UI of a local server has no
+login, so the audit record also names the operating-system account the flow ran under and
+says the approval came through the UI (docs/retention.md says what that does and does not
+prove).
 """
 from __future__ import annotations
 
@@ -12,7 +22,8 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.flow_runs import pause_flow_run
+from prefect.context import FlowRunContext
+from prefect.flow_runs import pause_flow_run, suspend_flow_run
 from prefect.input import RunInput
 
 from .common import load as _settings
@@ -28,11 +39,18 @@ class RetentionApproval(RunInput):
     approve: bool = False
 
 
-@task(persist_result=False)
+def _one_plan_per_run(context: Any, parameters: dict[str, Any]) -> str:
+    """A resumed run gets back the plan its first start made (see the module docstring)."""
+    run = FlowRunContext.get()
+    return f"dataward-retention-plan-{run.flow_run.id if run and run.flow_run else 'adhoc'}"
+
+
+# The only persisted task result in dataward: a plan id and counts per reason.
+@task(persist_result=True, cache_key_fn=_one_plan_per_run)
 def build_plan(config: str | None, as_of: str | None) -> dict[str, Any]:
     from datetime import date
 
-    from ..cli.common import open_ledger
+    from ..home import open_ledger
     from ..retention.planning import inputs_from, make_plan
     s = _settings(config)
     inputs = inputs_from(s, as_of=date.fromisoformat(as_of) if as_of else None)
@@ -46,14 +64,14 @@ def build_plan(config: str | None, as_of: str | None) -> dict[str, Any]:
 @task(persist_result=False, retries=3, retry_delay_seconds=60,
       retry_condition_fn=_retry_if_transient)
 def approve_and_apply(config: str | None, plan_id: str, approver: str) -> dict[str, Any]:
-    from ..cli.common import open_ledger
+    from ..home import open_ledger
     from ..retention import store
     from ..retention.planning import approve_plan
     from ..retention.quarantine import apply_plan
     s = _settings(config)
     with open_ledger(s) as ledger:
         if store.get_plan(ledger, plan_id).status == store.PLANNED:
-            approve_plan(s, ledger, plan_id, approver)
+            approve_plan(s, ledger, plan_id, approver, via="prefect-ui")
         r = apply_plan(s, ledger, plan_id, actor="weekly_retention")
     return {"plan_id": plan_id, "quarantined": r.moved, "bytes": r.bytes_moved}
 
@@ -61,7 +79,7 @@ def approve_and_apply(config: str | None, plan_id: str, approver: str) -> dict[s
 @task(persist_result=False, retries=3, retry_delay_seconds=60,
       retry_condition_fn=_retry_if_transient)
 def purge_due(config: str | None) -> dict[str, Any]:
-    from ..cli.common import open_ledger
+    from ..home import open_ledger
     from ..retention.purge import purge
     s = _settings(config)
     with open_ledger(s) as ledger:
@@ -91,13 +109,18 @@ def weekly_retention(config: str | None = None, as_of: str | None = None,
                              description="Retention plan: counts only")
     outcome: dict[str, Any] = {"plan": plan, "approved_by": None, "applied": None}
     if plan["due"]:
-        answer = pause_flow_run(
-            wait_for_input=RetentionApproval.with_initial_data(
-                description=f"Approve retention plan {plan['plan_id']}: {plan['due']} image(s) "
-                            "go to quarantine. Enter your full name and tick approve.",
-                approver=""),
-            timeout=approval_timeout_s, poll_interval=poll_interval_s,
-            key=f"approve-{plan['plan_id']}")
+        wanted = RetentionApproval.with_initial_data(
+            description=f"Approve retention plan {plan['plan_id']}: {plan['due']} image(s) "
+                        "go to quarantine. Enter your full name and tick approve.",
+            approver="")
+        run = FlowRunContext.get()
+        if run is not None and run.flow_run is not None and run.flow_run.deployment_id:
+            answer = suspend_flow_run(wait_for_input=wanted, timeout=approval_timeout_s,
+                                      key=f"approve-{plan['plan_id']}")
+        else:
+            answer = pause_flow_run(wait_for_input=wanted, timeout=approval_timeout_s,
+                                    poll_interval=poll_interval_s,
+                                    key=f"approve-{plan['plan_id']}")
         name = " ".join((answer.approver or "").split()) if answer else ""
         if answer is not None and answer.approve and name:
             outcome["approved_by"] = name

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ..errors import ConfigError, IntegrityError, RefusedError, UsageError
-from ..ledger import Ledger, utcnow
+from ..ledger import Ledger, current_user, utcnow
 from ..settings import Settings
 from . import store
 from .inventory import build_inventory
@@ -148,8 +148,14 @@ def make_plan(settings: Settings, ledger: Ledger, inputs: PlanInputs, *,
                        warnings)
 
 
-def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str) -> PlanSummary:
-    """Record that a named person approved this plan, as it stands now."""
+def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str,
+                 *, via: str = "cli") -> PlanSummary:
+    """Record that a named person approved this plan, as it stands now.
+
+    ``by`` is the name the approver typed; the audit record keeps it beside the
+    operating-system account that ran the command (``os_user``) and the channel
+    (``via``: cli or prefect-ui). ``retention.approver_accounts`` limits who may approve
+    by that account, which the typed name cannot do."""
     by = " ".join(by.split())
     if not by:
         raise UsageError("an approval needs the approver's name (--by \"Name Surname\")")
@@ -157,6 +163,16 @@ def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str) -> P
     if allowed and by.casefold() not in {a.casefold() for a in allowed}:
         raise RefusedError(f"{by!r} is not one of the approvers in the config",
                            hint="retention.approvers lists who may approve deletions")
+    os_user = current_user()
+    accounts = settings.retention.approver_accounts
+    if accounts and via != "cli":
+        raise RefusedError("retention.approver_accounts is set, and an approval through "
+                           f"{via} cannot show which account gave it",
+                           hint="approve with `dataward retention approve` on the server")
+    if accounts and os_user not in accounts:
+        raise RefusedError(f"the account {os_user!r} may not approve deletions",
+                           hint="retention.approver_accounts lists the accounts that may; "
+                                "run the approval as one of them")
     row = store.get_plan(ledger, plan_id)
     if row.status == store.SUPERSEDED:
         raise RefusedError(f"plan {row.plan_id} was superseded by a newer plan",
@@ -171,7 +187,7 @@ def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str) -> P
         store.set_plan(conn, row.plan_id, status=store.APPROVED, approved_by=by,
                        approved_at=utcnow(), approved_digest=row.digest)
         ledger.audit("retention.approve", row.plan_id, actor=by, conn=conn, due=row.due,
-                     digest=row.digest)
+                     digest=row.digest, os_user=os_user, via=via)
     return summary_of(store.get_plan(ledger, row.plan_id))
 
 

@@ -14,73 +14,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, Text, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from ..errors import NotFoundError
-from ..ledger import Ledger, metadata
+from ..ledger import Ledger
+from ..schema import deletions_table, items_table, plans_table
 
 PLANNED, APPROVED, APPLYING, APPLIED = "planned", "approved", "applying", "applied"
 SUPERSEDED = "superseded"  # a newer plan was made before this one was approved
 # item states
 WAITING, QUARANTINED, RESTORED, PURGED = "planned", "quarantined", "restored", "purged"
 
-plans_table = Table(
-    "retention_plans", metadata,
-    Column("plan_id", String(40), primary_key=True),
-    Column("created", String(32), nullable=False),
-    Column("created_by", String(200), nullable=False),
-    Column("as_of", String(10), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("approved_by", String(200)),
-    Column("approved_at", String(32)),
-    Column("approved_digest", String(64)),
-    Column("applied_at", String(32)),
-    Column("digest", String(64), nullable=False),
-    Column("rules_digest", String(64), nullable=False),
-    Column("inputs", Text, nullable=False),  # JSON: export file names and their SHA-256
-    Column("roots", Text, nullable=False),  # JSON list of image roots
-    Column("counts", Text, nullable=False),  # JSON: reason code -> images
-    Column("images", Integer, nullable=False),
-    Column("due", Integer, nullable=False),
-    Column("due_bytes", Integer, nullable=False),
-    Column("warnings", Text, nullable=False),  # JSON list (line numbers, never values)
-)
 
-items_table = Table(
-    "retention_items", metadata,
-    Column("plan_id", String(40), primary_key=True),
-    Column("item_no", Integer, primary_key=True, autoincrement=False),
-    Column("root", Text, nullable=False),
-    Column("rel", Text, nullable=False),
-    Column("size", Integer, nullable=False),
-    Column("mtime_ns", Integer, nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("pupils", Text, nullable=False),  # JSON list of pupil references
-    Column("matched_by", Text, nullable=False),
-    Column("due_on", String(10)),
-    Column("state", String(16), nullable=False),
-    Column("qpath", Text),  # path inside the quarantine folder of its root
-    Column("quarantined_at", String(32)),
-    Column("restored_at", String(32)),
-    Column("purged_at", String(32)),
-)
 
-deletions_table = Table(
-    "retention_deletions", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("plan_id", String(40), nullable=False),
-    Column("item_no", Integer, nullable=False),
-    Column("path", Text, nullable=False),
-    Column("size", Integer, nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("approved_by", String(200), nullable=False),
-    Column("quarantined_at", String(32), nullable=False),
-    Column("purged_at", String(32), nullable=False),
-    Column("method", String(60), nullable=False),
-)
 
 
 @dataclass(frozen=True)

@@ -11,32 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, Text, insert, select, update
+from sqlalchemy import insert, select, update
 
 from ..errors import NotFoundError, RefusedError, UsageError
-from ..ledger import Ledger, metadata, utcnow
+from ..ledger import Ledger, utcnow
+from ..schema import packages_table
 
-packages_table = Table(
-    "transfer_packages", metadata,
-    Column("package_id", String(16), primary_key=True),
-    Column("created", String(32), nullable=False),
-    Column("created_by", String(200), nullable=False),
-    Column("recipient", String(300), nullable=False),
-    Column("purpose", Text, nullable=False, default=""),
-    Column("method", String(16), nullable=False),          # password | openpgp
-    Column("key_fingerprint", String(64)),                  # openpgp only
-    Column("file_name", String(200), nullable=False),       # transfer-<date>-<id>.zip[.gpg]
-    Column("file_count", Integer, nullable=False),
-    Column("total_size", Integer, nullable=False),
-    Column("package_size", Integer, nullable=False),
-    Column("manifest_sha256", String(64), nullable=False),
-    Column("package_sha256", String(64), nullable=False),
-    Column("scan_status", String(20), nullable=False),      # scanned | unavailable | off
-    Column("entity_counts", Text, nullable=False, default="{}"),
-    Column("status", String(20), nullable=False),           # awaiting | confirmed
-    Column("confirmed", String(32)),
-    Column("confirmed_by", String(200)),
-)
 
 
 @dataclass(frozen=True)
