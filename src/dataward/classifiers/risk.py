@@ -70,7 +70,7 @@ def _is_school(preview: str, domains: tuple[str, ...]) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
-def outside_headers(findings: Iterable[Finding]) -> Counter:
+def outside_headers(findings: Iterable[Finding]) -> Counter[str]:
     """Counts of findings outside mail headers: what decides special category (a term in a
     message from a named member of staff is not about that person)."""
     return Counter(f.entity_type for f in findings if f.where not in MAIL_HEADERS)

@@ -7,7 +7,8 @@ import zipfile
 
 from .base import EncryptedItem, Extracted, TextBuilder
 from .embedded import embedded_members
-from .text import cell_label, table_rows
+from .tables import table_rows
+from .text import cell_label
 from .workbook_parts import add_workbook_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -31,11 +32,16 @@ def extract_xlsx(data: bytes) -> Extracted:
             name = sheet.title
             sheets.append((name, sheet._worksheet_path))
             builder.add(f"Sheet: {name}", f"{name}!A1")
-            table_rows(sheet.iter_rows(values_only=True),
-                       lambda r, c, name=name: cell_label(name, r, c), builder)
+            def label(r: int, c: int, name: str = name) -> str:
+                return cell_label(name, r, c)
+
+            table_rows(sheet.iter_rows(values_only=True), label, builder)
 
         def values_of(title: str, refs: set[str]) -> dict[str, object]:
-            from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+            from openpyxl.utils.cell import (
+                column_index_from_string,
+                coordinate_from_string,
+            )
             wanted = {}
             for ref in refs:
                 col, row = coordinate_from_string(ref)

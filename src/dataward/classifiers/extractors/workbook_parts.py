@@ -73,7 +73,7 @@ def _unescape(raw: bytes) -> str:
     return html.unescape(raw.decode("utf-8", "replace"))
 
 
-def _scan_sheet(zf: zipfile.ZipFile, path: str):
+def _scan_sheet(zf: zipfile.ZipFile, path: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Headers/footers and uncached formulas of one sheet, streamed (a sheet can be large)."""
     hf: list[tuple[str, str]] = []
     formulas: list[tuple[str, str]] = []

@@ -3,6 +3,8 @@
 maps back to one canonical name, so "Khan, Amelia" and "Amelia Khan" share a fingerprint."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ...connectors.roster import Roster
@@ -36,21 +38,21 @@ class RosterNameRecognizer(EntityRecognizer):
                                               possessive=True).build()
         return self._matcher
 
-    def entries(self):
+    def entries(self) -> Iterator[tuple[str, str]]:
         """(folded written form, canonical name) for every way each person is written."""
         for person in self.roster.people:
             for variant in person.variants:
                 yield variant, person.canonical
 
     @staticmethod
-    def resolve(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    def resolve(hits: list[tuple[int, int, object]]) -> list[tuple[int, int, str]]:
         """Keep the longest of overlapping hits ("Amelia Khan" over a nested "Khan Amelia")."""
         hits = sorted(hits, key=lambda h: (h[0], -(h[1] - h[0])))
         kept: list[tuple[int, int, str]] = []
         for h in hits:
             if kept and h[0] < kept[-1][1]:
                 continue
-            kept.append(h)
+            kept.append((h[0], h[1], str(h[2])))
         return kept
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
@@ -59,7 +61,6 @@ class RosterNameRecognizer(EntityRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):
         return [RecognizerResult(self.ENTITY, s, e, SCORE) for s, e, _ in self.find(text)]
-
 
 
 __all__ = ["SCORE", "RosterNameRecognizer", "fold", "is_word_char"]

@@ -12,6 +12,7 @@ category, never the word. Terms are whole words, matched case-insensitively in o
 Aho-Corasick pass; of overlapping terms the longest counts, once."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 
@@ -52,7 +53,7 @@ class SpecialCategoryRecognizer:
             self._matcher = TermMatcher().add(self.ENTITY, is_word_char, self.entries()).build()
         return self._matcher
 
-    def entries(self):
+    def entries(self) -> Iterator[tuple[str, str]]:
         """(folded term, category) pairs; role names with category ``NOT_A_TERM``."""
         for word in self.not_terms:
             yield word.casefold(), NOT_A_TERM
