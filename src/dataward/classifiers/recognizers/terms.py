@@ -17,9 +17,11 @@ import ahocorasick
 Boundary = Callable[[str], bool]
 
 # Same-length replacements: every white-space character becomes a space, ’ becomes '.
-_ONE_CHAR = str.maketrans({c: " " for c in "\t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002"
-                           "\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029"
-                           "\u202f\u205f\u3000"} | {"\u2019": "'"})
+# str.replace per character runs at memory speed; str.translate with a table falls to a
+# slow path on any non-ASCII text.
+_ONE_CHAR = tuple((c, " ") for c in "\t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003"
+                  "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+                  ) + (("\u2019", "'"),)
 _SPACE_RUN = re.compile(r"  +")
 
 
@@ -28,7 +30,10 @@ def fold(text: str) -> str:
     folded = text.casefold()
     if len(folded) != len(text):
         folded = text.lower()
-    return folded.translate(_ONE_CHAR)
+    for char, replacement in _ONE_CHAR:
+        if char in folded:
+            folded = folded.replace(char, replacement)
+    return folded
 
 
 class Folded:
@@ -42,17 +47,14 @@ class Folded:
         if "  " not in folded:
             self.text = folded
             return
-        parts, pos, removed, length = [], 0, 0, 0
+        removed = 0
         for m in _SPACE_RUN.finditer(folded):
             s, e = m.span()
-            parts.append(folded[pos:s + 1])
-            length += s + 1 - pos
+            # The run's first space stays; what followed it moves back by the rest.
+            self._breaks.append(s + 1 - removed)
             removed += e - s - 1
-            pos = e
-            self._breaks.append(length)
             self._shift.append(removed)
-        parts.append(folded[pos:])
-        self.text = "".join(parts)
+        self.text = _SPACE_RUN.sub(" ", folded)
 
     def original(self, offset: int) -> int:
         return offset + self._shift[bisect.bisect_right(self._breaks, offset) - 1]
