@@ -153,3 +153,16 @@ def test_an_xmp_packet_with_an_entity_bomb_is_refused(tmp_path):
             b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
             b'<Description><Name>&b;</Name></Description>')
     assert xmp_tags(bomb) == []
+
+
+def test_a_name_in_the_path_of_a_file_too_large_to_read_is_still_found(dw_home, tmp_path):
+    from .conftest import make_settings
+    settings = make_settings(tmp_path, "max_file_mb: 0.001, workers: 1")
+    share = tmp_path / "share"
+    (share / "Year 6").mkdir(parents=True)
+    (share / "Year 6" / "Amelia Khan EHCP.txt").write_text("x" * 4096)
+    s = run(settings, share)
+    row = s.items["Year 6/Amelia Khan EHCP.txt"]
+    assert row.status == "skipped" and row.n_person == 1
+    f = s.findings[s.findings.locator == row.locator]
+    assert list(zip(f.entity_type, f["where"])) == [("PERSON", "file name")]

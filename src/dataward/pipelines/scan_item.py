@@ -10,7 +10,7 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -186,6 +186,13 @@ def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int)
     return outcome
 
 
+def _not_read(row: dict[str, Any], rel: str, ctx: ItemContext) -> ItemOutcome:
+    """An item whose content was not read: its path can still name a pupil."""
+    findings = names_in_path(ctx.classifier, rel)
+    apply_counts(row, findings, ctx.settings)
+    return ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id))
+
+
 def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemContext) -> ItemOutcome:
     row = base_row(entry, source_name, audience, ctx.scan_id)
     if entry.kind == "symlink":
@@ -200,7 +207,7 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
     if entry.size > ctx.max_bytes:
         row.update(status="skipped", error=f"larger than the {ctx.settings.scan.max_file_mb:g} MB cap")
         row["format"] = sniff(entry.rel, b"")
-        return ItemOutcome(row, [])
+        return _not_read(row, entry.rel, ctx)
     try:
         if entry.size > QUICK_LOOK_BYTES:
             # An unknown binary (a video, a program) is dismissed from its first bytes.
@@ -208,14 +215,14 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
             if sniff(entry.rel, head) == "binary":
                 row.update(status="unsupported", format="binary",
                            error="unknown binary format (only its first bytes were read)")
-                return ItemOutcome(row, [])
+                return _not_read(row, entry.rel, ctx)
         data = read_file(entry, ctx.max_bytes)
     except FileNotFoundError:
         row.update(status="error", error="disappeared during the scan")
         return ItemOutcome(row, [])
     except PermissionError:
         row.update(status="error", error="permission denied")
-        return ItemOutcome(row, [])
+        return _not_read(row, entry.rel, ctx)
     except OSError as exc:
         reason = "is a symbolic link now (not followed)" if exc.errno == 40 else (exc.strerror or "read error")
         row.update(status="error", error=reason)
