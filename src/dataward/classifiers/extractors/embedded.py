@@ -51,14 +51,13 @@ def _ole10_native(data: bytes) -> tuple[str, bytes] | None:
     except (OSError, ValueError):
         return None
     try:
-        # size (4), type (2), label\0, source path\0, 4 bytes, temp path length (4),
-        # temp path, data length (4), data.
+        # size (4), type (2), label\0, source path\0, two 4-byte fields (the second is
+        # the temporary path's length), temporary path\0, data length (4), data.
         pos = 6
         label_end = raw.index(b"\0", pos)
         label = raw[pos:label_end].decode("latin-1")
-        pos = raw.index(b"\0", label_end + 1) + 1 + 4
-        (tmp_len,) = struct.unpack_from("<I", raw, pos)
-        pos += 4 + tmp_len
+        pos = raw.index(b"\0", label_end + 1) + 1 + 8
+        pos = raw.index(b"\0", pos) + 1
         (size,) = struct.unpack_from("<I", raw, pos)
         pos += 4
         payload = raw[pos:pos + size]
