@@ -26,10 +26,14 @@ def test_a_missing_part_is_a_corrupt_container_and_the_log_has_no_document_text(
         zf.writestr("word/other.xml", "<x/>")
     exc = _raised(lambda: zipfile.ZipFile(buf).read("Amelia Khan EHCP.docx"))
     with caplog.at_level(logging.DEBUG, logger="dataward.scan.extract"):
-        reason = failure_reason("docx", exc, "file:///share/a.docx")
+        reason = failure_reason("docx", exc, "file:///share/Amelia%20Khan/a.docx")
     assert reason == "corrupt docx: not a valid docx container (KeyError)"
     assert "KeyError raised at zipfile.py" in caplog.text
+    # Neither the parser's message nor the path (it can name a pupil) is logged.
     assert "Amelia" not in caplog.text
+    import hashlib
+    digest = hashlib.sha256(b"file:///share/Amelia%20Khan/a.docx").hexdigest()[:12]
+    assert f"item {digest}" in caplog.text
 
 
 def test_a_programming_error_in_dataward_is_not_called_corrupt(caplog):

@@ -9,6 +9,7 @@ type and the frames (file, line, function) only: parsers' messages can quote the
 document."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import traceback
 import zipfile
@@ -29,15 +30,22 @@ def _raised_in_own_code(exc: BaseException) -> str | None:
     return f"{Path(last.filename).name}:{last.lineno}"
 
 
+def item_ref(locator: str) -> str:
+    """How a log names an item: a file name can name a pupil, so logs carry the first 12
+    hex digits of the SHA-256 of its locator (hash the locators in items.parquet to find
+    it)."""
+    return hashlib.sha256(locator.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
 def failure_reason(fmt: str, exc: BaseException, locator: str = "") -> str:
     """The item's reason for ``exc``; logs the cause at debug level."""
     frames = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
                          for f in reversed(traceback.extract_tb(exc.__traceback__)[-8:]))
-    log.debug("cannot read %s (%s): %s raised at %s", locator or "item", fmt,
-              type(exc).__name__, frames)
+    ref = f"item {item_ref(locator)}" if locator else "an item"
+    log.debug("cannot read %s (%s): %s raised at %s", ref, fmt, type(exc).__name__, frames)
     where = _raised_in_own_code(exc) if isinstance(exc, _PROGRAMMING) else None
     if where:
-        log.warning("internal error reading %s (%s): %s at %s", locator or "item", fmt,
+        log.warning("internal error reading %s (%s): %s at %s", ref, fmt,
                     type(exc).__name__, where)
         return (f"internal error in dataward while reading {fmt} ({type(exc).__name__} at "
                 f"{where}); the file may be fine: please report it")
