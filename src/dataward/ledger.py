@@ -68,13 +68,40 @@ class AuditVerdict:
     problems: list[str]
 
 
+# How long a connection waits for another one's lock before "database is locked".
+SQLITE_BUSY_MS = 10_000
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    # The busy timeout first: every statement below may wait for another connection.
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    _ensure_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _ensure_wal(cur: Any) -> None:
+    """Switch the database to WAL once (the mode is stored in the file).
+
+    SQLite answers a journal-mode change with SQLITE_BUSY at once, without waiting on the
+    busy timeout, while another connection has the file open in a transaction: several
+    processes opening a new ledger together failed with "database is locked". So the mode
+    is only changed when it is not WAL yet, and a busy answer is retried until the
+    timeout."""
+    import sqlite3
+    import time
+    deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+    while True:
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class Ledger:
@@ -241,12 +268,14 @@ class Ledger:
             return list(conn.execute(q))
 
     def get_scan(self, scan_id: str) -> Any:
-        """A scan row by id, or by ``latest`` (newest complete or partial scan)."""
+        """A scan row by id, or by ``latest``: the newest complete or partial scan of the
+        configured sources (an ad hoc ``scan PATH`` is never the latest)."""
         with self.engine.connect() as conn:
             if scan_id == "latest":
                 row = conn.execute(
                     select(scans_table)
                     .where(scans_table.c.status.in_(("complete", "partial")))
+                    .where(scans_table.c.mode != "adhoc")
                     .order_by(scans_table.c.started.desc()).limit(1)).first()
             else:
                 row = conn.execute(select(scans_table).where(
@@ -276,7 +305,7 @@ def current_user() -> str:
     try:
         import getpass
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name is not worth failing an audit
+    except Exception:
         return "unknown"
 
 

@@ -48,6 +48,9 @@ class Source(_Section):
         default_factory=lambda: ["**/~$*", "**/Thumbs.db", "**/.DS_Store", "**/desktop.ini",
                                  ".dataward-quarantine/", "**/.dataward-quarantine/"]
     )
+    # The path is a mount point (a share mounted from a file server): when nothing is
+    # mounted there tonight, the source is unavailable instead of empty.
+    mount: bool = False
 
 
 class Roster(_Section):
@@ -69,6 +72,12 @@ class Scan(_Section):
     # Optional spaCy NER for names not on the roster: an installed model package
     # (e.g. en_core_web_sm) or a model folder. Never downloaded at run time.
     ner_model: str | None = None
+    # A source whose last scan held at least vanish_min_items files and that now holds
+    # fewer than vanish_fraction of them is unavailable (unmounted, emptied by mistake):
+    # its last results are kept and nothing counts as removed. `dataward scan
+    # --accept-removals` takes such a change as true.
+    vanish_min_items: int = Field(1000, ge=1)
+    vanish_fraction: float = Field(0.1, ge=0, le=1)
 
 
 class Risk(_Section):

@@ -29,6 +29,10 @@ def scan(
     workers: Annotated[Optional[int], typer.Option(
         "--workers", "-w", min=1,
         help="Worker processes reading items (default: scan.workers, else one per core).")] = None,
+    accept_removals: Annotated[bool, typer.Option(
+        "--accept-removals",
+        help="A source that suddenly holds almost no files really was emptied: count its "
+             "files as removed instead of keeping its last results.")] = False,
 ) -> None:
     """Find personal data in shared drives and write the scan's Parquet files.
 
@@ -37,10 +41,15 @@ def scan(
       dataward scan --full                           # read every file again
       dataward scan /srv/shares/staff --roster pupils.csv --out ./scan-out
       dataward scan --workers 2                      # two worker processes
+      dataward scan --source pupils --accept-removals  # the share really was emptied
 
-    Exit codes: 0 every item read, 3 finished but some items could not be read.
+    A source that cannot be read (missing, not a folder, not mounted, suddenly almost
+    empty) keeps its last results and the scan exits 3. Ad hoc scans (PATHS) never
+    become the latest scan that `dataward report` and `subject find` read.
+
+    Exit codes: 0 every item read, 3 finished but some items or sources could not be read.
     """
-    from ..errors import ConfigError
+    from ..errors import ConfigError, PartialError
     from ..pipelines.scan import ScanProgress, adhoc_sources, run_scan
 
     settings = get_settings(ctx)
@@ -73,21 +82,30 @@ def scan(
 
     with open_ledger(settings) as ledger, bar:
         result = run_scan(settings, sources=sources, rosters=roster, full=full, out_dir=out_dir,
-                          progress=on_progress, ledger=ledger, adhoc=adhoc)
+                          progress=on_progress, ledger=ledger, adhoc=adhoc,
+                          accept_removals=accept_removals)
     if as_json:
         out.print_json(json.dumps(result.summary()))
     else:
         mb = result.bytes_read / 1e6
         out.print(f"scan {result.scan_id}: {result.status}")
-        out.print(f"  items: {result.items} ({result.read} read, {result.reused} unchanged and reused)")
+        kept = f", {result.kept} kept from sources not read" if result.kept else ""
+        out.print(f"  items: {result.items} ({result.read} read, {result.reused} unchanged and "
+                  f"reused{kept})")
         out.print(f"  changes: {result.new} new, {result.changed} changed, {result.moved} moved, "
                   f"{result.removed} removed")
         out.print(f"  with personal data: {result.items_with_findings} items, {result.findings} findings")
         out.print(f"  statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_status.items())))
         out.print(f"  read {mb:,.1f} MB in {result.seconds:.1f} s")
+        for reason in result.reasons:
+            out.print(f"  {reason}")
         out.print(f"  results: {result.out_dir}/items.parquet, findings.parquet")
+    for name, why in sorted(result.unavailable.items()):
+        console.print(f"[yellow]source {name} could not be read: {why}; its last results "
+                      f"are kept[/]")
     if result.errors:
         console.print(f"[yellow]{result.errors} items could not be read; see the `error` column[/]")
+    if result.status == "partial":
         raise typer.Exit(PartialError.exit_code)
 
 
@@ -95,7 +113,7 @@ def scans(
     ctx: typer.Context,
     last: Annotated[int, typer.Option(help="How many of the newest scans.")] = 10,
 ) -> None:
-    """List recent scans with their status and counts.
+    """List recent scans with their status, counts, and why each read what it did.
 
     Example: dataward scans --last 5
     """
@@ -106,10 +124,16 @@ def scans(
               "errors")
     for col in t.columns:
         col.no_wrap = True
+    why: list[str] = []
     for r in rows:
         t.add_row(r.scan_id, r.started[:16], r.mode, r.status, str(r.items or 0),
                   str(r.items_with_findings or 0), str(r.findings or 0), str(r.errors or 0))
+        why += [f"  {r.scan_id}  {reason}" for reason in json.loads(r.summary or "{}").get("reasons") or []]
     out.print(t)
+    if why:
+        out.print("Why each scan read what it did:")
+        for line in why:
+            out.print(line)
 
 
 def register(app: typer.Typer) -> None:

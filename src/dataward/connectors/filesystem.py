@@ -122,6 +122,32 @@ def walk(source: Source) -> Iterator[FileEntry]:
         stack.extend(reversed(subdirs))
 
 
+def source_problem(source: Source, *, expect_dir: bool) -> str | None:
+    """Why the source cannot be scanned now (missing, not a folder, unreadable, a mount
+    point with nothing mounted), or None. A source with a problem is unavailable: its
+    files are not gone, they could not be seen."""
+    root = os.path.abspath(os.fspath(source.path))
+    try:
+        st = os.lstat(root)
+    except FileNotFoundError:
+        return "it does not exist"
+    except OSError as exc:
+        return f"cannot open it: {_error_text(exc)}"
+    if stat.S_ISLNK(st.st_mode):
+        return "it is a symbolic link (not followed)"
+    if not stat.S_ISDIR(st.st_mode):
+        return "it is not a folder" if expect_dir else None
+    if source.mount and not os.path.ismount(root):
+        # Nothing mounted: the path is a folder of the parent file system.
+        return "nothing is mounted there (the source is set with mount: true)"
+    try:
+        with os.scandir(root) as it:
+            next(it, None)
+    except OSError as exc:
+        return f"cannot list it: {_error_text(exc)}"
+    return None
+
+
 def _entry(path: str, rel: str, st: os.stat_result) -> FileEntry:
     if stat.S_ISLNK(st.st_mode):
         kind = "symlink"

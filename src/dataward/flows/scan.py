@@ -32,6 +32,7 @@ def scan_task(config: str | None, full: bool = False) -> dict[str, Any]:
     import socket
     return {**{k: getattr(result, k) for k in keys}, "by_status": dict(result.by_status),
             "by_entity": dict(result.by_entity), "out_dir": str(result.out_dir),
+            "unavailable": dict(result.unavailable), "reasons": list(result.reasons),
             # Which machine and process scanned (a trust's Dask workers are many).
             "worker": f"{socket.gethostname()}:{os.getpid()}"}
 
@@ -67,6 +68,9 @@ def counts_markdown(summary: dict[str, Any], report: dict[str, Any]) -> str:
              f"{h['unreadable']} could not be read.", "",
              f"Since the previous scan: {summary['new']} new, {summary['changed']} changed, "
              f"{summary['moved']} moved, {summary['removed']} removed.", "",
+             *[line for name, why in sorted(summary.get("unavailable", {}).items())
+               for line in ((f"**Source {name} could not be read**: {why}; its last "
+                             f"results are kept."), "")],
              "| entity type | findings |", "|---|---|"]
     lines += [f"| {e} | {n} |" for e, n in sorted(summary["by_entity"].items())]
     lines += ["", f"Report: `{report['path']}` ({report['bytes'] / 1024:.0f} KiB)."]

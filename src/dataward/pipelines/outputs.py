@@ -33,8 +33,13 @@ FINDINGS_SCHEMA = pa.schema([
     ("category", pa.string()),
 ])
 
+# One row per item with text: the keyed Bloom filter of its words (classifiers.name_index),
+# so a roster change finds new names in unchanged files without reading them all.
+NAME_INDEX_SCHEMA = pa.schema([("locator", pa.string()), ("tokens", pa.binary())])
+
 ITEMS_FILE = "items.parquet"
 FINDINGS_FILE = "findings.parquet"
+NAME_INDEX_FILE = "name_index.parquet"
 
 
 def write_table(rows: list[dict] | pa.Table, schema: pa.Schema, path: Path) -> None:

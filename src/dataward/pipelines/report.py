@@ -75,8 +75,13 @@ def render_markdown(data: ReportData) -> str:
     h = data.headline
     lines = [f"# Personal data exposure report: {data.school}", "",
              f"Scan `{data.scan_id}` ({data.scan_mode}, {data.scan_status}) started "
-             f"{data.scan_started} UTC; report made {data.generated}.", "",
-             "## Headline figures", ""]
+             f"{data.scan_started} UTC; report made {data.generated}.", ""]
+    if data.unavailable_sources:
+        lines += ["## Sources that could not be read in this scan", ""]
+        lines += [f"- **{u.source}**: {u.reason}. Its figures are those of scan "
+                  f"{u.results_from or '(none)'}; nothing in it is counted as removed."
+                  for u in data.unavailable_sources] + [""]
+    lines += ["## Headline figures", ""]
     lines += _md_table(["figure", "count"], [
         ["items scanned", h["items"]], ["items with personal data", h["with_data"]],
         ["findings", h["findings"]], ["special-category items", h["special"]],

@@ -80,6 +80,13 @@ class Unreadable:
 
 
 @dataclass(frozen=True)
+class UnavailableSource:
+    source: str
+    reason: str
+    results_from: str       # the scan whose results of this source the report shows
+
+
+@dataclass(frozen=True)
 class TrendPoint:
     scan_id: str
     day: str
@@ -109,6 +116,7 @@ class ReportData:
     trend: list[TrendPoint]
     retention: RetentionFigures | None = None
     restore_test: RestoreTest | None = None
+    unavailable_sources: list[UnavailableSource] = field(default_factory=list)
     items_frame: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
 
 
@@ -220,6 +228,13 @@ def _trend(ledger: Ledger, current_started: str) -> list[TrendPoint]:
 
 
 
+def unavailable_sources(summary: dict) -> list[UnavailableSource]:
+    """The sources the scan could not read (their last results were kept)."""
+    return [UnavailableSource(name, rec.get("reason", ""), rec.get("scan_id", ""))
+            for name, rec in sorted((summary.get("sources") or {}).items())
+            if rec.get("state") == "unavailable"]
+
+
 def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest") -> ReportData:
     row = ledger.get_scan(scan)
     scan_dir = Path(row.out_dir)
@@ -281,5 +296,6 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest") 
         trend=_trend(ledger, row.started),
         retention=retention_figures(ledger),
         restore_test=latest_restore_test(ledger),
+        unavailable_sources=unavailable_sources(summary),
         items_frame=df,
     )

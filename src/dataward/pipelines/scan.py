@@ -4,17 +4,22 @@ classify the rest, and write items.parquet and findings.parquet.
 Incremental by default: an item whose (size, mtime, inode) matches the last complete scan
 keeps that scan's result without being read; a file moved or renamed within the share
 (same inode, size and mtime under a new path) keeps it too. ``full=True`` reads everything.
+A result is kept only while everything that decided it is unchanged (``scan_basis``); a
+source that cannot be seen, or that the scan was not asked for, keeps its last results
+(``scan_plan``): every configured scan's catalog holds every configured source.
 Outputs are written into a hidden folder and renamed into place at the end, so an
 interrupted scan (Ctrl-C, a crash) leaves the previous scan as the newest complete one.
 """
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +34,11 @@ from ..errors import ConfigError
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
-from .outputs import FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, read_findings, read_items, write_table
+from .outputs import (FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
+                      NAME_INDEX_SCHEMA, read_findings, read_items, write_table)
+from .scan_basis import rescore
+from .scan_plan import ScanPlan, prepare, read_name_filters
+from .scan_plan import record as plan_record
 from .mail_append import scan_appended_mbox
 from .scan_item import ItemContext
 from .workers import ItemPool, Task
@@ -67,6 +76,11 @@ class ScanResult:
     seconds: float = 0.0
     by_status: dict[str, int] = field(default_factory=dict)
     by_entity: dict[str, int] = field(default_factory=dict)
+    kept: int = 0                    # items of sources not read tonight, kept as they were
+    rechecked: int = 0               # unchanged files read again for names new on the roster
+    unavailable: dict[str, str] = field(default_factory=dict)   # source -> why
+    reasons: list[str] = field(default_factory=list)            # why it read what it did
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)      # what decided each source
 
     def summary(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "out_dir"}
@@ -116,10 +130,15 @@ class _Previous:
         self.children_of: dict[str, list[int]] = {}  # top-level locator -> member rows
         self.identity: list[tuple[int, int, int]] = []
         self.by_identity: dict[tuple[int, int, int], int] = {}
+        self.locators: list[str] = []
+        self.sources: list[str] = []
+        self.scan_dir = scan_dir
+        self._filters: dict[str, bytes] | None = None
         if scan_dir is None or not (scan_dir / ITEMS_FILE).exists():
             return
         self.items = read_items(scan_dir)
         self.findings_path = scan_dir / FINDINGS_FILE
+        self.sources = self.items["source"].to_pylist()
         cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status"]).to_pydict()
         for i, (loc, size, mt, ino, status) in enumerate(zip(
                 cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"])):
@@ -133,24 +152,39 @@ class _Previous:
                 self.by_identity[(ino, size, mt)] = i
         self.locators = cols["locator"]
 
+    def top_counts(self) -> Counter[str]:
+        """Top-level items (files) of each source."""
+        return Counter(s for loc, s in zip(self.locators, self.sources) if top_locator(loc) == loc)
+
+    def name_filters(self) -> dict[str, bytes]:
+        """locator -> the keyed index of its words, for items that had text."""
+        if self._filters is None:
+            self._filters = read_name_filters(self.scan_dir) if self.scan_dir else {}
+        return self._filters
+
 
 def top_locator(locator: str) -> str:
     """The file a member locator belongs to (``file:///a.zip!/b.docx`` -> ``file:///a.zip``)."""
     return locator.split("!/", 1)[0].split("#", 1)[0]
 
 
-def _latest_scan_dir(ledger: Ledger) -> Path | None:
+def _latest_catalog(ledger: Ledger) -> Any:
+    """The newest complete configured scan (ad hoc scans are never the catalog)."""
     for row in ledger.scan_rows():
         if row.status in ("complete", "partial") and row.mode != "adhoc":
-            return Path(row.out_dir)
+            return row
     return None
 
 
 def run_scan(settings: Settings, *, sources: list[Source] | None = None,
              rosters: list[Path] | None = None, full: bool = False,
              out_dir: Path | None = None, progress: ProgressFn | None = None,
-             ledger: Ledger | None = None, adhoc: bool = False) -> ScanResult:
-    """Scan ``sources`` (default: the configured ones) and write the two Parquet files."""
+             ledger: Ledger | None = None, adhoc: bool = False,
+             accept_removals: bool = False) -> ScanResult:
+    """Scan ``sources`` (default: the configured ones) and write the two Parquet files.
+
+    ``accept_removals``: a source that suddenly holds almost nothing is scanned as it is
+    (its missing files count as removed) instead of being treated as unavailable."""
     sources = settings.sources if sources is None else sources
     if not sources:
         raise ConfigError("nothing to scan: the config has no sources",
@@ -170,14 +204,18 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
     try:
         roster = build_roster(settings, rosters)
         ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id)
-        previous = _Previous(None if (full or adhoc) else _latest_scan_dir(ledger))
-        result = _scan_into(work_dir, sources, ctx, previous, progress)
+        last = None if adhoc else _latest_catalog(ledger)
+        previous = _Previous(Path(last.out_dir) if last is not None else None)
+        plan = prepare(settings, sources, roster, fingerprint_key(settings, create=True), previous,
+                       json.loads(last.summary or "{}") if last is not None else {},
+                       full=full, adhoc=adhoc, accept_removals=accept_removals)
+        result = _scan_into(work_dir, sources, ctx, previous, progress, plan)
         result.scan_id = scan_id
         if final_dir.exists():
-            for name in (ITEMS_FILE, FINDINGS_FILE):
+            for name in (ITEMS_FILE, FINDINGS_FILE, NAME_INDEX_FILE):
                 (final_dir / name).unlink(missing_ok=True)
         final_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for name in (ITEMS_FILE, FINDINGS_FILE):
+        for name in (ITEMS_FILE, FINDINGS_FILE, NAME_INDEX_FILE):
             (work_dir / name).replace(final_dir / name)
         work_dir.rmdir()
     except BaseException as exc:
@@ -192,8 +230,7 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
         raise
     result.out_dir = final_dir
     result.seconds = round(time.perf_counter() - started, 3)
-    result.status = "partial" if result.errors else "complete"
-    import json
+    result.status = "partial" if result.errors or result.unavailable else "complete"
     with ledger.begin() as conn:
         conn.execute(update(scans_table).where(scans_table.c.scan_id == scan_id).values(
             status=result.status, finished=utcnow(), items=result.items,
@@ -201,7 +238,8 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
             errors=result.errors, reused=result.reused, bytes_read=result.bytes_read,
             summary=json.dumps(result.summary())))
         ledger.audit("scan.complete", scan_id, conn=conn, mode=mode, items=result.items,
-                     findings=result.findings, errors=result.errors, status=result.status)
+                     findings=result.findings, errors=result.errors, status=result.status,
+                     unavailable=sorted(result.unavailable))
     if own_ledger:
         ledger.close()
     log.info("scan %s %s: %d items, %d findings, %d errors, %.1fs", scan_id, result.status,
@@ -210,25 +248,34 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
 
 
 def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous: _Previous,
-               progress: ProgressFn | None) -> ScanResult:
+               progress: ProgressFn | None, plan: ScanPlan) -> ScanResult:
     result = ScanResult(scan_id=ctx.scan_id, out_dir=work_dir, status="running")
     entries: list[tuple[FileEntry, Source]] = []
     for source in sources:
+        if source.name in plan.unavailable:
+            continue
+        found: list[tuple[FileEntry, Source]] = []
         for entry in walk(source):
-            entries.append((entry, source))
-            if progress and len(entries) % 5000 == 0:
-                progress(ScanProgress("walking", len(entries), 0, 0))
+            found.append((entry, source))
+            if progress and (len(entries) + len(found)) % 5000 == 0:
+                progress(ScanProgress("walking", len(entries) + len(found), 0, 0))
+        vanished = plan.vanished(source.name, len(found))
+        if vanished:
+            plan.mark_unavailable(source.name, vanished)
+            continue
+        entries.extend(found)
     total = len(entries)
     seen: set[str] = set()
     reuse_idx: list[int] = []          # rows of the previous items table to carry over
     reuse_moves: dict[int, FileEntry] = {}
     new_items: list[dict] = []
     new_findings: list[dict] = []
+    new_index: list[tuple[str, bytes]] = []
     to_read: list[Task] = []
     for entry, source in entries:
         locator = entry.locator
         seen.add(locator)
-        idx = _reusable(previous, entry, locator)
+        idx = _reusable(previous, entry, locator, source.name, plan)
         if idx is not None:
             reuse_idx.append(idx)
             members = previous.children_of.get(previous.locators[idx], [])
@@ -238,28 +285,40 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 for m in members:
                     reuse_moves[m] = entry
         else:
-            appended = scan_appended_mbox(previous, entry, source.name, source.audience, ctx)
+            appended = (None if source.name in plan.no_reuse or locator in plan.recheck else
+                        scan_appended_mbox(previous, entry, source.name, source.audience, ctx))
             if appended is not None:  # an mbox that only grew: last scan's messages kept
                 outcome, carried = appended
                 reuse_idx.extend(carried)
                 for part in outcome.flatten():
                     new_items.append(part.item)
                     new_findings.extend(part.findings)
+                    if part.name_index is not None:
+                        new_index.append((part.item["locator"], part.name_index))
                 result.bytes_read += outcome.bytes_read
                 continue
             to_read.append(Task(entry, source.name, source.audience))
+    # Sources not seen tonight, or not asked for, keep their last results as they are.
+    kept_idx = [i for i, src in enumerate(previous.sources) if src in plan.carry]
+    seen.update(previous.locators[i] for i in kept_idx)
     # Everything not reused is read in isolated worker processes (time and memory limits).
     done = total - len(to_read)
     if to_read:
         ctx.classifier  # build it once here, so forked workers share it  # noqa: B018
+    read_top: Counter[str] = Counter()
+    rechecked: Counter[str] = Counter()
     with ItemPool(ctx) as pool:
         for _i, outcome in pool.run(to_read):
-            changed = previous.items is not None and outcome.item["locator"] in previous.by_locator
+            change = _change_of(previous, outcome.item)
+            read_top[outcome.item["source"]] += 1
+            if outcome.item["locator"] in plan.recheck and change == "unchanged":
+                rechecked[outcome.item["source"]] += 1
             for part in outcome.flatten():
-                if changed:
-                    part.item["change"] = "changed"
+                part.item["change"] = change
                 new_items.append(part.item)
                 new_findings.extend(part.findings)
+                if part.name_index is not None:
+                    new_index.append((part.item["locator"], part.name_index))
             result.bytes_read += outcome.bytes_read
             done += 1
             if progress:
@@ -267,45 +326,78 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
 
     items_table = pa.Table.from_pylist(new_items, schema=ITEMS_SCHEMA)
     findings_table = pa.Table.from_pylist(new_findings, schema=FINDINGS_SCHEMA)
-    if reuse_idx and previous.items is not None:
-        carried, carried_findings = _carry_over(previous, reuse_idx, reuse_moves, ctx.scan_id)
+    index_table = pa.table({"locator": [x for x, _ in new_index], "tokens": [y for _, y in new_index]},
+                           schema=NAME_INDEX_SCHEMA)
+    if (reuse_idx or kept_idx) and previous.items is not None:
+        carried, carried_findings, carried_index = _carry_over(
+            previous, reuse_idx + kept_idx, reuse_moves, ctx.scan_id)
+        carried = rescore(carried, ctx.settings, plan.rescore)
         items_table = pa.concat_tables([carried, items_table])
         findings_table = pa.concat_tables([carried_findings, findings_table])
+        index_table = pa.concat_tables([carried_index, index_table])
     write_table(items_table, ITEMS_SCHEMA, work_dir / ITEMS_FILE)
     write_table(findings_table, FINDINGS_SCHEMA, work_dir / FINDINGS_FILE)
+    write_table(index_table, NAME_INDEX_SCHEMA, work_dir / NAME_INDEX_FILE)
 
     result.items = items_table.num_rows
     result.findings = findings_table.num_rows
     result.reused = len(reuse_idx)
+    result.kept = len(kept_idx)
     result.read = len(new_items)
+    result.rechecked = sum(rechecked.values())
     changes = pc.value_counts(items_table["change"]).to_pylist()
     by_change = {c["values"]: c["counts"] for c in changes}
     result.new, result.changed = by_change.get("new", 0), by_change.get("changed", 0)
     result.moved = by_change.get("moved", 0)
     if previous.items is not None:
+        # Only sources seen tonight can have removed files.
         moved_from = {previous.locators[i] for i in reuse_moves}
-        result.removed = sum(1 for loc in previous.locators
-                             if loc not in seen and loc not in moved_from and top_locator(loc) == loc)
+        looked = set(plan.scanned)
+        result.removed = sum(1 for loc, src in zip(previous.locators, previous.sources)
+                             if src in looked and loc not in seen and loc not in moved_from
+                             and top_locator(loc) == loc)
     statuses = pc.value_counts(items_table["status"]).to_pylist()
     result.by_status = {s["values"]: s["counts"] for s in statuses}
     result.errors = result.by_status.get("error", 0)
     result.items_with_findings = pc.sum(pc.greater(items_table["n_findings"], 0)).as_py() or 0
     ents = pc.value_counts(findings_table["entity_type"]).to_pylist() if findings_table.num_rows else []
     result.by_entity = {e["values"]: e["counts"] for e in ents}
+    kept = Counter(previous.sources[i] for i in reuse_idx + kept_idx
+                   if top_locator(previous.locators[i]) == previous.locators[i])
+    result.unavailable = dict(plan.unavailable)
+    result.sources, result.reasons = plan_record(plan, read_top, rechecked, kept, ctx.scan_id)
     return result
 
 
-def _reusable(previous: _Previous, entry: FileEntry, locator: str) -> int | None:
-    if previous.items is None or entry.kind != "file":
+def _change_of(previous: _Previous, row: dict[str, Any]) -> str:
+    """new, changed, or unchanged (a file read again though it did not change)."""
+    idx = previous.by_locator.get(row["locator"])
+    if idx is None:
+        return "new"
+    same = previous.identity[idx] == (row["inode"], row["size"], row["mtime_ns"])
+    return "unchanged" if same else "changed"
+
+
+def _reusable(previous: _Previous, entry: FileEntry, locator: str, source: str,
+              plan: ScanPlan) -> int | None:
+    if previous.items is None or entry.kind != "file" or source in plan.no_reuse:
         return None
     idx = previous.by_locator.get(locator)
     if idx is not None:
         same = previous.identity[idx] == (entry.inode, entry.size, entry.mtime_ns)
-        return idx if same else None
-    return previous.by_identity.get((entry.inode, entry.size, entry.mtime_ns))
+    else:
+        idx = previous.by_identity.get((entry.inode, entry.size, entry.mtime_ns))
+        same = idx is not None
+    if not same or idx is None:
+        return None
+    if previous.sources[idx] != source or previous.locators[idx] in plan.recheck:
+        return None  # decided under another source's basis, or may hold a new roster name
+    return idx
 
 
-def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry], scan_id: str):
+def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry],
+                scan_id: str) -> tuple[pa.Table, pa.Table, pa.Table]:
+    assert previous.items is not None and previous.findings_path is not None
     carried = previous.items.take(pa.array(idx, pa.int64()))
     n = carried.num_rows
     change = ["moved" if i in moves else "unchanged" for i in idx]
@@ -317,9 +409,9 @@ def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry]
     carried = carried.set_column(carried.schema.get_field_index("scan_id"), "scan_id", pa.array([scan_id] * n))
     carried = carried.set_column(carried.schema.get_field_index("change"), "change", pa.array(change))
     old_locators = [previous.locators[i] for i in idx]
+    rename = {previous.locators[i]: renamed(previous.locators[i], e) for i, e in moves.items()}
     if moves:
-        loc = [renamed(previous.locators[i], moves[i]) if i in moves else previous.locators[i]
-               for i in idx]
+        loc = [rename.get(x, x) for x in old_locators]
         path = [moves[i].display_path + p[len(p.split("!/", 1)[0].split("#", 1)[0]):]
                 if i in moves else p for i, p in zip(idx, carried["path"].to_pylist())]
         carried = carried.set_column(carried.schema.get_field_index("locator"), "locator", pa.array(loc))
@@ -329,7 +421,10 @@ def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry]
     keep = keep.set_column(keep.schema.get_field_index("scan_id"), "scan_id",
                            pa.array([scan_id] * keep.num_rows, pa.string()))
     if moves:
-        rename = {previous.locators[i]: renamed(previous.locators[i], e) for i, e in moves.items()}
         keep = keep.set_column(keep.schema.get_field_index("locator"), "locator", pa.array(
             [rename.get(x, x) for x in keep["locator"].to_pylist()], pa.string()))
-    return carried, keep
+    filters = previous.name_filters()
+    index = [(rename.get(x, x), filters[x]) for x in old_locators if x in filters]
+    index_table = pa.table({"locator": [a for a, _ in index], "tokens": [b for _, b in index]},
+                           schema=NAME_INDEX_SCHEMA)
+    return carried, keep, index_table

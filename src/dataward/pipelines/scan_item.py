@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.archive import reset_budget
 from ..classifiers.extractors.failure import failure_reason
-from ..classifiers.path_names import names_in_path
+from ..classifiers.path_names import names_in_path, path_words
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
+from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
 from .outputs import COUNT_COLUMNS
@@ -40,12 +42,20 @@ class ItemContext:
     settings: Settings
     classifier_or_factory: Classifier | Callable[[], Classifier]
     scan_id: str
+    _index_key: bytes | None = field(default=None, init=False, repr=False)
 
     @property
     def classifier(self) -> Classifier:
         if callable(self.classifier_or_factory):
             self.classifier_or_factory = self.classifier_or_factory()
         return self.classifier_or_factory
+
+    @property
+    def index_key(self) -> bytes:
+        """The key of the name index (derived from the school's fingerprint key)."""
+        if self._index_key is None:
+            self._index_key = name_index.index_key(fingerprint_key(self.settings))
+        return self._index_key
 
     @property
     def max_bytes(self) -> int:
@@ -59,6 +69,8 @@ class ItemOutcome:
     bytes_read: int = 0
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
+    # The keyed index of its words (classifiers.name_index), when it has text.
+    name_index: bytes | None = None
 
     def flatten(self) -> Iterator[ItemOutcome]:
         yield self
@@ -68,6 +80,9 @@ class ItemOutcome:
 
 # Files larger than this are sniffed from their first bytes before being read whole.
 QUICK_LOOK_BYTES = 1 << 20
+
+# The row key classify_bytes leaves the name index under (taken off before the row is kept).
+NAME_INDEX = "_name_index"
 
 # Containers inside containers: deeper members are recorded as skipped, not read.
 MAX_DEPTH = 5
@@ -145,7 +160,11 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
     elif doc.reason and not row["error"]:  # read, with a note of what could not be
         row["error"] = doc.reason
     row["taken"] = doc.taken
-    return ctx.classifier.classify(doc)
+    findings = ctx.classifier.classify(doc)
+    # Lets a later scan find names added to the roster without reading this item again
+    # (its path included: classify_bytes looks for names there too).
+    row[NAME_INDEX] = name_index.build(ctx.index_key, doc.text + "\n" + path_words(name))
+    return findings
 
 
 def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
@@ -180,8 +199,10 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
 def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
     children: list[Member] = []
     findings = classify_bytes(data, name, ctx, row, children)
+    index = row.pop(NAME_INDEX, None)
     apply_counts(row, findings, ctx.settings)
-    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data))
+    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data),
+                          name_index=index)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
     return outcome
 

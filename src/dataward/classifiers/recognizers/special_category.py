@@ -13,7 +13,6 @@ Aho-Corasick pass; of overlapping terms the longest counts, once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
 from importlib import resources
 
 import yaml
@@ -23,12 +22,15 @@ from .terms import TermMatcher
 NOT_A_TERM = ""  # the category of role names: matched so that they win, then dropped
 
 
-@cache
-def lexicon() -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+def _load() -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
     raw = yaml.safe_load(resources.files("dataward").joinpath(
         "data/special-category-terms.yaml").read_text("utf-8"))
     terms = {cat: tuple(str(w) for w in words) for cat, words in raw["terms"].items()}
     return terms, tuple(str(w) for w in raw.get("not_terms", ()))
+
+
+# {category: terms} and the role names that are not terms, from the data file.
+TERMS, NOT_TERMS = _load()
 
 
 def is_word_char(ch: str) -> bool:
@@ -40,8 +42,8 @@ class SpecialCategoryRecognizer:
     SCORE = 0.6
 
     def __init__(self, extra_terms: dict[str, list[str]] | None = None) -> None:
-        terms, self.not_terms = lexicon()
-        self.terms = {k: list(v) for k, v in terms.items()}
+        self.not_terms = NOT_TERMS
+        self.terms = {k: list(v) for k, v in TERMS.items()}
         for cat, words in (extra_terms or {}).items():
             self.terms.setdefault(cat, []).extend(words)
         self._matcher: TermMatcher | None = None
