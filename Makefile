@@ -13,7 +13,7 @@ TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc pg_ctlcluster tesseract
 TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc postgresql tesseract-ocr tesseract-ocr-eng \
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind smbclient ldap-utils
 
-.PHONY: install lock demo test bench clean system-python system-demo-tools system-test-tools
+.PHONY: install lock demo test bench bench-backup clean system-python system-demo-tools system-test-tools
 
 system-python:
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq; $(APT) python3-venv python3-pip; }
@@ -49,6 +49,8 @@ install: $(BIN)/dataward
 ## Build the demo school, run the nightly job on it and write the DPO report.
 demo: install system-demo-tools
 	DATAWARD_HOME=$(DEMO_HOME) $(BIN)/dataward demo
+	@echo "dataward is installed in $(VENV): run '. $(VENV)/bin/activate' for the dataward command,"
+	@echo "then e.g. 'DATAWARD_HOME=$(DEMO_HOME) dataward scans' to look at the demo's state."
 
 ## Install everything and run the test suite (two processes).
 test: install system-test-tools
@@ -56,6 +58,11 @@ test: install system-test-tools
 
 bench: install
 	$(BIN)/python bench/scan_bench.py
+
+# dataward against restic (Debian's package) on a folder and on SeaweedFS S3 (the test extra).
+bench-backup: install
+	@command -v restic >/dev/null || { $(SUDO) apt-get update -qq; $(APT) restic >/dev/null; }
+	$(BIN)/python bench/backup_bench.py --size-mb 1024 --repeat 3
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME)

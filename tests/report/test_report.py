@@ -38,7 +38,8 @@ def test_html_report_sections(scanned: Scanned, tmp_path: Path):
     assert locators[0] == _loc(scanned.added)
     assert len(locators) == 8  # seven staff files with data plus the new note
     first_row = _table_rows(html, "riskiest")[0]
-    assert "high" in first_row and "health" in first_row and "A***** K***" in first_row
+    # A named pupil's health and SEN data where pupils can open it: critical.
+    assert "critical" in first_row and "health" in first_row and "A***** K***" in first_row
     # Changes since the previous scan.
     new = " ".join(_table_rows(html, "changes-new"))
     assert _loc(scanned.added) in new
