@@ -32,6 +32,7 @@ from sqlalchemy import insert, update
 from ..connectors.filesystem import FileEntry, walk
 from ..connectors.roster import Roster, load_roster
 from ..errors import ConfigError
+from ..classifiers.ocr_item import RECOGNISED_FORMATS
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
@@ -141,14 +142,18 @@ class _Previous:
         self.items = read_items(scan_dir)
         self.findings_path = scan_dir / FINDINGS_FILE
         self.sources = self.items["source"].to_pylist()
-        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status"]).to_pydict()
-        for i, (loc, size, mt, ino, status) in enumerate(zip(
-                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"])):
+        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status", "format",
+                                  "ocr"]).to_pydict()
+        for i, (loc, size, mt, ino, status, fmt, ocr) in enumerate(zip(
+                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"],
+                cols["format"], cols["ocr"])):
             self.identity.append((ino, size, mt))
             top = top_locator(loc)
             if top != loc:
                 self.children_of.setdefault(top, []).append(i)
                 continue
+            if ocr is None and fmt in RECOGNISED_FORMATS:
+                continue  # read before text recognition existed: read again
             if status in ("ok", "encrypted", "unsupported", "skipped"):
                 self.by_locator[loc] = i
                 self.by_identity[(ino, size, mt)] = i

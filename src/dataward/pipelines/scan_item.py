@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.archive import CAP_PREFIX, reset_budget
 from ..classifiers.extractors.failure import failure_reason
+from ..classifiers.ocr_item import OcrBudget, fold_confidence, recognise_item
 from ..classifiers.path_names import names_in_path, path_words
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
@@ -43,6 +45,11 @@ class ItemContext:
     classifier_or_factory: Classifier | Callable[[], Classifier]
     scan_id: str
     _index_key: bytes | None = field(default=None, init=False, repr=False)
+    # Text recognition time left for the scan, shared by the workers forked from it.
+    ocr_budget: OcrBudget = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ocr_budget = OcrBudget(self.settings.ocr.scan_budget_minutes)
 
     @property
     def classifier(self) -> Classifier:
@@ -83,6 +90,9 @@ class ItemOutcome:
 # Files larger than this are sniffed from their first bytes before being read whole.
 QUICK_LOOK_BYTES = 1 << 20
 
+# Text recognition stops at this share of the item's time limit (the worker is killed at it).
+OCR_SHARE_OF_ITEM_TIME = 0.7
+
 # The row key classify_bytes leaves the name index under (taken off before the row is kept).
 NAME_INDEX = "_name_index"
 
@@ -99,7 +109,7 @@ def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) ->
         "mode": f"{entry.mode:03o}", "sha256": "", "status": "ok", "error": "",
         "audience": audience, "change": "new", "n_findings": 0,
         "special_category": False, "special_categories": "", "risk_score": 0.0,
-        "risk_level": "none", "taken": "",
+        "risk_level": "none", "taken": "", "ocr": "",
     }
     row.update({c: 0 for c in COUNT_COLUMNS})
     return row
@@ -109,7 +119,8 @@ def findings_rows(findings: list[Finding], locator: str, scan_id: str) -> list[d
     return [{"scan_id": scan_id, "locator": locator, "entity_type": f.entity_type,
              "where": f.where, "offset": f.offset, "score": f.score,
              "recognizer": f.recognizer, "preview": f.preview,
-             "fingerprint": f.fingerprint, "category": f.category} for f in findings]
+             "fingerprint": f.fingerprint, "category": f.category, "via": f.via}
+            for f in findings]
 
 
 def apply_counts(row: dict, findings: list[Finding], settings: Settings) -> None:
@@ -162,7 +173,15 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
     elif doc.reason and not row["error"]:  # read, with a note of what could not be
         row["error"] = doc.reason
     row["taken"] = doc.taken
+    # Pictures of text (scanned pages, faxes, photos of forms): recognised, or said unread.
+    deadline = time.monotonic() + OCR_SHARE_OF_ITEM_TIME * ctx.settings.scan.item_timeout_s
+    ocr = recognise_item(fmt, data, doc, ctx.settings.ocr, ctx.ocr_budget, deadline)
     findings = ctx.classifier.classify(doc)
+    if ocr is not None:
+        row["ocr"] = ocr.state
+        findings = fold_confidence(findings, ocr)
+        if ocr.state != "read" and row["status"] == "ok":
+            row["status"], row["error"] = "partial", ocr.note
     # Lets a later scan find names added to the roster without reading this item again
     # (its path included: classify_bytes looks for names there too).
     row[NAME_INDEX] = name_index.build(ctx.index_key, doc.text + "\n" + path_words(name))
@@ -177,7 +196,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
                path=parent["path"] + member.sep + member.name, format="", sha256="",
                status=member.status, error=member.error, n_findings=0,
                special_category=False, special_categories="", risk_score=0.0,
-               risk_level="none", change=parent["change"], taken="",
+               risk_level="none", change=parent["change"], taken="", ocr="",
                size=member.size if member.size is not None else len(member.data or b""))
     if member.audience:
         row["audience"] = member.audience

@@ -55,4 +55,6 @@ def failure_reason(fmt: str, exc: BaseException, locator: str = "") -> str:
         return f"corrupt {fmt}: the parser could not open it ({type(exc).__name__})"
     if isinstance(exc, MemoryError):
         return f"{fmt} too large to read in memory"
+    if type(exc).__name__ == "DecompressionBombError":
+        return f"{fmt} image too large to decode safely (decompression bomb limit)"
     return f"cannot read {fmt}: {type(exc).__name__}"
