@@ -16,5 +16,6 @@ def prefect_harness(tmp_path_factory):
     os.environ["PREFECT_HOME"] = str(home)
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    # Generous: a loaded machine (a CI host running other work) starts it slowly.
+    with prefect_test_harness(server_startup_timeout=240):
         yield home

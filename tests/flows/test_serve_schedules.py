@@ -1,7 +1,7 @@
 """`dataward serve` really runs what it schedules, and SIGTERM stops all it started.
 
 A real `dataward serve` process (its own local Prefect server under the state folder, not
-the test harness) serves the five flows. The config gives ``nightly_scan`` the test-only
+the test harness) serves every flow. The config gives ``nightly_scan`` the test-only
 ``every_seconds`` schedule; the other four keep their cron schedules. The test then asks
 the Prefect API, as the UI would:
 
@@ -31,8 +31,10 @@ from pathlib import Path
 
 import psutil
 
-FLOWS = {"nightly_scan", "nightly_backup", "weekly_verify", "weekly_retention",
-         "termly_restore_test"}
+from dataward.flows.serve import FLOWS as SERVED
+
+# Every flow `dataward serve` deploys (its own list, so a new flow is covered too).
+FLOWS = {name for _module, _attr, name in SERVED}
 
 
 def _free_port() -> int:
@@ -100,7 +102,7 @@ def test_serve_runs_its_schedules_and_sigterm_stops_everything(dw_home: Path, tm
                              str(cfg), "serve", "--port", str(port)], env=env, cwd=tmp_path,
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        deps = _wait("five deployments", lambda: (
+        deps = _wait("every deployment", lambda: (
             d if len(d := _post(api, "/deployments/filter", {"limit": 50})) == len(FLOWS)
             else None), proc, 120)
         by_name = {d["name"]: d["id"] for d in deps}
@@ -161,7 +163,7 @@ def test_children_stop_when_serve_itself_is_killed(dw_home: Path, tmp_path: Path
                              "--port", str(port)], env=env, cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        _wait("five deployments", lambda: len(_post(
+        _wait("every deployment", lambda: len(_post(
             f"http://127.0.0.1:{port}/api", "/deployments/filter", {"limit": 50})) == len(FLOWS),
             proc, 120)
         started = psutil.Process(proc.pid).children(recursive=True)
