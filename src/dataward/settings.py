@@ -23,6 +23,7 @@ from pydantic_settings import (
     BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError,
 )
 
+from . import safeyaml
 from .errors import ConfigError
 
 CONFIG_FILE_NAME = "dataward.yaml"
@@ -418,11 +419,12 @@ def load_settings(path: Path | str | None = None, *, required: bool = False,
     raw: dict[str, Any] = {}
     if cfg_path.exists():
         try:
-            loaded = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+            loaded = safeyaml.load(cfg_path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"config error in {cfg_path}: not valid YAML{line}") from None
+            what = exc.problem if isinstance(exc, safeyaml.YamlRefused) else "not valid YAML"
+            raise ConfigError(f"config error in {cfg_path}: {what}{line}") from None
         except OSError as exc:
             raise ConfigError(f"cannot read config {cfg_path}: {exc.strerror}") from None
         if loaded is None:

@@ -193,9 +193,19 @@ class Repository:
         if not _config_ok(keys, doc):  # overwritten? an intact older version may remain
             doc = next((d for d in _older_configs(store) if _config_ok(keys, d)), doc)
         if not _config_ok(keys, doc):
-            raise WrongKeyError(
-                f"the keys do not match the repository at {store.describe()} "
-                "(another repository's keys, or its config was altered)")
+            same_keys = keys.repo_id == doc.get("id") \
+                and unb64(doc.get("public_key", "")) == keys.public_key
+            if not same_keys and not use_recovery_key:
+                raise WrongKeyError(
+                    f"the keys do not match the repository at {store.describe()} "
+                    "(another repository's keys, or its config was altered)")
+            # The keys are this repository's (they match, or came from its own key
+            # objects): a config they do not authenticate was edited. Damage, not a wrong key.
+            raise IntegrityError(
+                f"the repository config at {store.describe()} was altered: its MAC does not "
+                "match the repository's keys",
+                hint="put the config object back from a copy (`dataward backup repair` if an "
+                     "intact version is still stored); do not write to this repository until then")
         return cls(store, doc, keys, cache_dir, lock_days=lock_days, lock_times=lock_times)
 
     @staticmethod

@@ -308,7 +308,9 @@ def _flows_main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from prefect import serve
 
+    from ..home import private_umask
     from ..settings import load_settings
+    private_umask()
     settings = load_settings(args.config)
     config = str(settings.config_path) if settings.config_path else args.config
     deployments, skipped = build_deployments(settings, config, task_runner=args.task_runner,

@@ -9,7 +9,6 @@ nothing else reaches them (see ``report_data``).
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
 import time
@@ -19,6 +18,7 @@ from typing import Literal
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..cells import markdown_text, write_csv
 from ..errors import UsageError
 from ..home import ensure_home
 from ..ledger import Ledger, ledger_for
@@ -60,7 +60,7 @@ def render_html(data: ReportData) -> str:
 
 
 def _md_cell(v: object) -> str:
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    return markdown_text(v)
 
 
 def _md_table(header: list[str], rows: list[list[object]]) -> list[str]:
@@ -73,7 +73,7 @@ def _md_table(header: list[str], rows: list[list[object]]) -> list[str]:
 
 def render_markdown(data: ReportData) -> str:
     h = data.headline
-    lines = [f"# Personal data exposure report: {data.school}", "",
+    lines = [f"# Personal data exposure report: {markdown_text(data.school)}", "",
              f"Scan `{data.scan_id}` ({data.scan_mode}, {data.scan_status}) started "
              f"{data.scan_started} UTC; report made {data.generated}.", ""]
     if data.unavailable_sources:
@@ -103,7 +103,7 @@ def render_markdown(data: ReportData) -> str:
         lines += _md_table(["risk", "locator", "found"], [[i.risk_level, i.locator, i.entities]
                                                           for i in data.changes[change]])
     lines += [f"### Removed ({data.change_counts['removed']})", ""]
-    lines += [f"- {loc}" for loc in data.removed] or ["(none)"]
+    lines += [f"- {markdown_text(loc)}" for loc in data.removed] or ["(none)"]
     lines += ["", "## Images with GPS positions", ""]
     lines += _md_table(["locator", "audience", "found"],
                        [[i.locator, i.audience, i.entities] for i in data.gps])
@@ -131,22 +131,12 @@ def _retention_md(data: ReportData) -> list[str]:
     return out + _md_table(["rule", "images"], [[k, v] for k, v in r.by_reason.items()])
 
 
-def _csv_safe(v: object) -> object:
-    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
-
-
 def render_csv(data: ReportData) -> str:
     df = data.items_frame
     df = df[(df["n_findings"] > 0) | df["status"].isin(("error", "encrypted", "unsupported"))]
     df = riskiest_order(df)[CSV_COLUMNS]
     buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS)
-    for row in df.itertuples(index=False):
-        w.writerow([_csv_safe(v) for v in row])
+    write_csv(buf, CSV_COLUMNS, df.itertuples(index=False))
     return buf.getvalue()
 
 

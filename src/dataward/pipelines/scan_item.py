@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
-from ..classifiers.extractors.archive import reset_budget
+from ..classifiers.extractors.archive import CAP_PREFIX, reset_budget
 from ..classifiers.extractors.image import IMAGE_FORMATS
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
@@ -70,6 +70,8 @@ class ItemOutcome:
     bytes_read: int = 0
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
+    # Why a cap stopped reading this item or something inside it ("" when none did).
+    capped: str = ""
     # The keyed index of its words (classifiers.name_index), when it has text.
     name_index: bytes | None = None
 
@@ -192,7 +194,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
     if depth > MAX_DEPTH:
         row.update(status="skipped", error=f"nested deeper than {MAX_DEPTH} containers",
                    format=sniff(member.name, member.data[:HEAD_BYTES]))
-        return ItemOutcome(row, [])
+        return ItemOutcome(row, [], capped=row["error"])
     return _classified(member.data, member.name, row, ctx, depth)
 
 
@@ -204,6 +206,15 @@ def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int)
     outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data),
                           name_index=index)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
+    # A container a cap stopped, at any depth below it, is `skipped` up to the file on
+    # the share (docs/formats.md): it was not read in full.
+    capped = next((c.capped for c in outcome.children if c.capped), "")
+    if not capped and row["status"] == "skipped" and row["error"].startswith(CAP_PREFIX):
+        capped = row["error"]
+    if capped:
+        outcome.capped = capped
+        if row["status"] == "ok":
+            row["status"], row["error"] = "skipped", f"a cap stopped reading inside it: {capped}"
     return outcome
 
 
