@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, NotFoundError
+from .names import fold_name, name_forms
 from .schoolcsv import (
     FORENAME_HEADERS,
     FULLNAME_HEADERS,
@@ -29,8 +30,9 @@ MIN_NAME_CHARS = 2
 
 
 def canonical(name: str) -> str:
-    """The case-folded, single-spaced form every fingerprint of a name is taken from."""
-    return " ".join(name.casefold().replace("\u2019", "'").split())
+    """The form every fingerprint of a name is taken from (``connectors.names.fold_name``:
+    the rule retention uses too)."""
+    return fold_name(name)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def _variants(forenames: Iterable[str], surname: str) -> tuple[str, ...]:
         if not fn:
             continue
         out += [f"{fn} {surname}", f"{surname}, {fn}", f"{surname} {fn}"]
-    return tuple(dict.fromkeys(canonical(v) for v in out if v.strip()))
+    return tuple(dict.fromkeys(f for v in out if v.strip() for f in name_forms(v)))
 
 
 def load_roster(path: Path, kind: str = "pupils") -> Roster:
@@ -125,7 +127,7 @@ def _read_people(reader: Iterator[list[str]], path: Path, kind: str) -> Roster:
                 s, _, f = name.partition(",")
                 variants, person_canonical = _variants([f.strip()], s.strip()), canonical(f"{f} {s}")
             else:
-                variants, person_canonical = (canonical(name),), canonical(name)
+                variants, person_canonical = name_forms(name), canonical(name)
         else:
             continue
         if len(person_canonical) >= MIN_NAME_CHARS and " " in person_canonical:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from ...connectors.names import fold_text
 from ...connectors.roster import Roster
 from .terms import TermMatcher
 
@@ -62,6 +63,6 @@ class RosterNameRecognizer(EntityRecognizer):
 
 
 def fold(text: str) -> str:
-    """Case-folded text with the same length (offsets stay valid)."""
-    folded = text.casefold()
-    return folded if len(folded) == len(text) else text.lower()
+    """The text as names are looked for in it, with the same length (offsets stay valid):
+    ``connectors.names.fold_text``, the rule retention's matching uses too."""
+    return fold_text(text)

@@ -6,6 +6,7 @@ category, never the word. Terms are whole words, matched case-insensitively in o
 Aho-Corasick pass."""
 from __future__ import annotations
 
+from ...connectors.names import fold_text
 from .terms import TermMatcher
 
 TERMS: dict[str, tuple[str, ...]] = {
@@ -65,7 +66,7 @@ class SpecialCategoryRecognizer:
         """(folded term, category) pairs."""
         for cat, words in self.terms.items():
             for w in words:
-                yield w.casefold(), cat
+                yield fold_text(w), cat
 
     def find(self, folded: str) -> list[tuple[int, int, str]]:
         """(start, end, category) of each whole-word term in case-folded text."""
