@@ -29,6 +29,8 @@ system-test-tools:
 # Python packages come from requirements.lock, the versions the suite was last run on, so a
 # new release upstream cannot change what a school installs. `make lock` refreshes it.
 UV_VERSION := 0.13.9
+# Every extra but `bench` (its peers, such as presidio-image-redactor, install on demand).
+LOCK_EXTRAS := --extra test --extra outlook --extra postgres --extra network --extra ocr --extra lint
 
 $(BIN)/dataward: pyproject.toml requirements.lock | system-python
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +41,7 @@ $(BIN)/dataward: pyproject.toml requirements.lock | system-python
 
 ## Refresh the lock to today's releases (then run `make test` before committing it).
 lock: $(BIN)/dataward
-	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_EXTRAS) --universal --python-version 3.11 \
 	  --upgrade --annotation-style line -q --custom-compile-command "make lock" -o requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .

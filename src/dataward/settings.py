@@ -250,6 +250,27 @@ class Mail(_Section):
     max_attachment_mb: float = Field(25.0, gt=0)
 
 
+class Ocr(_Section):
+    """Text recognition (Tesseract) for scanned paper: image-only PDF pages, TIFF faxes and
+    images that look like documents (docs/ocr.md says how they are chosen)."""
+
+    enabled: bool = True
+    # The tesseract program (a name on PATH or a full path) and its language data.
+    tesseract_cmd: str = "tesseract"
+    language: str = "eng"
+    # Caps: an item over one is read in part and marked `partial`.
+    max_pages_per_item: int = Field(20, ge=1)
+    page_timeout_s: float = Field(30.0, gt=0)
+    # Images larger than this are not decoded for recognition (decompression bombs).
+    max_megapixels: float = Field(60.0, gt=0)
+    # Recognition time one scan run (the nightly scan) may spend, over all its workers;
+    # 0 = no limit. Items left when it is spent are `partial` and read at the next scan.
+    scan_budget_minutes: float = Field(120.0, ge=0)
+    # A PDF page with fewer letters and digits than this in its text layer, and ink on
+    # the page, is recognised as an image.
+    min_text_chars: int = Field(40, ge=0)
+
+
 class Assets(_Section):
     """Asset register, erasure evidence and signed disposal certificates."""
 
@@ -297,6 +318,7 @@ class Settings(BaseSettings):
     transfer: Transfer = Transfer()
     assets: Assets = Assets()
     mail: Mail = Mail()
+    ocr: Ocr = Ocr()
 
     # Where the YAML came from (None: defaults and environment only).
     config_path: Path | None = Field(default=None, exclude=True)

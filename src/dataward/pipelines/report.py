@@ -24,14 +24,14 @@ from ..home import ensure_home
 from ..ledger import Ledger, ledger_for
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS
-from .report_data import ENTITY_LABELS, ReportData, build_report_data, riskiest_order
+from .report_data import UNREADABLE, ENTITY_LABELS, ReportData, build_report_data, riskiest_order
 from .report_svg import bar_chart, trend_chart
 
 Format = Literal["html", "md", "csv"]
 FORMATS = ("html", "md", "csv")
 CSV_COLUMNS = ["locator", "path", "source", "area", "audience", "format", "status", "error",
                "change", "risk_level", "risk_score", "n_findings", *COUNT_COLUMNS,
-               "special_category", "special_categories"]
+               "special_category", "special_categories", "ocr"]
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,10 @@ def render_markdown(data: ReportData) -> str:
         ["findings", h["findings"]], ["special-category items", h["special"]],
         ["special category in pupil-accessible areas", h["special_pupil"]],
         ["high or critical risk", h["high"]], ["images with GPS positions", h["gps"]],
-        ["could not be read", h["unreadable"]], ["new", h["new"]], ["changed", h["changed"]],
+        ["could not be read", h["unreadable"]],
+        ["read by text recognition (OCR)", h["ocr_read"]],
+        ["pictures of text still to recognise", h["ocr_needed"]],
+        ["new", h["new"]], ["changed", h["changed"]],
         ["moved", h["moved"]], ["removed", h["removed"]]])
     lines += ["## Items with personal data by area and audience", ""]
     lines += _md_table(["area", "audience", "items", "with data", "special", "high", "findings"],
@@ -133,7 +136,7 @@ def _retention_md(data: ReportData) -> list[str]:
 
 def render_csv(data: ReportData) -> str:
     df = data.items_frame
-    df = df[(df["n_findings"] > 0) | df["status"].isin(("error", "encrypted", "unsupported"))]
+    df = df[(df["n_findings"] > 0) | df["status"].isin(UNREADABLE)]
     df = riskiest_order(df)[CSV_COLUMNS]
     buf = io.StringIO()
     write_csv(buf, CSV_COLUMNS, df.itertuples(index=False))

@@ -32,16 +32,17 @@ from sqlalchemy import insert, update
 from ..connectors.filesystem import FileEntry, walk
 from ..connectors.roster import Roster, load_roster
 from ..errors import ConfigError
+from ..classifiers.ocr_item import RECOGNISED_FORMATS
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
-from .outputs import (FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
-                      NAME_INDEX_SCHEMA, read_findings, read_items, write_table)
+from .outputs import (FINDINGS_FILE, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
+                      NAME_INDEX_SCHEMA, FindingsWriter, read_findings, read_items, write_table)
 from .scan_basis import rescore
 from .scan_plan import ScanPlan, prepare, read_name_filters
 from .scan_plan import record as plan_record
 from .mail_append import scan_appended_mbox
-from .scan_item import ItemContext
+from .scan_item import ItemContext, ItemOutcome
 from .scan_recovery import hold, reap_interrupted, work_dir_for
 from .workers import ItemPool, Task
 
@@ -141,14 +142,18 @@ class _Previous:
         self.items = read_items(scan_dir)
         self.findings_path = scan_dir / FINDINGS_FILE
         self.sources = self.items["source"].to_pylist()
-        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status"]).to_pydict()
-        for i, (loc, size, mt, ino, status) in enumerate(zip(
-                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"])):
+        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status", "format",
+                                  "ocr"]).to_pydict()
+        for i, (loc, size, mt, ino, status, fmt, ocr) in enumerate(zip(
+                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"],
+                cols["format"], cols["ocr"])):
             self.identity.append((ino, size, mt))
             top = top_locator(loc)
             if top != loc:
                 self.children_of.setdefault(top, []).append(i)
                 continue
+            if ocr is None and fmt in RECOGNISED_FORMATS:
+                continue  # read before text recognition existed: read again
             if status in ("ok", "encrypted", "unsupported", "skipped"):
                 self.by_locator[loc] = i
                 self.by_identity[(ino, size, mt)] = i
@@ -211,7 +216,8 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
                                                 mode=mode, out_dir=str(final_dir)))
     try:
         roster = build_roster(settings, rosters)
-        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id)
+        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id,
+                          spool_dir=work_dir / "spool")
         last = None if adhoc else _latest_catalog(ledger)
         previous = _Previous(Path(last.out_dir) if last is not None else None)
         plan = prepare(settings, sources, roster, fingerprint_key(settings, create=True), previous,
@@ -279,7 +285,8 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     reuse_idx: list[int] = []          # rows of the previous items table to carry over
     reuse_moves: dict[int, FileEntry] = {}
     new_items: list[dict] = []
-    new_findings: list[dict] = []
+    # Findings are written as items finish: a dense export's never sit in memory at once.
+    findings_out = FindingsWriter(work_dir / FINDINGS_FILE)
     new_index: list[tuple[str, bytes]] = []
     to_read: list[Task] = []
     for entry, source in entries:
@@ -302,7 +309,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 reuse_idx.extend(carried)
                 for part in outcome.flatten():
                     new_items.append(part.item)
-                    new_findings.extend(part.findings)
+                    _write_findings(findings_out, part)
                     if part.name_index is not None:
                         new_index.append((part.item["locator"], part.name_index))
                 result.bytes_read += outcome.bytes_read
@@ -326,7 +333,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
             for part in outcome.flatten():
                 part.item["change"] = change
                 new_items.append(part.item)
-                new_findings.extend(part.findings)
+                _write_findings(findings_out, part)
                 if part.name_index is not None:
                     new_index.append((part.item["locator"], part.name_index))
             result.bytes_read += outcome.bytes_read
@@ -335,7 +342,6 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 progress(ScanProgress("reading", done, total, result.bytes_read))
 
     items_table = pa.Table.from_pylist(new_items, schema=ITEMS_SCHEMA)
-    findings_table = pa.Table.from_pylist(new_findings, schema=FINDINGS_SCHEMA)
     index_table = pa.table({"locator": [x for x, _ in new_index], "tokens": [y for _, y in new_index]},
                            schema=NAME_INDEX_SCHEMA)
     if (reuse_idx or kept_idx) and previous.items is not None:
@@ -343,14 +349,15 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
             previous, reuse_idx + kept_idx, reuse_moves, ctx.scan_id)
         carried = rescore(carried, ctx.settings, plan.rescore)
         items_table = pa.concat_tables([carried, items_table])
-        findings_table = pa.concat_tables([carried_findings, findings_table])
+        findings_out.write(carried_findings)
         index_table = pa.concat_tables([carried_index, index_table])
     write_table(items_table, ITEMS_SCHEMA, work_dir / ITEMS_FILE)
-    write_table(findings_table, FINDINGS_SCHEMA, work_dir / FINDINGS_FILE)
+    findings_out.close()
+    shutil.rmtree(work_dir / "spool", ignore_errors=True)  # spools of items that failed
     write_table(index_table, NAME_INDEX_SCHEMA, work_dir / NAME_INDEX_FILE)
 
     result.items = items_table.num_rows
-    result.findings = findings_table.num_rows
+    result.findings = findings_out.rows
     result.reused = len(reuse_idx)
     result.kept = len(kept_idx)
     result.read = len(new_items)
@@ -370,13 +377,18 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     result.by_status = {s["values"]: s["counts"] for s in statuses}
     result.errors = result.by_status.get("error", 0)
     result.items_with_findings = pc.sum(pc.greater(items_table["n_findings"], 0)).as_py() or 0
-    ents = pc.value_counts(findings_table["entity_type"]).to_pylist() if findings_table.num_rows else []
-    result.by_entity = {e["values"]: e["counts"] for e in ents}
+    result.by_entity = dict(findings_out.by_entity)
     kept = Counter(previous.sources[i] for i in reuse_idx + kept_idx
                    if top_locator(previous.locators[i]) == previous.locators[i])
     result.unavailable = dict(plan.unavailable)
     result.sources, result.reasons = plan_record(plan, read_top, rechecked, kept, ctx.scan_id)
     return result
+
+
+def _write_findings(out: FindingsWriter, part: ItemOutcome) -> None:
+    out.write(part.findings)
+    if part.findings_spool is not None:
+        out.write_spool(part.findings_spool)
 
 
 def _change_of(previous: _Previous, row: dict[str, Any]) -> str:

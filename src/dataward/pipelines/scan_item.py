@@ -6,27 +6,35 @@ lets a bad file stop the scan. Reasons name the kind of failure, never document 
 (parsers' messages can quote the document)."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
+import time
 import zipfile
+from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pyarrow as pa
+
 from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
-from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
+from ..classifiers.extractors import EncryptedItem, Extracted, Member, UnsupportedFormat, extract
+from ..classifiers.extractors.text import PIECES, ReadAsText, text_pieces
 from ..classifiers.extractors.archive import CAP_PREFIX, reset_budget
 from ..classifiers.extractors.image import IMAGE_FORMATS
+from ..classifiers.ocr_item import OcrBudget, fold_confidence, recognise_item
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
 from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
-from .outputs import COUNT_COLUMNS
+from .outputs import COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, findings_table
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
     from ..classifiers.engine import Classifier, Finding
@@ -43,7 +51,18 @@ class ItemContext:
     settings: Settings
     classifier_or_factory: Classifier | Callable[[], Classifier]
     scan_id: str
+    # Where an item with very many findings spools them (the scan's work folder); None:
+    # they stay in memory.
+    spool_dir: Path | None = None
+    # Called as a streamed item is read, with the characters read so far: a worker turns
+    # it into a heartbeat, so a long item that is making progress is not taken for hung.
+    progress: Callable[[int], None] | None = None
     _index_key: bytes | None = field(default=None, init=False, repr=False)
+    # Text recognition time left for the scan, shared by the workers forked from it.
+    ocr_budget: OcrBudget = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ocr_budget = OcrBudget(self.settings.ocr.scan_budget_minutes)
 
     @property
     def classifier(self) -> Classifier:
@@ -66,14 +85,21 @@ class ItemContext:
 @dataclass
 class ItemOutcome:
     item: dict
-    findings: list[dict]
+    # Rows of findings.parquet (an Arrow table of FINDINGS_SCHEMA; a list of row dicts is
+    # converted), and the spool file holding more of them when there were very many.
+    findings: pa.Table | list[dict]
     bytes_read: int = 0
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
+    findings_spool: Path | None = None
     # Why a cap stopped reading this item or something inside it ("" when none did).
     capped: str = ""
     # The keyed index of its words (classifiers.name_index), when it has text.
     name_index: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.findings, pa.Table):
+            self.findings = pa.Table.from_pylist(self.findings, schema=FINDINGS_SCHEMA)
 
     def flatten(self) -> Iterator[ItemOutcome]:
         yield self
@@ -83,6 +109,9 @@ class ItemOutcome:
 
 # Files larger than this are sniffed from their first bytes before being read whole.
 QUICK_LOOK_BYTES = 1 << 20
+
+# Text recognition stops at this share of the item's time limit (the worker is killed at it).
+OCR_SHARE_OF_ITEM_TIME = 0.7
 
 # The row key classify_bytes leaves the name index under (taken off before the row is kept).
 NAME_INDEX = "_name_index"
@@ -100,7 +129,7 @@ def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) ->
         "mode": f"{entry.mode:03o}", "sha256": "", "status": "ok", "error": "",
         "audience": audience, "change": "new", "n_findings": 0,
         "special_category": False, "special_categories": "", "risk_score": 0.0,
-        "risk_level": "none", "taken": "",
+        "risk_level": "none", "taken": "", "ocr": "",
     }
     row.update({c: 0 for c in COUNT_COLUMNS})
     return row
@@ -113,62 +142,139 @@ def _failure_reason(fmt: str, exc: BaseException) -> str:
         return f"corrupt {fmt}: the parser could not open it ({type(exc).__name__})"
     if isinstance(exc, MemoryError):
         return f"{fmt} too large to read in memory"
+    if type(exc).__name__ == "DecompressionBombError":
+        return f"{fmt} image too large to decode safely (decompression bomb limit)"
     return f"cannot read {fmt}: {type(exc).__name__}"
 
 
-def findings_rows(findings: list[Finding], locator: str, scan_id: str) -> list[dict]:
-    return [{"scan_id": scan_id, "locator": locator, "entity_type": f.entity_type,
-             "where": f.where, "offset": f.offset, "score": f.score,
-             "recognizer": f.recognizer, "preview": f.preview,
-             "fingerprint": f.fingerprint, "category": f.category} for f in findings]
+class ItemFindings:
+    """What one item holds, gathered piece by piece: entity counts and categories for its
+    items row, and its findings.parquet rows as Arrow tables (spooled past a size)."""
+
+    def __init__(self, locator: str, ctx: ItemContext) -> None:
+        self.locator, self.scan_id = locator, ctx.scan_id
+        self.counts: Counter[str] = Counter()
+        self.categories: set[str] = set()
+        self.rows = FindingsBuffer(ctx.spool_dir)
+        self.tokens: set[str] = set()
+
+    def add(self, findings: list[Finding]) -> None:
+        self.counts.update(f.entity_type for f in findings)
+        self.categories.update(f.category for f in findings if f.category)
+        self.rows.add(findings_table(findings, self.locator, self.scan_id))
+
+    def clear(self) -> None:
+        self.tokens = set()
+        self.counts.clear()
+        self.categories.clear()
+        self.rows = FindingsBuffer(self.rows.spool_dir)
 
 
-def apply_counts(row: dict, findings: list[Finding], settings: Settings) -> None:
-    counts = Counter(f.entity_type for f in findings)
+def apply_counts(row: dict, found: ItemFindings, settings: Settings) -> None:
+    counts = found.counts
     for entity, n in counts.items():
         col = ENTITY_TO_COLUMN.get(entity)
         if col:
             row[col] = n
-    row["n_findings"] = len(findings)
+    row["n_findings"] = sum(counts.values())
     row["special_category"] = risk_mod.is_special_category(counts)
-    row["special_categories"] = ",".join(sorted({f.category for f in findings if f.category}))
+    row["special_categories"] = ",".join(sorted(found.categories))
     row["risk_score"], row["risk_level"] = risk_mod.score(counts, row["audience"], settings.risk)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A dense piece makes hundreds of thousands of small objects (cells, findings, their
+    strings), none of them in reference cycles; the garbage collector's passes over them
+    cost more than the work itself (measured: bench/dense_bench.py, docs/performance.md).
+    Everything is freed by reference counting when the piece is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _pieces(fmt: str, data: bytes) -> Iterator[Extracted]:
+    """The item's text: streamed in pieces for text-like formats, else extracted whole."""
+    streamed = PIECES.get(fmt)
+    if streamed is None:
+        yield extract(fmt, data)
+    else:
+        yield from streamed(data)
+
+
 def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
-                   children: list[Member] | None = None) -> list[Finding]:
-    """Sniff, extract and classify bytes already in memory; sets format/status/error.
-    Members the extractor found inside (archive members, attachments) are appended to
-    ``children`` for the caller to process as items of their own."""
+                   found: ItemFindings, children: list[Member] | None = None) -> None:
+    """Sniff, extract and classify bytes already in memory into ``found``; sets
+    format/status/error. Members the extractor found inside (archive members,
+    attachments) are appended to ``children`` for the caller to process as items."""
     fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
     row["format"] = fmt
     if not data:
         row["status"], row["error"] = "skipped", "empty file"
-        return []
-    try:
-        doc = extract(fmt, data)
-    except UnsupportedFormat:
-        row["status"], row["error"] = "unsupported", f"no reader for {fmt} files yet"
-        return []
-    except EncryptedItem as exc:
-        row["status"], row["error"] = "encrypted", str(exc)
-        return []
-    except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
-        row["status"], row["error"] = "error", _failure_reason(fmt, exc)
-        return []
-    apply_mail_policy(doc, row, ctx.settings)  # audience, retention, caps (mail only)
-    if children is not None:
-        children.extend(doc.children)
-    if doc.status != "ok":
-        row["status"], row["error"] = doc.status, doc.reason
-    row["taken"] = doc.taken
-    findings = ctx.classifier.classify(doc)
+        return
+    pieces = _pieces(fmt, data)
+    streamed = fmt in PIECES
+    done = 0
+    while True:
+        try:
+            if streamed:
+                with _collector_paused():
+                    doc = next(pieces, None)
+            else:
+                doc = next(pieces, None)
+        except ReadAsText:  # a .csv that is not CSV: its pieces so far are dropped
+            found.clear()
+            pieces, done = text_pieces(data), 0
+            continue
+        except UnsupportedFormat:
+            row["status"], row["error"] = "unsupported", f"no reader for {fmt} files yet"
+            return
+        except EncryptedItem as exc:
+            row["status"], row["error"] = "encrypted", str(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
+            found.clear()
+            row["status"], row["error"] = "error", _failure_reason(fmt, exc)
+            return
+        if doc is None:
+            break
+        apply_mail_policy(doc, row, ctx.settings)  # audience, retention, caps (mail only)
+        if children is not None:
+            children.extend(doc.children)
+        if doc.status != "ok":
+            row["status"], row["error"] = doc.status, doc.reason
+        row["taken"] = row["taken"] or doc.taken
+        ocr = None
+        if not streamed:
+            # Pictures of text (scanned pages, faxes, photos of forms): recognised, or said
+            # unread. Streamed formats are text already.
+            deadline = time.monotonic() + OCR_SHARE_OF_ITEM_TIME * ctx.settings.scan.item_timeout_s
+            ocr = recognise_item(fmt, data, doc, ctx.settings.ocr, ctx.ocr_budget, deadline)
+            if ocr is not None:
+                row["ocr"] = ocr.state
+                if ocr.state != "read" and row["status"] == "ok":
+                    row["status"], row["error"] = "partial", ocr.note
+        with _collector_paused():
+            findings = ctx.classifier.classify(doc)
+            found.add(fold_confidence(findings, ocr) if ocr is not None else findings)
+            # The words of the item (cells of identifier columns that held no identifier
+            # included) for the name index.
+            found.tokens |= name_index.tokens(doc.text)
+            for col in doc.columns:
+                if col.unread:
+                    found.tokens |= name_index.tokens("\n".join(col.unread))
+        done += len(doc.text)
+        if ctx.progress is not None:
+            ctx.progress(done)
     if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
-        findings.extend(names_in_path(ctx.classifier, name))
+        found.add(names_in_path(ctx.classifier, name))
+        found.tokens |= name_index.tokens(name)
     # Lets a later scan find names added to the roster without reading this item again.
-    row[NAME_INDEX] = name_index.build(ctx.index_key, doc.text + (
-        "\n" + name if fmt in IMAGE_FORMATS else ""))
-    return findings
+    row[NAME_INDEX] = name_index.build_tokens(ctx.index_key, found.tokens)
 
 
 def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
@@ -179,7 +285,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
                path=parent["path"] + member.sep + member.name, format="", sha256="",
                status=member.status, error=member.error, n_findings=0,
                special_category=False, special_categories="", risk_score=0.0,
-               risk_level="none", change=parent["change"], taken="",
+               risk_level="none", change=parent["change"], taken="", ocr="",
                size=member.size if member.size is not None else len(member.data or b""))
     if member.audience:
         row["audience"] = member.audience
@@ -200,11 +306,12 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
 
 def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
     children: list[Member] = []
-    findings = classify_bytes(data, name, ctx, row, children)
+    found = ItemFindings(row["locator"], ctx)
+    classify_bytes(data, name, ctx, row, found, children)
     index = row.pop(NAME_INDEX, None)
-    apply_counts(row, findings, ctx.settings)
-    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data),
-                          name_index=index)
+    apply_counts(row, found, ctx.settings)
+    table, spool = found.rows.result()
+    outcome = ItemOutcome(row, table, len(data), findings_spool=spool, name_index=index)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
     # A container a cap stopped, at any depth below it, is `skipped` up to the file on
     # the share (docs/formats.md): it was not read in full.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from presidio_analyzer import Pattern
 
@@ -29,6 +30,7 @@ _US_WORDS = (r"\b(?:" + _MONTHS + r")\.?\s+(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|r
              r"(?:19|20)[0-9]{2}\b")
 
 
+@lru_cache(maxsize=16384)  # a class list holds a few hundred distinct dates
 def parse_date(value: str) -> date | None:
     """The date a matched string means (UK order for numeric dates), or None."""
     v = value.strip().lower().replace(",", " ").replace(".", " ") if not re.fullmatch(
