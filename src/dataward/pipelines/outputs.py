@@ -31,6 +31,8 @@ ITEMS_SCHEMA = pa.schema([
     ("taken", pa.string()),  # a photo's camera date, "YYYY-MM-DD HH:MM"
     # Text recognition: "" (no picture of text), read, partial, needed (not recognised).
     ("ocr", pa.string()),
+    # SMB items: who can read it, and the folder each permission is inherited from.
+    ("readers", pa.string()), ("readers_from", pa.string()),
 ])
 
 FINDINGS_SCHEMA = pa.schema([

@@ -31,7 +31,7 @@ Format = Literal["html", "md", "csv"]
 FORMATS = ("html", "md", "csv")
 CSV_COLUMNS = ["locator", "path", "source", "area", "audience", "format", "status", "error",
                "change", "risk_level", "risk_score", "n_findings", *COUNT_COLUMNS,
-               "special_category", "special_categories", "ocr"]
+               "special_category", "special_categories", "ocr", "readers", "readers_from"]
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,10 @@ def render_markdown(data: ReportData) -> str:
                        [[a.area, a.audience, a.items, a.with_data, a.special, a.high, a.findings]
                         for a in data.areas])
     lines += ["## Riskiest items", ""]
-    lines += _md_table(["risk", "locator", "audience", "found", "special", "masked previews"],
-                       [[f"{i.risk_level} ({i.risk_score:g})", i.locator, i.audience, i.entities,
-                         i.special_categories, i.previews] for i in data.riskiest])
+    lines += _md_table(["risk", "locator", "audience", "found", "special", "masked previews",
+                        "who can read (from)"],
+                       [[f"{i.risk_level} ({i.risk_score:g})", i.shown, i.audience, i.entities,
+                         i.special_categories, i.previews, i.readers_from] for i in data.riskiest])
     lines += ["## Since the previous scan", ""]
     for change in ("new", "changed", "moved"):
         lines += [f"### {change.capitalize()} ({data.change_counts[change]})", ""]
@@ -112,6 +113,8 @@ def render_markdown(data: ReportData) -> str:
                        [[i.locator, i.audience, i.entities] for i in data.gps])
     lines += ["## Past the retention date", ""]
     lines += _retention_md(data)
+    lines += ["## Leavers' accounts", ""]
+    lines += _accounts_md(data)
     lines += ["## Could not be read", ""]
     lines += _md_table(["status", "reason", "items"], [list(r) for r in data.unreadable_reasons])
     lines += _md_table(["status", "locator", "reason"],
@@ -132,6 +135,19 @@ def _retention_md(data: ReportData) -> list[str]:
            f"({r.due_bytes / 1e6:.1f} MB); {r.past_due_in_place} past their date and still in "
            f"place; {r.quarantined} in quarantine; {r.purged} purged.", ""]
     return out + _md_table(["rule", "images"], [[k, v] for k, v in r.by_reason.items()])
+
+
+def _accounts_md(data: ReportData) -> list[str]:
+    a = data.accounts
+    if a is None:
+        return ["No accounts audit has been run yet (`dataward accounts audit`).", ""]
+    out = [f"Audit `{a.audit_id}` of {a.accounts} accounts as of {a.as_of} ({a.created} UTC): "
+           f"{a.counts.get('leaver-enabled', 0)} leavers' accounts still enabled past the "
+           f"deadline, {a.counts.get('shared-password', 0)} shared accounts with old passwords, "
+           f"{a.counts.get('no-match', 0)} accounts matching no one.", ""]
+    if a.plan_id:
+        out += [f"Latest disable plan `{a.plan_id}` ({a.plan_status}): {a.disabled} accounts disabled.", ""]
+    return out
 
 
 def render_csv(data: ReportData) -> str:

@@ -31,6 +31,7 @@ from sqlalchemy import insert, update
 
 from ..connectors.filesystem import FileEntry, walk
 from ..connectors.roster import Roster, load_roster
+from ..connectors.smb import SmbEntry, client_for, walk_smb
 from ..errors import ConfigError
 from ..classifiers.ocr_item import RECOGNISED_FORMATS
 from ..home import ensure_home, fingerprint_key
@@ -171,6 +172,21 @@ class _Previous:
         return self._filters
 
 
+    def rows_under(self, folder_locator: str, seen: set[str]) -> list[int]:
+        """Rows (with their members) of items below a folder, for a folder that could not
+        be listed this time: the last result is kept, and the folder's row says why."""
+        if self.items is None:
+            return []
+        prefix = folder_locator.rstrip("/") + "/"
+        rows = []
+        for loc, i in self.by_locator.items():
+            if loc.startswith(prefix) and loc not in seen:
+                seen.add(loc)
+                rows.append(i)
+                rows.extend(self.children_of.get(loc, []))
+        return rows
+
+
 def top_locator(locator: str) -> str:
     """The file a member locator belongs to (``file:///a.zip!/b.docx`` -> ``file:///a.zip``)."""
     return locator.split("!/", 1)[0].split("#", 1)[0]
@@ -272,10 +288,16 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
         if source.name in plan.unavailable:
             continue
         found: list[tuple[FileEntry, Source]] = []
-        for entry in walk(source):
+        walker = (walk_smb(source, client_for(ctx.settings)) if source.kind == "smb"
+                  else walk(source))
+        for entry in walker:
             found.append((entry, source))
             if progress and (len(entries) + len(found)) % 5000 == 0:
                 progress(ScanProgress("walking", len(entries) + len(found), 0, 0))
+        if (source.kind == "smb" and len(found) == 1 and found[0][0].kind == "dir-error"
+                and not found[0][0].rel):  # the share itself could not be opened
+            plan.mark_unavailable(source.name, found[0][0].error)
+            continue
         vanished = plan.vanished(source.name, len(found))
         if vanished:
             plan.mark_unavailable(source.name, vanished)
@@ -303,6 +325,11 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 for m in members:
                     reuse_moves[m] = entry
         else:
+            if isinstance(entry, SmbEntry):
+                if entry.kind == "dir-error":  # unlistable: keep what it held, said by this row
+                    reuse_idx.extend(previous.rows_under(entry.locator, seen))
+                to_read.append(Task(entry, source.name, source.audience))
+                continue
             appended = (None if source.name in plan.no_reuse or locator in plan.recheck else
                         scan_appended_mbox(previous, entry, source.name, source.audience, ctx))
             if appended is not None:  # an mbox that only grew: last scan's messages kept

@@ -31,6 +31,7 @@ from ..classifiers.ocr_item import OcrBudget, fold_confidence, recognise_item
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
+from ..connectors.smb import SmbEntry
 from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
@@ -129,7 +130,7 @@ def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) ->
         "mode": f"{entry.mode:03o}", "sha256": "", "status": "ok", "error": "",
         "audience": audience, "change": "new", "n_findings": 0,
         "special_category": False, "special_categories": "", "risk_score": 0.0,
-        "risk_level": "none", "taken": "", "ocr": "",
+        "risk_level": "none", "taken": "", "ocr": "", "readers": "", "readers_from": "",
     }
     row.update({c: 0 for c in COUNT_COLUMNS})
     return row
@@ -326,6 +327,9 @@ def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int)
 
 
 def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemContext) -> ItemOutcome:
+    if isinstance(entry, SmbEntry):  # read over SMB, with its permissions
+        from .smb_item import process_smb_entry
+        return process_smb_entry(entry, source_name, audience, ctx)
     row = base_row(entry, source_name, audience, ctx.scan_id)
     if entry.kind == "symlink":
         row.update(status="skipped", format="symlink", error=entry.error or "symbolic link (not followed)")
