@@ -9,7 +9,7 @@ import pytest
 from dataward.classifiers.recognizers.roster_names import RosterNameRecognizer
 from dataward.connectors.names import fold_name, fold_text
 from dataward.connectors.roster import load_roster
-from dataward.retention.mis import Pupil
+from dataward.pipelines.mis import Pupil
 from dataward.retention.planner import _Matcher
 
 FORMS = ["Zoë O'Brien", "Zoe O\u2019Brien", "ZOË OBRIEN", "zoe o\u2018brien", "Zoe\u00a0O'Brien"]

@@ -10,7 +10,7 @@ import pytest
 
 from dataward.assets.csv_import import parse_inventory
 from dataward.connectors.roster import load_roster
-from dataward.retention.mis import read_pupils
+from dataward.pipelines.mis import read_pupils
 
 UPN = "H801200001001"  # python-stdnum's published valid UPN (see tests/classifiers)
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252"]
