@@ -142,6 +142,10 @@ class Risk(_Section):
         }
     )
     count_cap: int = 50
+    # A finding in a mail header (From, To, Cc, Bcc, Reply-To, Sender) counts this much of
+    # one; an address at the school's own domains (school.domains) there counts this much.
+    mail_header_weight: float = Field(0.5, ge=0)
+    school_address_weight: float = Field(0.05, ge=0)
     audience_factors: dict[str, float] = Field(
         default_factory=lambda: {
             "pupils": 3.0, "public": 4.0, "external-mail": 3.0, "staff": 1.5,

@@ -30,7 +30,7 @@ from .extractors.base import Column, Extracted, TextBuilder
 from .fingerprint import Fingerprinter, mask
 from .recognizers import PATTERN_RECOGNIZERS, header_entities
 from .recognizers.roster_names import SCORE as ROSTER_SCORE
-from .recognizers.roster_names import RosterNameRecognizer, fold
+from .recognizers.roster_names import RosterNameRecognizer
 from .recognizers.roster_names import is_word_char as roster_word_char
 from .recognizers.special_category import SpecialCategoryRecognizer
 from .recognizers.special_category import is_word_char as special_word_char
@@ -117,7 +117,7 @@ class Classifier:
         self.special = SpecialCategoryRecognizer()
         # One pass of one automaton finds names and special-category terms together.
         self.terms = TermMatcher()
-        self.terms.add("PERSON", roster_word_char, self.names.entries())
+        self.terms.add("PERSON", roster_word_char, self.names.entries(), possessive=True)
         self.terms.add("SPECIAL_CATEGORY", special_word_char, self.special.entries())
         self.terms.build()
         self.ner = load_ner(ner_model)
@@ -169,18 +169,25 @@ class Classifier:
             norm = self.recognizers[entity].normalise(value)
             findings.append(Finding(entity, where(start), base + start, round(score, 3), rec_name,
                                     mask(entity, value), fp(entity, norm)))
-        hits = self.terms.find(fold(text))
-        for start, end, canon in RosterNameRecognizer.resolve(hits["PERSON"]):
+        hits = self.terms.find_in(text)
+        names = RosterNameRecognizer.resolve(hits["PERSON"])
+        for start, end, canon in names:
             if lo <= start < hi:
                 findings.append(Finding("PERSON", where(start), base + start, ROSTER_SCORE,
                                         "RosterNameRecognizer", mask("PERSON", text[start:end]),
                                         fp("PERSON", canon)))
-        for start, _end, cat in hits["SPECIAL_CATEGORY"]:
-            if lo <= start < hi:
-                findings.append(Finding("SPECIAL_CATEGORY", where(start), base + start,
-                                        SpecialCategoryRecognizer.SCORE, "SpecialCategoryRecognizer",
-                                        mask("SPECIAL_CATEGORY", cat),
-                                        fp("SPECIAL_CATEGORY", cat), category=cat))
+        # A term inside a roster name is the name ("Christian Hale" is not a religion).
+        name_starts = [s for s, _, _ in names]
+        for start, _end, cat in SpecialCategoryRecognizer.resolve(hits["SPECIAL_CATEGORY"]):
+            if not lo <= start < hi:
+                continue
+            i = bisect.bisect_right(name_starts, start) - 1
+            if i >= 0 and start < names[i][1]:
+                continue
+            findings.append(Finding("SPECIAL_CATEGORY", where(start), base + start,
+                                    SpecialCategoryRecognizer.SCORE, "SpecialCategoryRecognizer",
+                                    mask("SPECIAL_CATEGORY", cat),
+                                    fp("SPECIAL_CATEGORY", cat), category=cat))
         if self.ner is not None:
             findings.extend(f for f in self._ner_findings(doc, hits["PERSON"])
                             if lo <= f.offset < hi)

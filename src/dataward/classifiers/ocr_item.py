@@ -127,7 +127,7 @@ def _pdf_pages(data: bytes, candidates: list[int], cap: int, max_pixels: float) 
 def _frames(data: bytes, max_pixels: float) -> Iterator[_Page | int | str]:
     """Frames of an image that look like documents (all pages of a fax), decoded; a str for
     a frame that should be read and cannot be (too large, damaged)."""
-    from .extractors.image import _open
+    from .image_metadata import open_image as _open
     with _open(data) as img:
         frames = getattr(img, "n_frames", 1)
         for k in range(frames):

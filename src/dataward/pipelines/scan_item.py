@@ -10,12 +10,11 @@ import gc
 import hashlib
 import io
 import time
-import zipfile
-from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -26,9 +25,9 @@ from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Extracted, Member, UnsupportedFormat, extract
 from ..classifiers.extractors.text import PIECES, ReadAsText, text_pieces
 from ..classifiers.extractors.archive import CAP_PREFIX, reset_budget
-from ..classifiers.extractors.image import IMAGE_FORMATS
+from ..classifiers.extractors.failure import failure_reason
 from ..classifiers.ocr_item import OcrBudget, fold_confidence, recognise_item
-from ..classifiers.path_names import names_in_path
+from ..classifiers.path_names import names_in_path, path_words
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
 from ..connectors.smb import SmbEntry
@@ -136,37 +135,35 @@ def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) ->
     return row
 
 
-def _failure_reason(fmt: str, exc: BaseException) -> str:
-    if isinstance(exc, (zipfile.BadZipFile, KeyError)):
-        return f"corrupt {fmt}: not a valid {fmt} container ({type(exc).__name__})"
-    if type(exc).__name__ in ("PdfiumError", "PdfReadError"):
-        return f"corrupt {fmt}: the parser could not open it ({type(exc).__name__})"
-    if isinstance(exc, MemoryError):
-        return f"{fmt} too large to read in memory"
-    if type(exc).__name__ == "DecompressionBombError":
-        return f"{fmt} image too large to decode safely (decompression bomb limit)"
-    return f"cannot read {fmt}: {type(exc).__name__}"
-
-
 class ItemFindings:
     """What one item holds, gathered piece by piece: entity counts and categories for its
     items row, and its findings.parquet rows as Arrow tables (spooled past a size)."""
 
     def __init__(self, locator: str, ctx: ItemContext) -> None:
         self.locator, self.scan_id = locator, ctx.scan_id
+        self._risk, self._domains = ctx.settings.risk, ctx.settings.school.domains
         self.counts: Counter[str] = Counter()
+        # For the risk score: mail-header findings weigh less; special category is judged
+        # without them (risk.weighted_counts, risk.outside_headers).
+        self.weighted: dict[str, float] = {}
+        self.outside: Counter[str] = Counter()
         self.categories: set[str] = set()
         self.rows = FindingsBuffer(ctx.spool_dir)
         self.tokens: set[str] = set()
 
     def add(self, findings: list[Finding]) -> None:
         self.counts.update(f.entity_type for f in findings)
+        for entity, w in risk_mod.weighted_counts(findings, self._risk, self._domains).items():
+            self.weighted[entity] = self.weighted.get(entity, 0.0) + w
+        self.outside.update(risk_mod.outside_headers(findings))
         self.categories.update(f.category for f in findings if f.category)
         self.rows.add(findings_table(findings, self.locator, self.scan_id))
 
     def clear(self) -> None:
         self.tokens = set()
         self.counts.clear()
+        self.weighted.clear()
+        self.outside.clear()
         self.categories.clear()
         self.rows = FindingsBuffer(self.rows.spool_dir)
 
@@ -178,9 +175,10 @@ def apply_counts(row: dict, found: ItemFindings, settings: Settings) -> None:
         if col:
             row[col] = n
     row["n_findings"] = sum(counts.values())
-    row["special_category"] = risk_mod.is_special_category(counts)
+    row["special_category"] = risk_mod.is_special_category(found.outside)
     row["special_categories"] = ",".join(sorted(found.categories))
-    row["risk_score"], row["risk_level"] = risk_mod.score(counts, row["audience"], settings.risk)
+    row["risk_score"], row["risk_level"] = risk_mod.score(found.weighted, row["audience"],
+                                                          settings.risk, row["special_category"])
 
 
 @contextmanager
@@ -211,7 +209,18 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
                    found: ItemFindings, children: list[Member] | None = None) -> None:
     """Sniff, extract and classify bytes already in memory into ``found``; sets
     format/status/error. Members the extractor found inside (archive members,
-    attachments) are appended to ``children`` for the caller to process as items."""
+    attachments) are appended to ``children`` for the caller to process as items. A roster
+    name in the item's file or folder name is a finding whether or not its content could
+    be read."""
+    _classify_content(data, name, ctx, row, found, children)
+    found.add(names_in_path(ctx.classifier, name))
+    found.tokens |= name_index.tokens(path_words(name))
+    # Lets a later scan find names added to the roster without reading this item again.
+    row[NAME_INDEX] = name_index.build_tokens(ctx.index_key, found.tokens)
+
+
+def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
+                      found: ItemFindings, children: list[Member] | None) -> None:
     fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
     row["format"] = fmt
     if not data:
@@ -239,7 +248,7 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
             return
         except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
             found.clear()
-            row["status"], row["error"] = "error", _failure_reason(fmt, exc)
+            row["status"], row["error"] = "error", failure_reason(fmt, exc, row["locator"])
             return
         if doc is None:
             break
@@ -248,6 +257,8 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
             children.extend(doc.children)
         if doc.status != "ok":
             row["status"], row["error"] = doc.status, doc.reason
+        elif doc.reason and not row["error"]:  # read, with a note of what could not be
+            row["error"] = doc.reason
         row["taken"] = row["taken"] or doc.taken
         ocr = None
         if not streamed:
@@ -271,11 +282,6 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
         done += len(doc.text)
         if ctx.progress is not None:
             ctx.progress(done)
-    if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
-        found.add(names_in_path(ctx.classifier, name))
-        found.tokens |= name_index.tokens(name)
-    # Lets a later scan find names added to the roster without reading this item again.
-    row[NAME_INDEX] = name_index.build_tokens(ctx.index_key, found.tokens)
 
 
 def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
@@ -296,7 +302,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
     if member.data is None:  # not read (encrypted, over a cap): its name is all we know
         fmt = sniff(member.name, b"")
         row["format"] = "unknown" if fmt == "empty" else fmt
-        return ItemOutcome(row, [])
+        return _not_read(row, member.name, ctx)
     row["sha256"] = hashlib.sha256(member.data).hexdigest()
     if depth > MAX_DEPTH:
         row.update(status="skipped", error=f"nested deeper than {MAX_DEPTH} containers",
@@ -326,6 +332,15 @@ def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int)
     return outcome
 
 
+def _not_read(row: dict[str, Any], rel: str, ctx: ItemContext) -> ItemOutcome:
+    """An item whose content was not read: its path can still name a pupil."""
+    found = ItemFindings(row["locator"], ctx)
+    found.add(names_in_path(ctx.classifier, rel))
+    apply_counts(row, found, ctx.settings)
+    table, spool = found.rows.result()
+    return ItemOutcome(row, table, findings_spool=spool)
+
+
 def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemContext) -> ItemOutcome:
     if isinstance(entry, SmbEntry):  # read over SMB, with its permissions
         from .smb_item import process_smb_entry
@@ -343,7 +358,7 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
     if entry.size > ctx.max_bytes:
         row.update(status="skipped", error=f"larger than the {ctx.settings.scan.max_file_mb:g} MB cap")
         row["format"] = sniff(entry.rel, b"")
-        return ItemOutcome(row, [])
+        return _not_read(row, entry.rel, ctx)
     try:
         if entry.size > QUICK_LOOK_BYTES:
             # An unknown binary (a video, a program) is dismissed from its first bytes.
@@ -351,14 +366,14 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
             if sniff(entry.rel, head) == "binary":
                 row.update(status="unsupported", format="binary",
                            error="unknown binary format (only its first bytes were read)")
-                return ItemOutcome(row, [])
+                return _not_read(row, entry.rel, ctx)
         data = read_file(entry, ctx.max_bytes)
     except FileNotFoundError:
         row.update(status="error", error="disappeared during the scan")
         return ItemOutcome(row, [])
     except PermissionError:
         row.update(status="error", error="permission denied")
-        return ItemOutcome(row, [])
+        return _not_read(row, entry.rel, ctx)
     except OSError as exc:
         reason = "is a symbolic link now (not followed)" if exc.errno == 40 else (exc.strerror or "read error")
         row.update(status="error", error=reason)

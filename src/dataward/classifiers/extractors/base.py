@@ -133,14 +133,15 @@ class TextBuilder:
         else:
             self.add(f"{header}: {value}", label)
 
-    def add(self, text: str, label: str | None = None) -> None:
+    def add(self, text: str, label: str | None = None, end: str = "\n") -> None:
+        """Add ``text`` and ``end`` (a tab between the cells of one table row)."""
         if not text:
             return
         if label is not None and (not self.marks or self.marks[-1][1] != label):
             self.marks.append((self.length, label))
         self.parts.append(text)
-        self.parts.append("\n")
-        self.length += len(text) + 1
+        self.parts.append(end)
+        self.length += len(text) + len(end)
 
     def build(self) -> Extracted:
         return Extracted("".join(self.parts), self.marks, columns=list(self.columns.values()))

@@ -9,16 +9,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from .base import Extracted, TextBuilder
-
-# Tables: a header cell is repeated before each value ("DOB: 12/03/2014") so recognizers
-# that need a cue find it, as they would in prose.
-MAX_HEADER_CHARS = 40
-_NAME_CELL = re.compile(r"[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*")
+from .tables import TableReader, table_rows
 
 
 def decode(data: bytes) -> str:
@@ -46,55 +41,6 @@ def _line_marks(text: str) -> list[tuple[int, str]]:
 def extract_text(data: bytes) -> Extracted:
     text = decode(data)
     return Extracted(text, _line_marks(text) if len(text) < 50_000_000 else [])
-
-
-def looks_like_header(row: list[str]) -> bool:
-    cells = [c.strip() for c in row if c.strip()]
-    return bool(cells) and all(
-        len(c) <= MAX_HEADER_CHARS and not any(ch.isdigit() for ch in c) for c in cells)
-
-
-def table_rows(rows, label_of, builder: TextBuilder) -> None:
-    """Add rows of cells to the builder; the first row is a header if it looks like one."""
-    header: list[str] | None = None
-    for r_index, row in enumerate(rows):
-        cells = ["" if c is None else str(c) for c in row]
-        if r_index == 0 and looks_like_header(cells):
-            header = [c.strip() for c in cells]
-            builder.add("\t".join(cells), label_of(r_index, 0))
-            continue
-        add_row(cells, r_index, header, label_of, builder)
-
-
-def add_row(cells: list[str], r_index: int, header: list[str] | None,
-            label_of: Callable[[int, int], str], builder: TextBuilder) -> None:
-    """One data row: each cell with its header as the cue (identifier columns are kept as
-    columns, see ``TextBuilder.cell``)."""
-    heads = header or []
-    columns = builder.columns_for(heads)
-    n_head = len(heads)
-    # Forename and surname in separate cells: the one-word cells of the row are put side
-    # by side too, so a roster name spanning them is found as a whole.
-    words = []
-    for c_index, cell in enumerate(cells):
-        cell = cell.strip()
-        if not cell:
-            continue
-        if _NAME_CELL.fullmatch(cell):
-            words.append(cell)
-        if c_index < n_head:
-            col = columns[c_index]
-            if col is not None:
-                col.values.append(cell)
-                col.labels.append(label_of(r_index, c_index))
-                continue
-            head = heads[c_index]
-            if head:
-                builder.add(f"{head}: {cell}", label_of(r_index, c_index))
-                continue
-        builder.add(cell, label_of(r_index, c_index))
-    if len(words) >= 2:
-        builder.add(" ".join(words), label_of(r_index, 0))
 
 
 @lru_cache(maxsize=4096)
@@ -246,20 +192,16 @@ def csv_pieces(data: bytes, delimiter: str | None = None) -> Iterator[Extracted]
             delimiter = ","
     stream = io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data), encoding=codec,
                               errors="replace", newline="")
-    label = _csv_label
-    header: list[str] | None = None
+    reader = TableReader(_csv_label)
     builder, rows = TextBuilder(), 0
     try:
         for r_index, row in enumerate(csv.reader(stream, delimiter=delimiter)):
-            if r_index == 0 and looks_like_header(row):
-                header = [c.strip() for c in row]
-                builder.add("\t".join(row), label(0, 0))
-                continue
-            add_row(row, r_index, header, label, builder)
+            reader.row(r_index, row, builder)
             rows += 1
             if rows >= PIECE_ROWS or builder.length >= PIECE_CHARS:
                 yield builder.build()
                 builder, rows = TextBuilder(), 0
+        reader.finish(builder)
     except csv.Error:
         raise ReadAsText from None
     yield builder.build()
