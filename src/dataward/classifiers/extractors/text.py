@@ -197,7 +197,7 @@ def csv_pieces(data: bytes, delimiter: str | None = None) -> Iterator[Extracted]
     try:
         for r_index, row in enumerate(csv.reader(stream, delimiter=delimiter)):
             reader.row(r_index, row, builder)
-            rows += 1
+            rows += 1 if r_index else 0   # a piece is PIECE_ROWS rows under the header
             if rows >= PIECE_ROWS or builder.length >= PIECE_CHARS:
                 yield builder.build()
                 builder, rows = TextBuilder(), 0
