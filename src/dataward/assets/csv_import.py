@@ -15,8 +15,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..connectors.schoolcsv import decode_export, parse_date
 from ..errors import InputError
-from .models import Asset, parse_date, split_serials, squash
+from .models import Asset, split_serials, squash
 
 # canonical field -> squashed header spellings
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -47,13 +48,6 @@ class ParsedInventory:
     lines: dict[str, int] = field(default_factory=dict)  # tag -> line number
     errors: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
 
 
 def map_headers(headers: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
@@ -112,7 +106,7 @@ def _row_to_asset(values: dict[str, str], line: int) -> tuple[Asset | None, list
 def parse_inventory(path: Path) -> ParsedInventory:
     """Parse a whole inventory CSV; errors collect in ``.errors`` (no exception)."""
     try:
-        text = _decode(path.read_bytes())
+        text = decode_export(path.read_bytes())[0]
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     result = ParsedInventory()

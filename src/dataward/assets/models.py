@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -23,17 +23,6 @@ _SERIAL_SPLIT = re.compile(r"[;|,\n]")
 def squash(text: str) -> str:
     """Lower case, letters and digits only: 'Asset Tag' == 'asset_tag' == 'ASSET-TAG'."""
     return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def parse_date(text: str) -> date:
-    """An ISO date (2021-09-01) or a UK one (01/09/2021); ValueError otherwise."""
-    text = text.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError("not a date (use YYYY-MM-DD or DD/MM/YYYY)")
 
 
 def split_serials(text: str) -> list[str]:

@@ -18,7 +18,6 @@ lock was taken over (a prune after a missed refresh) stops without writing eithe
 """
 from __future__ import annotations
 
-import fnmatch
 import os
 import socket
 import stat
@@ -34,6 +33,7 @@ from typing import Any
 
 import zstandard
 
+from ..connectors.filesystem import walk_tree
 from ..errors import LockedError, NotFoundError, PathOutsideRootsError
 from .crypto import b64
 from .format import BlobRef, IndexDoc, PackWriter, chunk_payload, encode_index, encode_snapshot
@@ -60,16 +60,11 @@ class BackupResult:
     seconds: float
 
 
-def _excluded(rel: str, patterns: list[str]) -> bool:
-    name = rel.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p.removeprefix("**/"))
-               for p in patterns)
-
-
 def walk(roots: list[Path], excludes: list[str], on_error: Callable[[str], None]) \
         -> Iterator[tuple[str, os.stat_result]]:
-    """(absolute path, lstat) of every entry under the roots, parents first; symlinks are
-    reported as symlinks and never followed."""
+    """(absolute path, lstat) of every entry under the roots, parents first, folders and
+    symlinks included (a restore recreates them); links are never followed. ``excludes``
+    have the scan's gitignore meaning (``connectors.filesystem.walk_tree``)."""
     for root in roots:
         root_s = os.path.abspath(root)
         try:
@@ -80,29 +75,11 @@ def walk(roots: list[Path], excludes: list[str], on_error: Callable[[str], None]
         yield root_s, st
         if not stat.S_ISDIR(st.st_mode):
             continue
-        stack = [root_s]
-        while stack:
-            folder = stack.pop()
-            try:
-                with os.scandir(folder) as it:
-                    entries = sorted(it, key=lambda e: e.name)
-            except OSError:
-                on_error(folder)
-                continue
-            subdirs = []
-            for e in entries:
-                rel = os.path.relpath(e.path, root_s).replace(os.sep, "/")
-                if _excluded(rel, excludes):
-                    continue
-                try:
-                    est = e.stat(follow_symlinks=False)
-                except OSError:
-                    on_error(e.path)
-                    continue
-                yield e.path, est
-                if stat.S_ISDIR(est.st_mode):
-                    subdirs.append(e.path)
-            stack.extend(reversed(subdirs))
+        for e in walk_tree(root_s, exclude=excludes, dirs=True):
+            if e.st is None:
+                on_error(e.path)
+            else:
+                yield e.path, e.st
 
 
 class _Uploader:

@@ -42,14 +42,14 @@ def _v(choice: Optional[Enum]) -> Optional[str]:
 
 
 def _date(value: Optional[str], what: str) -> Optional[date]:
-    from ..assets.models import parse_date
+    from ..connectors.schoolcsv import parse_date
     from ..errors import UsageError
     if value is None:
         return None
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise UsageError(f"{what}: {exc}") from None
+        raise UsageError(f"{what} {exc}") from None
 
 
 @assets_app.command("import")

@@ -24,6 +24,7 @@ from ..errors import (
     WrongKeyError,
 )
 from .credentials import read_secret
+from .schoolcsv import decode_export, norm_header
 from .smb_acl import sid_string
 
 if TYPE_CHECKING:
@@ -207,7 +208,8 @@ def set_account_disabled(conn: Any, d: Directory, key: str, disabled: bool,
 
 # ---- CSV exports ------------------------------------------------------------------
 def _norm(h: str) -> str:
-    return "".join(c for c in h.split("[")[0].lower() if c.isalnum())
+    """A heading as every school CSV reader compares it, without Google's "[Required]"."""
+    return norm_header(h.split("[")[0])
 
 
 def _when(raw: str) -> datetime | None:
@@ -239,14 +241,13 @@ CSV_FIELDS = {
 
 def read_csv_export(d: Directory) -> list[Account]:
     """A Google Workspace or Microsoft 365 users export."""
-    from .roster import _decode
     assert d.path is not None
     try:
         raw = Path(d.path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the users export {d.path}: {exc.strerror}",
                          hint=f"check accounts.directories ({d.name})") from None
-    text = _decode(raw, Path(d.path))
+    text = decode_export(raw)[0]
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header:

@@ -10,7 +10,7 @@ import hashlib
 import os
 import pwd
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -66,18 +66,88 @@ def owner_name(uid: int) -> str:
         return str(uid)
 
 
-def _spec(patterns: list[str]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+def glob_spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    """The one meaning of include/exclude globs everywhere in dataward: gitignore's
+    (``*.tmp`` at any depth, ``node_modules/`` a folder and all below, ``/x`` anchored
+    at the root, ``**/`` any number of folders). Scan and backup both use it."""
+    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
 def _error_text(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry met by ``walk_tree``. ``st`` is the entry's own lstat (a link is never
+    followed); ``None`` when ``error`` is set: ``unlisted`` for a folder that could not be
+    listed, ``vanished`` for an entry gone between listing and stat."""
+    path: str            # OS path (undecodable bytes kept by surrogateescape)
+    rel: str             # relative to the walked root, '/'-separated ("" for the root)
+    st: os.stat_result | None
+    error: str = ""      # "" | "unlisted" | "vanished"
+    reason: str = ""     # the OS's words for the error
+
+
+def walk_tree(root: str, *, include: Iterable[str] = ("**",), exclude: Iterable[str] = (),
+              dirs: bool = False, prune: Callable[[str], bool] | None = None,
+              ) -> Iterator[TreeEntry]:
+    """Every entry below the folder ``root``, depth first, sorted by name within a folder,
+    each folder's entries before its subfolders' (parents first).
+
+    - links are yielded as entries and never followed or entered;
+    - a folder already entered (same device and inode: bind mounts, loops) is not
+      entered again;
+    - ``exclude`` (gitignore meaning, see ``glob_spec``) drops files and prunes folders
+      (tested as ``rel/`` so ``name/`` patterns match folders); ``include`` selects
+      non-folders only; ``prune(rel)`` lets a job skip folders of its own;
+    - ``dirs=True`` yields the folders entered too (before their contents);
+    - errors are yielded, never raised: the caller chooses to count, report or refuse.
+    """
+    inc, exc = glob_spec(include), glob_spec(exclude)
+    root = os.path.abspath(root)
+    try:
+        rst = os.lstat(root)
+    except OSError as e:
+        yield TreeEntry(root, "", None, "unlisted", _error_text(e))
+        return
+    seen_dirs = {(rst.st_dev, rst.st_ino)}
+    stack = [(root, "")]
+    while stack:
+        dir_path, dir_rel = stack.pop()
+        try:
+            with os.scandir(dir_path) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            yield TreeEntry(dir_path, dir_rel, None, "unlisted", _error_text(e))
+            continue
+        subdirs = []
+        for de in entries:
+            rel = f"{dir_rel}/{de.name}" if dir_rel else de.name
+            try:
+                st = de.stat(follow_symlinks=False)
+            except OSError as e:  # vanished between listing and stat
+                yield TreeEntry(de.path, rel, None, "vanished", _error_text(e))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if exc.match_file(rel + "/") or (prune is not None and prune(rel)):
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key not in seen_dirs:  # bind mounts can make loops without links
+                    seen_dirs.add(key)
+                    subdirs.append((de.path, rel))
+                    if dirs:
+                        yield TreeEntry(de.path, rel, st)
+                continue
+            if not inc.match_file(rel) or exc.match_file(rel):
+                continue
+            yield TreeEntry(de.path, rel, st)
+        stack.extend(reversed(subdirs))
+
+
 def walk(source: Source) -> Iterator[FileEntry]:
     """Every entry under the source's root that its include/exclude globs select."""
     root = os.path.abspath(os.fspath(source.path))
-    include, exclude = _spec(source.include), _spec(source.exclude)
     try:
         st = os.lstat(root)
     except OSError as exc:
@@ -89,37 +159,13 @@ def walk(source: Source) -> Iterator[FileEntry]:
     if stat.S_ISREG(st.st_mode):  # a single file given as a source
         yield _entry(root, os.path.basename(root), st)
         return
-    seen_dirs = {(st.st_dev, st.st_ino)}
-    stack = [(root, "")]
-    while stack:
-        dir_path, dir_rel = stack.pop()
-        try:
-            with os.scandir(dir_path) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            yield FileEntry(dir_path, dir_rel or ".", "dir-error",
-                            error=f"cannot list folder: {_error_text(exc)}")
-            continue
-        subdirs = []
-        for de in entries:
-            rel = f"{dir_rel}/{de.name}" if dir_rel else de.name
-            try:
-                st = de.stat(follow_symlinks=False)
-            except OSError as exc:  # vanished between listing and stat
-                yield FileEntry(de.path, rel, "dir-error", error=f"vanished: {_error_text(exc)}")
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                if exclude.match_file(rel + "/"):
-                    continue
-                key = (st.st_dev, st.st_ino)
-                if key not in seen_dirs:  # bind mounts can make loops without links
-                    seen_dirs.add(key)
-                    subdirs.append((de.path, rel))
-                continue
-            if not include.match_file(rel) or exclude.match_file(rel):
-                continue
-            yield _entry(de.path, rel, st)
-        stack.extend(reversed(subdirs))
+    for e in walk_tree(root, include=source.include, exclude=source.exclude):
+        if e.st is not None:
+            yield _entry(e.path, e.rel, e.st)
+        elif e.error == "unlisted":
+            yield FileEntry(e.path, e.rel or ".", "dir-error", error=f"cannot list folder: {e.reason}")
+        else:
+            yield FileEntry(e.path, e.rel, "dir-error", error=f"vanished: {e.reason}")
 
 
 def source_problem(source: Source, *, expect_dir: bool) -> str | None:

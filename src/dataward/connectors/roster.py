@@ -2,36 +2,37 @@
 
 Schools export pupils, staff and parents/carers with headers such as "Legal Forename",
 "Preferred Forename", "Surname" or a single "Full Name"/"Name" column. Headers are matched
-case- and punctuation-insensitively. Each person becomes one canonical full name
+case- and punctuation-insensitively (``connectors.schoolcsv``, shared with retention
+and the asset inventory). Each person becomes one canonical full name
 ("forename surname", case-folded) plus the other ways documents write it."""
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError, NotFoundError
-
-FORENAME_HEADERS = ("legalforename", "forename", "firstname", "givenname", "forenames")
-PREFERRED_HEADERS = ("preferredforename", "preferredname", "knownas", "chosenforename")
-SURNAME_HEADERS = ("legalsurname", "surname", "lastname", "familyname", "preferredsurname")
-FULLNAME_HEADERS = ("fullname", "name", "pupilname", "studentname", "staffname", "contactname")
-UPN_HEADERS = ("upn", "uniquepupilnumber")
+from .names import fold_name, name_forms
+from .schoolcsv import (
+    FORENAME_HEADERS,
+    FULLNAME_HEADERS,
+    PREFERRED_HEADERS,
+    SURNAME_HEADERS,
+    decode_export,
+    looks_utf16,
+    norm_header,
+)
 
 # A name shorter than this is too likely to be an ordinary word.
 MIN_NAME_CHARS = 2
 
 
-def _key(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header.lower())
-
-
 def canonical(name: str) -> str:
-    """The case-folded, single-spaced form every fingerprint of a name is taken from."""
-    return " ".join(name.casefold().replace("\u2019", "'").split())
+    """The form every fingerprint of a name is taken from (``connectors.names.fold_name``:
+    the rule retention uses too)."""
+    return fold_name(name)
 
 
 @dataclass(frozen=True)
@@ -58,16 +59,7 @@ def _variants(forenames: Iterable[str], surname: str) -> tuple[str, ...]:
         if not fn:
             continue
         out += [f"{fn} {surname}", f"{surname}, {fn}", f"{surname} {fn}"]
-    return tuple(dict.fromkeys(canonical(v) for v in out if v.strip()))
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    for enc in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            pass
-    return raw.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+    return tuple(dict.fromkeys(f for v in out if v.strip() for f in name_forms(v)))
 
 
 def load_roster(path: Path, kind: str = "pupils") -> Roster:
@@ -86,7 +78,7 @@ def load_roster(path: Path, kind: str = "pupils") -> Roster:
         raise InputError(f"roster {path} is not a CSV file (it looks like {kind_of_file})",
                          hint="export the list from the MIS as CSV, or in Excel use "
                               "Save As > CSV UTF-8")
-    text = _decode(raw, path)
+    text = decode_export(raw)[0]
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;|")
     except csv.Error:
@@ -104,7 +96,7 @@ def _read_people(reader: Iterator[list[str]], path: Path, kind: str) -> Roster:
     if not header:
         raise InputError(f"roster {path} is empty: it lists nobody",
                          hint="export it again from the MIS, or remove it from `rosters:`")
-    keys = [_key(h) for h in header]
+    keys = [norm_header(h) for h in header]
 
     def col(options: tuple[str, ...]) -> int | None:
         for opt in options:
@@ -135,7 +127,7 @@ def _read_people(reader: Iterator[list[str]], path: Path, kind: str) -> Roster:
                 s, _, f = name.partition(",")
                 variants, person_canonical = _variants([f.strip()], s.strip()), canonical(f"{f} {s}")
             else:
-                variants, person_canonical = (canonical(name),), canonical(name)
+                variants, person_canonical = name_forms(name), canonical(name)
         else:
             continue
         if len(person_canonical) >= MIN_NAME_CHARS and " " in person_canonical:
@@ -159,7 +151,7 @@ def _not_csv(raw: bytes) -> str | None:
         if raw.startswith(magic):
             return what
     head = raw[:4096]
-    if b"\x00" in head and head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+    if b"\x00" in head and not looks_utf16(raw):
         return "a binary file"
     return None
 

@@ -27,7 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import ConfigError, DatawardError, TransientError
 from .credentials import read_secret
-from .filesystem import FileEntry, _spec
+from .filesystem import FileEntry, glob_spec
 from .smb_acl import Descriptor, folder_origins, parse_sd
 
 if TYPE_CHECKING:
@@ -278,7 +278,7 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
     import smbclient
     assert source.url is not None
     url = SmbUrl.parse(source.url)
-    include, exclude = _spec(source.include), _spec(source.exclude)
+    include, exclude = glob_spec(source.include), glob_spec(source.exclude)
     kw = client.kwargs(url)
 
     def error(unc: str, rel: str, exc: BaseException, what: str) -> SmbEntry:

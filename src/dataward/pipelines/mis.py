@@ -12,33 +12,37 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
+from ..connectors.schoolcsv import (
+    FORENAME_HEADERS,
+    FULLNAME_HEADERS,
+    LEAVE_HEADERS,
+    PREFERRED_HEADERS,
+    SURNAME_HEADERS,
+    UPN_HEADERS,
+    decode_export,
+    find_column,
+    parse_date,
+)
 from ..errors import InputError
 from .names import normalise_upn, upn_valid
 
 MAX_ERRORS_SHOWN = 8
 
-# Headings (compared lower-case, letters and digits only) for each field.
-UPN_COLS = ("upn", "uniquepupilnumber", "pupilupn")
-FORENAME_COLS = ("legalforename", "forename", "firstname", "givenname", "forenames")
-PREFERRED_COLS = ("preferredforename", "preferredname", "knownas", "preferredfirstname")
-SURNAME_COLS = ("legalsurname", "surname", "lastname", "familyname", "preferredsurname")
-FULLNAME_COLS = ("fullname", "name", "pupilname", "pupil", "studentname")
-LEAVE_COLS = ("dateofleaving", "leavingdate", "leavedate", "dateleft", "left", "leftdate",
-              "leavingon", "enddate")
+# Headings for each field: the one list every school CSV reader uses.
+UPN_COLS = UPN_HEADERS
+FORENAME_COLS = FORENAME_HEADERS
+PREFERRED_COLS = PREFERRED_HEADERS
+SURNAME_COLS = SURNAME_HEADERS
+FULLNAME_COLS = FULLNAME_HEADERS
+LEAVE_COLS = LEAVE_HEADERS
 CONSENT_TYPE_COLS = ("consent", "consenttype", "type", "consentname", "permission")
 CONSENT_GIVEN_COLS = ("given", "status", "granted", "response", "value", "answer")
 YES = {"y", "yes", "true", "1", "granted", "given", "agreed", "consented", "x"}
-
-_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y",
-                 "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %y",
-                 "%Y%m%d")
-_TIME_TAIL = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,8 @@ class ConsentList:
     lines: dict[str, int] = field(default_factory=dict)  # UPN -> first line
 
 
-def _norm_header(h: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", h.lower())
-
-
 def read_text(path: Path) -> tuple[str, str, list[str]]:
-    """Decode an export: BOMs honoured, UTF-8 tried first, Windows-1252 as Excel's fallback.
+    """Read and decode an export (``connectors.schoolcsv.decode_export``).
     Returns (text, encoding name, notes)."""
     try:
         data = path.read_bytes()
@@ -99,15 +99,7 @@ def read_text(path: Path) -> tuple[str, str, list[str]]:
                          hint="check the retention paths in the config") from None
     except OSError as exc:
         raise InputError(f"cannot read the MIS export {path}: {exc.strerror}") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig", []
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16", []
-    try:
-        return data.decode("utf-8"), "utf-8", []
-    except UnicodeDecodeError:
-        return (data.decode("cp1252", errors="replace"), "cp1252",
-                ["the file is not UTF-8; read as Windows-1252 (an Excel export)"])
+    return decode_export(data)
 
 
 def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, list[CsvIssue]]:
@@ -135,37 +127,13 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str, list
     return header, rows, encoding, issues
 
 
-def _find(header: list[str], names: tuple[str, ...]) -> int | None:
-    normed = [_norm_header(h) for h in header]
-    for name in names:
-        if name in normed:
-            return normed.index(name)
-    return None
+_find = find_column
 
 
 def _cell(cells: list[str], idx: int | None) -> str:
     if idx is None or idx >= len(cells):
         return ""
     return cells[idx].strip()
-
-
-def parse_date(raw: str) -> date:
-    """A date from an MIS export, read day first (UK). Raises ValueError with a reason."""
-    text = _TIME_TAIL.sub("", raw.strip())
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    if re.fullmatch(r"\d{5}(\.0+)?", text):  # an Excel serial day number
-        serial = int(float(text))
-        if 20000 < serial < 80000:
-            return date(1899, 12, 30) + timedelta(days=serial)
-    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})", text)
-    if m and int(m.group(2)) > 12 and int(m.group(1)) <= 12:
-        raise ValueError("looks like a US-style date (month first); dates are read day first,"
-                         " as DD/MM/YYYY")
-    raise ValueError("is not a date dataward can read (use DD/MM/YYYY or YYYY-MM-DD)")
 
 
 def _split_full_name(full: str) -> tuple[str, str]:

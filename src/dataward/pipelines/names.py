@@ -7,24 +7,21 @@ meet on the same tokens.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from ..classifiers.checksums import is_valid_upn, upn_check_letter  # noqa: F401 (re-exported)
+from ..connectors.names import APOSTROPHES, fold_name
 
 _UPN_SHAPE = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 _UPN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][0-9]{11}[0-9A-Za-z])(?![A-Za-z0-9])")
-_APOSTROPHES = re.compile(r"['\u2019\u2018`]")
+_APOSTROPHES = re.compile("[" + re.escape(APOSTROPHES) + "]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 
 
 def fold(text: str) -> str:
-    """Lower case, accents removed, apostrophes dropped (O'Brien -> obrien)."""
-    if text.isascii():
-        return _APOSTROPHES.sub("", text).lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _APOSTROPHES.sub("", plain).lower()
+    """Lower case, accents removed, apostrophes dropped (O'Brien -> obrien): the scan's
+    rule too (``connectors.names.fold_name``)."""
+    return fold_name(text)
 
 
 def tokens(text: str) -> list[str]:

@@ -52,8 +52,19 @@ FINDINGS_FILE = "findings.parquet"
 NAME_INDEX_FILE = "name_index.parquet"
 
 
+def table_of(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Rows as a table of ``schema``. A key the schema does not have (a misspelt column)
+    raises ValueError naming the key: ``pa.Table.from_pylist`` alone drops it silently."""
+    names = frozenset(schema.names)
+    for row in rows:
+        if not names.issuperset(row):
+            unknown = ", ".join(sorted(set(row) - names))
+            raise ValueError(f"row has columns the Parquet schema does not: {unknown}")
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
 def write_table(rows: list[dict] | pa.Table, schema: pa.Schema, path: Path) -> None:
-    table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
+    table = rows if isinstance(rows, pa.Table) else table_of(rows, schema)
     tmp = path.with_suffix(".tmp")
     pq.write_table(table.cast(schema), tmp, compression="zstd")
     tmp.replace(path)

@@ -38,7 +38,8 @@ from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
 from .outputs import (FINDINGS_FILE, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
-                      NAME_INDEX_SCHEMA, FindingsWriter, read_findings, read_items, write_table)
+                      NAME_INDEX_SCHEMA, FindingsWriter, read_findings, read_items, table_of,
+                      write_table)
 from .scan_basis import rescore
 from .scan_plan import ScanPlan, prepare, read_name_filters
 from .scan_plan import record as plan_record
@@ -368,7 +369,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
             if progress:
                 progress(ScanProgress("reading", done, total, result.bytes_read))
 
-    items_table = pa.Table.from_pylist(new_items, schema=ITEMS_SCHEMA)
+    items_table = table_of(new_items, ITEMS_SCHEMA)
     index_table = pa.table({"locator": [x for x, _ in new_index], "tokens": [y for _, y in new_index]},
                            schema=NAME_INDEX_SCHEMA)
     if (reuse_idx or kept_idx) and previous.items is not None:

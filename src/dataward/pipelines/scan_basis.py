@@ -44,7 +44,10 @@ READ_PARTS = ("dataward", "code", "recognizers", "terms", "settings")
 NOT_DECIDING = {"workers", "item_timeout_s", "item_memory_mb", "vanish_min_items",
                 "vanish_fraction"}
 # The code whose change can change findings (besides the classifiers package).
-CODE_FILES = ("pipelines/scan_item.py", "pipelines/mail_policy.py")
+# connectors/names.py and roster.py: how names are folded and which written forms are
+# looked for decide PERSON findings and their fingerprints.
+CODE_FILES = ("pipelines/scan_item.py", "pipelines/mail_policy.py", "connectors/names.py",
+              "connectors/roster.py")
 LABELS = {"dataward": "dataward version", "code": "classifier or extractor code",
           "recognizers": "recognizer set", "terms": "special-category terms",
           "settings": "scan settings"}

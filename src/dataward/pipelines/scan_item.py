@@ -34,7 +34,7 @@ from ..connectors.smb import SmbEntry
 from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
-from .outputs import COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, findings_table
+from .outputs import COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, findings_table, table_of
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
     from ..classifiers.engine import Classifier, Finding
@@ -99,7 +99,7 @@ class ItemOutcome:
 
     def __post_init__(self) -> None:
         if not isinstance(self.findings, pa.Table):
-            self.findings = pa.Table.from_pylist(self.findings, schema=FINDINGS_SCHEMA)
+            self.findings = table_of(self.findings, FINDINGS_SCHEMA)
 
     def flatten(self) -> Iterator[ItemOutcome]:
         yield self

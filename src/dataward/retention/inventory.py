@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..classifiers.image_metadata import Tag, image_tags, open_image
+from ..connectors.filesystem import walk_tree
 from ..errors import PathOutsideRootsError
 
 
@@ -66,26 +67,16 @@ def check_root(root: Path) -> Path:
 
 def _walk(root: Path, skip_dir: str, inv: Inventory, exts: frozenset[str]
           ) -> Iterator[tuple[str, os.stat_result]]:
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        try:
-            with os.scandir(root / rel_dir if rel_dir else root) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            inv.unreadable_dirs += 1
-            continue
-        subdirs = []
-        for e in entries:
-            rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
-            if e.is_symlink():
-                inv.symlinks_skipped += 1
-            elif e.is_dir(follow_symlinks=False):
-                if not (rel_dir == "" and e.name == skip_dir):
-                    subdirs.append(rel)
-            elif e.is_file(follow_symlinks=False) and os.path.splitext(e.name)[1].lower() in exts:
-                yield rel, e.stat(follow_symlinks=False)
-        stack.extend(reversed(subdirs))
+    """Retention's policy on the shared walker: images by extension, the quarantine
+    folder at the root skipped, links counted and left alone, unreadable folders counted."""
+    for e in walk_tree(str(root), prune=lambda rel: rel == skip_dir):
+        if e.st is None:
+            if e.error == "unlisted":
+                inv.unreadable_dirs += 1
+        elif stat.S_ISLNK(e.st.st_mode):
+            inv.symlinks_skipped += 1
+        elif stat.S_ISREG(e.st.st_mode) and os.path.splitext(e.rel)[1].lower() in exts:
+            yield e.rel, e.st
 
 
 # A photographer or copyright holder is not in the picture: not a people tag here.

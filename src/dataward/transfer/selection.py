@@ -13,6 +13,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..connectors.filesystem import walk_tree
 from ..errors import ConfigError, NotFoundError, PathOutsideRootsError, RefusedError, UsageError
 from ..settings import Settings
 
@@ -113,31 +114,29 @@ def _text_name(name: str) -> str:
 
 
 def _walk_folder(folder: str, prefix: str, n: int, out: list[SelectedFile]) -> int:
-    """Depth-first, sorted, no links followed. Returns how many junk files were skipped."""
+    """Transfer's policy on the shared walker: a link or special file anywhere below
+    refuses the whole argument, an unreadable folder too; junk files are skipped.
+    Returns how many junk files were skipped."""
     junk = 0
-    try:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        raise NotFoundError(
-            f"argument {n}: a folder inside it cannot be listed: {exc.strerror}") from None
-    for e in entries:
-        st = e.stat(follow_symlinks=False)
-        name = f"{prefix}/{_text_name(e.name)}"
-        if stat.S_ISLNK(st.st_mode):
+    for e in walk_tree(folder):
+        if e.st is None:
+            what = "a folder inside it cannot be listed" if e.error == "unlisted" \
+                else "a file inside it vanished while being listed"
+            raise NotFoundError(f"argument {n}: {what}: {e.reason}")
+        name = f"{prefix}/{_text_name(e.rel)}"
+        if stat.S_ISLNK(e.st.st_mode):
             raise PathOutsideRootsError(
                 f"argument {n} (a folder) contains a symbolic link; "
                 "dataward never follows links",
                 hint="list them with `find FOLDER -type l`, then remove them or "
                      "select the real files")
-        if stat.S_ISDIR(st.st_mode):
-            junk += _walk_folder(e.path, name, n, out)
-        elif stat.S_ISREG(st.st_mode):
-            if e.name.lower() in JUNK_NAMES or e.name.startswith("~$"):
+        if stat.S_ISREG(e.st.st_mode):
+            base = e.rel.rsplit("/", 1)[-1]
+            if base.lower() in JUNK_NAMES or base.startswith("~$"):
                 junk += 1
                 continue
-            refuse_hard_link(st, f"argument {n} (a folder) holds a file that")
-            out.append(SelectedFile(e.path, name, st.st_size, st.st_mtime, n))
+            refuse_hard_link(e.st, f"argument {n} (a folder) holds a file that")
+            out.append(SelectedFile(e.path, name, e.st.st_size, e.st.st_mtime, n))
         else:
             raise PathOutsideRootsError(
                 f"argument {n} (a folder) contains a special file (pipe, device or socket)",

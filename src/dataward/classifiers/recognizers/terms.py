@@ -1,8 +1,8 @@
 """One Aho-Corasick pass over case-folded text for every word list at once (roster names
 and special-category terms): the pass costs the same whatever the lists' sizes.
 
-Before the pass the text is folded: case-folded, the typographic apostrophe (U+2019) read
-as ``'`` (Word writes ``O’Brien``), and any run of white space (tab, line break,
+Before the pass the text is folded by the one name rule (``connectors.names``): case and
+accents folded, typographic apostrophes read as ``'`` (Word writes ``O’Brien``), and any run of white space (tab, line break,
 no-break space, two spaces) read as one space, so a forename and surname split by a
 table cell or a justified line are still one name. Hits are mapped back to offsets in
 the original text."""
@@ -14,26 +14,17 @@ from collections.abc import Callable, Iterable
 
 import ahocorasick
 
+from ...connectors.names import fold_text
+
 Boundary = Callable[[str], bool]
 
-# Same-length replacements: every white-space character becomes a space, ’ becomes '.
-# str.replace per character runs at memory speed; str.translate with a table falls to a
-# slow path on any non-ASCII text.
-_ONE_CHAR = tuple((c, " ") for c in "\t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003"
-                  "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-                  ) + (("\u2019", "'"),)
 _SPACE_RUN = re.compile(r"  +")
 
 
 def fold(text: str) -> str:
-    """Case-folded text of the same length (offsets stay valid), ’ as ', spaces as ' '."""
-    folded = text.casefold()
-    if len(folded) != len(text):
-        folded = text.lower()
-    for char, replacement in _ONE_CHAR:
-        if char in folded:
-            folded = folded.replace(char, replacement)
-    return folded
+    """Text folded by the one name rule (``connectors.names.fold_text``: case, accents,
+    ’ as ', hyphens, every space as ' '), with the same length (offsets stay valid)."""
+    return fold_text(text)
 
 
 class Folded:
