@@ -21,7 +21,12 @@ from ..classifiers.risk import ENTITY_TYPES
 from ..ledger import Ledger
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS, FINDINGS_FILE, ITEMS_FILE
-from .report_extras import RestoreTest, RetentionFigures, latest_restore_test, retention_figures
+from .report_extras import (
+    LastBackup, RestoreTest, RetentionFigures, latest_backup, latest_restore_test,
+    past_retention_paths, retention_figures,
+)
+from .report_paths import ItemNamer
+from .report_rules import StepFacts, next_steps
 
 # Audiences pupils (or anyone) can open: special-category data there is the worst case.
 PUPIL_AUDIENCES = frozenset({"pupils", "public", "students"})
@@ -58,6 +63,9 @@ class ItemLine:
     entities: str          # "UPN 3 · NHS no. 2"
     special_categories: str
     previews: str = ""     # a few masked previews, never values
+    item_id: str = ""      # `dataward show ITEM` gives the full path on the server
+    shown: str = ""        # readable path under its source, personal values masked
+    next_step: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,8 @@ class AreaLine:
 
 @dataclass(frozen=True)
 class Unreadable:
-    locator: str
-    path: str
+    item_id: str
+    shown: str
     status: str
     reason: str
 
@@ -116,6 +124,7 @@ class ReportData:
     trend: list[TrendPoint]
     retention: RetentionFigures | None = None
     restore_test: RestoreTest | None = None
+    last_backup: LastBackup | None = None
     unavailable_sources: list[UnavailableSource] = field(default_factory=list)
     items_frame: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
 
@@ -163,7 +172,8 @@ def _lines(df: pd.DataFrame, previews: dict[str, str] | None = None) -> list[Ite
     previews = previews or {}
     return [ItemLine(r.locator, r.path, r.source, r.area, r.audience, r.format, r.change,
                      r.risk_level, float(r.risk_score), int(r.n_findings), e,
-                     r.special_categories or "", previews.get(r.locator, ""))
+                     r.special_categories or "", previews.get(r.locator, ""),
+                     r.item_id, r.shown, r.next_step)
             for r, e in zip(df.itertuples(index=False), ents)]
 
 
@@ -235,11 +245,38 @@ def unavailable_sources(summary: dict) -> list[UnavailableSource]:
             if rec.get("state") == "unavailable"]
 
 
-def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest") -> ReportData:
+def _names_in_paths(scan_dir: Path) -> frozenset[str]:
+    """Locators whose file or folder name holds a roster name (the scan's path-name check)."""
+    if not (scan_dir / FINDINGS_FILE).exists():
+        return frozenset()
+    t = pq.read_table(scan_dir / FINDINGS_FILE, columns=["locator", "where"])
+    t = t.filter(pc.is_in(t["where"], value_set=pa.array(["file name", "folder name"])))
+    return frozenset(t["locator"].to_pylist())
+
+
+def name_items(df: pd.DataFrame, namer: ItemNamer, facts: StepFacts) -> None:
+    """Adds ``shown`` (masked readable path), ``item_id`` and ``next_step`` columns, and
+    masks the ``area`` column (a folder name can hold a pupil's name too)."""
+    shown, ids = namer.many(zip(df["locator"], df["path"], df["source"]))
+    df["shown"], df["item_id"] = shown, ids
+    df["area"] = [namer.masker.mask(a) for a in df["area"]]
+    has_data = df["n_findings"] > 0
+    df["next_step"] = ""
+    if has_data.any():
+        df.loc[has_data, "next_step"] = next_steps(df[has_data], facts, PUPIL_AUDIENCES)
+
+
+def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest",
+                      namer: ItemNamer | None = None) -> ReportData:
     row = ledger.get_scan(scan)
     scan_dir = Path(row.out_dir)
     df = load_items(scan_dir)
     add_areas(df, settings)
+    if namer is None:
+        from ..home import fingerprint_key
+        from .scan import build_roster
+        namer = ItemNamer(settings, build_roster(settings), fingerprint_key(settings))
+    name_items(df, namer, StepFacts(_names_in_paths(scan_dir), past_retention_paths(ledger)))
     has_data = df["n_findings"] > 0
     special = df["special_category"].astype(bool)
     high = df["risk_level"].isin(HIGH_LEVELS)
@@ -288,14 +325,15 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest") 
         headline=headline, entity_totals=entity_totals, areas=areas,
         riskiest=_lines(risky, previews),
         changes={c: _lines(f) for c, f in changed_frames.items()},
-        change_counts=change_counts, removed=removed[:MAX_CHANGES],
+        change_counts=change_counts, removed=[namer.shown(loc, "") for loc in removed[:MAX_CHANGES]],
         gps=_lines(gps_frame),
-        unreadable=[Unreadable(r.locator, r.path, r.status, r.error or "")
+        unreadable=[Unreadable(r.item_id, r.shown, r.status, r.error or "")
                     for r in bad.head(MAX_UNREADABLE).itertuples(index=False)],
         unreadable_reasons=[(r.status, r.error or "", int(r.n)) for r in reasons.itertuples(index=False)],
         trend=_trend(ledger, row.started),
         retention=retention_figures(ledger),
         restore_test=latest_restore_test(ledger),
+        last_backup=latest_backup(ledger),
         unavailable_sources=unavailable_sources(summary),
         items_frame=df,
     )
