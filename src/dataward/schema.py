@@ -7,7 +7,7 @@ to a table here needs a migration there (``tests/foundation/test_migrations.py``
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -217,4 +217,29 @@ packages_table = Table(
     Column("status", String(20), nullable=False),           # awaiting | confirmed
     Column("confirmed", String(32)),
     Column("confirmed_by", String(200)),
+)
+
+# ---- DPO review decisions (dataward.review) ---------------------------------
+# No path is stored: the item is found again by its report id (keyed hash of its locator),
+# then by inode with size and mtime or content hash (a rename or move), then by content hash.
+
+review_decisions = Table(
+    "review_decisions", metadata,
+    Column("decision_id", Integer, primary_key=True, autoincrement=True),
+    Column("decided_at", String(32), nullable=False),
+    Column("decided_by", String(200), nullable=False),      # the name typed with --by
+    Column("os_user", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),             # accepted | to-fix | false-positive
+    Column("item_id", String(16), nullable=False),
+    Column("scan_id", String(40), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("inode", BigInteger),
+    Column("size", BigInteger),
+    Column("mtime_ns", BigInteger),
+    Column("sha256", String(64), nullable=False, default=""),
+    Column("reason", Text, nullable=False, default=""),
+    Column("owner", String(200), nullable=False, default=""),
+    Column("expires", String(10)),                          # accepted: YYYY-MM-DD
+    Column("entity_type", String(40)),                      # false-positive: the finding
+    Column("fingerprint", String(64)),
 )

@@ -32,7 +32,7 @@ Format = Literal["html", "md", "csv"]
 FORMATS = ("html", "md", "csv")
 CSV_COLUMNS = ["item_id", "shown", "source", "area", "audience", "format", "status", "error",
                "change", "risk_level", "risk_score", "n_findings", *COUNT_COLUMNS,
-               "special_category", "special_categories", "next_step"]
+               "special_category", "special_categories", "next_step", "review"]
 CSV_HEADER = ["item", "path", *CSV_COLUMNS[2:]]
 # A table longer than this starts collapsed (the DPO opens it with one click).
 FOLD_ROWS = 20
@@ -118,6 +118,12 @@ def render_markdown(data: ReportData) -> str:
             ["risk", "item", "path", "audience", "found", "special", "masked previews", "next step"],
             [[f"{i.risk_level} ({i.risk_score:g})", i.item_id, i.shown, i.audience, i.entities,
               i.special_categories, i.previews, i.next_step] for i in group])
+    rc = data.review_counts
+    lines += [f"## Review: {rc['open']} open, {rc['to-fix']} to fix, {rc['accepted']} accepted, "
+              f"{rc['fixed']} fixed", ""]
+    lines += _md_table(["state", "item", "path", "decision", "note", "by", "when (UTC)"],
+                       [[r.state, r.item_id, r.shown, r.kind, r.note, r.decided_by, r.decided_at]
+                        for r in data.reviews])
     lines += ["## What changed since the previous scan", ""]
     if data.previous_scan_id is None:
         lines += ["First scan: there is no earlier scan to compare with.", ""]

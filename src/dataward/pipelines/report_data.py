@@ -26,6 +26,7 @@ from .report_extras import (
     past_retention_paths, retention_figures,
 )
 from .report_paths import ItemNamer
+from .report_review import ReviewLine, add_review, review_lines
 from .report_rules import StepFacts, next_steps
 
 # Audiences pupils (or anyone) can open: special-category data there is the worst case.
@@ -41,7 +42,7 @@ ENTITY_LABELS = {
 }
 ITEM_COLUMNS = ["locator", "source", "path", "format", "status", "error", "audience", "change",
                 "n_findings", *COUNT_COLUMNS, "special_category", "special_categories",
-                "risk_score", "risk_level", "size", "mtime_ns", "inode"]
+                "risk_score", "risk_level", "size", "mtime_ns", "inode", "sha256"]
 
 _HIGH = pa.array(list(HIGH_LEVELS))
 # How many rows each list shows (the CSV format has every item).
@@ -66,6 +67,7 @@ class ItemLine:
     item_id: str = ""      # `dataward show ITEM` gives the full path on the server
     shown: str = ""        # readable path under its source, personal values masked
     next_step: str = ""
+    review: str = ""       # open | to-fix | accepted | false-positive
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class ReportData:
     retention: RetentionFigures | None = None
     restore_test: RestoreTest | None = None
     last_backup: LastBackup | None = None
+    review_counts: dict[str, int] = field(default_factory=dict)
+    reviews: list[ReviewLine] = field(default_factory=list)
     unavailable_sources: list[UnavailableSource] = field(default_factory=list)
     items_frame: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
 
@@ -173,7 +177,7 @@ def _lines(df: pd.DataFrame, previews: dict[str, str] | None = None) -> list[Ite
     return [ItemLine(r.locator, r.path, r.source, r.area, r.audience, r.format, r.change,
                      r.risk_level, float(r.risk_score), int(r.n_findings), e,
                      r.special_categories or "", previews.get(r.locator, ""),
-                     r.item_id, r.shown, r.next_step)
+                     r.item_id, r.shown, r.next_step, r.review)
             for r, e in zip(df.itertuples(index=False), ents)]
 
 
@@ -277,6 +281,7 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest",
         from .scan import build_roster
         namer = ItemNamer(settings, build_roster(settings), fingerprint_key(settings))
     name_items(df, namer, StepFacts(_names_in_paths(scan_dir), past_retention_paths(ledger)))
+    review = add_review(df, ledger, scan_dir, row.started)
     has_data = df["n_findings"] > 0
     special = df["special_category"].astype(bool)
     high = df["risk_level"].isin(HIGH_LEVELS)
@@ -334,6 +339,8 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest",
         retention=retention_figures(ledger),
         restore_test=latest_restore_test(ledger),
         last_backup=latest_backup(ledger),
+        review_counts=review.counts(),
+        reviews=review_lines(review, df),
         unavailable_sources=unavailable_sources(summary),
         items_frame=df,
     )
