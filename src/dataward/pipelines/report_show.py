@@ -8,13 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from ..errors import NotFoundError
 from ..home import fingerprint_key
 from ..ledger import Ledger
 from ..settings import Settings
-from .outputs import ITEMS_FILE
+from .outputs import ITEMS_FILE, read_items
 from .report_paths import ITEM_ID_CHARS, item_id
 
 
@@ -27,6 +25,10 @@ class ShownItem:
     source: str
     audience: str
     risk_level: str
+    inode: int | None = None
+    size: int | None = None
+    mtime_ns: int | None = None
+    sha256: str = ""
 
 
 def _scans(ledger: Ledger, scan: str) -> list:
@@ -36,23 +38,30 @@ def _scans(ledger: Ledger, scan: str) -> list:
             and (Path(r.out_dir) / ITEMS_FILE).exists()]
 
 
-def find_item(settings: Settings, ledger: Ledger, wanted: str, *, scan: str = "latest") -> ShownItem:
+def locate_item(settings: Settings, ledger: Ledger, wanted: str, *,
+                scan: str = "latest") -> ShownItem:
     """The item whose report id is ``wanted``, from the newest scan that holds it."""
     wanted = wanted.strip().lower()
     if len(wanted) != ITEM_ID_CHARS:
         raise NotFoundError(f"{wanted!r} is not an item id",
                             hint=f"copy the {ITEM_ID_CHARS}-character id from the report's item column")
     key = fingerprint_key(settings)
+    cols = ["locator", "path", "source", "audience", "risk_level", "inode", "size", "mtime_ns",
+            "sha256"]
     for row in _scans(ledger, scan):
-        t = pq.read_table(Path(row.out_dir) / ITEMS_FILE,
-                          columns=["locator", "path", "source", "audience", "risk_level"])
-        locators = t["locator"].to_pylist()
-        for i, loc in enumerate(locators):
+        t = read_items(Path(row.out_dir)).select(cols)
+        for i, loc in enumerate(t["locator"].to_pylist()):
             if item_id(key, loc) == wanted:
                 r = t.slice(i, 1).to_pylist()[0]
-                ledger.audit("report.show", wanted, scan_id=row.scan_id)
                 return ShownItem(wanted, row.scan_id, loc, r["path"], r["source"],
-                                 r["audience"] or "", r["risk_level"] or "")
-        del locators, t
+                                 r["audience"] or "", r["risk_level"] or "", r["inode"],
+                                 r["size"], r["mtime_ns"], r["sha256"] or "")
     raise NotFoundError(f"no scan holds item {wanted}",
                         hint="the report may be older than the scans kept; run `dataward report` again")
+
+
+def find_item(settings: Settings, ledger: Ledger, wanted: str, *, scan: str = "latest") -> ShownItem:
+    """``locate_item``, recorded in the audit log (the item id and scan, not the path)."""
+    found = locate_item(settings, ledger, wanted, scan=scan)
+    ledger.audit("report.show", found.item_id, scan_id=found.scan_id)
+    return found
