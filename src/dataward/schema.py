@@ -243,3 +243,21 @@ review_decisions = Table(
     Column("entity_type", String(40)),                      # false-positive: the finding
     Column("fingerprint", String(64)),
 )
+
+# ---- Subject access requests (dataward.sar) ---------------------------------
+# The person is held as fingerprints (what the scans' findings hold) and a masked name.
+
+sar_requests = Table(
+    "sar_requests", metadata,
+    Column("sar_id", String(16), primary_key=True),
+    Column("opened_at", String(32), nullable=False),
+    Column("opened_by", String(200), nullable=False),       # the name typed with --by
+    Column("os_user", String(200), nullable=False),
+    Column("received", String(10), nullable=False),         # YYYY-MM-DD
+    Column("due", String(10), nullable=False),
+    Column("subject", String(200), nullable=False),         # masked name, e.g. A***** K***
+    Column("fingerprints", Text, nullable=False),           # JSON {fingerprint: entity type}
+    Column("status", String(10), nullable=False),           # open | closed
+    Column("closed_at", String(32)),
+    Column("package_id", String(16)),
+)

@@ -24,6 +24,7 @@ LAYERS: list[set[str]] = [
     {"classifiers"},
     {"pipelines"},
     {"retention", "assets", "backup", "transfer", "accounts", "review"},   # the jobs, side by side
+    {"sar"},                                                   # uses transfer (a job)
     {"synthetic"},
     {"demo"},
     {"flows"},

@@ -173,6 +173,7 @@ def _register() -> None:
     __import__("dataward.cli.report", fromlist=["register"]).register(app)
     __import__("dataward.cli.serve", fromlist=["register"]).register(app)
     __import__("dataward.cli.review", fromlist=["register"]).register(app)
+    __import__("dataward.cli.sar", fromlist=["register"]).register(app)
 
 
 _register()

@@ -94,6 +94,10 @@ def render_markdown(data: ReportData) -> str:
         lines += [f"- **{u.source}**: {u.reason}. Its figures are those of scan "
                   f"{u.results_from or '(none)'}; nothing in it is counted as removed."
                   for u in data.unavailable_sources] + [""]
+    if data.overdue_sars:
+        lines += ["## Subject access requests past their due date", ""]
+        lines += [f"- **{r.sar_id}** ({r.subject}): received {r.received}, due {r.due}, "
+                  f"**{counted(r.days_over, 'day')} overdue**" for r in data.overdue_sars] + [""]
     lines += ["## Headline figures", ""]
     lines += _md_table(["figure", "count"], [
         ["items scanned", h["items"]], ["items with personal data", h["with_data"]],

@@ -22,8 +22,8 @@ from ..ledger import Ledger
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS, FINDINGS_FILE, ITEMS_FILE
 from .report_extras import (
-    LastBackup, RestoreTest, RetentionFigures, latest_backup, latest_restore_test,
-    past_retention_paths, retention_figures,
+    LastBackup, OverdueSar, RestoreTest, RetentionFigures, latest_backup, latest_restore_test,
+    overdue_sars, past_retention_paths, retention_figures,
 )
 from .report_paths import ItemNamer
 from .report_review import ReviewLine, add_review, review_lines
@@ -129,6 +129,7 @@ class ReportData:
     last_backup: LastBackup | None = None
     review_counts: dict[str, int] = field(default_factory=dict)
     reviews: list[ReviewLine] = field(default_factory=list)
+    overdue_sars: list[OverdueSar] = field(default_factory=list)
     unavailable_sources: list[UnavailableSource] = field(default_factory=list)
     items_frame: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
 
@@ -341,6 +342,7 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest",
         last_backup=latest_backup(ledger),
         review_counts=review.counts(),
         reviews=review_lines(review, df),
+        overdue_sars=overdue_sars(ledger),
         unavailable_sources=unavailable_sources(summary),
         items_frame=df,
     )

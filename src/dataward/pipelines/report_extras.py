@@ -136,3 +136,28 @@ def past_retention_paths(ledger: Ledger, today: date | None = None) -> frozenset
     except SQLAlchemyError:
         return frozenset()
     return frozenset(str(root).rstrip("/") + "/" + str(rel) for root, rel in rows)
+
+
+@dataclass(frozen=True)
+class OverdueSar:
+    sar_id: str
+    subject: str       # masked when recorded
+    received: str
+    due: str
+    days_over: int
+
+
+def overdue_sars(ledger: Ledger, today: date | None = None) -> list[OverdueSar]:
+    """Open subject access requests past their legal due date."""
+    if not _has(ledger, "sar_requests"):
+        return []
+    today = today or date.today()
+    try:
+        with ledger.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT sar_id, subject, received, due FROM sar_requests WHERE status = 'open' "
+                "AND due < :d ORDER BY due"), {"d": today.isoformat()}).all()
+    except SQLAlchemyError:
+        return []
+    return [OverdueSar(str(r[0]), str(r[1]), str(r[2]), str(r[3]),
+                       (today - date.fromisoformat(str(r[3]))).days) for r in rows]
