@@ -49,6 +49,8 @@ install: $(BIN)/dataward
 ## Build the demo school, run the nightly job on it and write the DPO report.
 demo: install system-demo-tools
 	DATAWARD_HOME=$(DEMO_HOME) $(BIN)/dataward demo
+	@echo "dataward is installed in $(VENV): run '. $(VENV)/bin/activate' for the dataward command,"
+	@echo "then e.g. 'DATAWARD_HOME=$(DEMO_HOME) dataward scans' to look at the demo's state."
 
 ## Install everything and run the test suite (two processes).
 test: install system-test-tools

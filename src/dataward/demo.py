@@ -1,19 +1,68 @@
 """A realistic demo school: a share with staff/, pupils/ and admin/ areas holding Word,
 Excel, PDF, CSV and text files (some with pupils' data where it should not be), MIS
-exports as rosters, and a config that points at them. Every person is made up."""
+exports as rosters, and a config that points at them. Every person is made up.
+
+The demo writes only into a folder of its own, marked by ``MARKER``: ``$DATAWARD_HOME``
+when set, else ``./.dataward-demo``. It refuses any other folder that already holds
+something (a school's real config, ledger or keys), and never uses the per-user default
+state folder, so it cannot overwrite a school's setup."""
 from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 from pathlib import Path
 
+from .errors import RefusedError
 from .synthetic import Pupil, make_nino, make_pupils
 
 SCHOOL = "Oakfield Primary School"
 DOMAIN = "oakfield.sch.uk"
+MARKER = ".dataward-demo-home"
+DEFAULT_DEMO_DIR = ".dataward-demo"
+CONFIG_HEADER = "# dataward demo configuration (made by `dataward demo`)."
 
-CONFIG = """# dataward demo configuration (made by `dataward demo`).
+
+def demo_home() -> Path:
+    """The demo's folder: $DATAWARD_HOME when set, else ./.dataward-demo."""
+    env = os.environ.get("DATAWARD_HOME")
+    return Path(env).expanduser().resolve() if env else (Path.cwd() / DEFAULT_DEMO_DIR).resolve()
+
+
+def claim_demo_home(home: Path) -> Path:
+    """Make ``home`` the demo's (new or empty folder), or check it already is; refuse any
+    other folder, and the per-user default state folder whatever it holds."""
+    import platformdirs
+    default = Path(platformdirs.user_data_dir("dataward")).resolve()
+    refuse = "`dataward demo` writes only into a folder of its own"
+    hint = ("set DATAWARD_HOME to a new or empty folder, or leave it unset to use "
+            f"./{DEFAULT_DEMO_DIR}")
+    if home == default:
+        raise RefusedError(f"{home} is dataward's default state folder, not a demo's; {refuse}",
+                           hint=hint)
+    marker = home / MARKER
+    if marker.is_file():
+        return home
+    if home.is_dir() and any(home.iterdir()) and not _older_demo(home):
+        held = sorted(p.name for p in home.iterdir())[:5]
+        raise RefusedError(f"{home} is not a demo's folder (it holds {', '.join(held)}); {refuse}",
+                           hint=hint)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    marker.write_text("made by `dataward demo`: everything in this folder is made up and may be "
+                      "replaced by the next demo\n", encoding="utf-8")
+    return home
+
+
+def _older_demo(home: Path) -> bool:
+    """A demo folder made before the marker existed: its config says so."""
+    try:
+        return (home / "dataward.yaml").read_text(encoding="utf-8").startswith(CONFIG_HEADER)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+CONFIG = CONFIG_HEADER + """
 school:
   name: {school}
   domains: [{domain}]

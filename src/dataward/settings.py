@@ -16,8 +16,12 @@ from typing import Any, Literal
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator,
+)
+from pydantic_settings import (
+    BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError,
+)
 
 from .errors import ConfigError
 
@@ -85,9 +89,13 @@ class Risk(_Section):
 
     entity_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "PERSON": 1.0, "UK_UPN": 4.0, "UK_ULN": 3.0, "UK_NHS": 5.0, "UK_NINO": 5.0,
+            # A named person's health, SEN or safeguarding record is special-category data
+            # (UK GDPR art. 9), and an NHS number points into health records: a pupil's
+            # medical note (name, date of birth, NHS number, one health term) scores 64,
+            # "high", even where only the office can open it.
+            "PERSON": 1.0, "UK_UPN": 4.0, "UK_ULN": 3.0, "UK_NHS": 20.0, "UK_NINO": 5.0,
             "UK_PASSPORT": 5.0, "UK_POSTCODE": 1.0, "PHONE_NUMBER": 1.5,
-            "EMAIL_ADDRESS": 0.5, "DATE_OF_BIRTH": 3.0, "SPECIAL_CATEGORY": 8.0,
+            "EMAIL_ADDRESS": 0.5, "DATE_OF_BIRTH": 3.0, "SPECIAL_CATEGORY": 40.0,
             "GPS_LOCATION": 3.0,
         }
     )
@@ -105,8 +113,16 @@ class Risk(_Section):
 
 
 class Schedule(_Section):
-    cron: str
+    cron: str | None = None
     timezone: str = "Europe/London"
+    # For tests only: run every N seconds instead of on the cron (see `dataward serve`).
+    every_seconds: int | None = Field(None, ge=5)
+
+    @model_validator(mode="after")
+    def _cron_or_interval(self) -> Schedule:
+        if (self.cron is None) == (self.every_seconds is None):
+            raise ValueError("give a cron (or, in tests, every_seconds), not both or neither")
+        return self
 
 
 class Schedules(_Section):
@@ -286,6 +302,17 @@ class Settings(BaseSettings):
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return sources
 
+    @model_validator(mode="after")
+    def _known_audiences(self) -> Settings:
+        """An audience weighs the risk score: one the risk section does not define (a typo)
+        would silently weigh 1.0."""
+        known = self.risk.audience_factors
+        for i, src in enumerate(self.sources):
+            if src.audience not in known:
+                raise ValueError(f"sources[{i}] ({src.name}): unknown audience {src.audience!r}; "
+                                 f"known: {', '.join(known)} (add one under risk.audience_factors)")
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -351,14 +378,28 @@ def _absolutise(data: Any, base: Path, key: str | None = None) -> Any:
     return data
 
 
+def _env_name(loc: tuple[Any, ...]) -> str | None:
+    """The DATAWARD_... variable set for a config key (or one of its parents), if any."""
+    names = {k.upper(): k for k in os.environ if k.upper().startswith("DATAWARD_")}
+    for n in range(len(loc), 0, -1):
+        name = "DATAWARD_" + "__".join(str(p).upper() for p in loc[:n])
+        if name in names:
+            return names[name]
+    return None
+
+
 def _describe(err: ValidationError, origin: str) -> str:
     first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    msg = first["msg"]
+    where = "".join(f"{p}: " if i == len(first["loc"]) - 1 else f"{p}."
+                    for i, p in enumerate(first["loc"]))
+    env = _env_name(tuple(first["loc"]))
+    if env:  # the environment overrides the file: blame the variable
+        origin = f"environment variable {env}"
+    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling against config/dataward.example.yaml)"
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"config error in {origin}: {where}: {msg}{more}"
+    return f"config error in {origin}: {where}{msg}{more}"
 
 
 def load_settings(path: Path | str | None = None, *, required: bool = False,
@@ -395,6 +436,11 @@ def load_settings(path: Path | str | None = None, *, required: bool = False,
     except ValidationError as exc:
         origin = str(cfg_path) if cfg_path.exists() else "environment"
         raise ConfigError(_describe(exc, origin)) from None
+    except SettingsError as exc:  # a DATAWARD_... value that is not valid JSON for its key
+        field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else ""
+        env = _env_name((field,)) or "DATAWARD_..."
+        raise ConfigError(f"config error in environment variable {env}: not valid JSON",
+                          hint="a list or mapping set from the environment must be JSON") from None
     finally:
         _yaml_data.reset(token)
     settings.config_path = cfg_path.resolve() if cfg_path.exists() else None

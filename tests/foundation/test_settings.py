@@ -112,7 +112,7 @@ def test_config_check_shows_what_the_config_resolves_to(cli, dw_home, tmp_path):
     cfg.write_text(f"sources:\n  - {{name: staff, path: {share}}}\n"
                    f"  - {{name: gone, path: {tmp_path / 'gone'}, audience: pupils}}\n")
     r = cli("--config", cfg, "config", "check")
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 78, r.output   # a missing source is a problem to fix
     assert f"state folder: {dw_home}" in r.stdout
     assert "source staff: share" in r.stdout and "[ok]" in r.stdout
     assert "source gone: share" in r.stdout and "audience=pupils [MISSING]" in r.stdout

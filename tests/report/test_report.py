@@ -46,7 +46,8 @@ def test_html_report_sections(scanned: Scanned, tmp_path: Path):
     assert "<summary><b>pupils</b>: 1 item</summary>" in html
     assert "<summary><b>staff</b>: 7 items</summary>" in html
     first_row = _table_rows(html, "riskiest-1")[0]
-    assert "high" in first_row and "health" in first_row and "A***** K***" in first_row
+    # A named pupil's health and SEN data where pupils can open it: critical.
+    assert "critical" in first_row and "health" in first_row and "A***** K***" in first_row
     assert "move it to a staff-only folder or restrict who can open it" in first_row
     # No locator (file:// or %-encoded) anywhere: readable paths and item ids instead.
     assert "file://" not in html and "%20" not in html and "data-locator" not in html

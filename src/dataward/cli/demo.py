@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import get_settings, out
+from .common import out
 
 # Later steps of the direct (no Prefect) demo register here: the report, the backup.
 demo_hooks: list = []
@@ -25,27 +25,32 @@ def demo(
 
     The school's share has staff/, pupils/ and admin/ areas of Word, Excel, PDF, CSV and
     image files (some holding pupils' data where they should not), and MIS exports for
-    names. Every person in it is invented. Everything lives in the state folder
-    ($DATAWARD_HOME; `make demo` uses ./.dataward-demo): its config, SQLite ledger, scans,
-    report, Prefect database and local backup target.
+    names. Every person in it is invented. Everything lives in the demo's own folder:
+    $DATAWARD_HOME when set, else ./.dataward-demo (never the default state folder): its
+    config, SQLite ledger, scans, report, Prefect database and local backup target. The
+    demo refuses a folder that holds anything but an earlier demo (a school's real setup).
 
     Example: DATAWARD_HOME=/tmp/dw-demo dataward demo
     """
     import shutil
 
-    from ..demo import build_demo
-    from ..home import ensure_home, fingerprint_key
+    from ..demo import build_demo, claim_demo_home, demo_home
+    from ..home import ensure_home, fingerprint_key, setup_logging
     from ..settings import load_settings
 
-    home = ensure_home(get_settings(ctx))
+    home = claim_demo_home(demo_home())
+    # From here on every part of dataward (and each child process) uses the demo folder.
+    os.environ["DATAWARD_HOME"] = str(home)
     for sub in ("demo-share", "mis-exports"):
         shutil.rmtree(home / sub, ignore_errors=True)
     key, gnupghome = demo_recovery_key(home)
     cfg = build_demo(home, pupils=pupils, recovery_key=key, gnupghome=gnupghome)
     settings = load_settings(cfg)
+    ensure_home(settings)
     fingerprint_key(settings, create=True)
     state = ctx.find_root().obj
     state.config, state._settings = cfg, settings
+    setup_logging(settings, verbose=state.verbose)
     out.print(f"demo school share: {home / 'demo-share'}")
     out.print(f"config: {cfg}")
     if prefect:
@@ -63,8 +68,10 @@ def demo(
 
 
 def prefect_environment(home: Path) -> None:
-    """Prefect's database and settings under the state folder; no telemetry."""
-    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    """Prefect's database and settings under the demo folder; no telemetry, and never a
+    school's Prefect server (PREFECT_API_URL): the flow runs on a temporary one."""
+    os.environ["PREFECT_HOME"] = str(home / "prefect")
+    os.environ.pop("PREFECT_API_URL", None)
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ["DO_NOT_TRACK"] = "1"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -6,20 +6,62 @@ Commands call pipelines directly (no Prefect server is needed for one-off work).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..errors import EXIT_CANCELLED, DatawardError, exit_code_for, exit_code_table
+from ..errors import EXIT_CANCELLED, ConfigError, DatawardError, exit_code_for, exit_code_table
 from ..home import open_ledger
 from .common import State, console, get_settings, out
+
+def _reflow(text: str | None) -> str | None:
+    """Join a docstring's wrapped prose lines so the help fits any width (Rich wraps each
+    line again at the terminal's width, leaving one-word lines at 80 columns); indented
+    lines (examples) and lines after a colon keep their own line."""
+    if not text:
+        return text
+    out: list[str] = []
+    for line in text.splitlines():
+        prev = out[-1] if out else ""
+        if (line.strip() and not line[0].isspace() and prev.strip() and not prev[0].isspace()
+                and not prev.rstrip().endswith(":")):
+            out[-1] = f"{prev.rstrip()} {line.strip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _no_type(param: Any) -> Any:
+    if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+        param.metavar = ""
+    return param
+
+
+def _tidy_help(cmd: Any) -> None:
+    """Help that reads well at 80 columns: prose reflowed, and flags shown without a type
+    (`--full` takes no value; Typer would print `<bool>` beside it)."""
+    if getattr(cmd, "_dataward_tidy", False):
+        return
+    cmd._dataward_tidy = True
+    cmd.help = _reflow(cmd.help)
+    for param in cmd.params:
+        _no_type(param)
+    help_option = cmd.get_help_option
+    cmd.get_help_option = lambda ctx: _no_type(help_option(ctx))
+    for sub in getattr(cmd, "commands", {}).values():
+        _tidy_help(sub)
+
 
 class _Group(TyperGroup):
     """The root group: the one place errors become messages and exit codes, so the
     console script and tests (CliRunner) behave the same."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        _tidy_help(self)
+        return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:
@@ -99,21 +141,32 @@ config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 
 @config_app.command("check")
 def config_check(ctx: typer.Context) -> None:
-    """Validate the config and print what it resolves to.
+    """Validate the config and print what it resolves to. Exits 78 when a source or a
+    roster is missing, unreadable, or a roster lists nobody.
 
     Example: dataward --config /etc/dataward.yaml config check
     """
+    from ..connectors.roster import load_roster
     s = get_settings(ctx, required=True)
     out.print(f"config: {s.config_path}")
     out.print(f"state folder: {s.home}")
     out.print(f"ledger: {s.ledger_url}")
+    problems: list[str] = []
     for src in s.sources:
-        exists = "ok" if src.path.exists() else "MISSING"
-        out.print(f"source {src.name}: {src.kind} {src.path} audience={src.audience} [{exists}]",
+        state = "ok" if src.path.exists() else "MISSING"
+        if state != "ok":
+            problems.append(f"source {src.name}: {src.path} is missing")
+        out.print(f"source {src.name}: {src.kind} {src.path} audience={src.audience} [{state}]",
                   markup=False)
     for r in s.rosters:
-        out.print(f"roster {r.kind}: {r.path} [{'ok' if r.path.exists() else 'MISSING'}]",
-                  markup=False)
+        try:
+            state = f"ok, {len(load_roster(r.path, r.kind))} people"
+        except DatawardError as exc:
+            state = "MISSING" if not r.path.exists() else "UNUSABLE"
+            problems.append(str(exc))
+        out.print(f"roster {r.kind}: {r.path} [{state}]", markup=False)
+    if problems:
+        raise ConfigError(f"{len(problems)} problem(s): " + "; ".join(problems))
 
 
 audit_app = typer.Typer(help="Read and verify the tamper-evident audit log.", no_args_is_help=True)
@@ -174,6 +227,7 @@ def _register() -> None:
     __import__("dataward.cli.serve", fromlist=["register"]).register(app)
     __import__("dataward.cli.review", fromlist=["register"]).register(app)
     __import__("dataward.cli.sar", fromlist=["register"]).register(app)
+    __import__("dataward.cli.status", fromlist=["register"]).register(app)
 
 
 _register()

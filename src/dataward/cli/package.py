@@ -1,6 +1,7 @@
 """`dataward package ...`: encrypted transfer packages for the office manager."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,6 +17,27 @@ package_app = typer.Typer(
     no_args_is_help=True)
 
 MB = 1024 * 1024
+
+
+def _ask_passphrase(*, confirm: bool) -> str:
+    """A passphrase typed at the terminal. Without one (a script, cron) it is read from
+    standard input, a line (two to confirm); with nothing there either, say how to pass
+    it rather than print Python's "Can not control echo" warning and a bare "Aborted."."""
+    from ..errors import UsageError
+    if sys.stdin.isatty():
+        try:
+            return str(typer.prompt("Passphrase", hide_input=True,
+                                    confirmation_prompt=confirm, err=True))
+        except (EOFError, typer.Abort):
+            raise UsageError("no passphrase was typed") from None
+    lines = [sys.stdin.readline() for _ in range(2 if confirm else 1)]
+    if not lines[0]:
+        raise UsageError("no terminal to type the passphrase at, and nothing on standard input",
+                         hint="pass --password-file FILE (its first line is the passphrase)")
+    typed = [ln.rstrip("\r\n") for ln in lines]
+    if confirm and typed[0] != typed[1]:
+        raise UsageError("the two passphrases on standard input differ")
+    return typed[0]
 
 
 def _read_password_file(path: Path) -> str:
@@ -95,9 +117,7 @@ def create(
     elif password_file is not None:
         method = PasswordMethod(_read_password_file(password_file))
     elif ask_password:
-        typed = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True,
-                             err=True)
-        method = PasswordMethod(typed)
+        method = PasswordMethod(_ask_passphrase(confirm=True))
     else:
         method = PasswordMethod()
 
@@ -156,7 +176,7 @@ def verify(
     pw: str | None = None
     if package.is_file() and _looks_like_zip(package):
         pw = (_read_password_file(password_file) if password_file is not None
-              else typer.prompt("Passphrase", hide_input=True, err=True))
+              else _ask_passphrase(confirm=False))
     res = _with_progress("checking", lambda cb: verify_package(s, package, password=pw,
                                                                progress=cb))
     if res.dataward:

@@ -31,7 +31,7 @@ def report(
     Examples:
       dataward report                                  # latest scan, HTML
       dataward report --scan 20261002T010000Z-1a2b3c --format md --out report.md
-      dataward report --format csv --out exposure.csv  # every item, for a spreadsheet
+      dataward report --format csv --out exposure.csv  # every item
     """
     from ..pipelines.report import write_report
     settings = get_settings(ctx)

@@ -37,10 +37,10 @@ def scan(
     """Find personal data in shared drives and write the scan's Parquet files.
 
     Examples:
-      dataward scan                                  # all configured sources, incremental
-      dataward scan --full                           # read every file again
+      dataward scan               # all configured sources, incremental
+      dataward scan --full        # read every file again
       dataward scan /srv/shares/staff --roster pupils.csv --out ./scan-out
-      dataward scan --workers 2                      # two worker processes
+      dataward scan --workers 2   # two worker processes
       dataward scan --source pupils --accept-removals  # the share really was emptied
 
     A source that cannot be read (missing, not a folder, not mounted, suddenly almost

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, NotFoundError
 
 FORENAME_HEADERS = ("legalforename", "forename", "firstname", "givenname", "forenames")
 PREFERRED_HEADERS = ("preferredforename", "preferredname", "knownas", "chosenforename")
@@ -75,8 +75,17 @@ def load_roster(path: Path, kind: str = "pupils") -> Roster:
     columns are recognised."""
     try:
         raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"roster {path} is missing",
+                            hint="check its path under `rosters:` in the config, or export "
+                                 "it again from the MIS") from None
     except OSError as exc:
         raise InputError(f"cannot read roster {path}: {exc.strerror}") from None
+    kind_of_file = _not_csv(raw)
+    if kind_of_file:
+        raise InputError(f"roster {path} is not a CSV file (it looks like {kind_of_file})",
+                         hint="export the list from the MIS as CSV, or in Excel use "
+                              "Save As > CSV UTF-8")
     text = _decode(raw, path)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;|")
@@ -85,7 +94,8 @@ def load_roster(path: Path, kind: str = "pupils") -> Roster:
     reader = csv.reader(io.StringIO(text), dialect)
     header = next(reader, None)
     if not header:
-        raise InputError(f"roster {path} is empty")
+        raise InputError(f"roster {path} is empty: it lists nobody",
+                         hint="export it again from the MIS, or remove it from `rosters:`")
     keys = [_key(h) for h in header]
 
     def col(options: tuple[str, ...]) -> int | None:
@@ -122,7 +132,28 @@ def load_roster(path: Path, kind: str = "pupils") -> Roster:
             continue
         if len(person_canonical) >= MIN_NAME_CHARS and " " in person_canonical:
             roster.people.append(Person(person_canonical, variants, kind))
+    if not roster.people:
+        # An empty list would find no names at all, silently: say so.
+        raise InputError(f"roster {path} lists nobody: it has headers but no rows with names",
+                         hint="export it again from the MIS, or remove it from `rosters:`")
     return roster
+
+
+# Files people pick by mistake, by their first bytes.
+_NOT_CSV = ((b"PK\x03\x04", "a Word or Excel document, or a zip archive"),
+            (b"\xd0\xcf\x11\xe0", "an old Word or Excel (.doc/.xls) document"),
+            (b"%PDF", "a PDF"), (b"{\\rtf", "an RTF document"))
+
+
+def _not_csv(raw: bytes) -> str | None:
+    """What a file that is no CSV export looks like, or None. Never quotes its bytes."""
+    for magic, what in _NOT_CSV:
+        if raw.startswith(magic):
+            return what
+    head = raw[:4096]
+    if b"\x00" in head and head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        return "a binary file"
+    return None
 
 
 def load_rosters(specs: Iterable[tuple[Path, str]]) -> Roster:

@@ -1,12 +1,19 @@
 """`dataward serve`: a local Prefect server and the schedules of every dataward flow.
 
-Two child processes, each in its own session so that Ctrl-C (or systemd's SIGTERM) reaches
-only this supervisor, which then stops them in order:
+Two child processes, each in its own session so that Ctrl-C (or systemd's SIGTERM, or
+SIGHUP when the terminal closes) reaches only this supervisor, which then stops them in
+order, and then ends whatever else they started that is still running (a flow run in a
+session of its own, scan workers). Each child also gets SIGTERM from the kernel if the
+supervisor dies without stopping them (PR_SET_PDEATHSIG):
 
 1. ``prefect server start`` bound to 127.0.0.1, with its SQLite database and home under the
    state folder (``<home>/prefect``) and telemetry off;
 2. ``python -m dataward.flows.serve``: Prefect's ``serve()`` of one deployment per flow,
    each on the cron schedule and time zone of the config's ``schedules`` section.
+
+The supervisor watches ``server.log`` and ``flows.log`` (the serve child's output, which
+it also copies to its own) and prints one clear line when a part of Prefect keeps failing
+(``logwatch``): the server's scheduler can fail on every loop while still "running".
 
 Flows are imported defensively: a flow module that is missing or broken is reported and
 left out, and the others are still served.
@@ -21,11 +28,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .logwatch import LogWatch
 
 log = logging.getLogger("dataward.serve")
 
@@ -44,8 +54,13 @@ DEFAULT_PORT = 4200
 class Served:
     name: str          # the deployment's name (the flow function's name)
     flow: Any
-    cron: str
+    cron: str | None
     timezone: str
+    every_seconds: int | None = None   # a test-only interval instead of the cron
+
+    @property
+    def when(self) -> str:
+        return f"{self.cron} ({self.timezone})" if self.cron else f"every {self.every_seconds} s"
 
 
 def available_flows(settings: Any) -> tuple[list[Served], list[str]]:
@@ -58,23 +73,27 @@ def available_flows(settings: Any) -> tuple[list[Served], list[str]]:
             skipped.append(f"{attr} ({type(exc).__name__})")
             continue
         sched = getattr(settings.schedules, key)
-        served.append(Served(attr, fn, sched.cron, sched.timezone))
+        served.append(Served(attr, fn, sched.cron, sched.timezone, sched.every_seconds))
     return served, skipped
 
 
 def build_deployments(settings: Any, config: str | None, *, task_runner: str = "thread",
                       dask_address: str | None = None) -> tuple[list[Any], list[str]]:
     """One RunnerDeployment per available flow, on its cron schedule in its time zone."""
+    from datetime import timedelta
+
     from prefect.deployments.runner import EntrypointType
-    from prefect.schedules import Cron
+    from prefect.schedules import Cron, Interval
     served, skipped = available_flows(settings)
     deployments = []
     for s in served:
         params: dict[str, Any] = {"config": config}
         if s.name == "nightly_scan" and task_runner != "thread":
             params.update(task_runner=task_runner, dask_address=dask_address)
+        schedule = (Cron(s.cron, timezone=s.timezone) if s.cron else
+                    Interval(timedelta(seconds=s.every_seconds or 0), timezone=s.timezone))
         deployments.append(s.flow.to_deployment(
-            name=s.name, schedules=[Cron(s.cron, timezone=s.timezone)], parameters=params,
+            name=s.name, schedules=[schedule], parameters=params,
             # Runs load the flow by module (dataward.flows.x:fn), not by file path, so the
             # installed package is used wherever the service starts.
             entrypoint_type=EntrypointType.MODULE_PATH, tags=["dataward"], description=(s.flow.description or "").strip().splitlines()[0]
@@ -123,7 +142,7 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
     from ..errors import TransientError
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -140,7 +159,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> No
     raise TransientError(f"the Prefect server did not answer within {timeout:.0f} s")
 
 
-def _stop(proc: subprocess.Popen | None, sig: int, wait: float) -> None:
+def _stop(proc: subprocess.Popen[bytes] | None, sig: int, wait: float) -> None:
     if proc is None or proc.poll() is not None:
         return
     try:
@@ -154,8 +173,42 @@ def _stop(proc: subprocess.Popen | None, sig: int, wait: float) -> None:
         proc.wait()
 
 
+def _end_all(procs: list[Any], wait: float = 10.0) -> None:
+    """Terminate, then kill, whichever of ``procs`` (psutil processes) still run: what left
+    its process group (Prefect may start a flow run in a session of its own)."""
+    import psutil
+    alive = [p for p in procs if p.is_running()]
+    for p in alive:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(alive, timeout=wait)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=wait)
+
+
+def _die_with_parent() -> Any:
+    """A preexec_fn: the child gets SIGTERM when the supervisor dies, even by SIGKILL (the
+    OOM killer, systemd's last resort), so nothing it started is left running."""
+    import ctypes
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 class Supervisor:
-    """Starts the server, then the flows; stops both (flows first) on Ctrl-C or SIGTERM."""
+    """Starts the server, then the flows; stops both (flows first) on Ctrl-C, SIGTERM or
+    SIGHUP, and then anything else either of them started. Watches both logs."""
 
     def __init__(self, settings: Any, config: str | None, *, host: str = "127.0.0.1",
                  port: int = DEFAULT_PORT, task_runner: str = "thread",
@@ -163,8 +216,12 @@ class Supervisor:
         self.settings, self.config, self.host, self.port = settings, config, host, port
         self.task_runner, self.dask_address = task_runner, dask_address
         self.env = prefect_env(settings, host, port)
-        self.server: subprocess.Popen | None = None
-        self.flows: subprocess.Popen | None = None
+        self.server: subprocess.Popen[bytes] | None = None
+        self.flows: subprocess.Popen[bytes] | None = None
+        logdir = Path(self.env["PREFECT_HOME"])
+        self.server_log, self.flows_log = logdir / "server.log", logdir / "flows.log"
+        self.watches = [LogWatch(self.server_log), LogWatch(self.flows_log)]
+        self._copier: threading.Thread | None = None
 
     @property
     def api_url(self) -> str:
@@ -175,12 +232,12 @@ class Supervisor:
         if not port_free(self.host, self.port):
             raise UsageError(f"port {self.port} on {self.host} is in use (another `dataward serve`?)",
                              hint="stop it, or pass --port")
-        logdir = Path(self.env["PREFECT_HOME"])
-        server_log = open(logdir / "server.log", "ab")  # noqa: SIM115 - owned by the child
+        server_log = open(self.server_log, "ab")  # noqa: SIM115 - owned by the child
         self.server = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", self.host,
              "--port", str(self.port)], env=self.env, stdout=server_log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=_die_with_parent())  # noqa: PLW1509 - one prctl call; no thread yet
         server_log.close()
         wait_healthy(self.api_url, self.server)
         cmd = [sys.executable, "-m", "dataward.flows.serve", "--task-runner", self.task_runner]
@@ -189,21 +246,56 @@ class Supervisor:
         if self.dask_address:
             cmd += ["--dask-address", self.dask_address]
         self.flows = subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL,
-                                      start_new_session=True)
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      start_new_session=True,
+                                      preexec_fn=_die_with_parent())  # noqa: PLW1509 - as above
+        self._copier = threading.Thread(target=_copy, args=(self.flows.stdout, self.flows_log),
+                                        daemon=True)
+        self._copier.start()
 
-    def wait(self) -> int:
-        """Until a child exits (its code) or the supervisor is interrupted (0)."""
+    def wait(self, alert: Any = print) -> int:
+        """Until a child exits (its code) or the supervisor is interrupted. ``alert`` gets
+        a line whenever a watched log shows a part of Prefect that keeps failing."""
         assert self.server is not None and self.flows is not None
         while True:
             for proc in (self.flows, self.server):
                 code = proc.poll()
                 if code is not None:
                     return code or 1
+            for watch in self.watches:
+                for line in watch.poll():
+                    alert(line)
             time.sleep(0.5)
 
     def stop(self) -> None:
-        _stop(self.flows, signal.SIGINT, 30)   # serve() pauses its schedules and exits
-        _stop(self.server, signal.SIGTERM, 30)
+        """Stop everything started, in order. Further Ctrl-C or SIGTERM while stopping are
+        ignored, so an impatient second signal cannot leave the server running."""
+        import psutil
+        held = {s: signal.signal(s, signal.SIG_IGN) for s in STOP_SIGNALS}
+        try:
+            started = psutil.Process().children(recursive=True)
+            _stop(self.flows, signal.SIGINT, 30)   # serve() pauses its schedules and exits
+            _stop(self.server, signal.SIGTERM, 30)
+            _end_all(started)
+            if self._copier is not None:
+                self._copier.join(5)
+        finally:
+            for s, handler in held.items():
+                signal.signal(s, handler)
+
+
+def _copy(stream: Any, path: Path) -> None:
+    """The serve child's output: to this process's stdout (the terminal or the journal)
+    and to ``path``, which the supervisor watches."""
+    with open(path, "ab") as log:
+        for line in iter(stream.readline, b""):
+            log.write(line)
+            log.flush()
+            try:
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
+            except (OSError, ValueError):
+                pass
 
 
 def _flows_main(argv: list[str] | None = None) -> None:
@@ -223,10 +315,14 @@ def _flows_main(argv: list[str] | None = None) -> None:
     for name in skipped:
         print(f"dataward serve: flow {name} not available; serving the others", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    import psutil
     try:
         serve(*deployments, print_starting_message=True)
     except KeyboardInterrupt:
         pass
+    finally:
+        # Flow runs Prefect started in sessions of their own, and their scan workers.
+        _end_all(psutil.Process().children(recursive=True))
 
 
 if __name__ == "__main__":

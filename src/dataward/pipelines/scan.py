@@ -187,7 +187,11 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
     (its missing files count as removed) instead of being treated as unavailable."""
     sources = settings.sources if sources is None else sources
     if not sources:
-        raise ConfigError("nothing to scan: the config has no sources",
+        if settings.config_path is None:  # before `dataward init`: no config at all
+            raise ConfigError("nothing to scan: no config file, so no sources",
+                              hint="run `dataward init` to write a starter config and add your "
+                                   "shares to it, or name paths: dataward scan PATH...")
+        raise ConfigError(f"nothing to scan: the config {settings.config_path} has no sources",
                           hint="add sources to the config, or name paths: dataward scan PATH...")
     ensure_home(settings)
     own_ledger = ledger is None

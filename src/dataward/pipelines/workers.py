@@ -22,6 +22,7 @@ import os
 import resource
 import signal
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -66,11 +67,20 @@ def _address_space() -> int:
     return 0
 
 
+def _log_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: object = None, line: str | None = None) -> None:
+    log.info("reader warning (%s, %s): %s", category.__name__, os.path.basename(filename),
+             str(message).strip()[:160])
+
+
 def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int) -> None:
     # Ctrl-C reaches the whole process group: the scanning process decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A crash is reported as the item's status; no C stack dump on the scan's terminal.
     faulthandler.disable()
+    # Parsers warn about damaged files (Pillow's "Corrupt EXIF data"): to the log, not raw
+    # onto the terminal.
+    warnings.showwarning = _log_warning
     limit = _address_space() + memory_mb * MiB
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or limit <= hard:
