@@ -261,3 +261,32 @@ sar_requests = Table(
     Column("closed_at", String(32)),
     Column("package_id", String(16)),
 )
+
+# ---- Remediation: moves into a restricted folder, renames of images (dataward.remediate)
+
+remediation_plans = Table(
+    "remediation_plans", metadata,
+    Column("plan_id", String(40), primary_key=True),
+    Column("created", String(32), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("action", String(20), nullable=False),           # move | rename
+    Column("dest_root", Text, nullable=False),              # move: the secure root
+    Column("note", Text, nullable=False, default=""),       # move: left as MOVED-<id>.txt
+    Column("status", String(20), nullable=False),           # planned | approved | applied | undone
+    Column("approved_by", String(200)),
+    Column("approved_os_user", String(200)),
+    Column("approved_at", String(32)),
+)
+
+remediation_items = Table(
+    "remediation_items", metadata,
+    Column("plan_id", String(40), ForeignKey("remediation_plans.plan_id"), primary_key=True),
+    Column("item_no", Integer, primary_key=True, autoincrement=False),
+    Column("item_id", String(16), nullable=False),
+    Column("root", Text, nullable=False),
+    Column("rel", Text, nullable=False),
+    Column("dest_root", Text, nullable=False),
+    Column("dest_rel", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("state", String(16), nullable=False),            # planned | done | undone
+)

@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"classifiers"},
     {"pipelines"},
     {"retention", "assets", "backup", "transfer", "accounts", "review"},   # the jobs, side by side
-    {"sar"},                                                   # uses transfer (a job)
+    {"sar", "remediate"},                                      # use the jobs above
     {"synthetic"},
     {"demo"},
     {"flows"},

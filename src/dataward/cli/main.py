@@ -227,6 +227,7 @@ def _register() -> None:
     __import__("dataward.cli.serve", fromlist=["register"]).register(app)
     __import__("dataward.cli.review", fromlist=["register"]).register(app)
     __import__("dataward.cli.sar", fromlist=["register"]).register(app)
+    __import__("dataward.cli.remediate", fromlist=["register"]).register(app)
     __import__("dataward.cli.status", fromlist=["register"]).register(app)
 
 

@@ -15,7 +15,7 @@ RULES: tuple[tuple[str, str, str], ...] = (
     ("special-exposed", "special-category data where pupils can open it",
      "move it to a staff-only folder or restrict who can open it"),
     ("name-in-image-name", "a pupil's name in an image's file or folder name",
-     "rename the image (dataward remediate renames it to IMG-<id>.jpg)"),
+     "rename the image (dataward remediate plan ITEM --rename: IMG-<id>.jpg)"),
     ("past-retention", "older than its retention period",
      "review it for deletion (dataward retention plan)"),
 )
