@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from ..review.decisions import Recorded
 
 from ..home import open_ledger
 from .common import get_settings, out
@@ -18,7 +21,7 @@ By = Annotated[str, typer.Option("--by", help="Full name of the person deciding.
 Item = Annotated[str, typer.Argument(help="The item id from the report's item column.")]
 
 
-def _done(rec) -> None:
+def _done(rec: Recorded) -> None:
     out.print(f"recorded: item {rec.item_id} {rec.kind} (decision {rec.decision_id}, "
               f"scan {rec.scan_id}); in the audit log")
 

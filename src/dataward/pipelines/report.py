@@ -113,8 +113,8 @@ def render_markdown(data: ReportData) -> str:
     lines += ["## Riskiest items", ""]
     lines += ["Paths and previews are masked; `dataward show ITEM` on the server gives an "
               "item's full path (audited).", ""]
-    lines += _md_table(["when", "next step"], [[w, a] for _r, w, a in RULES]
-                       + [["any other item with personal data", GENERAL]])
+    rules: list[list[object]] = [[w, a] for _r, w, a in RULES]
+    lines += _md_table(["when", "next step"], rules + [["any other item with personal data", GENERAL]])
     for source in sorted({i.source for i in data.riskiest}):
         group = [i for i in data.riskiest if i.source == source]
         lines += [f"### {source}: {counted(len(group), 'item')}", ""]

@@ -110,14 +110,15 @@ class ItemFinder:
 
     def find(self, d: Decision) -> int | None:
         if d.item_id in self.by_id:
-            return self.by_id[d.item_id]
+            return int(self.by_id[d.item_id])
         for i in self.by_inode.get(int(d.inode or 0), []):
             r = self.df.loc[i]
             same_content = bool(d.sha256) and r["sha256"] == d.sha256
             same_stat = int(r["size"] or -1) == d.size and int(r["mtime_ns"] or -1) == d.mtime_ns
             if same_content or same_stat:
                 return i
-        return self.by_sha.get(d.sha256) if d.sha256 else None
+        found = self.by_sha.get(d.sha256) if d.sha256 else None
+        return None if found is None else int(found)
 
 
 @dataclass(frozen=True)

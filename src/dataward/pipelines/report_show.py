@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import NotFoundError
 from ..home import fingerprint_key
@@ -31,7 +32,7 @@ class ShownItem:
     sha256: str = ""
 
 
-def _scans(ledger: Ledger, scan: str) -> list:
+def _scans(ledger: Ledger, scan: str) -> list[Any]:
     if scan != "latest":
         return [ledger.get_scan(scan)]
     return [r for r in ledger.scan_rows() if r.status in ("complete", "partial")

@@ -106,7 +106,9 @@ def record_decision(settings: Settings, ledger: Ledger, item: str, kind: str, *,
         expires=expires.isoformat() if expires else None, entity_type=entity,
         fingerprint=fingerprint)
     with ledger.begin() as conn:
-        decision_id = conn.execute(insert(review_decisions).values(**values)).inserted_primary_key[0]
+        key = conn.execute(insert(review_decisions).values(**values)).inserted_primary_key
+        assert key is not None
+        decision_id = key[0]
         ledger.audit(f"review.{kind}", found.item_id, conn=conn, decision_id=decision_id,
                      by=values["decided_by"], os_user=values["os_user"], scan_id=found.scan_id,
                      reason=values["reason"], owner=values["owner"], expires=values["expires"],

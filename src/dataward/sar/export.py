@@ -80,7 +80,7 @@ def export_request(settings: Settings, ledger: Ledger, sar_id: str, *, out_dir: 
     if not found.hits:
         raise NotFoundError(f"the latest scan holds nothing of {sar_id}'s subject",
                             hint="check the values given to `sar open`, or scan again")
-    paths = sorted({container_path(h.path) for h in found.hits})
+    paths: list[Path | str] = sorted({container_path(h.path) for h in found.hits})
     sel = select_files(paths, settings)   # the same rules and names as create_package
     arcnames = {f.path: f.arcname for f in sel.files}
     scan_dir = Path(ledger.get_scan(found.scan_id).out_dir)
