@@ -23,6 +23,7 @@ from pydantic_settings import (
     BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError,
 )
 
+from . import safeyaml
 from .errors import ConfigError
 
 CONFIG_FILE_NAME = "dataward.yaml"
@@ -129,6 +130,7 @@ class Schedules(_Section):
     nightly_scan: Schedule = Schedule(cron="0 1 * * *")
     nightly_backup: Schedule = Schedule(cron="0 3 * * *")
     weekly_verify: Schedule = Schedule(cron="0 5 * * 0")
+    weekly_prune: Schedule = Schedule(cron="0 7 * * 0")
     weekly_retention: Schedule = Schedule(cron="0 6 * * 1")
     termly_restore_test: Schedule = Schedule(cron="0 7 1 1,4,9 *")
 
@@ -195,6 +197,12 @@ class Backup(_Section):
     zstd_level: int = Field(3, ge=1, le=19)
     # Files the termly restore test restores and compares with the source.
     restore_test_files: int = Field(20, ge=1)
+    # Repository locks (restic's protocol): refreshed this often, stale after this long
+    # without a refresh. Lower them only for tests.
+    lock_refresh_seconds: float = Field(300.0, gt=0)
+    lock_stale_seconds: float = Field(1800.0, gt=0)
+    # A backup run waits this long for a prune's exclusive lock before giving up (exit 11).
+    lock_wait_seconds: float = Field(600.0, ge=0)
 
 
 class Transfer(_Section):
@@ -240,6 +248,27 @@ class Mail(_Section):
     retention_days: int = Field(730, ge=0)
     # Attachments larger than this are recorded as skipped, not read.
     max_attachment_mb: float = Field(25.0, gt=0)
+
+
+class Ocr(_Section):
+    """Text recognition (Tesseract) for scanned paper: image-only PDF pages, TIFF faxes and
+    images that look like documents (docs/ocr.md says how they are chosen)."""
+
+    enabled: bool = True
+    # The tesseract program (a name on PATH or a full path) and its language data.
+    tesseract_cmd: str = "tesseract"
+    language: str = "eng"
+    # Caps: an item over one is read in part and marked `partial`.
+    max_pages_per_item: int = Field(20, ge=1)
+    page_timeout_s: float = Field(30.0, gt=0)
+    # Images larger than this are not decoded for recognition (decompression bombs).
+    max_megapixels: float = Field(60.0, gt=0)
+    # Recognition time one scan run (the nightly scan) may spend, over all its workers;
+    # 0 = no limit. Items left when it is spent are `partial` and read at the next scan.
+    scan_budget_minutes: float = Field(120.0, ge=0)
+    # A PDF page with fewer letters and digits than this in its text layer, and ink on
+    # the page, is recognised as an image.
+    min_text_chars: int = Field(40, ge=0)
 
 
 class Assets(_Section):
@@ -289,6 +318,7 @@ class Settings(BaseSettings):
     transfer: Transfer = Transfer()
     assets: Assets = Assets()
     mail: Mail = Mail()
+    ocr: Ocr = Ocr()
 
     # Where the YAML came from (None: defaults and environment only).
     config_path: Path | None = Field(default=None, exclude=True)
@@ -411,11 +441,12 @@ def load_settings(path: Path | str | None = None, *, required: bool = False,
     raw: dict[str, Any] = {}
     if cfg_path.exists():
         try:
-            loaded = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+            loaded = safeyaml.load(cfg_path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"config error in {cfg_path}: not valid YAML{line}") from None
+            what = exc.problem if isinstance(exc, safeyaml.YamlRefused) else "not valid YAML"
+            raise ConfigError(f"config error in {cfg_path}: {what}{line}") from None
         except OSError as exc:
             raise ConfigError(f"cannot read config {cfg_path}: {exc.strerror}") from None
         if loaded is None:

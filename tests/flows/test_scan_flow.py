@@ -139,7 +139,7 @@ def test_flows_register_on_a_trust_work_pool(prefect_harness, config, cli):
                       json={"limit": 50, "offset": 0,
                             "work_pools": {"name": {"any_": ["schools"]}}}).json()
     by_name = {d["name"]: d for d in deps}
-    assert set(by_name) == {"nightly_scan", "nightly_backup", "weekly_verify",
+    assert set(by_name) == {"nightly_scan", "nightly_backup", "weekly_verify", "weekly_prune",
                             "weekly_retention", "termly_restore_test"}
     scan = by_name["nightly_scan"]
     assert scan["entrypoint"] == "dataward.flows.scan.nightly_scan"

@@ -60,6 +60,7 @@ class Finding:
     preview: str
     fingerprint: str
     category: str = ""
+    via: str = ""  # "ocr": found in text recognised from a picture
 
 
 def _windows(text: str) -> list[tuple[int, int]]:

@@ -114,6 +114,8 @@ def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
+    from ..home import private_umask
+    private_umask()  # everything dataward writes is 0600/0700 whatever the caller's umask
     ctx.obj = State(config, verbose, debug)
 
 

@@ -24,6 +24,8 @@ ITEMS_SCHEMA = pa.schema([
     ("special_category", pa.bool_()), ("special_categories", pa.string()),
     ("risk_score", pa.float64()), ("risk_level", pa.string()),
     ("taken", pa.string()),  # a photo's camera date, "YYYY-MM-DD HH:MM"
+    # Text recognition: "" (no picture of text), read, partial, needed (not recognised).
+    ("ocr", pa.string()),
 ])
 
 FINDINGS_SCHEMA = pa.schema([
@@ -31,6 +33,7 @@ FINDINGS_SCHEMA = pa.schema([
     ("where", pa.string()), ("offset", pa.int64()), ("score", pa.float32()),
     ("recognizer", pa.string()), ("preview", pa.string()), ("fingerprint", pa.string()),
     ("category", pa.string()),
+    ("via", pa.string()),  # "ocr": found in text recognised from a picture; else ""
 ])
 
 # One row per item with text: the keyed Bloom filter of its words (classifiers.name_index),
@@ -49,14 +52,18 @@ def write_table(rows: list[dict] | pa.Table, schema: pa.Schema, path: Path) -> N
     tmp.replace(path)
 
 
-def read_items(scan_dir: Path) -> pa.Table:
-    """A scan's items, with any column a newer dataward added filled with nulls."""
-    table = pq.read_table(scan_dir / ITEMS_FILE)
-    for field in ITEMS_SCHEMA:
+def _with_columns(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    for field in schema:
         if field.name not in table.column_names:
             table = table.append_column(field, pa.nulls(table.num_rows, field.type))
-    return table.select(ITEMS_SCHEMA.names)
+    return table.select(schema.names)
+
+
+def read_items(scan_dir: Path) -> pa.Table:
+    """A scan's items, with any column a newer dataward added filled with nulls."""
+    return _with_columns(pq.read_table(scan_dir / ITEMS_FILE), ITEMS_SCHEMA)
 
 
 def read_findings(scan_dir: Path) -> pa.Table:
-    return pq.read_table(scan_dir / FINDINGS_FILE)
+    """A scan's findings, with any column a newer dataward added (``via``) filled with nulls."""
+    return _with_columns(pq.read_table(scan_dir / FINDINGS_FILE), FINDINGS_SCHEMA)

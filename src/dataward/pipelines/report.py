@@ -9,7 +9,6 @@ nothing else reaches them (see ``report_data``).
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
 import time
@@ -19,12 +18,13 @@ from typing import Literal
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..cells import markdown_text, write_csv
 from ..errors import UsageError
 from ..home import ensure_home
 from ..ledger import Ledger, ledger_for
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS
-from .report_data import ENTITY_LABELS, ReportData, build_report_data, riskiest_order
+from .report_data import UNREADABLE, ENTITY_LABELS, ReportData, build_report_data, riskiest_order
 from .report_rules import GENERAL, RULES
 from .report_svg import bar_chart, trend_chart
 
@@ -32,7 +32,7 @@ Format = Literal["html", "md", "csv"]
 FORMATS = ("html", "md", "csv")
 CSV_COLUMNS = ["item_id", "shown", "source", "area", "audience", "format", "status", "error",
                "change", "risk_level", "risk_score", "n_findings", *COUNT_COLUMNS,
-               "special_category", "special_categories", "next_step", "review"]
+               "special_category", "special_categories", "ocr", "next_step", "review"]
 CSV_HEADER = ["item", "path", *CSV_COLUMNS[2:]]
 # A table longer than this starts collapsed (the DPO opens it with one click).
 FOLD_ROWS = 20
@@ -73,7 +73,7 @@ def render_html(data: ReportData) -> str:
 
 
 def _md_cell(v: object) -> str:
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    return markdown_text(v)
 
 
 def _md_table(header: list[str], rows: list[list[object]]) -> list[str]:
@@ -86,7 +86,7 @@ def _md_table(header: list[str], rows: list[list[object]]) -> list[str]:
 
 def render_markdown(data: ReportData) -> str:
     h = data.headline
-    lines = [f"# Personal data exposure report: {data.school}", "",
+    lines = [f"# Personal data exposure report: {markdown_text(data.school)}", "",
              f"Scan `{data.scan_id}` ({data.scan_mode}, {data.scan_status}) started "
              f"{data.scan_started} UTC; report made {data.generated}.", ""]
     if data.unavailable_sources:
@@ -104,7 +104,10 @@ def render_markdown(data: ReportData) -> str:
         ["findings", h["findings"]], ["special-category items", h["special"]],
         ["special category in pupil-accessible areas", h["special_pupil"]],
         ["high or critical risk", h["high"]], ["images with GPS positions", h["gps"]],
-        ["could not be read", h["unreadable"]], ["new", h["new"]], ["changed", h["changed"]],
+        ["could not be read", h["unreadable"]],
+        ["read by text recognition (OCR)", h["ocr_read"]],
+        ["pictures of text still to recognise", h["ocr_needed"]],
+        ["new", h["new"]], ["changed", h["changed"]],
         ["moved", h["moved"]], ["removed", h["removed"]]])
     lines += ["## Items with personal data by area and audience", ""]
     lines += _md_table(["area", "audience", "items", "with data", "special", "high", "findings"],
@@ -138,7 +141,7 @@ def render_markdown(data: ReportData) -> str:
                                [[i.risk_level, i.item_id, i.shown, i.entities]
                                 for i in data.changes[change]])
         lines += [f"### Removed: {counted(data.change_counts['removed'], 'item')}", ""]
-        lines += [f"- {p}" for p in data.removed] or ["(none)"]
+        lines += [f"- {markdown_text(p)}" for p in data.removed] or ["(none)"]
         lines += [""]
     lines += ["## Images with GPS positions", ""]
     lines += _md_table(["item", "path", "audience", "found"],
@@ -172,22 +175,12 @@ def _retention_md(data: ReportData) -> list[str]:
     return out + _md_table(["rule", "images"], [[k, v] for k, v in r.by_reason.items()])
 
 
-def _csv_safe(v: object) -> object:
-    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
-
-
 def render_csv(data: ReportData) -> str:
     df = data.items_frame
-    df = df[(df["n_findings"] > 0) | df["status"].isin(("error", "encrypted", "unsupported"))]
+    df = df[(df["n_findings"] > 0) | df["status"].isin(UNREADABLE)]
     df = riskiest_order(df)[CSV_COLUMNS]
     buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_HEADER)
-    for row in df.itertuples(index=False):
-        w.writerow([_csv_safe(v) for v in row])
+    write_csv(buf, CSV_HEADER, df.itertuples(index=False))
     return buf.getvalue()
 
 

@@ -31,7 +31,8 @@ from .report_rules import StepFacts, next_steps
 
 # Audiences pupils (or anyone) can open: special-category data there is the worst case.
 PUPIL_AUDIENCES = frozenset({"pupils", "public", "students"})
-UNREADABLE = ("error", "encrypted", "unsupported")
+# `partial`: read in part (a picture of text not recognised, or past a cap).
+UNREADABLE = ("error", "encrypted", "unsupported", "partial")
 HIGH_LEVELS = ("critical", "high")
 LEVEL_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4}
 ENTITY_LABELS = {
@@ -42,7 +43,7 @@ ENTITY_LABELS = {
 }
 ITEM_COLUMNS = ["locator", "source", "path", "format", "status", "error", "audience", "change",
                 "n_findings", *COUNT_COLUMNS, "special_category", "special_categories",
-                "risk_score", "risk_level", "size", "mtime_ns", "inode", "sha256"]
+                "risk_score", "risk_level", "size", "mtime_ns", "inode", "ocr", "sha256"]
 
 _HIGH = pa.array(list(HIGH_LEVELS))
 # How many rows each list shows (the CSV format has every item).
@@ -300,6 +301,10 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest",
         "pupil_exposed": int((has_data & df["audience"].isin(PUPIL_AUDIENCES)).sum()),
         "special_pupil": int((special & df["audience"].isin(PUPIL_AUDIENCES)).sum()),
         "unreadable": int(unreadable.sum()), "gps": int(gps.sum()), **change_counts,
+        # Text recognition: items with picture text read (all or some), and items whose
+        # picture text is not (all) read yet (Tesseract missing, caps, budget).
+        "ocr_read": int(df["ocr"].isin(("read", "partial")).sum()),
+        "ocr_needed": int(df["ocr"].isin(("partial", "needed")).sum()),
     }
     entity_totals = {e: int(df[c].sum()) for e, c in zip(ENTITY_TYPES, COUNT_COLUMNS)}
 

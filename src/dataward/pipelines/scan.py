@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import shutil
 import time
@@ -31,6 +32,7 @@ from sqlalchemy import insert, update
 from ..connectors.filesystem import FileEntry, walk
 from ..connectors.roster import Roster, load_roster
 from ..errors import ConfigError
+from ..classifiers.ocr_item import RECOGNISED_FORMATS
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
@@ -41,6 +43,7 @@ from .scan_plan import ScanPlan, prepare, read_name_filters
 from .scan_plan import record as plan_record
 from .mail_append import scan_appended_mbox
 from .scan_item import ItemContext
+from .scan_recovery import hold, reap_interrupted, work_dir_for
 from .workers import ItemPool, Task
 
 if TYPE_CHECKING:
@@ -139,14 +142,18 @@ class _Previous:
         self.items = read_items(scan_dir)
         self.findings_path = scan_dir / FINDINGS_FILE
         self.sources = self.items["source"].to_pylist()
-        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status"]).to_pydict()
-        for i, (loc, size, mt, ino, status) in enumerate(zip(
-                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"])):
+        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status", "format",
+                                  "ocr"]).to_pydict()
+        for i, (loc, size, mt, ino, status, fmt, ocr) in enumerate(zip(
+                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"],
+                cols["format"], cols["ocr"])):
             self.identity.append((ino, size, mt))
             top = top_locator(loc)
             if top != loc:
                 self.children_of.setdefault(top, []).append(i)
                 continue
+            if ocr is None and fmt in RECOGNISED_FORMATS:
+                continue  # read before text recognition existed: read again
             if status in ("ok", "encrypted", "unsupported", "skipped"):
                 self.by_locator[loc] = i
                 self.by_identity[(ino, size, mt)] = i
@@ -196,10 +203,12 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
     ensure_home(settings)
     own_ledger = ledger is None
     ledger = ledger or Ledger.for_settings(settings)
+    reap_interrupted(ledger, settings.scans_dir)  # what a killed scan left behind
     scan_id = new_scan_id()
     final_dir = Path(out_dir) if out_dir else settings.scans_dir / scan_id
-    work_dir = final_dir.parent / f".{final_dir.name}.partial-{scan_id}"
+    work_dir = work_dir_for(final_dir, scan_id)
     work_dir.mkdir(parents=True, mode=0o700)
+    lock_fd = hold(work_dir)  # held until this process ends: tells a live scan from a dead one
     mode = "adhoc" if adhoc else ("full" if full else "incremental")
     started = time.perf_counter()
     with ledger.begin() as conn:
@@ -221,9 +230,9 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
         final_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         for name in (ITEMS_FILE, FINDINGS_FILE, NAME_INDEX_FILE):
             (work_dir / name).replace(final_dir / name)
-        work_dir.rmdir()
     except BaseException as exc:
         shutil.rmtree(work_dir, ignore_errors=True)
+        os.close(lock_fd)
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         with ledger.begin() as conn:
             conn.execute(update(scans_table).where(scans_table.c.scan_id == scan_id)
@@ -244,6 +253,8 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
         ledger.audit("scan.complete", scan_id, conn=conn, mode=mode, items=result.items,
                      findings=result.findings, errors=result.errors, status=result.status,
                      unavailable=sorted(result.unavailable))
+    work_dir.rmdir()  # only now: a running row always has its locked folder
+    os.close(lock_fd)
     if own_ledger:
         ledger.close()
     log.info("scan %s %s: %d items, %d findings, %d errors, %.1fs", scan_id, result.status,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -18,8 +19,9 @@ from datetime import UTC, datetime
 from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
-from ..classifiers.extractors.archive import reset_budget
+from ..classifiers.extractors.archive import CAP_PREFIX, reset_budget
 from ..classifiers.extractors.image import IMAGE_FORMATS
+from ..classifiers.ocr_item import OcrBudget, fold_confidence, recognise_item
 from ..classifiers.path_names import names_in_path
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
@@ -44,6 +46,11 @@ class ItemContext:
     classifier_or_factory: Classifier | Callable[[], Classifier]
     scan_id: str
     _index_key: bytes | None = field(default=None, init=False, repr=False)
+    # Text recognition time left for the scan, shared by the workers forked from it.
+    ocr_budget: OcrBudget = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ocr_budget = OcrBudget(self.settings.ocr.scan_budget_minutes)
 
     @property
     def classifier(self) -> Classifier:
@@ -70,6 +77,8 @@ class ItemOutcome:
     bytes_read: int = 0
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
+    # Why a cap stopped reading this item or something inside it ("" when none did).
+    capped: str = ""
     # The keyed index of its words (classifiers.name_index), when it has text.
     name_index: bytes | None = None
 
@@ -81,6 +90,9 @@ class ItemOutcome:
 
 # Files larger than this are sniffed from their first bytes before being read whole.
 QUICK_LOOK_BYTES = 1 << 20
+
+# Text recognition stops at this share of the item's time limit (the worker is killed at it).
+OCR_SHARE_OF_ITEM_TIME = 0.7
 
 # The row key classify_bytes leaves the name index under (taken off before the row is kept).
 NAME_INDEX = "_name_index"
@@ -98,7 +110,7 @@ def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) ->
         "mode": f"{entry.mode:03o}", "sha256": "", "status": "ok", "error": "",
         "audience": audience, "change": "new", "n_findings": 0,
         "special_category": False, "special_categories": "", "risk_score": 0.0,
-        "risk_level": "none", "taken": "",
+        "risk_level": "none", "taken": "", "ocr": "",
     }
     row.update({c: 0 for c in COUNT_COLUMNS})
     return row
@@ -111,6 +123,8 @@ def _failure_reason(fmt: str, exc: BaseException) -> str:
         return f"corrupt {fmt}: the parser could not open it ({type(exc).__name__})"
     if isinstance(exc, MemoryError):
         return f"{fmt} too large to read in memory"
+    if type(exc).__name__ == "DecompressionBombError":
+        return f"{fmt} image too large to decode safely (decompression bomb limit)"
     return f"cannot read {fmt}: {type(exc).__name__}"
 
 
@@ -118,7 +132,8 @@ def findings_rows(findings: list[Finding], locator: str, scan_id: str) -> list[d
     return [{"scan_id": scan_id, "locator": locator, "entity_type": f.entity_type,
              "where": f.where, "offset": f.offset, "score": f.score,
              "recognizer": f.recognizer, "preview": f.preview,
-             "fingerprint": f.fingerprint, "category": f.category} for f in findings]
+             "fingerprint": f.fingerprint, "category": f.category, "via": f.via}
+            for f in findings]
 
 
 def apply_counts(row: dict, findings: list[Finding], settings: Settings) -> None:
@@ -160,7 +175,15 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
     if doc.status != "ok":
         row["status"], row["error"] = doc.status, doc.reason
     row["taken"] = doc.taken
+    # Pictures of text (scanned pages, faxes, photos of forms): recognised, or said unread.
+    deadline = time.monotonic() + OCR_SHARE_OF_ITEM_TIME * ctx.settings.scan.item_timeout_s
+    ocr = recognise_item(fmt, data, doc, ctx.settings.ocr, ctx.ocr_budget, deadline)
     findings = ctx.classifier.classify(doc)
+    if ocr is not None:
+        row["ocr"] = ocr.state
+        findings = fold_confidence(findings, ocr)
+        if ocr.state != "read" and row["status"] == "ok":
+            row["status"], row["error"] = "partial", ocr.note
     if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
         findings.extend(names_in_path(ctx.classifier, name))
     # Lets a later scan find names added to the roster without reading this item again.
@@ -177,7 +200,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
                path=parent["path"] + member.sep + member.name, format="", sha256="",
                status=member.status, error=member.error, n_findings=0,
                special_category=False, special_categories="", risk_score=0.0,
-               risk_level="none", change=parent["change"], taken="",
+               risk_level="none", change=parent["change"], taken="", ocr="",
                size=member.size if member.size is not None else len(member.data or b""))
     if member.audience:
         row["audience"] = member.audience
@@ -192,7 +215,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
     if depth > MAX_DEPTH:
         row.update(status="skipped", error=f"nested deeper than {MAX_DEPTH} containers",
                    format=sniff(member.name, member.data[:HEAD_BYTES]))
-        return ItemOutcome(row, [])
+        return ItemOutcome(row, [], capped=row["error"])
     return _classified(member.data, member.name, row, ctx, depth)
 
 
@@ -204,6 +227,15 @@ def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int)
     outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data),
                           name_index=index)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
+    # A container a cap stopped, at any depth below it, is `skipped` up to the file on
+    # the share (docs/formats.md): it was not read in full.
+    capped = next((c.capped for c in outcome.children if c.capped), "")
+    if not capped and row["status"] == "skipped" and row["error"].startswith(CAP_PREFIX):
+        capped = row["error"]
+    if capped:
+        outcome.capped = capped
+        if row["status"] == "ok":
+            row["status"], row["error"] = "skipped", f"a cap stopped reading inside it: {capped}"
     return outcome
 
 

@@ -73,7 +73,27 @@ def _log_warning(message: Warning | str, category: type[Warning], filename: str,
              str(message).strip()[:160])
 
 
-def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int) -> None:
+def _die_with_parent(parent_pid: int, inherited: list[Connection]) -> None:
+    """A worker must not outlive the scan (``kill -9`` of ``dataward scan`` once left
+    workers running for minutes, holding the ledger and the log open):
+
+    * the kernel sends SIGKILL when the forking process ends (PR_SET_PDEATHSIG), checked
+      against the parent's pid in case it ended before the call;
+    * the scan's ends of the pipes, inherited through fork (this worker's own and every
+      earlier worker's), are closed here, so a worker waiting for its next item sees
+      end-of-file as soon as the scan is gone even where the signal is not available.
+    """
+    for c in inherited:
+        c.close()
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int, parent_pid: int = 0,
+                 inherited: list[Connection] | None = None) -> None:
+    _die_with_parent(parent_pid or os.getppid(), inherited or [])
     # Ctrl-C reaches the whole process group: the scanning process decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A crash is reported as the item's status; no C stack dump on the scan's terminal.
@@ -121,12 +141,15 @@ def _load_libc():
         import ctypes.util
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                               ctypes.c_ulong]
         return libc
     except (OSError, AttributeError):
         return None
 
 
 _LIBC = _load_libc()
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
@@ -153,9 +176,13 @@ def item_time_limit(task: Task, base_s: float) -> float:
 class _Slot:
     """One worker process and the item it is reading."""
 
-    def __init__(self, mpctx, ctx: ItemContext, memory_mb: int) -> None:
+    def __init__(self, mpctx, ctx: ItemContext, memory_mb: int,
+                 others: list[_Slot] | None = None) -> None:
         self.conn, child = mpctx.Pipe(duplex=True)
-        self.proc = mpctx.Process(target=_worker_main, args=(child, ctx, memory_mb),
+        # The worker closes its copies of the scan's pipe ends (see _die_with_parent).
+        inherited = [self.conn] + [s.conn for s in others or [] if not s.conn.closed]
+        self.proc = mpctx.Process(target=_worker_main,
+                                  args=(child, ctx, memory_mb, os.getpid(), inherited),
                                   name="dataward-item-worker", daemon=True)
         self.proc.start()
         child.close()
@@ -216,7 +243,7 @@ class ItemPool:
         # Objects that exist now (the classifier, the roster) are left out of the garbage
         # collector's passes, so a worker does not copy their pages by merely scanning them.
         gc.freeze()
-        slot = _Slot(self._mp, self.ctx, self.memory_mb)
+        slot = _Slot(self._mp, self.ctx, self.memory_mb, self._slots)
         self._slots.append(slot)
         return slot
 

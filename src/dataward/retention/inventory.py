@@ -38,6 +38,7 @@ class ImageItem:
     size: int
     mtime_ns: int
     tags: tuple[Tag, ...] = ()
+    links: int = 1  # st_nlink: more than one means the bytes also live under another name
 
     @property
     def path(self) -> Path:
@@ -206,7 +207,8 @@ def build_inventory(roots: Iterable[Path], *, extensions: Iterable[str], quarant
                     tags = read_tags(root / rel)
                 except Exception:  # noqa: BLE001 - any damaged image: count it, plan on its path
                     inv.unreadable_tags += 1
-            inv.items.append(ImageItem(root, rel, st.st_size, st.st_mtime_ns, tags))
+            inv.items.append(ImageItem(root, rel, st.st_size, st.st_mtime_ns, tags,
+                                       st.st_nlink))
             if progress:
                 progress(1)
     return inv

@@ -49,6 +49,9 @@ class Extracted:
     reason: str = ""
     # When a photo was taken (camera date from EXIF, "YYYY-MM-DD HH:MM"), else "".
     taken: str = ""
+    # Letters and digits in each page's text layer (PDF): a page with (almost) none may be
+    # a picture of text, for text recognition to look at (classifiers/ocr_item.py).
+    page_text_chars: list[int] = field(default_factory=list)
 
     def where(self, offset: int) -> str:
         if not self.marks:
