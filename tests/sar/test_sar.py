@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import subprocess
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def school(dw_home: Path, tmp_path: Path):
         f"{line()}\nPartner: Archie Ahmed, UPN A123456789012... see notes.\n"
         "The mother of Archie Ahmed called on 020 7946 0999.\n")
     (share / "staff" / "Year 6" / "other pupil.txt").write_text("Archie Ahmed is in Year 6.\n")
+    with zipfile.ZipFile(share / "staff" / "Year 6" / "old files.zip", "w") as zf:
+        zf.writestr("old note.txt", line() + "\n")
     roster = tmp_path / "pupils.csv"
     roster.write_text(f"Legal Forename,Legal Surname,UPN\nAmelia,Khan,{PUPIL['upn']}\n"
                       "Archie,Ahmed,\n", encoding="utf-8")
@@ -67,7 +70,7 @@ def test_a_request_from_receipt_to_an_encrypted_package(school, tmp_path: Path, 
 
     found = cli(*cfg, "sar", "find", sar_id)
     assert found.exit_code == 0, found.output
-    assert "2 item(s)" in found.stdout
+    assert "3 item(s)" in found.stdout and "old note.txt" in found.stdout
     assert "amelia report.txt" in found.stdout and "pair work.txt" in found.stdout
     assert "other pupil.txt" not in found.stdout
 
@@ -97,6 +100,10 @@ def test_a_request_from_receipt_to_an_encrypted_package(school, tmp_path: Path, 
     assert ("pair work.txt", "PHONE_NUMBER") in rows
     # Amelia's own report holds no one else's data (her own values are not listed).
     assert rows[("amelia report.txt", "")][3] == "no other person's data found"
+    # A member of an archive is not packaged with its container: listed to extract by hand.
+    member = [r for r in index[1:] if r[0].startswith("(not in this package) item ")]
+    assert len(member) == 1 and member[0][1] == "inside a mailbox or an archive"
+    assert "old files.zip" not in names
     text = (inner / "SAR-index.csv").read_text("utf-8")
     assert "Archie" not in text and "Ahmed" not in text and "0999" not in text
 

@@ -1,8 +1,9 @@
 """``dataward sar export``: the person's files as one encrypted transfer package, with an
 index of the other people's data each file also holds.
 
-The files are those ``sar find`` lists; a message or archive member is exported as its
-container file (the mailbox, the zip). The index (``SAR-index.csv`` inside the package,
+The files are those ``sar find`` lists. A message in a mailbox or a member of an archive
+is not exported with its container (a whole mailbox holds other people's mail): the
+index lists it by item id, to extract by hand (``dataward show ITEM``). The index (``SAR-index.csv`` inside the package,
 so it is encrypted with the files) has one row per file and kind of other people's data:
 the entity type, how often it occurs and its masked previews, so the DPO knows what to
 redact before disclosure. It is made from findings.parquet (masked previews and
@@ -20,9 +21,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import NotFoundError
-from ..home import ensure_home
+from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger
 from ..pipelines.outputs import FINDINGS_FILE
+from ..pipelines.report_paths import item_id
 from ..schema import sar_requests
 from ..settings import Settings
 from ..transfer.create import PackageResult, PasswordMethod, create_package
@@ -40,19 +42,19 @@ class SarExport:
     index_rows: int
 
 
-def container_path(path: str) -> str:
-    """The file on disk that holds an item (a zip member's zip, a message's mailbox)."""
-    return path.split("!/", 1)[0].split("#", 1)[0]
+def is_member(locator: str) -> bool:
+    """A message of a mailbox or a member of an archive (not a file of its own)."""
+    return "!/" in locator or "#" in locator
 
 
 def index_rows(found: SarFound, scan_dir: Path, arcnames: dict[str, str]) -> list[list[object]]:
     """[file in the package, entity type, occurrences, masked previews] of the data of
     people other than the subject, per file."""
-    locs = [h.locator for h in found.hits]
+    locs = [h.locator for h in found.hits if h.path in arcnames]
     t = pq.read_table(scan_dir / FINDINGS_FILE,
                       columns=["locator", "entity_type", "preview", "fingerprint"])
     t = t.filter(pc.is_in(t["locator"], value_set=pa.array(locs)))
-    path_of = {h.locator: container_path(h.path) for h in found.hits}
+    path_of = {h.locator: h.path for h in found.hits}
     counts: Counter[tuple[str, str]] = Counter()
     previews: dict[tuple[str, str], list[str]] = {}
     mine = found.request.fingerprints
@@ -80,11 +82,19 @@ def export_request(settings: Settings, ledger: Ledger, sar_id: str, *, out_dir: 
     if not found.hits:
         raise NotFoundError(f"the latest scan holds nothing of {sar_id}'s subject",
                             hint="check the values given to `sar open`, or scan again")
-    paths: list[Path | str] = sorted({container_path(h.path) for h in found.hits})
+    members = [h for h in found.hits if is_member(h.locator)]
+    paths: list[Path | str] = sorted({h.path for h in found.hits if not is_member(h.locator)})
+    if not paths:
+        raise NotFoundError(f"every item of {sar_id} is inside a mailbox or an archive",
+                            hint="extract them by hand (`dataward sar find`, `dataward show`)")
     sel = select_files(paths, settings)   # the same rules and names as create_package
     arcnames = {f.path: f.arcname for f in sel.files}
     scan_dir = Path(ledger.get_scan(found.scan_id).out_dir)
     rows = index_rows(found, scan_dir, arcnames)
+    key = fingerprint_key(settings)
+    rows += [[f"(not in this package) item {item_id(key, h.locator)}",
+              "inside a mailbox or an archive", 0, "extract it by hand: dataward show ITEM"]
+             for h in members]
     folder = ensure_home(settings) / "sar"
     folder.mkdir(mode=0o700, exist_ok=True)
     index = folder / f"{sar_id}-index.csv"
