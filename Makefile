@@ -9,9 +9,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 # Tools the tests drive for real: gpg, 7-Zip, Chromium, pdftotext, antiword/catdoc, PostgreSQL,
 # Tesseract, and a Samba AD domain controller (SMB shares and LDAP) on loopback.
-TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc pg_ctlcluster tesseract samba smbclient ldapsearch
+TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc pg_ctlcluster tesseract samba smbclient ldapsearch \
+  smbcacls ip openssl
 TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc postgresql tesseract-ocr tesseract-ocr-eng \
-  samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind smbclient ldap-utils
+  samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind smbclient ldap-utils \
+  iproute2 openssl
 
 .PHONY: install lock demo test bench bench-backup clean system-python system-demo-tools system-test-tools
 

@@ -41,11 +41,13 @@ class School(_Section):
 
 
 class Source(_Section):
-    """One place to scan: a share (folder) or a mail export."""
+    """One place to scan: a share (folder), a mail export, or an SMB share
+    (``path: smb://server/share/folder``, read over the network in place)."""
 
     name: str
-    path: Path
-    kind: Literal["share", "mbox", "eml", "msg", "pst"] = "share"
+    path: Path | None = None
+    kind: Literal["share", "mbox", "eml", "msg", "pst", "smb"] = "share"
+    url: str | None = None  # smb://server/share/folder (set from `path` when it is a URL)
     audience: Audience = "staff"
     include: list[str] = Field(default_factory=lambda: ["**"])
     exclude: list[str] = Field(
@@ -57,12 +59,51 @@ class Source(_Section):
     # mounted there tonight, the source is unavailable instead of empty.
     mount: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _smb_url(cls, data: Any) -> Any:
+        """``path: smb://server/share/folder`` (or ``\\\\server\\share``) makes an SMB source."""
+        if isinstance(data, dict):
+            raw = str(data.get("path") or data.get("url") or "")
+            if raw.lower().startswith("smb://") or raw.startswith("\\\\"):
+                data = {**data, "url": raw, "kind": "smb"}
+                data.pop("path", None)
+            elif data.get("path") is None:
+                raise ValueError("a source needs a path (a folder, a mail export or smb://server/share)")
+        return data
+
 
 class Roster(_Section):
     """A names export from the MIS (SIMS, Arbor, Bromcom): pupils, staff or contacts."""
 
     path: Path
     kind: Literal["pupils", "staff", "contacts"] = "pupils"
+
+
+class Smb(_Section):
+    """How dataward reaches SMB shares, and who may read what on them.
+
+    The password is never in this file: it comes from ``password_file`` (readable by the
+    service user only: mode 0600 or 0400, else refused) or the environment variable named
+    by ``password_env``."""
+
+    username: str | None = None  # DOMAIN\\user or user@realm.example
+    password_file: Path | None = None
+    password_env: str = "DATAWARD_SMB_PASSWORD"
+    port: int = Field(445, gt=0, lt=65536)
+    # auto: encrypt when the server offers SMB 3 encryption, else signed only;
+    # required: refuse a server that cannot encrypt; off: signed only.
+    encrypt: Literal["auto", "required", "off"] = "auto"
+    timeout_s: float = Field(30.0, gt=0)
+    # Group names (or SIDs, S-1-...) whose read access decides an item's audience. The
+    # widest audience that can read an item wins (by risk.audience_factors).
+    audiences: dict[str, str] = Field(default_factory=lambda: {
+        "Everyone": "pupils", "Authenticated Users": "pupils", "Domain Users": "pupils",
+        "Users": "pupils", "Pupils": "pupils", "Students": "pupils",
+        "Staff": "staff", "Teachers": "staff", "Office": "admin",
+    })
+    # The accounts.directories entry (an LDAP one) that turns group names into SIDs.
+    directory: str | None = None
 
 
 class Scan(_Section):
@@ -101,6 +142,10 @@ class Risk(_Section):
         }
     )
     count_cap: int = 50
+    # A finding in a mail header (From, To, Cc, Bcc, Reply-To, Sender) counts this much of
+    # one; an address at the school's own domains (school.domains) there counts this much.
+    mail_header_weight: float = Field(0.5, ge=0)
+    school_address_weight: float = Field(0.05, ge=0)
     audience_factors: dict[str, float] = Field(
         default_factory=lambda: {
             "pupils": 3.0, "public": 4.0, "external-mail": 3.0, "staff": 1.5,
@@ -132,6 +177,7 @@ class Schedules(_Section):
     weekly_verify: Schedule = Schedule(cron="0 5 * * 0")
     weekly_prune: Schedule = Schedule(cron="0 7 * * 0")
     weekly_retention: Schedule = Schedule(cron="0 6 * * 1")
+    weekly_accounts: Schedule = Schedule(cron="0 6 * * 2")
     termly_restore_test: Schedule = Schedule(cron="0 7 1 1,4,9 *")
 
 
@@ -269,6 +315,50 @@ class Ocr(_Section):
     # A PDF page with fewer letters and digits than this in its text layer, and ink on
     # the page, is recognised as an image.
     min_text_chars: int = Field(40, ge=0)
+class Directory(_Section):
+    """A user directory: Active Directory over LDAP, or a CSV export of users from
+    Google Workspace (Admin console > Users > Download) or Microsoft 365 (Active users >
+    Export users)."""
+
+    name: str
+    kind: Literal["ldap", "google-csv", "m365-csv"]
+    url: str | None = None          # ldap://dc.school.local or ldaps://...
+    base_dn: str | None = None      # DC=school,DC=local (default: the server's naming context)
+    bind_user: str | None = None    # DOMAIN\\user or user@realm
+    password_file: Path | None = None  # 0600 or 0400, never group/world readable
+    password_env: str = "DATAWARD_LDAP_PASSWORD"
+    start_tls: bool = False
+    timeout_s: float = Field(30.0, gt=0)
+    path: Path | None = None        # the CSV export (google-csv, m365-csv)
+
+    @model_validator(mode="after")
+    def _where(self) -> Directory:
+        if self.kind == "ldap" and not self.url:
+            raise ValueError(f"directory {self.name}: an ldap directory needs url")
+        if self.kind != "ldap" and self.path is None:
+            raise ValueError(f"directory {self.name}: a {self.kind} directory needs path")
+        return self
+
+
+class Accounts(_Section):
+    """Leavers' accounts: the MIS leavers (retention.leavers_csv and staff_csv) against
+    the directories."""
+
+    directories: list[Directory] = Field(default_factory=list)
+    # MIS staff export: one row per member of staff, with a leaving date for leavers.
+    staff_csv: Path | None = None
+    disable_within_days: int = Field(30, ge=0)
+    # Shared or generic accounts must change their password at least this often.
+    password_max_age_days: int = Field(365, ge=1)
+    # Account names (globs, case-insensitive) of shared or generic accounts.
+    shared_accounts: list[str] = Field(default_factory=lambda: [
+        "office*", "admin*", "reception*", "head*", "class*", "year*", "staff*", "ict*",
+        "supply*", "guest*", "exam*", "library*", "info*", "teacher*", "student*", "pupil*"])
+    # Built-in and service accounts that match no person on purpose (globs).
+    ignore: list[str] = Field(default_factory=lambda: [
+        "administrator", "guest", "krbtgt", "svc-*", "svc_*", "*$"])
+    # When not empty, only these people may approve a disable plan.
+    approvers: list[str] = Field(default_factory=list)
 
 
 class Assets(_Section):
@@ -319,6 +409,8 @@ class Settings(BaseSettings):
     assets: Assets = Assets()
     mail: Mail = Mail()
     ocr: Ocr = Ocr()
+    smb: Smb = Smb()
+    accounts: Accounts = Accounts()
 
     # Where the YAML came from (None: defaults and environment only).
     config_path: Path | None = Field(default=None, exclude=True)
@@ -395,13 +487,17 @@ def default_config_path() -> Path:
 def _absolutise(data: Any, base: Path, key: str | None = None) -> Any:
     """Make relative paths in the raw YAML relative to the config file's folder."""
     path_keys = {"path", "state_dir", "leavers_csv", "on_roll_csv", "consent_csv",
-                 "schedule_file", "image_roots", "paths", "allowed_roots", "gnupg_home", "gnupghome"}
+                 "schedule_file", "image_roots", "paths", "allowed_roots", "gnupg_home", "gnupghome",
+                 "password_file", "staff_csv"}
     if isinstance(data, dict):
         return {k: _absolutise(v, base, k) for k, v in data.items()}
     if isinstance(data, list):
         return [_absolutise(v, base, key) for v in data]
     if isinstance(data, str) and key == "url" and "://" not in data:
         key = "path"  # a backup target given as a local folder
+    if isinstance(data, str) and key in path_keys and (data.lower().startswith("smb://")
+                                                       or data.startswith("\\\\")):
+        return data  # an SMB share, not a local path (refused where only local paths work)
     if isinstance(data, str) and key in path_keys:
         p = Path(data).expanduser()
         return str(p if p.is_absolute() else (base / p))

@@ -60,6 +60,7 @@ def test_serve_deploys_every_flow_on_its_schedule_and_stops_on_ctrl_c(dw_home: P
             "weekly_prune": [("0 7 * * 0", "Europe/London", True)],
             "weekly_retention": [("0 7 * * 2", "Europe/London", True)],
             "termly_restore_test": [("0 7 1 1,4,9 *", "Europe/London", True)],
+            "weekly_accounts": [("0 6 * * 2", "Europe/London", True)],
         }
         assert all(d["parameters"] == {"config": str(cfg)} for d in deps)
         # Prefect's state lives under the state folder.

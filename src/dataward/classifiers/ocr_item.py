@@ -19,7 +19,6 @@ records the item as ``partial`` with the reason.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import mmap
 import struct
@@ -128,7 +127,7 @@ def _pdf_pages(data: bytes, candidates: list[int], cap: int, max_pixels: float) 
 def _frames(data: bytes, max_pixels: float) -> Iterator[_Page | int | str]:
     """Frames of an image that look like documents (all pages of a fax), decoded; a str for
     a frame that should be read and cannot be (too large, damaged)."""
-    from .extractors.image import _open
+    from .image_metadata import open_image as _open
     with _open(data) as img:
         frames = getattr(img, "n_frames", 1)
         for k in range(frames):
@@ -274,5 +273,5 @@ def fold_confidence(findings: list[Finding], out: OcrOutcome) -> list[Finding]:
             i += 1
         conf = sum(confs) / len(confs) if confs else 0.0
         score = f.score * (CONFIDENCE_FLOOR + (1 - CONFIDENCE_FLOOR) * conf)
-        folded.append(dataclasses.replace(f, score=round(score, 3), via="ocr"))
+        folded.append(f._replace(score=round(score, 3), via="ocr"))
     return folded

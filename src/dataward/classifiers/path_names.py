@@ -31,6 +31,12 @@ def name_spans(names: RosterNameRecognizer, path: str) -> list[tuple[int, int, s
     return spans
 
 
+def path_words(path: str) -> str:
+    """The path as the words ``names_in_path`` reads (both readings of a hyphen)."""
+    spaced = path.translate(_SEPARATORS)
+    return f"{spaced}\n{spaced.replace('-', ' ')}"
+
+
 def names_in_path(classifier: Classifier, path: str) -> list[Finding]:
     """One PERSON finding per roster name in ``path`` (relative to its share or archive)."""
     from .engine import Finding

@@ -155,6 +155,11 @@ def config_check(ctx: typer.Context) -> None:
     out.print(f"ledger: {s.ledger_url}")
     problems: list[str] = []
     for src in s.sources:
+        if src.kind == "smb":  # not contacted here: `dataward scan --source NAME` does
+            out.print(f"source {src.name}: smb {src.url} audience=from permissions "
+                      f"(fallback {src.audience})", markup=False)
+            continue
+        assert src.path is not None
         state = "ok" if src.path.exists() else "MISSING"
         if state != "ok":
             problems.append(f"source {src.name}: {src.path} is missing")
@@ -230,6 +235,7 @@ def _register() -> None:
     __import__("dataward.cli.review", fromlist=["register"]).register(app)
     __import__("dataward.cli.sar", fromlist=["register"]).register(app)
     __import__("dataward.cli.remediate", fromlist=["register"]).register(app)
+    __import__("dataward.cli.accounts", fromlist=["register"]).register(app)
     __import__("dataward.cli.status", fromlist=["register"]).register(app)
 
 

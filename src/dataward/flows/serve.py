@@ -47,6 +47,7 @@ FLOWS = (
     ("dataward.flows.backup", "weekly_prune", "weekly_prune"),
     ("dataward.flows.retention", "weekly_retention", "weekly_retention"),
     ("dataward.flows.backup", "termly_restore_test", "termly_restore_test"),
+    ("dataward.flows.accounts", "weekly_accounts", "weekly_accounts"),
 )
 DEFAULT_PORT = 4200
 

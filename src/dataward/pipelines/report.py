@@ -32,7 +32,7 @@ Format = Literal["html", "md", "csv"]
 FORMATS = ("html", "md", "csv")
 CSV_COLUMNS = ["item_id", "shown", "source", "area", "audience", "format", "status", "error",
                "change", "risk_level", "risk_score", "n_findings", *COUNT_COLUMNS,
-               "special_category", "special_categories", "ocr", "next_step", "review"]
+               "special_category", "special_categories", "ocr", "readers", "readers_from", "next_step", "review"]
 CSV_HEADER = ["item", "path", *CSV_COLUMNS[2:]]
 # A table longer than this starts collapsed (the DPO opens it with one click).
 FOLD_ROWS = 20
@@ -122,9 +122,10 @@ def render_markdown(data: ReportData) -> str:
         group = [i for i in data.riskiest if i.source == source]
         lines += [f"### {source}: {counted(len(group), 'item')}", ""]
         lines += _md_table(
-            ["risk", "item", "path", "audience", "found", "special", "masked previews", "next step"],
+            ["risk", "item", "path", "audience", "found", "special", "masked previews", "next step",
+             "who can read (from)"],
             [[f"{i.risk_level} ({i.risk_score:g})", i.item_id, i.shown, i.audience, i.entities,
-              i.special_categories, i.previews, i.next_step] for i in group])
+              i.special_categories, i.previews, i.next_step, i.readers_from] for i in group])
     rc = data.review_counts
     lines += [f"## Review: {rc['open']} open, {rc['to-fix']} to fix, {rc['accepted']} accepted, "
               f"{rc['fixed']} fixed", ""]
@@ -148,6 +149,8 @@ def render_markdown(data: ReportData) -> str:
                        [[i.item_id, i.shown, i.audience, i.entities] for i in data.gps])
     lines += ["## Past the retention date", ""]
     lines += _retention_md(data)
+    lines += ["## Leavers' accounts", ""]
+    lines += _accounts_md(data)
     lines += ["## Could not be read", ""]
     lines += _md_table(["status", "reason", "items"], [list(r) for r in data.unreadable_reasons])
     lines += _md_table(["status", "item", "path", "reason"],
@@ -173,6 +176,19 @@ def _retention_md(data: ReportData) -> list[str]:
            f"({r.due_bytes / 1e6:.1f} MB); {r.past_due_in_place} past their date and still in "
            f"place; {r.quarantined} in quarantine; {r.purged} purged.", ""]
     return out + _md_table(["rule", "images"], [[k, v] for k, v in r.by_reason.items()])
+
+
+def _accounts_md(data: ReportData) -> list[str]:
+    a = data.accounts
+    if a is None:
+        return ["No accounts audit has been run yet (`dataward accounts audit`).", ""]
+    out = [f"Audit `{a.audit_id}` of {a.accounts} accounts as of {a.as_of} ({a.created} UTC): "
+           f"{a.counts.get('leaver-enabled', 0)} leavers' accounts still enabled past the "
+           f"deadline, {a.counts.get('shared-password', 0)} shared accounts with old passwords, "
+           f"{a.counts.get('no-match', 0)} accounts matching no one.", ""]
+    if a.plan_id:
+        out += [f"Latest disable plan `{a.plan_id}` ({a.plan_status}): {a.disabled} accounts disabled.", ""]
+    return out
 
 
 def render_csv(data: ReportData) -> str:

@@ -22,8 +22,8 @@ from ..ledger import Ledger
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS, FINDINGS_FILE, ITEMS_FILE
 from .report_extras import (
-    LastBackup, OverdueSar, RestoreTest, RetentionFigures, latest_backup, latest_restore_test,
-    overdue_sars, past_retention_paths, retention_figures,
+    AccountsFigures, LastBackup, OverdueSar, RestoreTest, RetentionFigures, accounts_figures,
+    latest_backup, latest_restore_test, overdue_sars, past_retention_paths, retention_figures,
 )
 from .report_paths import ItemNamer
 from .report_review import ReviewLine, add_review, review_lines
@@ -43,7 +43,8 @@ ENTITY_LABELS = {
 }
 ITEM_COLUMNS = ["locator", "source", "path", "format", "status", "error", "audience", "change",
                 "n_findings", *COUNT_COLUMNS, "special_category", "special_categories",
-                "risk_score", "risk_level", "size", "mtime_ns", "inode", "ocr", "sha256"]
+                "risk_score", "risk_level", "size", "mtime_ns", "inode", "ocr", "readers", "readers_from",
+                "sha256"]
 
 _HIGH = pa.array(list(HIGH_LEVELS))
 # How many rows each list shows (the CSV format has every item).
@@ -69,6 +70,7 @@ class ItemLine:
     shown: str = ""        # readable path under its source, personal values masked
     next_step: str = ""
     review: str = ""       # open | to-fix | accepted | false-positive
+    readers_from: str = ""  # SMB: "Pupils: \\\\srv\\School\\Year 6; Staff: ..." (masked)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class ReportData:
     review_counts: dict[str, int] = field(default_factory=dict)
     reviews: list[ReviewLine] = field(default_factory=list)
     overdue_sars: list[OverdueSar] = field(default_factory=list)
+    accounts: AccountsFigures | None = None
     unavailable_sources: list[UnavailableSource] = field(default_factory=list)
     items_frame: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
 
@@ -147,15 +150,17 @@ def load_items(scan_dir: Path) -> pd.DataFrame:
 
 def add_areas(df: pd.DataFrame, settings: Settings) -> None:
     """``area`` = source name plus the first folder under the source's root."""
-    roots = {s.name: str(s.path).rstrip("/") + "/" for s in settings.sources}
+    from ..connectors.smb import SmbUrl
+    roots = {s.name: ((SmbUrl.parse(s.url).unc() + "\\", "\\") if s.kind == "smb" and s.url
+                      else (str(s.path).rstrip("/") + "/", "/")) for s in settings.sources}
     area = df["source"].astype(str).copy()
-    for name, root in roots.items():
+    for name, (root, sep) in roots.items():
         mask = df["source"] == name
         if not mask.any():
             continue
         rel = df.loc[mask, "path"].str.slice(len(root))
-        first = rel.str.split("/", n=1, regex=False)
-        has_dir = rel.str.contains("/", regex=False) & ~rel.str.startswith(("!", "#"))
+        first = rel.str.split(sep, n=1, regex=False)
+        has_dir = rel.str.contains(sep, regex=False) & ~rel.str.startswith(("!", "#"))
         top = first.str[0].where(has_dir, "")
         top = top.str.split("!/", n=1, regex=False).str[0]
         area.loc[mask] = (name + "/" + top).where(top != "", name)
@@ -179,7 +184,7 @@ def _lines(df: pd.DataFrame, previews: dict[str, str] | None = None) -> list[Ite
     return [ItemLine(r.locator, r.path, r.source, r.area, r.audience, r.format, r.change,
                      r.risk_level, float(r.risk_score), int(r.n_findings), e,
                      r.special_categories or "", previews.get(r.locator, ""),
-                     r.item_id, r.shown, r.next_step, r.review)
+                     r.item_id, r.shown, r.next_step, r.review, r.readers_from or "")
             for r, e in zip(df.itertuples(index=False), ents)]
 
 
@@ -266,6 +271,7 @@ def name_items(df: pd.DataFrame, namer: ItemNamer, facts: StepFacts) -> None:
     shown, ids = namer.many(zip(df["locator"], df["path"], df["source"]))
     df["shown"], df["item_id"] = shown, ids
     df["area"] = [namer.masker.mask(a) for a in df["area"]]
+    df["readers_from"] = [namer.masker.mask(str(a or "")) for a in df["readers_from"]]
     has_data = df["n_findings"] > 0
     df["next_step"] = ""
     if has_data.any():
@@ -348,6 +354,7 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest",
         review_counts=review.counts(),
         reviews=review_lines(review, df),
         overdue_sars=overdue_sars(ledger),
+        accounts=accounts_figures(ledger),
         unavailable_sources=unavailable_sources(summary),
         items_frame=df,
     )

@@ -31,18 +31,19 @@ from sqlalchemy import insert, update
 
 from ..connectors.filesystem import FileEntry, walk
 from ..connectors.roster import Roster, load_roster
+from ..connectors.smb import SmbEntry, client_for, walk_smb
 from ..errors import ConfigError
 from ..classifiers.ocr_item import RECOGNISED_FORMATS
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
-from .outputs import (FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
-                      NAME_INDEX_SCHEMA, read_findings, read_items, write_table)
+from .outputs import (FINDINGS_FILE, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
+                      NAME_INDEX_SCHEMA, FindingsWriter, read_findings, read_items, write_table)
 from .scan_basis import rescore
 from .scan_plan import ScanPlan, prepare, read_name_filters
 from .scan_plan import record as plan_record
 from .mail_append import scan_appended_mbox
-from .scan_item import ItemContext
+from .scan_item import ItemContext, ItemOutcome
 from .scan_recovery import hold, reap_interrupted, work_dir_for
 from .workers import ItemPool, Task
 
@@ -170,6 +171,21 @@ class _Previous:
         return self._filters
 
 
+    def rows_under(self, folder_locator: str, seen: set[str]) -> list[int]:
+        """Rows (with their members) of items below a folder, for a folder that could not
+        be listed this time: the last result is kept, and the folder's row says why."""
+        if self.items is None:
+            return []
+        prefix = folder_locator.rstrip("/") + "/"
+        rows = []
+        for loc, i in self.by_locator.items():
+            if loc.startswith(prefix) and loc not in seen:
+                seen.add(loc)
+                rows.append(i)
+                rows.extend(self.children_of.get(loc, []))
+        return rows
+
+
 def top_locator(locator: str) -> str:
     """The file a member locator belongs to (``file:///a.zip!/b.docx`` -> ``file:///a.zip``)."""
     return locator.split("!/", 1)[0].split("#", 1)[0]
@@ -216,7 +232,8 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
                                                 mode=mode, out_dir=str(final_dir)))
     try:
         roster = build_roster(settings, rosters)
-        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id)
+        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id,
+                          spool_dir=work_dir / "spool")
         last = None if adhoc else _latest_catalog(ledger)
         previous = _Previous(Path(last.out_dir) if last is not None else None)
         plan = prepare(settings, sources, roster, fingerprint_key(settings, create=True), previous,
@@ -270,10 +287,16 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
         if source.name in plan.unavailable:
             continue
         found: list[tuple[FileEntry, Source]] = []
-        for entry in walk(source):
+        walker = (walk_smb(source, client_for(ctx.settings)) if source.kind == "smb"
+                  else walk(source))
+        for entry in walker:
             found.append((entry, source))
             if progress and (len(entries) + len(found)) % 5000 == 0:
                 progress(ScanProgress("walking", len(entries) + len(found), 0, 0))
+        if (source.kind == "smb" and len(found) == 1 and found[0][0].kind == "dir-error"
+                and not found[0][0].rel):  # the share itself could not be opened
+            plan.mark_unavailable(source.name, found[0][0].error)
+            continue
         vanished = plan.vanished(source.name, len(found))
         if vanished:
             plan.mark_unavailable(source.name, vanished)
@@ -284,7 +307,8 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     reuse_idx: list[int] = []          # rows of the previous items table to carry over
     reuse_moves: dict[int, FileEntry] = {}
     new_items: list[dict] = []
-    new_findings: list[dict] = []
+    # Findings are written as items finish: a dense export's never sit in memory at once.
+    findings_out = FindingsWriter(work_dir / FINDINGS_FILE)
     new_index: list[tuple[str, bytes]] = []
     to_read: list[Task] = []
     for entry, source in entries:
@@ -300,6 +324,11 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 for m in members:
                     reuse_moves[m] = entry
         else:
+            if isinstance(entry, SmbEntry):
+                if entry.kind == "dir-error":  # unlistable: keep what it held, said by this row
+                    reuse_idx.extend(previous.rows_under(entry.locator, seen))
+                to_read.append(Task(entry, source.name, source.audience))
+                continue
             appended = (None if source.name in plan.no_reuse or locator in plan.recheck else
                         scan_appended_mbox(previous, entry, source.name, source.audience, ctx))
             if appended is not None:  # an mbox that only grew: last scan's messages kept
@@ -307,7 +336,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 reuse_idx.extend(carried)
                 for part in outcome.flatten():
                     new_items.append(part.item)
-                    new_findings.extend(part.findings)
+                    _write_findings(findings_out, part)
                     if part.name_index is not None:
                         new_index.append((part.item["locator"], part.name_index))
                 result.bytes_read += outcome.bytes_read
@@ -331,7 +360,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
             for part in outcome.flatten():
                 part.item["change"] = change
                 new_items.append(part.item)
-                new_findings.extend(part.findings)
+                _write_findings(findings_out, part)
                 if part.name_index is not None:
                     new_index.append((part.item["locator"], part.name_index))
             result.bytes_read += outcome.bytes_read
@@ -340,7 +369,6 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 progress(ScanProgress("reading", done, total, result.bytes_read))
 
     items_table = pa.Table.from_pylist(new_items, schema=ITEMS_SCHEMA)
-    findings_table = pa.Table.from_pylist(new_findings, schema=FINDINGS_SCHEMA)
     index_table = pa.table({"locator": [x for x, _ in new_index], "tokens": [y for _, y in new_index]},
                            schema=NAME_INDEX_SCHEMA)
     if (reuse_idx or kept_idx) and previous.items is not None:
@@ -348,14 +376,15 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
             previous, reuse_idx + kept_idx, reuse_moves, ctx.scan_id)
         carried = rescore(carried, ctx.settings, plan.rescore)
         items_table = pa.concat_tables([carried, items_table])
-        findings_table = pa.concat_tables([carried_findings, findings_table])
+        findings_out.write(carried_findings)
         index_table = pa.concat_tables([carried_index, index_table])
     write_table(items_table, ITEMS_SCHEMA, work_dir / ITEMS_FILE)
-    write_table(findings_table, FINDINGS_SCHEMA, work_dir / FINDINGS_FILE)
+    findings_out.close()
+    shutil.rmtree(work_dir / "spool", ignore_errors=True)  # spools of items that failed
     write_table(index_table, NAME_INDEX_SCHEMA, work_dir / NAME_INDEX_FILE)
 
     result.items = items_table.num_rows
-    result.findings = findings_table.num_rows
+    result.findings = findings_out.rows
     result.reused = len(reuse_idx)
     result.kept = len(kept_idx)
     result.read = len(new_items)
@@ -375,13 +404,18 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     result.by_status = {s["values"]: s["counts"] for s in statuses}
     result.errors = result.by_status.get("error", 0)
     result.items_with_findings = pc.sum(pc.greater(items_table["n_findings"], 0)).as_py() or 0
-    ents = pc.value_counts(findings_table["entity_type"]).to_pylist() if findings_table.num_rows else []
-    result.by_entity = {e["values"]: e["counts"] for e in ents}
+    result.by_entity = dict(findings_out.by_entity)
     kept = Counter(previous.sources[i] for i in reuse_idx + kept_idx
                    if top_locator(previous.locators[i]) == previous.locators[i])
     result.unavailable = dict(plan.unavailable)
     result.sources, result.reasons = plan_record(plan, read_top, rechecked, kept, ctx.scan_id)
     return result
+
+
+def _write_findings(out: FindingsWriter, part: ItemOutcome) -> None:
+    out.write(part.findings)
+    if part.findings_spool is not None:
+        out.write_spool(part.findings_spool)
 
 
 def _change_of(previous: _Previous, row: dict[str, Any]) -> str:

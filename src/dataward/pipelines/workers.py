@@ -23,7 +23,7 @@ import resource
 import signal
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
@@ -114,6 +114,7 @@ def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int, parent_pid:
         if msg is None:
             return
         seq, task = msg
+        ctx.progress = _heartbeat(conn, seq)
         try:
             outcome = process_entry(task.entry, task.source, task.audience, ctx)
         except MemoryError:
@@ -166,11 +167,36 @@ def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
 # A big item (a mailbox export, a large spreadsheet) may take longer than a small one:
 # the time limit grows by one second for each MIN_RATE_MB of the item.
 MIN_RATE_MB = 0.5
+# An item read as a stream (text, CSV) reports progress as it goes. Time depends on what
+# it holds, not only its size (an export with a pupil on every row costs more per byte
+# than prose), so while progress keeps coming the limit moves on: the item may run until
+# ``item_timeout_s`` passes with no progress, up to a ceiling of DENSE_RATE_MB per second.
+# A reader that hangs stops reporting and is stopped as before.
+DENSE_RATE_MB = 0.05
+HEARTBEAT_S = 1.0
 
 
 def item_time_limit(task: Task, base_s: float) -> float:
-    """Seconds one item may take: the configured limit plus time for its size."""
+    """Seconds one item may take without reporting progress: the configured limit plus
+    time for its size."""
     return base_s + task.entry.size / (MIN_RATE_MB * 1e6)
+
+
+def item_time_ceiling(task: Task, base_s: float) -> float:
+    """Seconds one item may take at most, however steadily it reports progress."""
+    return base_s + task.entry.size / (DENSE_RATE_MB * 1e6)
+
+
+def _heartbeat(conn: Connection, seq: int) -> Callable[[int], None]:
+    """A progress callback that tells the scanning process, at most every HEARTBEAT_S."""
+    last = [time.monotonic()]
+
+    def beat(done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= HEARTBEAT_S:
+            last[0] = now
+            conn.send(("progress", seq, done))
+    return beat
 
 
 class _Slot:
@@ -194,8 +220,19 @@ class _Slot:
     def send(self, seq: int, task: Task, timeout_s: float) -> None:
         self.seq, self.task = seq, task
         self.limit_s = item_time_limit(task, timeout_s)
-        self.deadline = time.monotonic() + self.limit_s
+        self.started = time.monotonic()
+        self.deadline = self.started + self.limit_s
+        self.ceiling = self.started + item_time_ceiling(task, timeout_s)
+        self.stall_s = timeout_s
+        self.progressed_at = 0.0
         self.conn.send((seq, task))
+
+    def progressed(self, seq: int) -> None:
+        """The item reported progress: it may go on until it stalls, up to the ceiling."""
+        if seq == self.seq and self.task is not None:
+            self.progressed_at = time.monotonic()
+            self.deadline = min(self.ceiling, max(self.deadline, self.progressed_at + self.stall_s))
+            self.limit_s = self.deadline - self.started
 
     def stop(self, kill: bool) -> None:
         if kill:
@@ -277,6 +314,9 @@ class ItemPool:
                         msg = slot.conn.recv()
                     except (EOFError, OSError):
                         msg = None
+                    if msg is not None and msg[0] == "progress":
+                        slot.progressed(msg[1])
+                        continue
                     if msg is not None:
                         if msg[0] == "ready":
                             slot.ready, startup_failures = True, 0
@@ -302,6 +342,11 @@ class ItemPool:
                         if startup_failures >= MAX_STARTUP_FAILURES:
                             raise DatawardError("item workers do not start",
                                                 hint="check free memory, or lower scan.workers")
+                    elif slot.progressed_at:
+                        results[slot.seq] = self._failed(
+                            slot, f"stopped after the {slot.limit_s:.0f} s time limit: no "
+                                  f"progress for {time.monotonic() - slot.progressed_at:.0f} s "
+                                  "(the reader hung)")
                     else:
                         results[slot.seq] = self._failed(
                             slot, f"stopped after the {slot.limit_s:.0f} s time limit "

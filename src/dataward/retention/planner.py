@@ -24,8 +24,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .inventory import ImageItem
-from .mis import Pupil
-from .names import fold, tokens, upns_in
+from ..pipelines.mis import Pupil
+from ..pipelines.names import fold, tokens, upns_in
 from .schedule import Rules
 
 KEEP_CODES = ("legal-hold", "no-pupil-named", "on-roll", "consent", "not-yet-due")

@@ -13,7 +13,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import ConfigError, NotFoundError, PathOutsideRootsError, UsageError
+from ..errors import ConfigError, NotFoundError, PathOutsideRootsError, RefusedError, UsageError
 from ..settings import Settings
 
 MANIFEST_NAME = "MANIFEST-dataward.json"
@@ -174,7 +174,12 @@ def select_files(args: list[Path | str], settings: Settings) -> Selection:
     roots = allowed_roots(settings)
     files: list[SelectedFile] = []
     junk = 0
+    from ..connectors.smb import is_smb_path
     for n, arg in enumerate(args, start=1):
+        if is_smb_path(arg):
+            raise RefusedError(f"argument {n} is on an SMB share; packages are made from local files",
+                               hint="mount the share (or copy the files to an allowed folder) "
+                                    "and package them from there")
         p = Path(os.path.abspath(os.path.expanduser(str(arg))))
         root = _root_of(p, roots)
         if root is None:
