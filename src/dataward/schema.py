@@ -289,6 +289,8 @@ remediation_items = Table(
     Column("dest_rel", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("state", String(16), nullable=False),            # planned | done | undone
+)
+
 # ---- Leavers' accounts: audits (counts only), disable plans and their items ----
 
 accounts_audits_table = Table(
