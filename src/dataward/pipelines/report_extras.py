@@ -163,6 +163,7 @@ def overdue_sars(ledger: Ledger, today: date | None = None) -> list[OverdueSar]:
                        (today - date.fromisoformat(str(r[3]))).days) for r in rows]
 
 
+@dataclass(frozen=True)
 class AccountsFigures:
     audit_id: str
     created: str
