@@ -7,7 +7,7 @@ to a table here needs a migration there (``tests/foundation/test_migrations.py``
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -217,6 +217,78 @@ packages_table = Table(
     Column("status", String(20), nullable=False),           # awaiting | confirmed
     Column("confirmed", String(32)),
     Column("confirmed_by", String(200)),
+)
+
+# ---- DPO review decisions (dataward.review) ---------------------------------
+# No path is stored: the item is found again by its report id (keyed hash of its locator),
+# then by inode with size and mtime or content hash (a rename or move), then by content hash.
+
+review_decisions = Table(
+    "review_decisions", metadata,
+    Column("decision_id", Integer, primary_key=True, autoincrement=True),
+    Column("decided_at", String(32), nullable=False),
+    Column("decided_by", String(200), nullable=False),      # the name typed with --by
+    Column("os_user", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),             # accepted | to-fix | false-positive
+    Column("item_id", String(16), nullable=False),
+    Column("scan_id", String(40), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("inode", BigInteger),
+    Column("size", BigInteger),
+    Column("mtime_ns", BigInteger),
+    Column("sha256", String(64), nullable=False, default=""),
+    Column("reason", Text, nullable=False, default=""),
+    Column("owner", String(200), nullable=False, default=""),
+    Column("expires", String(10)),                          # accepted: YYYY-MM-DD
+    Column("entity_type", String(40)),                      # false-positive: the finding
+    Column("fingerprint", String(64)),
+)
+
+# ---- Subject access requests (dataward.sar) ---------------------------------
+# The person is held as fingerprints (what the scans' findings hold) and a masked name.
+
+sar_requests = Table(
+    "sar_requests", metadata,
+    Column("sar_id", String(16), primary_key=True),
+    Column("opened_at", String(32), nullable=False),
+    Column("opened_by", String(200), nullable=False),       # the name typed with --by
+    Column("os_user", String(200), nullable=False),
+    Column("received", String(10), nullable=False),         # YYYY-MM-DD
+    Column("due", String(10), nullable=False),
+    Column("subject", String(200), nullable=False),         # masked name, e.g. A***** K***
+    Column("fingerprints", Text, nullable=False),           # JSON {fingerprint: entity type}
+    Column("status", String(10), nullable=False),           # open | closed
+    Column("closed_at", String(32)),
+    Column("package_id", String(16)),
+)
+
+# ---- Remediation: moves into a restricted folder, renames of images (dataward.remediate)
+
+remediation_plans = Table(
+    "remediation_plans", metadata,
+    Column("plan_id", String(40), primary_key=True),
+    Column("created", String(32), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("action", String(20), nullable=False),           # move | rename
+    Column("dest_root", Text, nullable=False),              # move: the secure root
+    Column("note", Text, nullable=False, default=""),       # move: left as MOVED-<id>.txt
+    Column("status", String(20), nullable=False),           # planned | approved | applied | undone
+    Column("approved_by", String(200)),
+    Column("approved_os_user", String(200)),
+    Column("approved_at", String(32)),
+)
+
+remediation_items = Table(
+    "remediation_items", metadata,
+    Column("plan_id", String(40), ForeignKey("remediation_plans.plan_id"), primary_key=True),
+    Column("item_no", Integer, primary_key=True, autoincrement=False),
+    Column("item_id", String(16), nullable=False),
+    Column("root", Text, nullable=False),
+    Column("rel", Text, nullable=False),
+    Column("dest_root", Text, nullable=False),
+    Column("dest_rel", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("state", String(16), nullable=False),            # planned | done | undone
 )
 
 # ---- Leavers' accounts: audits (counts only), disable plans and their items ----

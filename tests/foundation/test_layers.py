@@ -23,7 +23,8 @@ LAYERS: list[set[str]] = [
     {"connectors"},
     {"classifiers"},
     {"pipelines"},
-    {"retention", "assets", "backup", "transfer", "accounts"},   # the jobs, side by side
+    {"retention", "assets", "backup", "transfer", "accounts", "review"},   # the jobs, side by side
+    {"sar", "remediate"},                                      # use the jobs above
     {"synthetic"},
     {"demo"},
     {"flows"},

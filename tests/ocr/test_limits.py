@@ -39,7 +39,7 @@ def test_without_tesseract_pictures_of_text_are_marked_and_counted(dw_home, tmp_
     with Ledger.for_settings(settings) as ledger:
         data = build_report_data(settings, ledger)
     assert data.headline["ocr_needed"] == 1 and data.headline["ocr_read"] == 0
-    assert any(u.path.endswith("form.png") for u in data.unreadable)
+    assert any(u.shown.endswith("form.png") for u in data.unreadable)
     md = render_markdown(data)
     assert "| pictures of text still to recognise | 1 |" in md
 

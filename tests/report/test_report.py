@@ -18,6 +18,12 @@ def _loc(p: Path) -> str:
     return file_locator(str(p))
 
 
+def _risk_paths(html: str) -> list[str]:
+    """The path cells of the riskiest tables, in page order."""
+    section = html[html.index('<section id="risk">'):html.index('<section id="changes">')]
+    return [unescape(p) for p in re.findall(r'<td class="path">([^<]*)</td>', section)]
+
+
 def _render(scanned: Scanned, fmt: str, tmp_path: Path, scan: str = "latest") -> str:
     from dataward.pipelines.report import write_report
     r = write_report(scanned.settings, scan=scan, fmt=fmt, out=tmp_path / f"report.{fmt}")
@@ -33,22 +39,29 @@ def _table_rows(html: str, table_id: str) -> list[str]:
 def test_html_report_sections(scanned: Scanned, tmp_path: Path):
     html = _render(scanned, "html", tmp_path)
     assert f"Scan {scanned.second}" in html and f"compared with scan {scanned.first}" in html
-    # Riskiest: the special-category note in the pupils' area comes first.
-    locators = [unescape(x) for x in re.findall(r'<tr data-locator="([^"]+)"', html)]
-    assert locators[0] == _loc(scanned.added)
-    assert len(locators) == 8  # seven staff files with data plus the new note
-    first_row = _table_rows(html, "riskiest")[0]
+    # Riskiest: grouped by source; the special-category note in the pupils' area first.
+    paths = _risk_paths(html)
+    assert paths[0] == "pupils/Trip/medical notes.txt"
+    assert len(paths) == 8  # seven staff files with data plus the new note
+    assert "<summary><b>pupils</b>: 1 item</summary>" in html
+    assert "<summary><b>staff</b>: 7 items</summary>" in html
+    first_row = _table_rows(html, "riskiest-1")[0]
     # A named pupil's health and SEN data where pupils can open it: critical.
     assert "critical" in first_row and "health" in first_row and "A***** K***" in first_row
+    assert "move it to a staff-only folder or restrict who can open it" in first_row
+    # No locator (file:// or %-encoded) anywhere: readable paths and item ids instead.
+    assert "file://" not in html and "%20" not in html and "data-locator" not in html
     # Changes since the previous scan.
     new = " ".join(_table_rows(html, "changes-new"))
-    assert _loc(scanned.added) in new
-    assert _loc(scanned.changed) in " ".join(_table_rows(html, "changes-changed"))
-    assert [r.strip() for r in _table_rows(html, "changes-removed")] == [_loc(scanned.removed)]
-    assert re.search(r"Removed: 1 items", html)
+    assert "pupils/Trip/medical notes.txt" in new
+    assert "staff/note.txt" in " ".join(_table_rows(html, "changes-changed"))
+    assert [r.strip() for r in _table_rows(html, "changes-removed")] == ["staff/old list.txt"]
+    assert "Removed: 1 item</h3>" in html, re.findall(r"<h3>[^<]*</h3>", html)
+    assert "New: 2 items, these holding" in html  # the note and the damaged file
+    assert "First scan" not in html
     # What could not be read, and why.
     unreadable = " ".join(_table_rows(html, "unreadable-items"))
-    assert _loc(scanned.corrupt) in unreadable and "corrupt docx" in unreadable
+    assert "staff/broken.docx" in unreadable and "corrupt docx" in unreadable
     # Areas by audience, with the new pupils' folder on its own line.
     assert re.search(r"<td>pupils/Trip</td><td>pupils</td><td class=\"num\">1</td>"
                      r"<td class=\"num\">1</td><td class=\"num\">1</td>", html)
@@ -60,21 +73,29 @@ def test_html_report_sections(scanned: Scanned, tmp_path: Path):
 
 def test_markdown_and_csv_formats(scanned: Scanned, tmp_path: Path):
     md = _render(scanned, "md", tmp_path)
-    assert "## Riskiest items" in md and _loc(scanned.added) in md
-    assert "| items with personal data | 8 |" in md
+    assert "## Riskiest items" in md and "pupils/Trip/medical notes.txt" in md
+    assert "### staff: 7 items" in md and "### pupils: 1 item" in md
+    assert "| items with personal data | 8 |" in md and "file://" not in md
+    assert "### Removed: 1 item" in md
     rows = list(csv.DictReader(io.StringIO(_render(scanned, "csv", tmp_path))))
-    by_loc = {r["locator"]: r for r in rows}
-    assert rows[0]["locator"] == _loc(scanned.added)
-    assert by_loc[_loc(scanned.added)]["special_categories"] == "health,sen"
-    assert by_loc[_loc(scanned.corrupt)]["status"] == "error"
-    assert _loc(scanned.share / "pupils" / "worksheet.txt") not in by_loc  # nothing in it
+    by_path = {r["path"]: r for r in rows}
+    assert rows[0]["path"] == "pupils/Trip/medical notes.txt"
+    assert rows[0]["next_step"] == "move it to a staff-only folder or restrict who can open it"
+    assert by_path["pupils/Trip/medical notes.txt"]["special_categories"] == "health,sen"
+    assert by_path["staff/broken.docx"]["status"] == "error"
+    assert "pupils/worksheet.txt" not in by_path  # nothing in it
+    assert all(len(r["item"]) == 12 for r in rows) and len({r["item"] for r in rows}) == 9
     assert len(rows) == 9
 
 
 def test_an_earlier_scan_can_be_reported(scanned: Scanned, tmp_path: Path):
     html = _render(scanned, "html", tmp_path, scan=scanned.first)
-    assert f"Scan {scanned.first}" in html and "This is the first scan" in html
-    assert _loc(scanned.removed) in html and _loc(scanned.added) not in html
+    assert f"Scan {scanned.first}" in html and "<b>First scan</b>" in html
+    assert "<b>first scan</b><span>nothing earlier to compare with" in html
+    # A first scan lists nothing as new (the items are all in the riskiest tables).
+    assert 'id="changes-new"' not in html and "New: " not in html
+    assert "staff/old list.txt" in _risk_paths(html)
+    assert "pupils/Trip/medical notes.txt" not in html
 
 
 @pytest.mark.parametrize("fmt", ["html", "md", "csv"])
@@ -90,15 +111,20 @@ def test_retention_and_restore_figures_when_present(scanned: Scanned, tmp_path: 
     from sqlalchemy import insert
 
     from dataward.ledger import Ledger
-    from dataward.backup.records import backup_restore_tests
+    from dataward.backup.records import backup_restore_tests, backup_snapshots
     from dataward.retention.store import plans_table
 
     html = _render(scanned, "html", tmp_path)
-    assert "No retention plan has been made yet" in html and "restore-test" not in html
+    assert "No retention plan has been made yet" in html
+    assert "No backup has been recorded" in html and "No restore test has been recorded" in html
     with Ledger.for_settings(scanned.settings) as ledger, ledger.begin() as conn:
         conn.execute(insert(backup_restore_tests).values(
             time="2026-11-01T07:00:00+00:00", target="offsite", snapshot_id="ab12cd34ef56",
             status="passed", files_checked=20, files_matched=20, files_failed=0, bytes=1000))
+        conn.execute(insert(backup_snapshots).values(
+            snapshot_id="cd34ef56ab12", target="offsite", time="2026-11-01T02:00:00+00:00",
+            status="complete", files=1, bytes=10, bytes_new=10, bytes_uploaded=10, errors=0,
+            seconds=1))
         conn.execute(insert(plans_table).values(
             plan_id="rp-1", created="2026-11-02T06:00:00", created_by="weekly_retention",
             as_of="2026-11-02", status="planned", digest="d", rules_digest="r", inputs="{}",
@@ -106,6 +132,7 @@ def test_retention_and_restore_figures_when_present(scanned: Scanned, tmp_path: 
             due_bytes=4_000_000, warnings="[]"))
     html = _render(scanned, "html", tmp_path)
     assert re.search(r"<b>passed</b>\. 20 of 20 files restored", html)
+    assert "Last backup: 2026-11-01 02:00 UTC, <b>complete</b>, 1 file to offsite" in html
     assert "<b>4</b> of 14 images are due for deletion (4.0 MB)" in html
     assert "<td>left-over-30-days</td><td class=\"num\">4</td>" in html
 
@@ -128,7 +155,7 @@ def test_gps_images_listed(scanned: Scanned, tmp_path: Path):
                    out_dir / "items.parquet")
     html = _render(scanned, "html", tmp_path)
     assert "Images with GPS positions: 1" in html
-    assert "file:///share/pupils/trip/IMG_0001.jpg" in html
+    assert "/share/pupils/trip/IMG_0001.jpg" in html and "file://" not in html
 
 
 def test_report_cli_and_demo_hook(scanned: Scanned, cli, tmp_path: Path):

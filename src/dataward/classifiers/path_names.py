@@ -11,8 +11,24 @@ from .fingerprint import mask
 
 if TYPE_CHECKING:  # the engine loads Presidio: only once an item is read
     from .engine import Classifier, Finding
+    from .recognizers.roster_names import RosterNameRecognizer
 
 _SEPARATORS = str.maketrans({c: " " for c in "_./+\\"})
+
+
+def name_spans(names: RosterNameRecognizer, path: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, canonical name, name as written with separators as spaces) of each
+    roster name in ``path``; offsets are the path's own (separators become spaces one for
+    one)."""
+    spaced = path.translate(_SEPARATORS)
+    seen: set[tuple[int, str]] = set()
+    spans: list[tuple[int, int, str, str]] = []
+    for text in (spaced, spaced.replace("-", " ")):
+        for start, end, canon in names.find(text):
+            if (start, canon) not in seen:
+                seen.add((start, canon))
+                spans.append((start, end, canon, text[start:end]))
+    return spans
 
 
 def path_words(path: str) -> str:
@@ -26,17 +42,11 @@ def names_in_path(classifier: Classifier, path: str) -> list[Finding]:
     from .engine import Finding
     from .recognizers.roster_names import SCORE
 
-    spaced = path.translate(_SEPARATORS)
     last = path.rfind("/") + 1
-    seen: set[tuple[int, str]] = set()
     findings: list[Finding] = []
-    for text in (spaced, spaced.replace("-", " ")):
-        for start, end, canon in classifier.names.find(text):
-            if (start, canon) in seen:
-                continue
-            seen.add((start, canon))
-            where = "file name" if start >= last else "folder name"
-            findings.append(Finding("PERSON", where, -1, SCORE, "RosterNameRecognizer",
-                                    mask("PERSON", text[start:end]),
-                                    classifier.fingerprint("PERSON", canon)))
+    for start, _end, canon, written in name_spans(classifier.names, path):
+        where = "file name" if start >= last else "folder name"
+        findings.append(Finding("PERSON", where, -1, SCORE, "RosterNameRecognizer",
+                                mask("PERSON", written),
+                                classifier.fingerprint("PERSON", canon)))
     return findings

@@ -232,6 +232,9 @@ def _register() -> None:
     __import__("dataward.cli.package", fromlist=["register"]).register(app)
     __import__("dataward.cli.report", fromlist=["register"]).register(app)
     __import__("dataward.cli.serve", fromlist=["register"]).register(app)
+    __import__("dataward.cli.review", fromlist=["register"]).register(app)
+    __import__("dataward.cli.sar", fromlist=["register"]).register(app)
+    __import__("dataward.cli.remediate", fromlist=["register"]).register(app)
     __import__("dataward.cli.accounts", fromlist=["register"]).register(app)
     __import__("dataward.cli.status", fromlist=["register"]).register(app)
 

@@ -1,5 +1,5 @@
-"""`dataward report` (the DPO exposure report) and `dataward subject find` (subject access
-search by fingerprint)."""
+"""`dataward report` (the DPO exposure report), `dataward show` (an item's full path, audited)
+and `dataward subject find` (subject access search by fingerprint)."""
 from __future__ import annotations
 
 import json
@@ -42,6 +42,27 @@ def report(
     out.print(f"  {h['with_data']} of {h['items']} items hold personal data; {h['special']} special "
               f"category ({h['special_pupil']} where pupils can open them); {h['high']} high or "
               f"critical; {h['unreadable']} could not be read")
+
+
+def show(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Argument(help="The item id from the report's item column.")],
+    scan: Annotated[str, typer.Option("--scan", help="Scan id, or `latest` (newest scan holding it).")] = "latest",
+) -> None:
+    """Print the full path of one item of the report (the report masks names in paths).
+
+    Run on the server by someone allowed to see it: every look-up is in the audit log.
+
+    Example: dataward show 3f9a0c1d2e4b
+    """
+    from ..pipelines.report_show import find_item
+    settings = get_settings(ctx)
+    with open_ledger(settings) as ledger:
+        found = find_item(settings, ledger, item, scan=scan)
+    out.print(f"item {found.item_id} (scan {found.scan_id}, source {found.source}, "
+              f"audience {found.audience}, risk {found.risk_level})", markup=False)
+    out.print(f"path: {found.path}", markup=False)
+    out.print(f"locator: {found.locator}", markup=False)
 
 
 @subject_app.command("find")
@@ -104,6 +125,7 @@ def demo_hook(ctx: typer.Context, settings) -> None:
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
+    app.command("show")(show)
     app.add_typer(subject_app, name="subject")
     from .demo import demo_hooks
     if demo_hook not in demo_hooks:

@@ -25,13 +25,24 @@ from ..ledger import Ledger, ledger_for
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS
 from .report_data import UNREADABLE, ENTITY_LABELS, ReportData, build_report_data, riskiest_order
+from .report_rules import GENERAL, RULES
 from .report_svg import bar_chart, trend_chart
 
 Format = Literal["html", "md", "csv"]
 FORMATS = ("html", "md", "csv")
-CSV_COLUMNS = ["locator", "path", "source", "area", "audience", "format", "status", "error",
+CSV_COLUMNS = ["item_id", "shown", "source", "area", "audience", "format", "status", "error",
                "change", "risk_level", "risk_score", "n_findings", *COUNT_COLUMNS,
-               "special_category", "special_categories", "ocr", "readers", "readers_from"]
+               "special_category", "special_categories", "ocr", "readers", "readers_from", "next_step", "review"]
+CSV_HEADER = ["item", "path", *CSV_COLUMNS[2:]]
+# A table longer than this starts collapsed (the DPO opens it with one click).
+FOLD_ROWS = 20
+
+
+def counted(n: int, word: str) -> str:
+    """``1 item``, ``2 items``, ``1 more item``, ``3 more items``."""
+    n = int(n)
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
 
 
 @dataclass(frozen=True)
@@ -50,12 +61,14 @@ def _env() -> Environment:
                       lstrip_blocks=True)
     env.filters["n"] = lambda v: f"{int(v):,}"
     env.filters["mb"] = lambda v: f"{v / 1e6:,.1f} MB"
+    env.filters["count"] = counted
     return env
 
 
 def render_html(data: ReportData) -> str:
     return _env().get_template("report.html.j2").render(
-        d=data, h=data.headline, labels=ENTITY_LABELS,
+        d=data, h=data.headline, labels=ENTITY_LABELS, rules=RULES, general_step=GENERAL,
+        fold_rows=FOLD_ROWS,
         area_chart=bar_chart(data.areas), trend_chart=trend_chart(data.trend))
 
 
@@ -81,6 +94,10 @@ def render_markdown(data: ReportData) -> str:
         lines += [f"- **{u.source}**: {u.reason}. Its figures are those of scan "
                   f"{u.results_from or '(none)'}; nothing in it is counted as removed."
                   for u in data.unavailable_sources] + [""]
+    if data.overdue_sars:
+        lines += ["## Subject access requests past their due date", ""]
+        lines += [f"- **{r.sar_id}** ({r.subject}): received {r.received}, due {r.due}, "
+                  f"**{counted(r.days_over, 'day')} overdue**" for r in data.overdue_sars] + [""]
     lines += ["## Headline figures", ""]
     lines += _md_table(["figure", "count"], [
         ["items scanned", h["items"]], ["items with personal data", h["with_data"]],
@@ -97,33 +114,57 @@ def render_markdown(data: ReportData) -> str:
                        [[a.area, a.audience, a.items, a.with_data, a.special, a.high, a.findings]
                         for a in data.areas])
     lines += ["## Riskiest items", ""]
-    lines += _md_table(["risk", "locator", "audience", "found", "special", "masked previews",
-                        "who can read (from)"],
-                       [[f"{i.risk_level} ({i.risk_score:g})", i.shown, i.audience, i.entities,
-                         i.special_categories, i.previews, i.readers_from] for i in data.riskiest])
-    lines += ["## Since the previous scan", ""]
-    for change in ("new", "changed", "moved"):
-        lines += [f"### {change.capitalize()} ({data.change_counts[change]})", ""]
-        lines += _md_table(["risk", "locator", "found"], [[i.risk_level, i.locator, i.entities]
-                                                          for i in data.changes[change]])
-    lines += [f"### Removed ({data.change_counts['removed']})", ""]
-    lines += [f"- {markdown_text(loc)}" for loc in data.removed] or ["(none)"]
-    lines += ["", "## Images with GPS positions", ""]
-    lines += _md_table(["locator", "audience", "found"],
-                       [[i.locator, i.audience, i.entities] for i in data.gps])
+    lines += ["Paths and previews are masked; `dataward show ITEM` on the server gives an "
+              "item's full path (audited).", ""]
+    rules: list[list[object]] = [[w, a] for _r, w, a in RULES]
+    lines += _md_table(["when", "next step"], rules + [["any other item with personal data", GENERAL]])
+    for source in sorted({i.source for i in data.riskiest}):
+        group = [i for i in data.riskiest if i.source == source]
+        lines += [f"### {source}: {counted(len(group), 'item')}", ""]
+        lines += _md_table(
+            ["risk", "item", "path", "audience", "found", "special", "masked previews", "next step",
+             "who can read (from)"],
+            [[f"{i.risk_level} ({i.risk_score:g})", i.item_id, i.shown, i.audience, i.entities,
+              i.special_categories, i.previews, i.next_step, i.readers_from] for i in group])
+    rc = data.review_counts
+    lines += [f"## Review: {rc['open']} open, {rc['to-fix']} to fix, {rc['accepted']} accepted, "
+              f"{rc['fixed']} fixed", ""]
+    lines += _md_table(["state", "item", "path", "decision", "note", "by", "when (UTC)"],
+                       [[r.state, r.item_id, r.shown, r.kind, r.note, r.decided_by, r.decided_at]
+                        for r in data.reviews])
+    lines += ["## What changed since the previous scan", ""]
+    if data.previous_scan_id is None:
+        lines += ["First scan: there is no earlier scan to compare with.", ""]
+    else:
+        for change in ("new", "changed", "moved"):
+            lines += [f"### {change.capitalize()}: {counted(data.change_counts[change], 'item')}", ""]
+            lines += _md_table(["risk", "item", "path", "found"],
+                               [[i.risk_level, i.item_id, i.shown, i.entities]
+                                for i in data.changes[change]])
+        lines += [f"### Removed: {counted(data.change_counts['removed'], 'item')}", ""]
+        lines += [f"- {markdown_text(p)}" for p in data.removed] or ["(none)"]
+        lines += [""]
+    lines += ["## Images with GPS positions", ""]
+    lines += _md_table(["item", "path", "audience", "found"],
+                       [[i.item_id, i.shown, i.audience, i.entities] for i in data.gps])
     lines += ["## Past the retention date", ""]
     lines += _retention_md(data)
     lines += ["## Leavers' accounts", ""]
     lines += _accounts_md(data)
     lines += ["## Could not be read", ""]
     lines += _md_table(["status", "reason", "items"], [list(r) for r in data.unreadable_reasons])
-    lines += _md_table(["status", "locator", "reason"],
-                       [[u.status, u.locator, u.reason] for u in data.unreadable])
-    if data.restore_test:
-        t = data.restore_test
-        lines += ["## Latest backup restore test", "",
-                  f"{t.time}: **{t.status}**, {t.matched} of {t.checked} files matched "
-                  f"({t.failed} failed), target {t.target}, snapshot {t.snapshot}.", ""]
+    lines += _md_table(["status", "item", "path", "reason"],
+                       [[u.status, u.item_id, u.shown, u.reason] for u in data.unreadable])
+    lines += ["## Backups", ""]
+    b = data.last_backup
+    lines += [f"Last backup: {b.time} UTC, **{b.status}**, {counted(b.files, 'file')} to "
+              f"{b.target} (snapshot {b.snapshot})." if b else
+              "No backup has been recorded (`dataward backup run`).", ""]
+    t = data.restore_test
+    lines += [f"Last restore test: {t.time} UTC, **{t.status}**, {t.matched} of "
+              f"{counted(t.checked, 'file')} matched ({t.failed} failed), target {t.target}, "
+              f"snapshot {t.snapshot}." if t else
+              "No restore test has been recorded (`dataward backup restore-test`).", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -155,7 +196,7 @@ def render_csv(data: ReportData) -> str:
     df = df[(df["n_findings"] > 0) | df["status"].isin(UNREADABLE)]
     df = riskiest_order(df)[CSV_COLUMNS]
     buf = io.StringIO()
-    write_csv(buf, CSV_COLUMNS, df.itertuples(index=False))
+    write_csv(buf, CSV_HEADER, df.itertuples(index=False))
     return buf.getvalue()
 
 

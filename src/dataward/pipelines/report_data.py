@@ -22,9 +22,12 @@ from ..ledger import Ledger
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS, FINDINGS_FILE, ITEMS_FILE
 from .report_extras import (
-    AccountsFigures, RestoreTest, RetentionFigures, accounts_figures, latest_restore_test,
-    retention_figures,
+    AccountsFigures, LastBackup, OverdueSar, RestoreTest, RetentionFigures, accounts_figures,
+    latest_backup, latest_restore_test, overdue_sars, past_retention_paths, retention_figures,
 )
+from .report_paths import ItemNamer
+from .report_review import ReviewLine, add_review, review_lines
+from .report_rules import StepFacts, next_steps
 
 # Audiences pupils (or anyone) can open: special-category data there is the worst case.
 PUPIL_AUDIENCES = frozenset({"pupils", "public", "students"})
@@ -40,7 +43,8 @@ ENTITY_LABELS = {
 }
 ITEM_COLUMNS = ["locator", "source", "path", "format", "status", "error", "audience", "change",
                 "n_findings", *COUNT_COLUMNS, "special_category", "special_categories",
-                "risk_score", "risk_level", "size", "mtime_ns", "inode", "ocr", "readers", "readers_from"]
+                "risk_score", "risk_level", "size", "mtime_ns", "inode", "ocr", "readers", "readers_from",
+                "sha256"]
 
 _HIGH = pa.array(list(HIGH_LEVELS))
 # How many rows each list shows (the CSV format has every item).
@@ -62,12 +66,11 @@ class ItemLine:
     entities: str          # "UPN 3 · NHS no. 2"
     special_categories: str
     previews: str = ""     # a few masked previews, never values
-    readers_from: str = ""  # SMB: "Pupils: \\\\srv\\School\\Year 6; Staff: ..."
-
-    @property
-    def shown(self) -> str:
-        """The place as the school sees it: a UNC path for SMB items, else the locator."""
-        return self.path if self.locator.startswith("smb://") else self.locator
+    item_id: str = ""      # `dataward show ITEM` gives the full path on the server
+    shown: str = ""        # readable path under its source, personal values masked
+    next_step: str = ""
+    review: str = ""       # open | to-fix | accepted | false-positive
+    readers_from: str = ""  # SMB: "Pupils: \\\\srv\\School\\Year 6; Staff: ..." (masked)
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ class AreaLine:
 
 @dataclass(frozen=True)
 class Unreadable:
-    locator: str
-    path: str
+    item_id: str
+    shown: str
     status: str
     reason: str
 
@@ -126,6 +129,10 @@ class ReportData:
     trend: list[TrendPoint]
     retention: RetentionFigures | None = None
     restore_test: RestoreTest | None = None
+    last_backup: LastBackup | None = None
+    review_counts: dict[str, int] = field(default_factory=dict)
+    reviews: list[ReviewLine] = field(default_factory=list)
+    overdue_sars: list[OverdueSar] = field(default_factory=list)
     accounts: AccountsFigures | None = None
     unavailable_sources: list[UnavailableSource] = field(default_factory=list)
     items_frame: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
@@ -176,7 +183,8 @@ def _lines(df: pd.DataFrame, previews: dict[str, str] | None = None) -> list[Ite
     previews = previews or {}
     return [ItemLine(r.locator, r.path, r.source, r.area, r.audience, r.format, r.change,
                      r.risk_level, float(r.risk_score), int(r.n_findings), e,
-                     r.special_categories or "", previews.get(r.locator, ""), r.readers_from or "")
+                     r.special_categories or "", previews.get(r.locator, ""),
+                     r.item_id, r.shown, r.next_step, r.review, r.readers_from or "")
             for r, e in zip(df.itertuples(index=False), ents)]
 
 
@@ -248,11 +256,40 @@ def unavailable_sources(summary: dict) -> list[UnavailableSource]:
             if rec.get("state") == "unavailable"]
 
 
-def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest") -> ReportData:
+def _names_in_paths(scan_dir: Path) -> frozenset[str]:
+    """Locators whose file or folder name holds a roster name (the scan's path-name check)."""
+    if not (scan_dir / FINDINGS_FILE).exists():
+        return frozenset()
+    t = pq.read_table(scan_dir / FINDINGS_FILE, columns=["locator", "where"])
+    t = t.filter(pc.is_in(t["where"], value_set=pa.array(["file name", "folder name"])))
+    return frozenset(t["locator"].to_pylist())
+
+
+def name_items(df: pd.DataFrame, namer: ItemNamer, facts: StepFacts) -> None:
+    """Adds ``shown`` (masked readable path), ``item_id`` and ``next_step`` columns, and
+    masks the ``area`` column (a folder name can hold a pupil's name too)."""
+    shown, ids = namer.many(zip(df["locator"], df["path"], df["source"]))
+    df["shown"], df["item_id"] = shown, ids
+    df["area"] = [namer.masker.mask(a) for a in df["area"]]
+    df["readers_from"] = [namer.masker.mask(str(a or "")) for a in df["readers_from"]]
+    has_data = df["n_findings"] > 0
+    df["next_step"] = ""
+    if has_data.any():
+        df.loc[has_data, "next_step"] = next_steps(df[has_data], facts, PUPIL_AUDIENCES)
+
+
+def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest",
+                      namer: ItemNamer | None = None) -> ReportData:
     row = ledger.get_scan(scan)
     scan_dir = Path(row.out_dir)
     df = load_items(scan_dir)
     add_areas(df, settings)
+    if namer is None:
+        from ..home import fingerprint_key
+        from .scan import build_roster
+        namer = ItemNamer(settings, build_roster(settings), fingerprint_key(settings))
+    name_items(df, namer, StepFacts(_names_in_paths(scan_dir), past_retention_paths(ledger)))
+    review = add_review(df, ledger, scan_dir, row.started)
     has_data = df["n_findings"] > 0
     special = df["special_category"].astype(bool)
     high = df["risk_level"].isin(HIGH_LEVELS)
@@ -305,14 +342,18 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest") 
         headline=headline, entity_totals=entity_totals, areas=areas,
         riskiest=_lines(risky, previews),
         changes={c: _lines(f) for c, f in changed_frames.items()},
-        change_counts=change_counts, removed=removed[:MAX_CHANGES],
+        change_counts=change_counts, removed=[namer.shown(loc, "") for loc in removed[:MAX_CHANGES]],
         gps=_lines(gps_frame),
-        unreadable=[Unreadable(r.locator, r.path, r.status, r.error or "")
+        unreadable=[Unreadable(r.item_id, r.shown, r.status, r.error or "")
                     for r in bad.head(MAX_UNREADABLE).itertuples(index=False)],
         unreadable_reasons=[(r.status, r.error or "", int(r.n)) for r in reasons.itertuples(index=False)],
         trend=_trend(ledger, row.started),
         retention=retention_figures(ledger),
         restore_test=latest_restore_test(ledger),
+        last_backup=latest_backup(ledger),
+        review_counts=review.counts(),
+        reviews=review_lines(review, df),
+        overdue_sars=overdue_sars(ledger),
         accounts=accounts_figures(ledger),
         unavailable_sources=unavailable_sources(summary),
         items_frame=df,

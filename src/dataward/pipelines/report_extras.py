@@ -1,7 +1,8 @@
 """Figures the report borrows from other parts of dataward: the latest backup restore test,
 the latest retention plan and the latest leavers' accounts audit. Each is read only when its table exists in the ledger (a
 school may not use backups or retention), by plain SQL, so the report does not depend on
-those modules. Only ids, counts, dates and statuses are read: never file names, pupil
+those modules. Only ids, counts, dates and statuses are read for display (the paths of images
+past their retention date are read only to pick an item's next step, never shown): never pupil
 references or the names of people."""
 from __future__ import annotations
 
@@ -92,6 +93,74 @@ def retention_figures(ledger: Ledger, today: date | None = None) -> RetentionFig
     return RetentionFigures(str(p[0]), str(p[1]), str(p[2]), int(p[3] or 0), int(p[4] or 0),
                             int(p[5] or 0), by_reason, past_due,
                             states.get("quarantined", 0), states.get("purged", 0))
+
+
+@dataclass(frozen=True)
+class LastBackup:
+    time: str
+    target: str
+    snapshot: str
+    status: str
+    files: int
+
+
+def latest_backup(ledger: Ledger) -> LastBackup | None:
+    if not _has(ledger, "backup_snapshots"):
+        return None
+    try:
+        with ledger.engine.connect() as conn:
+            r = conn.execute(text(
+                "SELECT time, target, snapshot_id, status, files FROM backup_snapshots "
+                "ORDER BY time DESC LIMIT 1")).first()
+    except SQLAlchemyError:
+        return None
+    if r is None:
+        return None
+    return LastBackup(str(r[0])[:16].replace("T", " "), str(r[1]), str(r[2])[:8], str(r[3]),
+                      int(r[4] or 0))
+
+
+def past_retention_paths(ledger: Ledger, today: date | None = None) -> frozenset[str]:
+    """Paths of images the latest retention plan says are past their date and still in
+    place (the report's "review for deletion" rule). Read to compare, never shown."""
+    if not (_has(ledger, "retention_plans") and _has(ledger, "retention_items")):
+        return frozenset()
+    today_s = (today or date.today()).isoformat()
+    try:
+        with ledger.engine.connect() as conn:
+            plan = conn.execute(text(
+                "SELECT plan_id FROM retention_plans ORDER BY created DESC LIMIT 1")).scalar()
+            rows = conn.execute(text(
+                "SELECT root, rel FROM retention_items WHERE plan_id = :p AND state = 'planned' "
+                "AND due_on IS NOT NULL AND due_on <= :d"), {"p": plan, "d": today_s}).all()
+    except SQLAlchemyError:
+        return frozenset()
+    return frozenset(str(root).rstrip("/") + "/" + str(rel) for root, rel in rows)
+
+
+@dataclass(frozen=True)
+class OverdueSar:
+    sar_id: str
+    subject: str       # masked when recorded
+    received: str
+    due: str
+    days_over: int
+
+
+def overdue_sars(ledger: Ledger, today: date | None = None) -> list[OverdueSar]:
+    """Open subject access requests past their legal due date."""
+    if not _has(ledger, "sar_requests"):
+        return []
+    today = today or date.today()
+    try:
+        with ledger.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT sar_id, subject, received, due FROM sar_requests WHERE status = 'open' "
+                "AND due < :d ORDER BY due"), {"d": today.isoformat()}).all()
+    except SQLAlchemyError:
+        return []
+    return [OverdueSar(str(r[0]), str(r[1]), str(r[2]), str(r[3]),
+                       (today - date.fromisoformat(str(r[3]))).days) for r in rows]
 
 
 @dataclass(frozen=True)

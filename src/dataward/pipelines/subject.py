@@ -129,7 +129,8 @@ def _scan_dirs(ledger: Ledger, scan: str, all_scans: bool) -> list[tuple[str, Pa
     return dirs
 
 
-def _search_one(scan_id: str, scan_dir: Path, fps: dict[str, str]) -> list[SubjectHit]:
+def search_scan(scan_id: str, scan_dir: Path, fps: dict[str, str]) -> list[SubjectHit]:
+    """The items of one scan holding any of ``fps`` (fingerprint -> entity type)."""
     if not (scan_dir / FINDINGS_FILE).exists():
         return []
     t = pq.read_table(scan_dir / FINDINGS_FILE, columns=["locator", "entity_type", "fingerprint"],
@@ -163,5 +164,5 @@ def find_subject(settings: Settings, query: SubjectQuery, *, scan: str = "latest
         dirs = _scan_dirs(led, scan, all_scans)
     hits: list[SubjectHit] = []
     for scan_id, d in dirs:
-        hits.extend(_search_one(scan_id, d, fps))
+        hits.extend(search_scan(scan_id, d, fps))
     return SubjectResult([s for s, _ in dirs], query.given(), hits, warnings)

@@ -28,7 +28,7 @@ from .inner import InnerResult, write_inner_zip
 from .passphrase import check_password, generate_passphrase, passphrase_bits
 from .pgp import RecipientKey, gpg_for, resolve_recipient, write_pgp
 from .screening import ScanSummary, scan_selection
-from .selection import Selection, select_files
+from .selection import SelectedFile, Selection, select_files
 from .store import PackageRecord, id_taken, open_store, record_package
 from .zipaes import write_password_zip
 
@@ -127,8 +127,12 @@ def _over_limit(size: int, limit_mb: float) -> str:
 def create_package(settings: Settings, paths: list[Path | str], *, recipient: str,
                    method: PasswordMethod | PgpMethod, purpose: str = "",
                    out_dir: Path | None = None, actor: str | None = None,
-                   progress: ProgressFn | None = None) -> PackageResult:
-    """Make one encrypted transfer package of ``paths`` for ``recipient``."""
+                   progress: ProgressFn | None = None,
+                   extra_files: list[SelectedFile] | None = None) -> PackageResult:
+    """Make one encrypted transfer package of ``paths`` for ``recipient``.
+
+    ``extra_files`` are dataward's own outputs (a subject access request's index) added
+    after the selection's files, as they are: they are not under the share roots."""
     cfg = settings.transfer
     recipient = recipient.strip()
     if not recipient:
@@ -140,6 +144,8 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
 
     report(PackageProgress("selecting", 0, 1))
     sel = select_files(list(paths), settings)
+    if extra_files:
+        sel = Selection(sel.files + list(extra_files), sel.skipped_junk)
     limit_mb = cfg.limit_mb_for(recipient)
     _early_limit_check(sel, limit_mb)
 

@@ -1,0 +1,139 @@
+"""Remediation plans: which report items move where (or get which new name), approved by a
+named person before anything moves.
+
+A plan is made from report item ids (``dataward show`` resolves the same ids). Each file
+must be a regular file with one link, under a configured source root; a move's
+destination must be a configured source root (or a folder inside one) on the same file
+system, so a move is one ``rename`` that cannot leave the roots. A rename gives an image
+the name ``IMG-<item id><ext>`` in its own folder. A move may leave a note
+(``MOVED-<item id>.txt``) where the file was, saying who to ask."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import insert, select, update
+
+from ..errors import NotFoundError, PathOutsideRootsError, RefusedError, UsageError
+from ..ledger import Ledger, current_user, utcnow
+from ..pipelines.report_show import locate_item
+from ..schema import remediation_items, remediation_plans
+from ..settings import Settings
+
+ACTIONS = ("move", "rename")
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    item_no: int
+    item_id: str
+    root: str
+    rel: str
+    dest_root: str
+    dest_rel: str
+    sha256: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    plan_id: str
+    action: str
+    dest_root: str
+    status: str
+    approved_by: str | None
+    items: list[PlanItem]
+    note: str = ""
+
+
+def _roots(settings: Settings) -> list[Path]:
+    return [Path(os.path.realpath(s.path)) for s in settings.sources]
+
+
+def _root_of(path: Path, roots: list[Path]) -> Path | None:
+    for r in sorted(roots, key=lambda r: -len(str(r))):
+        if path == r or r in path.parents:
+            return r
+    return None
+
+
+def make_plan(settings: Settings, ledger: Ledger, items: list[str], *, action: str,
+              move_to: Path | None = None, note: str = "", actor: str | None = None) -> Plan:
+    """Plan ``action`` for the report items ``items``; nothing moves until approved."""
+    if action not in ACTIONS:
+        raise UsageError(f"unknown action {action!r}")
+    if not items:
+        raise UsageError("name at least one report item")
+    roots = _roots(settings)
+    dest_root = ""
+    if action == "move":
+        if move_to is None:
+            raise UsageError("--move-to SECURE_ROOT is needed")
+        dest = Path(os.path.abspath(move_to))
+        if dest.is_symlink() or _root_of(dest, roots) is None or not dest.is_dir():
+            raise PathOutsideRootsError(
+                "--move-to must be an existing folder inside a configured source (no symlink)",
+                hint="add the restricted folder as a source with an admin audience")
+        dest_root = str(dest)
+    rows: list[PlanItem] = []
+    for n, item in enumerate(items, start=1):
+        found = locate_item(settings, ledger, item)
+        if "!/" in found.locator or "#" in found.locator or not found.path.startswith("/"):
+            raise RefusedError(f"item {found.item_id} is inside an archive or mailbox: move its container")
+        src = Path(found.path)
+        root = _root_of(Path(os.path.abspath(src.parent)), roots)
+        if root is None:
+            raise PathOutsideRootsError(f"item {found.item_id} is outside the configured sources")
+        rel = str(PurePosixPath(os.path.relpath(src, root)))
+        if action == "move":
+            if os.stat(root).st_dev != os.stat(dest_root).st_dev:
+                raise RefusedError("--move-to is on another file system: a move must be one rename")
+            dest_rel = PurePosixPath(rel).name
+            base_root = dest_root
+        else:
+            dest_rel = str(PurePosixPath(rel).with_name(f"IMG-{found.item_id}{src.suffix.lower()}"))
+            base_root = str(root)
+        rows.append(PlanItem(n, found.item_id, str(root), rel, base_root, dest_rel,
+                             found.sha256, "planned"))
+    names = [(r.dest_root, r.dest_rel) for r in rows]
+    if len(set(names)) != len(names):
+        raise RefusedError("two items would get the same name at the destination")
+    plan_id = f"rm-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    with ledger.begin() as conn:
+        conn.execute(insert(remediation_plans).values(
+            plan_id=plan_id, created=utcnow(), created_by=actor or current_user(),
+            action=action, dest_root=dest_root, note=note.strip(), status="planned"))
+        for r in rows:
+            conn.execute(insert(remediation_items).values(plan_id=plan_id, **r.__dict__))
+        ledger.audit("remediate.plan", plan_id, conn=conn, fix=action, items=len(rows))
+    return get_plan(ledger, plan_id)
+
+
+def get_plan(ledger: Ledger, plan_id: str) -> Plan:
+    with ledger.engine.connect() as conn:
+        p = conn.execute(select(remediation_plans).where(
+            remediation_plans.c.plan_id == plan_id)).first()
+        if p is None:
+            raise NotFoundError(f"no remediation plan {plan_id}")
+        items = conn.execute(select(remediation_items).where(
+            remediation_items.c.plan_id == plan_id).order_by(remediation_items.c.item_no)).all()
+    return Plan(p.plan_id, p.action, p.dest_root, p.status, p.approved_by,
+                [PlanItem(i.item_no, i.item_id, i.root, i.rel, i.dest_root, i.dest_rel,
+                          i.sha256, i.state) for i in items], p.note or "")
+
+
+def approve_plan(ledger: Ledger, plan_id: str, by: str) -> Plan:
+    if not by.strip():
+        raise UsageError("name the person approving with --by \"Full Name\"")
+    plan = get_plan(ledger, plan_id)
+    if plan.status != "planned":
+        raise RefusedError(f"plan {plan_id} is {plan.status}, not waiting for approval")
+    with ledger.begin() as conn:
+        conn.execute(update(remediation_plans).where(remediation_plans.c.plan_id == plan_id)
+                     .values(status="approved", approved_by=by.strip(),
+                             approved_os_user=current_user(), approved_at=utcnow()))
+        ledger.audit("remediate.approve", plan_id, conn=conn, by=by.strip())
+    return get_plan(ledger, plan_id)

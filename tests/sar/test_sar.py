@@ -1,0 +1,141 @@
+"""Subject access requests: the ICO's calendar-month due date, and a request followed from
+receipt to an encrypted package that 7-Zip opens, over real files and a real scan."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.pipelines.conftest import PUPIL, line
+from tests.report.conftest import configure
+
+BY = "Ann Smith (DPO)"
+
+
+@pytest.mark.parametrize("received, due", [
+    # The ICO's examples ("Time limits for responding", right of access guidance).
+    ("2025-09-03", "2025-10-03"),     # the corresponding date in the next month
+    ("2025-03-31", "2025-04-30"),     # no 31 April: the last day of April
+    ("2024-01-31", "2024-02-29"),     # a leap year's February
+    ("2025-01-30", "2025-02-28"),
+    ("2025-12-15", "2026-01-15"),     # across the year end
+    ("2026-09-03", "2026-10-05"),     # 3 October 2026 is a Saturday: the next working day
+])
+def test_due_date_is_one_calendar_month(received: str, due: str):
+    from dataward.sar.deadline import due_date
+    assert due_date(date.fromisoformat(received)) == date.fromisoformat(due)
+
+
+@pytest.fixture
+def school(dw_home: Path, tmp_path: Path):
+    from dataward.pipelines.scan import run_scan
+    share = tmp_path / "share"
+    (share / "staff" / "Year 6").mkdir(parents=True)
+    (share / "pupils").mkdir()
+    (share / "staff" / "Year 6" / "amelia report.txt").write_text(line() + "\n")
+    (share / "staff" / "Year 6" / "pair work.txt").write_text(
+        f"{line()}\nPartner: Archie Ahmed, UPN A123456789012... see notes.\n"
+        "The mother of Archie Ahmed called on 020 7946 0999.\n")
+    (share / "staff" / "Year 6" / "other pupil.txt").write_text("Archie Ahmed is in Year 6.\n")
+    with zipfile.ZipFile(share / "staff" / "Year 6" / "old files.zip", "w") as zf:
+        zf.writestr("old note.txt", line() + "\n")
+    roster = tmp_path / "pupils.csv"
+    roster.write_text(f"Legal Forename,Legal Surname,UPN\nAmelia,Khan,{PUPIL['upn']}\n"
+                      "Archie,Ahmed,\n", encoding="utf-8")
+    settings = configure(tmp_path, share, roster)
+    run_scan(settings)
+    return settings, share
+
+
+def test_a_request_from_receipt_to_an_encrypted_package(school, tmp_path: Path, cli):
+    settings, share = school
+    cfg = ("--config", str(settings.config_path))
+    received = date.today() - timedelta(days=5)
+    p = PUPIL
+    r = cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--upn", p["upn"], "--dob", p["dob"],
+            "--nhs", p["nhs"], "--nino", p["nino"], "--phone", p["phone"], "--email", p["email"],
+            "--postcode", p["postcode"], "--received", received.isoformat(), "--by", BY)
+    assert r.exit_code == 0, r.output
+    sar_id = re.search(r"request (sar-[0-9a-f]{8})", r.stdout).group(1)
+    assert "for A***** K***" in r.stdout and "days left" in r.stdout
+
+    listed = cli(*cfg, "sar", "list")
+    assert listed.exit_code == 0 and sar_id in listed.stdout
+
+    found = cli(*cfg, "sar", "find", sar_id)
+    assert found.exit_code == 0, found.output
+    assert "3 item(s)" in found.stdout and "old note.txt" in found.stdout
+    assert "amelia report.txt" in found.stdout and "pair work.txt" in found.stdout
+    assert "other pupil.txt" not in found.stdout
+
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
+    assert r.exit_code == 0, r.output
+    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
+    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
+    assert pw not in r.stdout
+
+    # The recipient opens it with 7-Zip and the passphrase.
+    outer, inner = tmp_path / "outer", tmp_path / "inner"
+    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{outer}", str(package)], check=True,
+                   capture_output=True)
+    subprocess.run(["7zz", "x", f"-o{inner}", str(outer / "contents.zip")], check=True,
+                   capture_output=True)
+    names = sorted(p.name for p in inner.rglob("*") if p.is_file())
+    assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "amelia report.txt",
+                     "pair work.txt"]
+    index = list(csv.reader(io.StringIO((inner / "SAR-index.csv").read_text("utf-8"))))
+    assert index[0] == ["file", "other people's data", "occurrences", "masked previews"]
+    rows = {(r[0], r[1]): r for r in index[1:]}
+    # The pair-work file also names another pupil and holds a phone number: masked.
+    assert rows[("pair work.txt", "PERSON")][3] == "A***** A****"
+    assert rows[("pair work.txt", "PERSON")][2] == "2"
+    assert ("pair work.txt", "PHONE_NUMBER") in rows
+    # Amelia's own report holds no one else's data (her own values are not listed).
+    assert rows[("amelia report.txt", "")][3] == "no other person's data found"
+    # A member of an archive is not packaged with its container: listed to extract by hand.
+    member = [r for r in index[1:] if r[0].startswith("(not in this package) item ")]
+    assert len(member) == 1 and member[0][1] == "inside a mailbox or an archive"
+    assert "old files.zip" not in names
+    text = (inner / "SAR-index.csv").read_text("utf-8")
+    assert "Archie" not in text and "Ahmed" not in text and "0999" not in text
+
+    # Nothing left in the state folder holds the index, and the ledger holds no value.
+    assert not list((settings.home / "sar").glob("*"))
+    from dataward.ledger import Ledger
+    with Ledger.for_settings(settings) as ledger:
+        with ledger.engine.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT * FROM sar_requests").all()
+        actions = [a.action for a in ledger.audit_records(action_prefix="sar.")]
+    assert "Amelia" not in str(stored) and PUPIL["upn"] not in str(stored)
+    assert actions == ["sar.open", "sar.find", "sar.find", "sar.export"]
+
+    closed = cli(*cfg, "sar", "close", sar_id, "--by", BY)
+    assert closed.exit_code == 0 and sar_id not in cli(*cfg, "sar", "list").stdout
+
+
+def test_overdue_requests_are_in_the_report(school, tmp_path: Path, cli):
+    settings, _share = school
+    cfg = ("--config", str(settings.config_path))
+    old = date.today() - timedelta(days=70)
+    assert cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--received", old.isoformat(),
+               "--by", BY).exit_code == 0
+    recent = cli(*cfg, "sar", "open", "--name", "Archie Ahmed", "--received",
+                 date.today().isoformat(), "--by", BY)
+    assert recent.exit_code == 0
+    listed = cli(*cfg, "sar", "list").stdout
+    assert "OVERDUE by" in listed
+
+    from dataward.pipelines.report import write_report
+    html = write_report(settings, fmt="html", out=tmp_path / "r.html").path.read_text("utf-8")
+    section = re.search(r'<section id="overdue-sars".*?</section>', html, re.S).group(0)
+    assert "Subject access requests past their due date: 1" in section
+    assert "A***** K***" in section and "A***** A****" not in section
+    assert "Amelia" not in html
