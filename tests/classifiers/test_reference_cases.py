@@ -1,4 +1,4 @@
-"""Other projects' test cases for UK identifiers (../shared/samples), run through the whole
+"""Other projects' test cases for UK identifiers (tests/data/samples), run through the whole
 classifier. Where dataward deliberately differs, the case is listed with the reason."""
 import csv
 import json

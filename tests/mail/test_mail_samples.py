@@ -1,4 +1,4 @@
-"""Interop: every mail file other projects ship as test data (../shared/samples: mbox, eml,
+"""Interop: every mail file other projects ship as test data (tests/data/samples: mbox, eml,
 Outlook .msg and .pst, TNEF) is read, or gets a clear status; nothing crashes."""
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ SAMPLES = _ALL_SAMPLES / "exif-samples"
 
 
 def test_real_camera_and_phone_images_are_read(tmp_path: Path):
-    """Real files from cameras, phones and Photoshop (see shared/samples/SOURCES.md)."""
+    """Real files from cameras, phones and Photoshop (see tests/data/samples/SOURCES.md)."""
     tags = read_tags(SAMPLES / "no_exif.jpg")  # Photoshop: XMP dc:*, IPTC caption/keywords
     assert ("xmp:subject", "tag") in tags and ("iptc:Caption", "Der Goalie bin ig") in tags
     inv = build_inventory([SAMPLES], extensions=[".jpg", ".heic"], quarantine_dirname="q")

@@ -1,4 +1,4 @@
-"""`package verify` on encrypted zips made by other tools (../shared/samples): it reads
+"""`package verify` on encrypted zips made by other tools (tests/data/samples): it reads
 the WinZip-AES ones (7-Zip, p7zip, WinRAR AE-1, libzip, zip4j; AES-128/192/256, stored
 and deflated), and refuses a corrupt MAC, ZipCrypto, PKWARE strong encryption and an
 encrypted central directory, each with its own exit code."""
