@@ -24,6 +24,7 @@ LAYERS: list[set[str]] = [
     {"classifiers"},
     {"pipelines"},
     {"retention", "assets", "backup", "transfer", "accounts"},   # the jobs, side by side
+    {"trust"},                     # many schools: scans, results and report across jobs
     {"synthetic"},
     {"demo"},
     {"flows"},
