@@ -191,7 +191,9 @@ backup_snapshots = Table(
     Column("bytes_uploaded", Integer, nullable=False),
     Column("errors", Integer, nullable=False),
     Column("seconds", Integer, nullable=False),
+    _school_id(),
 )
+Index("ix_backup_snapshots_school_id", backup_snapshots.c.school_id)
 
 backup_restore_tests = Table(
     "backup_restore_tests", metadata,
@@ -205,7 +207,9 @@ backup_restore_tests = Table(
     Column("files_failed", Integer, nullable=False),
     Column("bytes", Integer, nullable=False),
     Column("detail", Text, nullable=False, default=""),
+    _school_id(),
 )
+Index("ix_backup_restore_tests_school_id", backup_restore_tests.c.school_id)
 
 # ---- Transfer packages -------------------------------------------------------
 

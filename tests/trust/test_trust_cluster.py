@@ -6,6 +6,7 @@ with SIGKILL mid-scan costs a retry, never a double count."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import threading
@@ -31,7 +32,8 @@ def _top_items(table, school_id: str) -> int:
     return sum(1 for loc in rows["locator"].to_pylist() if "!/" not in loc and "#" not in loc)
 
 
-def test_a_trust_scanned_on_the_cluster_lands_in_one_dataset(make_trust, dask_cluster, tmp_path):
+def test_a_trust_scanned_on_the_cluster_lands_in_one_dataset(make_trust, dask_cluster, tmp_path,
+                                                             cli):
     from dataward.flows.trust import trust_scan
     path = make_trust(3, results=str(tmp_path / "results"))
     trust = load_trust(path)
@@ -105,3 +107,24 @@ def test_a_worker_killed_mid_scan_is_retried_and_nothing_counts_twice(
         assert _top_items(items, sid) == _files_on_disk(trust, sid)
     dask_cluster.wait_workers(2)           # the nanny brought the worker back
     engine.dispose()
+
+    # One page for the trust's DPO: schools side by side, each school's own page linked.
+    from dataward.backup.records import RestoreTestRecord, record_restore_test
+    from dataward.home import open_ledger
+    with open_ledger(trust.school_settings("school2")) as ledger:
+        record_restore_test(ledger, RestoreTestRecord("2026-11-28T02:00:00+00:00", "offsite",
+                                                      "ab12cd34", "passed", 9, 9, 0, 900))
+    result = cli("report", "--trust", path, "--out", tmp_path / "trust-report")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "trust-report" / "index.html").read_text()
+    rows = {sid: page.split(f">{sid}</a>")[1].split("</tr>")[0] for sid in schools}
+    assert "pupils.part1of2, pupils.part2of2" in rows["school3"]
+    assert "pupils.part" not in rows["school1"] + rows["school2"]
+    assert "2026-11-28 02:00 (passed)" in rows["school2"]
+    assert "2026-11-28" not in rows["school1"] + rows["school3"]   # school2's test only
+    for sid in schools:
+        assert f"href='school-{sid}.html'" in page
+        own = (tmp_path / "trust-report" / f"school-{sid}.html").read_text()
+        cells = re.findall(r"<td>([^<]*)</td>", rows[sid])
+        assert int(cells[1]) == pc.sum(pc.equal(items["school"], sid)).as_py()
+        assert sid in own and "Riskiest" in own

@@ -226,6 +226,7 @@ def _register() -> None:
     __import__("dataward.cli.report", fromlist=["register"]).register(app)
     __import__("dataward.cli.serve", fromlist=["register"]).register(app)
     __import__("dataward.cli.status", fromlist=["register"]).register(app)
+    __import__("dataward.cli.trust", fromlist=["register"]).register(app)
 
 
 _register()

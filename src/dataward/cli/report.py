@@ -23,6 +23,8 @@ def report(
                                      help="html (one self-contained page), md or csv.")] = "html",
     out_path: Annotated[Optional[Path], typer.Option(
         "--out", "-o", help="File (or folder) to write; default: the state folder's reports/.")] = None,
+    trust: Annotated[Optional[Path], typer.Option(
+        "--trust", help="A trust file: one page with every school side by side (--out: a folder).")] = None,
 ) -> None:
     """Write the DPO's personal-data exposure report for a scan.
 
@@ -32,7 +34,18 @@ def report(
       dataward report                                  # latest scan, HTML
       dataward report --scan 20261002T010000Z-1a2b3c --format md --out report.md
       dataward report --format csv --out exposure.csv  # every item
+      dataward report --trust trust.yaml --out trust-report/   # the trust DPO's page
     """
+    if trust is not None:
+        from ..trust.config import load_trust
+        from ..trust.report import write_trust_report
+        written = write_trust_report(load_trust(trust), out_path)
+        out.print(f"trust report: {written.path} ({len(written.schools)} schools)")
+        for s in written.schools:
+            missing = f"; not read: {', '.join(sorted(s.not_read))}" if s.not_read else ""
+            out.print(f"  {s.school_id}: {s.with_personal_data} of {s.items} items hold personal "
+                      f"data; {s.special_pupil} special category in pupil areas{missing}")
+        return
     from ..pipelines.report import write_report
     settings = get_settings(ctx)
     with open_ledger(settings) as ledger:

@@ -11,7 +11,7 @@ scan wrote them (masked previews and fingerprints, never values), with the share
 came from in ``share``. A part's file is named after the part only, so scanning a part
 again the same day replaces its file: a day's partition holds each part once, never twice.
 ``<results>`` is a folder or ``s3://bucket/prefix`` (endpoint from the trust file,
-credentials from the usual ``AWS_*`` environment).
+credentials from the usual AWS places for writing, ``AWS_*`` environment for reading).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from ..connectors.objectstore import open_store
 from ..pipelines.outputs import read_findings, read_items
 from .config import Trust
 from .scan import PartSummary
@@ -44,12 +45,12 @@ def filesystem(trust: Trust) -> tuple[pafs.FileSystem, str]:
     if where.startswith("s3://"):
         endpoint = trust.s3.endpoint_url or ""
         scheme = "http" if endpoint.startswith("http://") else "https"
+        key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
         fs = pafs.S3FileSystem(
             endpoint_override=endpoint.split("://", 1)[-1] or None, scheme=scheme,
-            region=trust.s3.region, access_key=os.environ.get("AWS_ACCESS_KEY_ID"),
-            secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"))
+            region=trust.s3.region, access_key=key, secret_key=secret,
+            anonymous=not (key and secret))     # a store that allows anonymous reads
         return fs, where.removeprefix("s3://").rstrip("/")
-    Path(where).mkdir(parents=True, exist_ok=True, mode=0o700)
     return pafs.LocalFileSystem(), str(Path(where).resolve())
 
 
@@ -58,44 +59,49 @@ def scan_date(scan_id: str) -> str:
     return f"{scan_id[0:4]}-{scan_id[4:6]}-{scan_id[6:8]}"
 
 
-def _write(fs: pafs.FileSystem, path: str, table: pa.Table) -> None:
-    fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    if isinstance(fs, pafs.LocalFileSystem):   # rename into place: readers never see half a file
-        tmp = f"{path}.tmp"
-        pq.write_table(table, tmp, compression="zstd", filesystem=fs)
-        fs.move(tmp, path)
-    else:                                      # an S3 PUT replaces an object whole
-        pq.write_table(table, path, compression="zstd", filesystem=fs)
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
 
 
 def write_parts(trust: Trust, parts: list[PartSummary]) -> DatasetWrite:
-    """Add each part's latest items and findings to the trust dataset."""
-    fs, root = filesystem(trust)
+    """Add each part's latest items and findings to the trust dataset.
+
+    Written through dataward's object store (a folder: temporary file, fsync, rename; S3:
+    one PUT per object), so a reader never sees half a file."""
+    where = trust.results_location
+    store = open_store(where, endpoint_url=trust.s3.endpoint_url, region=trust.s3.region)
     files = items = findings = 0
     for p in parts:
-        where = f"school={p.school_id}/scan_date={scan_date(p.scan_id)}/{p.part}.parquet"
+        key = f"school={p.school_id}/scan_date={scan_date(p.scan_id)}/{p.part}.parquet"
         it = read_items(Path(p.out_dir))
         it = it.append_column("share", pa.array([p.share] * it.num_rows, pa.string()))
         fi = read_findings(Path(p.out_dir))
-        _write(fs, f"{root}/items/{where}", it)
-        _write(fs, f"{root}/findings/{where}", fi)
+        store.put(f"items/{key}", _parquet_bytes(it))
+        store.put(f"findings/{key}", _parquet_bytes(fi))
         files += 2
         items += it.num_rows
         findings += fi.num_rows
-    return DatasetWrite(trust.results_location, files, items, findings)
+    return DatasetWrite(where, files, items, findings)
 
 
-def open_items(trust: Trust, *, latest_only: bool = True) -> ds.Dataset | pa.Table:
-    """The trust's items; ``latest_only``: each school's newest scan date only."""
+def open_items(trust: Trust, columns: list[str] | None = None) -> pa.Table:
+    """The trust's items of each school's newest scan date (``columns``: only these)."""
     fs, root = filesystem(trust)
-    dataset = ds.dataset(f"{root}/items", filesystem=fs, format="parquet", partitioning="hive")
-    if not latest_only:
-        return dataset
-    table = dataset.to_table()
+    try:
+        dataset = ds.dataset(f"{root}/items", filesystem=fs, format="parquet",
+                             partitioning="hive")
+    except FileNotFoundError:
+        return pa.table({"school": pa.array([], pa.string())})
+    if columns is not None:
+        columns = [c for c in columns if c in dataset.schema.names]
+    table = dataset.to_table(columns=columns)
     if table.num_rows == 0:
         return table
-    latest = {r["school"]: r["scan_date_max"] for r in
-              table.group_by("school").aggregate([("scan_date", "max")]).to_pylist()}
-    keep = pc.equal(table["scan_date"], pa.array([latest[s] for s in table["school"].to_pylist()],
-                                                 table.schema.field("scan_date").type))
-    return table.filter(keep)
+    date = pc.cast(table["scan_date"], pa.string())
+    latest = table.select(["school"]).append_column("d", date).group_by("school").aggregate(
+        [("d", "max")])
+    wanted = pc.binary_join_element_wise(latest["school"], latest["d_max"], "|")
+    return table.filter(pc.is_in(pc.binary_join_element_wise(table["school"], date, "|"),
+                                 value_set=wanted))

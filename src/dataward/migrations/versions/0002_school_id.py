@@ -1,4 +1,5 @@
-"""A school id on the scan catalog and the audit log (a trust's schools share a ledger).
+"""A school id on the scan catalog, the audit log and the backup records (a trust's
+schools share a ledger).
 
 Rows of a ledger made before this revision belong to the school ``default``.
 
@@ -16,7 +17,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-TABLES = ("scans", "audit")
+TABLES = ("scans", "audit", "backup_snapshots", "backup_restore_tests")
 
 
 def upgrade() -> None:
