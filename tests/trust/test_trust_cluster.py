@@ -66,48 +66,6 @@ def test_a_trust_scanned_on_the_cluster_lands_in_one_dataset(make_trust, dask_cl
                        " hive_partitioning=true)").fetchone()[0]
         assert n == items.num_rows
 
-
-def test_a_worker_killed_mid_scan_is_retried_and_nothing_counts_twice(
-        make_trust, dask_cluster, tmp_path, trust_db):
-    from dataward.flows.trust import trust_scan
-    path = make_trust(2, results=str(tmp_path / "results"))
-    trust = load_trust(path)
-    engine = sa.create_engine(trust_db)
-    out: dict = {}
-    runner = threading.Thread(target=lambda: out.update(
-        trust_scan(str(path), dask_address=dask_cluster.address)))
-    runner.start()
-
-    def busy_worker():
-        with engine.connect() as conn:
-            if not conn.execute(sa.text("select 1 from information_schema.tables "
-                                        "where table_name = 'scans'")).first():
-                return None
-            if not conn.execute(sa.text("select 1 from scans where status = 'running'")).first():
-                return None
-        with dask_cluster.client() as c:
-            busy = [a for a, keys in c.processing().items() if keys]
-        pids = dask_cluster.worker_pids()
-        return pids[busy[0]] if busy else None
-
-    victim = wait_until(busy_worker, timeout=180, step=0.2)
-    os.kill(victim, signal.SIGKILL)
-    runner.join(timeout=600)
-    assert not runner.is_alive()
-    with engine.connect() as conn:
-        statuses = [r[0] for r in conn.execute(sa.text("select status from scans"))]
-    assert "running" in statuses          # the killed scan never finished ...
-    schools = {s["school_id"]: s for s in out["schools"]}
-    assert all(s["status"] == "complete" for s in schools.values())   # ... its retry did
-    parts = [(p["school_id"], p["part"]) for p in out["parts"]]
-    assert len(parts) == len(set(parts)) == 2 * 3 * 2
-    items = ds.dataset(tmp_path / "results" / "items", format="parquet",
-                       partitioning="hive").to_table()
-    for sid in ("school1", "school2"):
-        assert _top_items(items, sid) == _files_on_disk(trust, sid)
-    dask_cluster.wait_workers(2)           # the nanny brought the worker back
-    engine.dispose()
-
     # One page for the trust's DPO: schools side by side, each school's own page linked.
     from dataward.backup.records import RestoreTestRecord, record_restore_test
     from dataward.home import open_ledger
@@ -128,3 +86,47 @@ def test_a_worker_killed_mid_scan_is_retried_and_nothing_counts_twice(
         cells = re.findall(r"<td>([^<]*)</td>", rows[sid])
         assert int(cells[1]) == pc.sum(pc.equal(items["school"], sid)).as_py()
         assert sid in own and "Riskiest" in own
+
+
+def test_a_worker_killed_mid_scan_is_retried_and_nothing_counts_twice(
+        make_trust, dask_cluster, tmp_path, trust_db):
+    from dataward.flows.trust import trust_scan
+    path = make_trust(2, results=str(tmp_path / "results"))
+    trust = load_trust(path)
+    engine = sa.create_engine(trust_db)
+    out: dict = {}
+    runner = threading.Thread(target=lambda: out.update(
+        trust_scan(str(path), dask_address=dask_cluster.address)))
+    runner.start()
+
+    def scanning_worker():
+        """A worker process that is reading items right now (its item reader is a child)."""
+        for pid in dask_cluster.worker_pids().values():
+            children = []
+            for thread in Path(f"/proc/{pid}/task").glob("*"):   # forked from any thread
+                try:
+                    children += (thread / "children").read_text().split()
+                except OSError:
+                    continue
+            if children:
+                return pid
+        return None
+
+    victim = wait_until(scanning_worker, timeout=180, step=0.1)
+    os.kill(victim, signal.SIGKILL)
+    runner.join(timeout=600)
+    assert not runner.is_alive()
+    with engine.connect() as conn:
+        statuses = [r[0] for r in conn.execute(sa.text("select status from scans"))]
+    assert "running" in statuses          # the killed scan never finished ...
+    schools = {s["school_id"]: s for s in out["schools"]}
+    assert all(s["status"] == "complete" for s in schools.values())   # ... its retry did
+    parts = [(p["school_id"], p["part"]) for p in out["parts"]]
+    assert len(parts) == len(set(parts)) == 2 * 3 * 2
+    items = ds.dataset(tmp_path / "results" / "items", format="parquet",
+                       partitioning="hive").to_table()
+    for sid in ("school1", "school2"):
+        assert _top_items(items, sid) == _files_on_disk(trust, sid)
+    dask_cluster.wait_workers(2)           # the nanny brought the worker back
+    engine.dispose()
+
