@@ -1,9 +1,11 @@
 """Trust benchmark: 20 demo schools scanned on a real Dask cluster through Prefect, on 1
 and on 2 workers, and the trust report over 20 schools x 50,000 items.
 
-    python bench/trust_bench.py [--schools 20] [--pupils 60] [--parts 2] [--runs 1]
+    python bench/trust_bench.py [--schools 20] [--copies 4] [--parts 1] [--runs 1]
 
-1. Schools: the demo generator with seeds 1..N (each a share of staff/, pupils/, admin/).
+1. Schools: the demo generator with seeds 1..N (each a share of staff/, pupils/, admin/),
+   each area's files copied --copies times into subfolders, so a part's scan outweighs
+   the fixed cost of a task (a demo school alone is 40 items, about a second).
 2. A PostgreSQL server (the trust ledger), a Prefect test server, `dask scheduler` and
    `dask worker` processes (one thread each, a scan's item reader in one process: one
    core per worker), all on loopback, started here.
@@ -143,7 +145,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--schools", type=int, default=20)
     ap.add_argument("--pupils", type=int, default=60)
-    ap.add_argument("--parts", type=int, default=2)
+    ap.add_argument("--parts", type=int, default=1)
+    ap.add_argument("--copies", type=int, default=4)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--report-items", type=int, default=50_000)
     args = ap.parse_args()
@@ -156,7 +159,15 @@ def main() -> None:
     schools_dir = base / "schools"
     t = time.perf_counter()
     for i in range(args.schools):
-        build_demo(schools_dir / f"school{i + 1:02d}", pupils=args.pupils, seed=i + 1)
+        school = schools_dir / f"school{i + 1:02d}"
+        build_demo(school, pupils=args.pupils, seed=i + 1)
+        for area in (school / "demo-share").iterdir():
+            originals = list(area.iterdir())
+            for k in range(1, args.copies):
+                (area / f"copy{k}").mkdir()
+                for entry in originals:
+                    (shutil.copytree if entry.is_dir() else shutil.copy2)(
+                        entry, area / f"copy{k}" / entry.name)
     print(f"{args.schools} demo schools built in {time.perf_counter() - t:.1f} s")
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
