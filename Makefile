@@ -9,11 +9,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 # Tools the tests drive for real: gpg, 7-Zip, Chromium, pdftotext, antiword/catdoc, PostgreSQL,
 # Tesseract, and a Samba AD domain controller (SMB shares and LDAP) on loopback.
-TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc pg_ctlcluster tesseract samba smbclient ldapsearch
+TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc pg_ctlcluster tesseract samba smbclient ldapsearch \
+  smbcacls ip openssl
 TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc postgresql tesseract-ocr tesseract-ocr-eng \
-  samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind smbclient ldap-utils
+  samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind smbclient ldap-utils \
+  iproute2 openssl
 
-.PHONY: install lock demo test bench clean system-python system-demo-tools system-test-tools
+.PHONY: install lock demo test bench bench-backup clean system-python system-demo-tools system-test-tools
 
 system-python:
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq; $(APT) python3-venv python3-pip; }
@@ -29,6 +31,8 @@ system-test-tools:
 # Python packages come from requirements.lock, the versions the suite was last run on, so a
 # new release upstream cannot change what a school installs. `make lock` refreshes it.
 UV_VERSION := 0.13.9
+# Every extra but `bench` (its peers, such as presidio-image-redactor, install on demand).
+LOCK_EXTRAS := --extra test --extra outlook --extra postgres --extra network --extra ocr --extra lint
 
 $(BIN)/dataward: pyproject.toml requirements.lock | system-python
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +43,7 @@ $(BIN)/dataward: pyproject.toml requirements.lock | system-python
 
 ## Refresh the lock to today's releases (then run `make test` before committing it).
 lock: $(BIN)/dataward
-	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_EXTRAS) --universal --python-version 3.11 \
 	  --upgrade --annotation-style line -q --custom-compile-command "make lock" -o requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
@@ -58,6 +62,11 @@ test: install system-test-tools
 
 bench: install
 	$(BIN)/python bench/scan_bench.py
+
+# dataward against restic (Debian's package) on a folder and on SeaweedFS S3 (the test extra).
+bench-backup: install
+	@command -v restic >/dev/null || { $(SUDO) apt-get update -qq; $(APT) restic >/dev/null; }
+	$(BIN)/python bench/backup_bench.py --size-mb 1024 --repeat 3
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME)

@@ -31,7 +31,7 @@ FORENAMES = ["Jane", "Omar", "Lily", "Zoe", "Sam", "Amy", "Noah", "Ava", "Leo", 
 
 
 def pupils(n_leavers: int, n_roll: int, rnd: random.Random):
-    from dataward.retention.mis import Pupil
+    from dataward.pipelines.mis import Pupil
     syllables = ["ka", "lo", "wen", "mar", "ti", "bro", "dell", "son", "ash", "ford", "ley",
                  "ham", "ri", "vo", "ston", "ber", "gan", "ne", "dor", "well"]
     names = set()

@@ -20,6 +20,18 @@ KEY_BYTES = 32
 log = logging.getLogger("dataward")
 
 
+PRIVATE_UMASK = 0o077
+
+
+def private_umask() -> None:
+    """Make every file and folder this process creates private to its user (0600/0700),
+    whatever umask it was started with: the ledger and its WAL, audit.head, logs,
+    Parquet, reports, caches, certificates, the Prefect database, ``--out`` files, and
+    what child processes (the Prefect server, gpg) create. Called once at the start of
+    the CLI and of ``dataward serve``'s flow process."""
+    os.umask(PRIVATE_UMASK)
+
+
 def ensure_home(settings: Settings) -> Path:
     """Create the state folder (0700) if needed and return it."""
     home = settings.home

@@ -194,7 +194,9 @@ class Ledger:
                 current = 0
             if json.loads(head)["seq"] > current:
                 tmp = self.head_file.with_suffix(".tmp")
-                tmp.write_text(head)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(head)
                 os.replace(tmp, self.head_file)
 
     # ---- audit ----------------------------------------------------------------------
@@ -260,6 +262,10 @@ class Ledger:
             heads.append(("ledger", json.loads(head_row.value)))
         if self.head_file is not None and self.head_file.exists():
             heads.append(("audit.head file", json.loads(self.head_file.read_text())))
+        elif self.head_file is not None and n:
+            # Every append rewrites audit.head: with records in the log it must be there.
+            problems.append(f"{self.head_file.name} is missing (deleted?): the end of the log "
+                            "cannot be checked against it")
         for where, head in heads:
             if head["seq"] != expected_seq - 1 or head["hash"] != last_hash:
                 problems.append(

@@ -234,3 +234,43 @@ packages_table = Table(
     Column("confirmed", String(32)),
     Column("confirmed_by", String(200)),
 )
+
+# ---- Leavers' accounts: audits (counts only), disable plans and their items ----
+
+accounts_audits_table = Table(
+    "accounts_audits", metadata,
+    Column("audit_id", String(40), primary_key=True),
+    Column("created", String(32), nullable=False),
+    Column("as_of", String(10), nullable=False),
+    Column("accounts", Integer, nullable=False),
+    Column("counts", Text, nullable=False),      # JSON: finding kind -> accounts
+    Column("directories", Text, nullable=False),  # JSON: directory names
+)
+
+accounts_plans_table = Table(
+    "accounts_plans", metadata,
+    Column("plan_id", String(40), primary_key=True),
+    Column("audit_id", String(40), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("as_of", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("approved_by", String(200)),
+    Column("approved_os_user", String(200)),
+    Column("approved_at", String(32)),
+    Column("applied_at", String(32)),
+    Column("items", Integer, nullable=False),
+)
+
+accounts_items_table = Table(
+    "accounts_plan_items", metadata,
+    Column("plan_id", String(40), primary_key=True),
+    Column("item_no", Integer, primary_key=True, autoincrement=False),
+    Column("directory", String(100), nullable=False),
+    Column("account_key", String(100), nullable=False),
+    Column("masked", String(200), nullable=False),
+    Column("person", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("uac_before", Integer),
+    Column("state", String(16), nullable=False),
+    Column("changed_at", String(32)),
+)

@@ -23,6 +23,7 @@ from pydantic_settings import (
     BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError,
 )
 
+from . import safeyaml
 from .errors import ConfigError
 
 CONFIG_FILE_NAME = "dataward.yaml"
@@ -42,11 +43,13 @@ class School(_Section):
 
 
 class Source(_Section):
-    """One place to scan: a share (folder) or a mail export."""
+    """One place to scan: a share (folder), a mail export, or an SMB share
+    (``path: smb://server/share/folder``, read over the network in place)."""
 
     name: str
-    path: Path
-    kind: Literal["share", "mbox", "eml", "msg", "pst"] = "share"
+    path: Path | None = None
+    kind: Literal["share", "mbox", "eml", "msg", "pst", "smb"] = "share"
+    url: str | None = None  # smb://server/share/folder (set from `path` when it is a URL)
     audience: Audience = "staff"
     include: list[str] = Field(default_factory=lambda: ["**"])
     exclude: list[str] = Field(
@@ -58,12 +61,51 @@ class Source(_Section):
     # mounted there tonight, the source is unavailable instead of empty.
     mount: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _smb_url(cls, data: Any) -> Any:
+        """``path: smb://server/share/folder`` (or ``\\\\server\\share``) makes an SMB source."""
+        if isinstance(data, dict):
+            raw = str(data.get("path") or data.get("url") or "")
+            if raw.lower().startswith("smb://") or raw.startswith("\\\\"):
+                data = {**data, "url": raw, "kind": "smb"}
+                data.pop("path", None)
+            elif data.get("path") is None:
+                raise ValueError("a source needs a path (a folder, a mail export or smb://server/share)")
+        return data
+
 
 class Roster(_Section):
     """A names export from the MIS (SIMS, Arbor, Bromcom): pupils, staff or contacts."""
 
     path: Path
     kind: Literal["pupils", "staff", "contacts"] = "pupils"
+
+
+class Smb(_Section):
+    """How dataward reaches SMB shares, and who may read what on them.
+
+    The password is never in this file: it comes from ``password_file`` (readable by the
+    service user only: mode 0600 or 0400, else refused) or the environment variable named
+    by ``password_env``."""
+
+    username: str | None = None  # DOMAIN\\user or user@realm.example
+    password_file: Path | None = None
+    password_env: str = "DATAWARD_SMB_PASSWORD"
+    port: int = Field(445, gt=0, lt=65536)
+    # auto: encrypt when the server offers SMB 3 encryption, else signed only;
+    # required: refuse a server that cannot encrypt; off: signed only.
+    encrypt: Literal["auto", "required", "off"] = "auto"
+    timeout_s: float = Field(30.0, gt=0)
+    # Group names (or SIDs, S-1-...) whose read access decides an item's audience. The
+    # widest audience that can read an item wins (by risk.audience_factors).
+    audiences: dict[str, str] = Field(default_factory=lambda: {
+        "Everyone": "pupils", "Authenticated Users": "pupils", "Domain Users": "pupils",
+        "Users": "pupils", "Pupils": "pupils", "Students": "pupils",
+        "Staff": "staff", "Teachers": "staff", "Office": "admin",
+    })
+    # The accounts.directories entry (an LDAP one) that turns group names into SIDs.
+    directory: str | None = None
 
 
 class Scan(_Section):
@@ -102,6 +144,10 @@ class Risk(_Section):
         }
     )
     count_cap: int = 50
+    # A finding in a mail header (From, To, Cc, Bcc, Reply-To, Sender) counts this much of
+    # one; an address at the school's own domains (school.domains) there counts this much.
+    mail_header_weight: float = Field(0.5, ge=0)
+    school_address_weight: float = Field(0.05, ge=0)
     audience_factors: dict[str, float] = Field(
         default_factory=lambda: {
             "pupils": 3.0, "public": 4.0, "external-mail": 3.0, "staff": 1.5,
@@ -131,7 +177,9 @@ class Schedules(_Section):
     nightly_scan: Schedule = Schedule(cron="0 1 * * *")
     nightly_backup: Schedule = Schedule(cron="0 3 * * *")
     weekly_verify: Schedule = Schedule(cron="0 5 * * 0")
+    weekly_prune: Schedule = Schedule(cron="0 7 * * 0")
     weekly_retention: Schedule = Schedule(cron="0 6 * * 1")
+    weekly_accounts: Schedule = Schedule(cron="0 6 * * 2")
     termly_restore_test: Schedule = Schedule(cron="0 7 1 1,4,9 *")
 
 
@@ -197,6 +245,12 @@ class Backup(_Section):
     zstd_level: int = Field(3, ge=1, le=19)
     # Files the termly restore test restores and compares with the source.
     restore_test_files: int = Field(20, ge=1)
+    # Repository locks (restic's protocol): refreshed this often, stale after this long
+    # without a refresh. Lower them only for tests.
+    lock_refresh_seconds: float = Field(300.0, gt=0)
+    lock_stale_seconds: float = Field(1800.0, gt=0)
+    # A backup run waits this long for a prune's exclusive lock before giving up (exit 11).
+    lock_wait_seconds: float = Field(600.0, ge=0)
 
 
 class Transfer(_Section):
@@ -242,6 +296,71 @@ class Mail(_Section):
     retention_days: int = Field(730, ge=0)
     # Attachments larger than this are recorded as skipped, not read.
     max_attachment_mb: float = Field(25.0, gt=0)
+
+
+class Ocr(_Section):
+    """Text recognition (Tesseract) for scanned paper: image-only PDF pages, TIFF faxes and
+    images that look like documents (docs/ocr.md says how they are chosen)."""
+
+    enabled: bool = True
+    # The tesseract program (a name on PATH or a full path) and its language data.
+    tesseract_cmd: str = "tesseract"
+    language: str = "eng"
+    # Caps: an item over one is read in part and marked `partial`.
+    max_pages_per_item: int = Field(20, ge=1)
+    page_timeout_s: float = Field(30.0, gt=0)
+    # Images larger than this are not decoded for recognition (decompression bombs).
+    max_megapixels: float = Field(60.0, gt=0)
+    # Recognition time one scan run (the nightly scan) may spend, over all its workers;
+    # 0 = no limit. Items left when it is spent are `partial` and read at the next scan.
+    scan_budget_minutes: float = Field(120.0, ge=0)
+    # A PDF page with fewer letters and digits than this in its text layer, and ink on
+    # the page, is recognised as an image.
+    min_text_chars: int = Field(40, ge=0)
+class Directory(_Section):
+    """A user directory: Active Directory over LDAP, or a CSV export of users from
+    Google Workspace (Admin console > Users > Download) or Microsoft 365 (Active users >
+    Export users)."""
+
+    name: str
+    kind: Literal["ldap", "google-csv", "m365-csv"]
+    url: str | None = None          # ldap://dc.school.local or ldaps://...
+    base_dn: str | None = None      # DC=school,DC=local (default: the server's naming context)
+    bind_user: str | None = None    # DOMAIN\\user or user@realm
+    password_file: Path | None = None  # 0600 or 0400, never group/world readable
+    password_env: str = "DATAWARD_LDAP_PASSWORD"
+    start_tls: bool = False
+    timeout_s: float = Field(30.0, gt=0)
+    path: Path | None = None        # the CSV export (google-csv, m365-csv)
+
+    @model_validator(mode="after")
+    def _where(self) -> Directory:
+        if self.kind == "ldap" and not self.url:
+            raise ValueError(f"directory {self.name}: an ldap directory needs url")
+        if self.kind != "ldap" and self.path is None:
+            raise ValueError(f"directory {self.name}: a {self.kind} directory needs path")
+        return self
+
+
+class Accounts(_Section):
+    """Leavers' accounts: the MIS leavers (retention.leavers_csv and staff_csv) against
+    the directories."""
+
+    directories: list[Directory] = Field(default_factory=list)
+    # MIS staff export: one row per member of staff, with a leaving date for leavers.
+    staff_csv: Path | None = None
+    disable_within_days: int = Field(30, ge=0)
+    # Shared or generic accounts must change their password at least this often.
+    password_max_age_days: int = Field(365, ge=1)
+    # Account names (globs, case-insensitive) of shared or generic accounts.
+    shared_accounts: list[str] = Field(default_factory=lambda: [
+        "office*", "admin*", "reception*", "head*", "class*", "year*", "staff*", "ict*",
+        "supply*", "guest*", "exam*", "library*", "info*", "teacher*", "student*", "pupil*"])
+    # Built-in and service accounts that match no person on purpose (globs).
+    ignore: list[str] = Field(default_factory=lambda: [
+        "administrator", "guest", "krbtgt", "svc-*", "svc_*", "*$"])
+    # When not empty, only these people may approve a disable plan.
+    approvers: list[str] = Field(default_factory=list)
 
 
 class Assets(_Section):
@@ -291,6 +410,9 @@ class Settings(BaseSettings):
     transfer: Transfer = Transfer()
     assets: Assets = Assets()
     mail: Mail = Mail()
+    ocr: Ocr = Ocr()
+    smb: Smb = Smb()
+    accounts: Accounts = Accounts()
 
     # Where the YAML came from (None: defaults and environment only).
     config_path: Path | None = Field(default=None, exclude=True)
@@ -372,13 +494,17 @@ def default_config_path() -> Path:
 def _absolutise(data: Any, base: Path, key: str | None = None) -> Any:
     """Make relative paths in the raw YAML relative to the config file's folder."""
     path_keys = {"path", "state_dir", "leavers_csv", "on_roll_csv", "consent_csv",
-                 "schedule_file", "image_roots", "paths", "allowed_roots", "gnupg_home", "gnupghome"}
+                 "schedule_file", "image_roots", "paths", "allowed_roots", "gnupg_home", "gnupghome",
+                 "password_file", "staff_csv"}
     if isinstance(data, dict):
         return {k: _absolutise(v, base, k) for k, v in data.items()}
     if isinstance(data, list):
         return [_absolutise(v, base, key) for v in data]
     if isinstance(data, str) and key == "url" and "://" not in data:
         key = "path"  # a backup target given as a local folder
+    if isinstance(data, str) and key in path_keys and (data.lower().startswith("smb://")
+                                                       or data.startswith("\\\\")):
+        return data  # an SMB share, not a local path (refused where only local paths work)
     if isinstance(data, str) and key in path_keys:
         p = Path(data).expanduser()
         return str(p if p.is_absolute() else (base / p))
@@ -418,11 +544,12 @@ def load_settings(path: Path | str | None = None, *, required: bool = False,
     raw: dict[str, Any] = {}
     if cfg_path.exists():
         try:
-            loaded = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+            loaded = safeyaml.load(cfg_path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"config error in {cfg_path}: not valid YAML{line}") from None
+            what = exc.problem if isinstance(exc, safeyaml.YamlRefused) else "not valid YAML"
+            raise ConfigError(f"config error in {cfg_path}: {what}{line}") from None
         except OSError as exc:
             raise ConfigError(f"cannot read config {cfg_path}: {exc.strerror}") from None
         if loaded is None:

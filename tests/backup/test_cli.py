@@ -98,3 +98,23 @@ def test_a_rebuilt_server_joins_its_repository_with_a_recovery_key(cli, dw_home,
     assert "private_key" not in next((dw_home / "keys").glob("backup-*.json")).read_text()
     r = cli("backup", "run", "--target", target, src, env=env)
     assert r.exit_code == 0 and "new data 0.0 MB" in r.stdout
+
+
+def test_a_repository_of_a_newer_format_is_refused_clearly(cli, dw_home, gpg_home, make_tree,
+                                                           tmp_path):
+    import json
+    src = make_tree({"a.txt": b"x\n"})
+    target = tmp_path / "usb"
+    env = {"DATAWARD_BACKUP__GNUPGHOME": gpg_home["home"]}
+    r = cli("backup", "run", "--target", target, "--recovery-key", gpg_home["recovery"], src, env=env)
+    assert r.exit_code == 0, r.output
+    # A newer dataward upgraded the repository (docs/backup.md, "Versioning").
+    cfg = json.loads((target / "config").read_text())
+    (target / "config").write_text(json.dumps({**cfg, "version": 2}))
+    before = sorted(p.name for p in target.rglob("*"))
+    for args in (["init", "--recovery-key", gpg_home["recovery"]], ["run", str(src)], ["list"]):
+        r = cli("backup", *args, "--target", target, env=env)
+        assert r.exit_code == 2, r.output
+        assert "format version 2" in r.output and "newer dataward" in r.output
+        assert "reads and writes version 1" in r.output
+    assert sorted(p.name for p in target.rglob("*")) == before  # nothing was changed

@@ -11,11 +11,11 @@ from botocore.exceptions import ClientError
 
 from dataward.connectors.objectstore import MemoryStore
 from dataward.backup import Policy, service
-from dataward.backup.prune import apply_prune, plan_prune
+from dataward.backup.prune import prune
 from dataward.backup.run import run_backup
 from dataward.backup.service import Target, init_target, open_repo
 
-from .conftest import s3_client
+from .conftest import s3_client, snapshot_tree_files
 
 
 def _locked_settings(settings, endpoint: str, bucket: str, days: int):
@@ -101,15 +101,15 @@ def test_prune_removes_only_what_no_lock_protects(settings, make_tree, tmp_path)
         (src / "a.bin").write_bytes(os.urandom(200_000))  # all-new data: old packs unneeded
         run_backup(repo, [src])
         packs_before = {k for k in store.objects if k.startswith("packs/")}
-        plan = plan_prune(repo, Policy(keep_last=1))
+        plan, result = prune(repo, Policy(keep_last=1), apply=True)
         assert not plan.forget and len(plan.held) == 1 and not plan.delete_packs
         assert plan.locked_packs == 0  # held snapshot still needs its packs
-        assert apply_prune(repo, plan).packs_deleted == 0
+        assert result is not None and result.packs_deleted == 0
         # Four days on, the locks have ended: the old snapshot and its packs go.
         clock["now"] += timedelta(days=4)
-        plan = plan_prune(repo, Policy(keep_last=1), now=clock["now"])
+        plan, result = prune(repo, Policy(keep_last=1), apply=True, now=clock["now"])
         assert len(plan.forget) == 1 and plan.delete_packs
-        result = apply_prune(repo, plan)
+        assert result is not None
         assert result.snapshots_deleted == 1 and result.packs_deleted == len(plan.delete_packs)
     assert {k for k in store.objects if k.startswith("packs/")} < packs_before
     with open_repo(settings, t, use_recovery_key=True) as repo:
@@ -119,3 +119,88 @@ def test_prune_removes_only_what_no_lock_protects(settings, make_tree, tmp_path)
         out = restore(repo, repo.find_snapshot("latest"), tmp_path / "out")
     assert out.files == 1
     assert (tmp_path / "out" / src.relative_to("/") / "a.bin").read_bytes() == (src / "a.bin").read_bytes()
+
+
+def _first_two(client, bucket: str, prefix: str) -> list[str]:
+    keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"])
+    assert len(keys) >= 2, prefix
+    return keys[:2]
+
+
+def test_delete_markers_and_overwrites_are_seen_through_named_and_repaired(
+        settings, seaweed_s3, lock_bucket, make_tree, tmp_path, dw_home, gnupghome):
+    """What ransomware holding the server's S3 credentials can do to locked objects:
+    stack a delete marker (DeleteObject without a version id) or upload a new version.
+    list, restore and verify look through both; verify names them; repair undoes them."""
+    import shutil
+
+    from dataward.connectors.s3store import S3Store
+    client, bucket = lock_bucket
+    s = _locked_settings(settings, seaweed_s3, bucket, days=1)
+    trees = [make_tree({"register.csv": b"UPN,mark\n" * 30_000, f"p{i}.jpg": os.urandom(400_000)},
+                       name=f"share{i}") for i in range(2)]
+    ids = [service.backup_run(s, sources=[t])[0].snapshot_id for t in trees]
+    hidden, overwritten = [], []
+    for kind in ("snapshots", "index", "packs"):
+        first, second = _first_two(client, bucket, f"oakfield/{kind}/")
+        client.delete_object(Bucket=bucket, Key=first)               # a delete marker
+        client.put_object(Bucket=bucket, Key=second, Body=b"encrypted by ransomware")
+        hidden.append(first)
+        overwritten.append(second)
+    client.delete_object(Bucket=bucket, Key="oakfield/config")
+    keys_obj = client.list_objects_v2(Bucket=bucket, Prefix="oakfield/keys/")["Contents"][0]["Key"]
+    client.delete_object(Bucket=bucket, Key=keys_obj)
+    hidden += ["oakfield/config", keys_obj]
+    # To plain S3 they are gone or garbage:
+    assert not any(o["Key"] in hidden for o in
+                   client.list_objects_v2(Bucket=bucket, Prefix="oakfield/")["Contents"])
+    shutil.rmtree(dw_home / "backup")  # no server cache to lean on (a rebuilt server)
+
+    assert sorted(sn.id for sn in service.backup_list(s)[0][1]) == sorted(ids)
+    for i, (sid, tree) in enumerate(zip(ids, trees)):
+        out = tmp_path / f"out{i}"
+        res = service.backup_restore(s, sid[:8], out, gnupghome=gnupghome)
+        assert not res.damaged and res.files == 2
+        assert snapshot_tree_files(out / tree.relative_to("/")) == snapshot_tree_files(tree)
+    v = service.backup_verify(s, read_data=100, gnupghome=gnupghome)[0]
+    named = "\n".join(v.problems)
+    assert not v.ok
+    for key in hidden + overwritten:
+        kind, _, name = key.removeprefix("oakfield/").partition("/")
+        label = f"{kind.rstrip('s')} {name[:12]}" if name else kind
+        what = "hidden by a delete marker" if key in hidden else "overwritten"
+        assert f"{label} is {what}" in named, (key, named)
+    assert len(v.problems) == len(hidden) + len(overwritten), named  # nothing else is wrong
+
+    repaired = service.backup_repair(s)[0][1]
+    assert len(repaired.restored) == len(hidden) + len(overwritten) and not repaired.unrepairable
+    assert service.backup_verify(s, read_data=100, gnupghome=gnupghome)[0].ok
+    listed = {o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="oakfield/")["Contents"]}
+    assert set(hidden) <= listed
+    store = S3Store(bucket, "oakfield", endpoint_url=seaweed_s3, region="us-east-1")
+    for key in overwritten:  # the current version is the intact one again, and locked
+        plain = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert plain != b"encrypted by ransomware"
+        assert key.rsplit("/", 1)[1] == __import__("hashlib").sha256(plain[:-32]).hexdigest()
+        assert client.get_object_retention(Bucket=bucket, Key=key)["Retention"]["Mode"] == "COMPLIANCE"
+    assert store.get("config")
+
+
+def test_an_ad_hoc_target_on_a_locked_bucket_needs_object_lock_days(
+        settings, seaweed_s3, lock_bucket, make_tree, monkeypatch):
+    from dataward.errors import ConfigError
+    client, bucket = lock_bucket
+    monkeypatch.setenv("AWS_ENDPOINT_URL", seaweed_s3)
+    src = make_tree({"a.bin": os.urandom(100_000)})
+    url = f"s3://{bucket}/adhoc"
+    with pytest.raises(ConfigError, match="--object-lock-days"):
+        service.backup_run(settings, target=url, sources=[src])
+    assert "Contents" not in client.list_objects_v2(Bucket=bucket, Prefix="adhoc/")
+    service.backup_run(settings, target=url, sources=[src], object_lock_days=2)
+    soon = datetime.now(UTC) + timedelta(days=1)
+    for o in client.list_objects_v2(Bucket=bucket, Prefix="adhoc/")["Contents"]:
+        if "/locks/" not in o["Key"]:
+            ret = client.get_object_retention(Bucket=bucket, Key=o["Key"])["Retention"]
+            assert ret["Mode"] == "COMPLIANCE" and ret["RetainUntilDate"] > soon
+    # Reading an ad hoc target needs no option: list and verify see the locked bucket.
+    assert len(service.backup_list(settings, target=url)[0][1]) == 1

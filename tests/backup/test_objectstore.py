@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dataward.connectors.objectstore import LocalStore, MemoryStore, S3Store, open_store
+from dataward.connectors.objectstore import LocalStore, MemoryStore, open_store
+from dataward.connectors.s3store import S3Store
 from dataward.errors import (
     ConfigError, NotFoundError, PathOutsideRootsError, RefusedError, RepositoryMissingError,
     TransientError,

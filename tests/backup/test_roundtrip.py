@@ -167,3 +167,43 @@ def test_full_keys_mode_restores_without_a_recovery_key(dw_home, make_tree, tmp_
     res = service.backup_restore(s2, "latest", tmp_path / "out", target=target)
     assert res.files == 1
     assert (tmp_path / "out" / src.relative_to("/") / "a.txt").read_bytes() == b"governors " * 3000
+
+
+def test_restore_fetches_each_pack_once_and_writes_shared_chunks_to_every_file(
+        settings, make_tree, tmp_path, gnupghome):
+    """Restore is planned by pack: a chunk used by many files (copies of one photo spread
+    over the tree, as restored in tree order) costs one download of its pack."""
+    from dataward.connectors.objectstore import LocalStore
+    from dataward.backup.service import Target, open_repo
+
+    class CountingStore(LocalStore):
+        def __init__(self, root: Path) -> None:
+            super().__init__(root)
+            self.gets: dict[str, int] = {}
+
+        def get(self, key: str) -> bytes:
+            self.gets[key] = self.gets.get(key, 0) + 1
+            return super().get(key)
+
+        def open_stream(self, key: str):
+            self.gets[key] = self.gets.get(key, 0) + 1
+            return super().open_stream(key)
+
+    photo, other = os.urandom(700_000), os.urandom(700_000)
+    files = {f"class{i}/trip.jpg": photo for i in range(6)}
+    files |= {f"class{i}/notes{j}.bin": os.urandom(90_000) for i in range(6) for j in range(3)}
+    files |= {"zz/other.jpg": other, "aa/other-copy.jpg": other, "empty.txt": b""}
+    src = make_tree(files)
+    target = str(tmp_path / "repo")
+    service.backup_run(settings, target=target, sources=[src])
+    store = CountingStore(Path(target))
+    packs = {o.key for o in store.list("packs/")}
+    assert len(packs) >= 6  # 0.25 MB packs: the data is spread over many
+    t = Target("usb", target, store, 0)
+    with open_repo(settings, t, gnupghome=gnupghome, use_recovery_key=True) as repo:
+        res = restore(repo, repo.find_snapshot("latest"), tmp_path / "out", workers=3)
+    assert not res.damaged and res.files == len(files)
+    fetched = {k: n for k, n in store.gets.items() if k.startswith("packs/")}
+    assert set(fetched) == packs and set(fetched.values()) == {1}
+    assert snapshot_tree_files(tmp_path / "out" / src.relative_to("/")) == snapshot_tree_files(src)
+    assert not [p for p in (tmp_path / "out").rglob(".*dwrestore")]

@@ -139,8 +139,8 @@ def test_flows_register_on_a_trust_work_pool(prefect_harness, config, cli):
                       json={"limit": 50, "offset": 0,
                             "work_pools": {"name": {"any_": ["schools"]}}}).json()
     by_name = {d["name"]: d for d in deps}
-    assert set(by_name) == {"nightly_scan", "nightly_backup", "weekly_verify",
-                            "weekly_retention", "termly_restore_test"}
+    assert set(by_name) == {"nightly_scan", "nightly_backup", "weekly_verify", "weekly_prune",
+                            "weekly_retention", "termly_restore_test", "weekly_accounts"}
     scan = by_name["nightly_scan"]
     assert scan["entrypoint"] == "dataward.flows.scan.nightly_scan"
     assert scan["parameters"] == {"config": config, "task_runner": "dask",

@@ -41,10 +41,10 @@ def test_serve_deploys_every_flow_on_its_schedule_and_stops_on_ctrl_c(dw_home: P
     proc = subprocess.Popen([dataward, "--config", str(cfg),
                              "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=tmp_path)
+                            cwd=tmp_path, preexec_fn=lambda: os.umask(0o022))
     try:
         deadline, deps = time.monotonic() + 120, []
-        while time.monotonic() < deadline and len(deps) < 5:
+        while time.monotonic() < deadline and len(deps) < 6:
             assert proc.poll() is None, proc.stdout.read()
             try:
                 deps = _deployments(api)
@@ -57,8 +57,10 @@ def test_serve_deploys_every_flow_on_its_schedule_and_stops_on_ctrl_c(dw_home: P
             "nightly_scan": [("30 2 * * *", "Europe/London", True)],
             "nightly_backup": [("0 3 * * *", "Europe/London", True)],
             "weekly_verify": [("0 5 * * 0", "Europe/London", True)],
+            "weekly_prune": [("0 7 * * 0", "Europe/London", True)],
             "weekly_retention": [("0 7 * * 2", "Europe/London", True)],
             "termly_restore_test": [("0 7 1 1,4,9 *", "Europe/London", True)],
+            "weekly_accounts": [("0 6 * * 2", "Europe/London", True)],
         }
         assert all(d["parameters"] == {"config": str(cfg)} for d in deps)
         # Prefect's state lives under the state folder.
@@ -76,3 +78,7 @@ def test_serve_deploys_every_flow_on_its_schedule_and_stops_on_ctrl_c(dw_home: P
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
     assert "telemetry" not in (dw_home / "prefect" / "server.log").read_text().lower()
+    # Started under umask 022, the Prefect database and logs are still private (issue 16).
+    opened = [f"{oct(p.stat().st_mode & 0o777)} {p.name}" for p in (dw_home / "prefect").rglob("*")
+              if not p.is_symlink() and not p.is_socket() and p.stat().st_mode & 0o077]
+    assert opened == []

@@ -78,7 +78,8 @@ def test_roster_name_in_file_or_folder_name(settings, tmp_path):
     assert wheres("Trips/Amelia_Khan_sports-day.jpg") == [("PERSON", "file name", "A***** K***")]
     assert wheres("Trips/khan-amelia.png") == [("PERSON", "file name", "K*** A*****")]
     assert wheres("Trips/class photo.jpg") == []
-    assert wheres("Trips/Amelia Khan notes.txt") == []   # the rule is for images
+    # Every item's path is checked, not only photos' (issue 14).
+    assert wheres("Trips/Amelia Khan notes.txt") == [("PERSON", "file name", "A***** K***")]
 
 
 def test_real_photos_heic_and_edge_cases(settings, tmp_path):
@@ -114,3 +115,54 @@ def test_truncated_images_get_a_status(settings, tmp_path):
         assert s.items[name].status == "error", name
         assert s.items[name].error.startswith(("cannot read", "corrupt")), s.items[name].error
     assert s.result.items == 6
+
+
+def _xmp_people(*names: str) -> bytes:
+    people = "".join(f"<rdf:li>{n}</rdf:li>" for n in names)
+    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+            'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+            'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/">'
+            f"<Iptc4xmpExt:PersonInImage><rdf:Bag>{people}</rdf:Bag></Iptc4xmpExt:PersonInImage>"
+            '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
+
+
+def test_xmp_person_in_image_names_are_found_by_the_scan(settings, tmp_path):
+    """XMP PersonInImage (how Lightroom, Photos and DAM tools tag people) in a JPEG and a
+    PNG: the scan reads it with the reader retention uses."""
+    from PIL.PngImagePlugin import PngInfo
+
+    from dataward.retention.inventory import read_tags
+
+    share = tmp_path / "share"
+    share.mkdir()
+    Image.new("RGB", (8, 8)).save(share / "IMG_0042.jpg", xmp=_xmp_people("Amelia Khan", "Jo Bloggs"))
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", _xmp_people("Amelia Khan").decode())
+    Image.new("RGB", (8, 8)).save(share / "IMG_0043.png", pnginfo=info)
+    s = run(settings, share)
+    for rel in ("IMG_0042.jpg", "IMG_0043.png"):
+        f = s.findings[s.findings.locator == s.items[rel].locator]
+        assert list(zip(f.entity_type, f["where"])) == [("PERSON", "xmp:PersonInImage")]
+    assert ("xmp:PersonInImage", "Amelia Khan") in read_tags(share / "IMG_0042.jpg")
+
+
+def test_an_xmp_packet_with_an_entity_bomb_is_refused(tmp_path):
+    from dataward.classifiers.image_metadata import xmp_tags
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            b'<Description><Name>&b;</Name></Description>')
+    assert xmp_tags(bomb) == []
+
+
+def test_a_name_in_the_path_of_a_file_too_large_to_read_is_still_found(dw_home, tmp_path):
+    from .conftest import make_settings
+    settings = make_settings(tmp_path, "max_file_mb: 0.001, workers: 1")
+    share = tmp_path / "share"
+    (share / "Year 6").mkdir(parents=True)
+    (share / "Year 6" / "Amelia Khan EHCP.txt").write_text("x" * 4096)
+    s = run(settings, share)
+    row = s.items["Year 6/Amelia Khan EHCP.txt"]
+    assert row.status == "skipped" and row.n_person == 1
+    f = s.findings[s.findings.locator == row.locator]
+    assert list(zip(f.entity_type, f["where"])) == [("PERSON", "file name")]

@@ -53,7 +53,9 @@ def test_mbox_messages_and_attachments_are_items(settings_for, tmp_path):
     assert rows.loc[f"{top}#2!/pupils.csv", "audience"] == "external-mail"
     assert rows.loc[f"{top}#2!/pupils.csv", "n_uk_upn"] == 1
     assert "sent outside the school: 1 of 1 recipients" in rows.loc[f"{top}#2", "error"]
-    assert found[(found.locator == f"{top}#2")].entity_type.tolist() == ["UK_NHS"]
+    in_message = found[(found.locator == f"{top}#2")]
+    assert list(zip(in_message.entity_type, in_message["where"])) == [
+        ("EMAIL_ADDRESS", "from"), ("EMAIL_ADDRESS", "to"), ("UK_NHS", "body")]
     # The same attachment sent inside the school: internal, and scored lower.
     assert rows.loc[f"{top}#3", "audience"] == "internal-mail"
     assert rows.loc[f"{top}#3!/pupils.csv", "audience"] == "internal-mail"

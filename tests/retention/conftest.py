@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dataward.retention.names import upn_check_letter
+from dataward.pipelines.names import upn_check_letter
 
 
 def make_upn(serial: int) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dataward.errors import InputError
-from dataward.retention.mis import cross_check, parse_date, read_consents, read_pupils
+from dataward.pipelines.mis import cross_check, parse_date, read_consents, read_pupils
 
 from .conftest import make_upn, write_csv
 

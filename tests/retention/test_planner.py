@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataward.retention.inventory import ImageItem
-from dataward.retention.mis import Pupil
+from dataward.pipelines.mis import Pupil
 from dataward.retention.planner import plan
 from dataward.retention.schedule import LegalHold, PupilImageRules, Rules
 

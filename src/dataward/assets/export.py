@@ -1,13 +1,13 @@
 """The disposal register for audit: one row per disposal, flat, as CSV or Parquet."""
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from ..cells import write_csv
 from ..errors import UsageError
 from ..ledger import Ledger
 from .tables import disposals_table
@@ -46,13 +46,6 @@ def _flatten(row: Any) -> dict[str, Any]:
     }
 
 
-def _cell(value: Any) -> Any:
-    """Keep spreadsheet programs from running a cell as a formula (=, +, -, @)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def disposal_rows(ledger: Ledger, *, year: int | None = None) -> list[dict[str, Any]]:
     q = select(disposals_table).order_by(disposals_table.c.disposed_on,
                                          disposals_table.c.disposal_id)
@@ -67,9 +60,7 @@ def export_register(ledger: Ledger, out: Path, *, fmt: str, year: int | None = N
     rows = disposal_rows(ledger, year=year)
     if fmt == "csv":
         with out.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=COLUMNS)
-            w.writeheader()
-            w.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
+            write_csv(fh, COLUMNS, ([r[c] for c in COLUMNS] for r in rows))
     elif fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -17,8 +17,10 @@ import hashlib
 import hmac
 import json
 import struct
+import tempfile
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -88,49 +90,120 @@ def chunk_payload(cctx: zstandard.ZstdCompressor, data: bytes | memoryview) -> b
 
 
 class PackWriter:
-    """Accumulates encrypted chunks into one pack object (one growing buffer: no copies)."""
+    """Accumulates encrypted chunks into one pack object, spooled to an unnamed temporary
+    file (as restic does), so a pack being filled or uploaded costs no memory."""
 
-    def __init__(self, keys: WriterKeys) -> None:
+    def __init__(self, keys: WriterKeys, spool_dir: Path | None = None) -> None:
         self.keys = keys
         self.eph_pub, self._key = new_object_key(keys.public_key)
-        self._buf = bytearray(_header(TYPE_PACK, self.eph_pub))
+        self._file: BinaryIO = tempfile.TemporaryFile(dir=spool_dir)
+        self._hash = hashlib.sha256()
+        self._size = 0
         self.entries: list[tuple[bytes, int, int, int]] = []
+        self._write(_header(TYPE_PACK, self.eph_pub))
+
+    def _write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._hash.update(data)
+        self._size += len(data)
 
     @property
     def size(self) -> int:
-        return len(self._buf)
+        return self._size
 
     def add_payload(self, chunk_id: bytes, plain: bytes, raw_length: int) -> None:
         """Add a chunk already made into its payload by ``chunk_payload``."""
         blob = seal(self._key, nonce_for(self.size), plain, chunk_id)
         self.entries.append((chunk_id, self.size, len(blob), raw_length))
-        self._buf += blob
+        self._write(blob)
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def finish(self) -> tuple[str, bytearray]:
-        """(name, object bytes); the writer is spent afterwards."""
+    def finish(self) -> tuple[str, BinaryIO, int]:
+        """(name, the object's bytes as a file at offset 0, its length); the caller
+        closes the file (which removes it). The writer is spent afterwards."""
         manifest = b"".join(BLOB_ENTRY.pack(*e) for e in self.entries)
         sealed = seal(self._key, MANIFEST_NONCE, manifest, b"manifest")
-        buf, self._buf = self._buf, bytearray()
-        buf += sealed
-        buf += struct.pack(">I", len(sealed))
-        digest = hashlib.sha256(buf).digest()
-        buf += self.keys.mac(digest)
-        return f"{KIND_DIR[TYPE_PACK]}/{digest.hex()}", buf
+        self._write(sealed)
+        self._write(struct.pack(">I", len(sealed)))
+        digest = self._hash.digest()
+        self._file.write(self.keys.mac(digest))
+        self._file.flush()
+        self._file.seek(0)
+        return f"{KIND_DIR[TYPE_PACK]}/{digest.hex()}", self._file, self._size + MAC_LEN
+
+    def discard(self) -> None:
+        self._file.close()
 
 
 def read_blob(keys: WriterKeys, pack: bytes, obj_key: bytes, chunk_id: bytes,
               ref: BlobRef) -> bytes:
     """Decrypt, decompress and check one chunk of a pack whose object key is known."""
-    ct = memoryview(pack)[ref.offset:ref.offset + ref.length]
+    return open_blob(keys, obj_key, chunk_id, ref,
+                     memoryview(pack)[ref.offset:ref.offset + ref.length])
+
+
+def open_blob(keys: WriterKeys, obj_key: bytes, chunk_id: bytes, ref: BlobRef,
+              ct: bytes | memoryview) -> bytes:
+    """Decrypt, decompress and check one chunk from its sealed bytes."""
     plain = unseal(obj_key, nonce_for(ref.offset), ct, chunk_id, f"a chunk in pack {ref.pack[:12]}")
     data = zstandard.ZstdDecompressor().decompress(plain[1:], max_output_size=ref.raw_length) \
         if plain[0] == ZSTD else plain[1:]
     if len(data) != ref.raw_length or keys.chunk_id(data) != chunk_id:
         raise IntegrityError(f"a chunk in pack {ref.pack[:12]} does not match its id")
     return data
+
+
+class PackReader:
+    """Reads a pack front to back from a stream: the header, then the chunks asked for
+    (in offset order, each checked on its own), then the rest; ``finish`` checks the name
+    hash and MAC over every byte. Memory: one chunk, not the pack."""
+
+    PIECE = 1 << 20
+
+    def __init__(self, keys: WriterKeys, name: str, stream: BinaryIO) -> None:
+        self.keys, self.name, self.stream = keys, name, stream
+        self._hash = hashlib.sha256()
+        self._pos = 0
+        magic, version, typ, _, eph = HEADER.unpack(self._take(HEADER.size))
+        if magic != MAGIC or typ != TYPE_PACK or version != VERSION:
+            raise IntegrityError(f"object {name} is not a dataward pack of version {VERSION}")
+        self.obj_key = open_object_key(keys, eph)
+
+    def _take(self, n: int) -> bytes:
+        parts, left = [], n
+        while left:
+            piece = self.stream.read(min(left, self.PIECE))
+            if not piece:
+                raise IntegrityError(f"object {self.name} is truncated")
+            parts.append(piece)
+            left -= len(piece)
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._hash.update(data)
+        self._pos += n
+        return data
+
+    def blob(self, chunk_id: bytes, ref: BlobRef) -> bytes:
+        if ref.offset < self._pos:
+            raise IntegrityError(f"the index places chunks of pack {self.name[6:18]} out of order")
+        while self._pos < ref.offset:
+            self._take(min(self.PIECE, ref.offset - self._pos))
+        return open_blob(self.keys, self.obj_key, chunk_id, ref, self._take(ref.length))
+
+    def finish(self) -> None:
+        """Read the rest; raise IntegrityError unless the name hash and MAC hold."""
+        tail = b""
+        while piece := self.stream.read(self.PIECE):
+            data = tail + piece
+            self._hash.update(data[:-MAC_LEN])
+            tail = data[-MAC_LEN:]
+        digest = self._hash.digest()
+        if len(tail) != MAC_LEN or digest.hex() != self.name.rsplit("/", 1)[-1]:
+            raise IntegrityError(f"object {self.name} does not match its checksum: it was "
+                                 "altered or damaged")
+        if not hmac.compare_digest(self.keys.mac(digest), tail):
+            raise IntegrityError(f"object {self.name} failed its MAC check")
 
 
 def open_pack(keys: WriterKeys, name: str, pack: bytes, *, checked: bool = False) -> bytes:

@@ -9,7 +9,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ConfigError, WrongKeyError
@@ -63,10 +69,41 @@ def wrap_keys(keys: MasterKeys, recipients: list[str], gnupghome: Path | None) -
     return f"keys/{sha256_hex(data)}", data
 
 
+# What a keyring is made of; the agent's own config and sockets stay behind.
+_KEYRING_FILES = ("pubring.kbx", "pubring.gpg", "secring.gpg", "trustdb.gpg", "gpg.conf")
+
+
+@contextmanager
+def private_keyring(gnupghome: Path | None) -> Iterator[Path]:
+    """A short-lived copy of the keyring with its own gpg-agent, stopped and deleted on
+    the way out. gpg-agent caches a passphrase it was given (ten minutes by default), so
+    decrypting with the recovery key in the person's own keyring would leave that key
+    unlocked for every process of the same user; the copy's agent takes the cache with
+    it. (A smartcard key is used through the copy's own scdaemon.)"""
+    src = gnupghome or Path(os.environ.get("GNUPGHOME") or Path.home() / ".gnupg")
+    # 0700, in memory where the system has /dev/shm (the copy holds secret keys), and a
+    # short path: the agent's socket lives in it.
+    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    tmp = Path(tempfile.mkdtemp(prefix="dwgpg-", dir=shm))
+    try:
+        for name in _KEYRING_FILES:
+            if (src / name).is_file():
+                shutil.copy2(src / name, tmp / name)
+        if (src / "private-keys-v1.d").is_dir():
+            shutil.copytree(src / "private-keys-v1.d", tmp / "private-keys-v1.d",
+                            ignore=shutil.ignore_patterns("S.*", "*.lock"))
+        yield tmp
+    finally:
+        subprocess.run(["gpgconf", "--homedir", str(tmp), "--kill", "gpg-agent"],
+                       capture_output=True, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def unwrap_keys(data: bytes, gnupghome: Path | None, passphrase: str | None = None) -> MasterKeys:
-    """Open a ``keys/`` object with a recovery key's secret half."""
-    gpg = _gpg(gnupghome)
-    result = gpg.decrypt(data, passphrase=passphrase)
+    """Open a ``keys/`` object with a recovery key's secret half (in a private, short-lived
+    copy of the keyring, so the key is not left unlocked in the person's gpg-agent)."""
+    with private_keyring(gnupghome) as home:
+        result = _gpg(home).decrypt(data, passphrase=passphrase)
     if not result.ok:
         where = str(gnupghome) if gnupghome else "the default keyring"
         raise WrongKeyError(

@@ -3,9 +3,16 @@
 The plan applies the retention policy, then works out which packs no kept snapshot
 needs. Nothing a lock protects is removed: a snapshot the policy drops while its Object
 Lock holds stays (and so do the packs it needs) until a later prune after the lock ends.
-Packs partly used are kept whole (no repacking). Applying writes one new index that
-supersedes every old one first, then deletes snapshots, packs and old indexes, so a
-crash part-way leaves a valid repository.
+Packs partly used are kept whole (no repacking). Applying deletes the dropped snapshots
+first, then writes one new index (only the kept packs) that supersedes every old one,
+then deletes packs and old indexes: ``kill -9`` at any point leaves a repository in
+which every snapshot still present has all its data indexed and stored.
+
+``prune`` plans and applies under one exclusive repository lock (``locks``), as restic
+does: no backup can start between the plan and the deletions, and no backup is in
+progress (its lock would be fresh). Before deleting anything, the lock is checked
+strictly again. Packs this server's own interrupted runs uploaded but have not indexed
+yet are kept for the next run to reuse.
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ class PrunePlan:
     old_indexes: list[str]
     bytes_freed: int
     reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    locked: list[tuple[str, datetime]] = field(default_factory=list)  # kept only for a lock
 
     @property
     def empty(self) -> bool:
@@ -78,58 +86,87 @@ def plan_prune(repo: Repository, policy: Policy, *, now: datetime | None = None)
         for pack, entries in doc.packs.items():
             pack_chunks.setdefault(pack, []).extend(bytes.fromhex(e[0]) for e in entries)
     pending = set(repo.cache.pending())
-    keep_packs, delete_packs, locked = [], [], 0
+    keep_packs, delete_packs, locked = [], [], []
     for pack in sorted(set(sizes) | set(pack_chunks)):
         if pack in pending or any(c in needed for c in pack_chunks.get(pack, ())):
             keep_packs.append(pack)
-        elif pack in sizes and _locked_until(repo, pack, now) is not None:
+        elif pack in sizes and (until := _locked_until(repo, pack, now)) is not None:
             keep_packs.append(pack)
-            locked += 1
+            locked.append((pack, until))
         elif pack in sizes:
             delete_packs.append(pack)
     return PrunePlan(
         decision=decision, forget=forget, held=held, delete_packs=delete_packs,
-        locked_packs=locked, keep_packs=keep_packs,
+        locked_packs=len(locked), keep_packs=keep_packs, locked=locked,
         old_indexes=sorted({o.key for o in repo.store.list("index/")}),
         bytes_freed=sum(sizes[p] for p in delete_packs) + sum(
             o.size for o in repo.store.list("snapshots/") if o.key.split("/")[1] in forget),
         reasons={s.id: r for s, r in decision.keep})
 
 
-def apply_prune(repo: Repository, plan: PrunePlan) -> PruneResult:
-    """Carry out a plan. Takes the exclusive lock: no backup may run meanwhile."""
-    if plan.empty:
-        return PruneResult(0, 0, 0, 0)
-    repo.lock("exclusive")
+def prune(repo: Repository, policy: Policy, *, apply: bool = False,
+          now: datetime | None = None) -> tuple[PrunePlan, PruneResult | None]:
+    """Plan, and with ``apply`` carry out the plan, under one exclusive lock (a dry run
+    takes a shared one: it changes nothing)."""
+    repo.lock("exclusive" if apply else "shared")
     try:
-        indexes = repo.load_indexes()
-        keep = set(plan.keep_packs)
-        merged = IndexDoc(supersedes=plan.old_indexes)
-        for doc in indexes.values():
-            for pack, entries in doc.packs.items():
-                if pack in keep:
-                    merged.packs.setdefault(pack, []).extend(entries)
-        name, data = encode_index(repo.keys, merged)
-        repo.put(name, data)
-        repo.cache.put_index(name, data)
-        deleted_snaps, refused_snaps = _delete(repo, [f"snapshots/{i}" for i in plan.forget])
-        deleted_packs, refused_packs = _delete(repo, plan.delete_packs)
-        # An old index a lock keeps stays, but the new index supersedes it.
-        _, refused_indexes = _delete(repo, plan.old_indexes)
-        refused = refused_snaps + refused_packs + refused_indexes
-        repo.cache.forget_files()  # chunk ids of deleted packs must not be trusted
-        return PruneResult(deleted_snaps, deleted_packs, plan.bytes_freed, refused)
+        plan = plan_prune(repo, policy, now=now)
+        return plan, (apply_prune(repo, plan) if apply else None)
     finally:
         repo.unlock()
 
 
-def _delete(repo: Repository, keys: list[str]) -> tuple[int, int]:
-    """(deleted, refused by a lock)."""
-    deleted = refused = 0
+def apply_prune(repo: Repository, plan: PrunePlan) -> PruneResult:
+    """Carry out a plan made under the exclusive lock the caller still holds."""
+    if repo.held is None or repo.held.kind != "exclusive":
+        raise RefusedError("prune applies a plan only under the exclusive lock it was made in")
+    if plan.empty:
+        return PruneResult(0, 0, 0, 0)
+    repo.held.ensure()
+    # 1. the snapshots the policy drops: from here on nothing refers to their packs.
+    deleted_snaps, refused_snaps = _delete(repo, [f"snapshots/{i}" for i in plan.forget])
+    keep = set(plan.keep_packs)
+    if refused_snaps:  # a lock we did not know of holds one: its packs stay too
+        still = {c for s in repo.snapshots() if f"snapshots/{s.id}" in refused_snaps
+                 for c in s.chunk_ids()}
+        keep |= {p for p, cids in _pack_chunks(repo).items() if still & cids}
+    # 2. one index naming only the packs kept, superseding every old index;
+    indexes = repo.load_indexes()
+    merged = IndexDoc(supersedes=plan.old_indexes)
+    for doc in indexes.values():
+        for pack, entries in doc.packs.items():
+            if pack in keep:
+                have = merged.packs.setdefault(pack, [])
+                if not have:  # a pack named by two indexes (two runs adopted it) once
+                    have.extend(entries)
+    name, data = encode_index(repo.keys, merged)
+    repo.put(name, data)
+    repo.cache.put_index(name, data)
+    # 3. then the packs, 4. then the old indexes (one a lock keeps stays, superseded).
+    deleted_packs, refused_packs = _delete(repo, [p for p in plan.delete_packs if p not in keep])
+    _, refused_indexes = _delete(repo, plan.old_indexes)
+    refused = len(refused_snaps) + len(refused_packs) + len(refused_indexes)
+    repo.cache.forget_files()  # chunk ids of deleted packs must not be trusted
+    return PruneResult(deleted_snaps, deleted_packs, plan.bytes_freed, refused)
+
+
+def _pack_chunks(repo: Repository) -> dict[str, set[bytes]]:
+    out: dict[str, set[bytes]] = {}
+    for doc in repo.load_indexes().values():
+        for pack, entries in doc.packs.items():
+            out.setdefault(pack, set()).update(bytes.fromhex(e[0]) for e in entries)
+    return out
+
+
+def _delete(repo: Repository, keys: list[str]) -> tuple[int, list[str]]:
+    """(deleted, keys a lock refused to delete)."""
+    deleted, refused = 0, []
     for key in keys:
+        if repo.held is not None:
+            repo.held.check()  # stop at once if the lock was lost (it never should be)
         try:
             repo.store.delete(key)
             deleted += 1
         except RefusedError:
-            refused += 1
+            refused.append(key)
     return deleted, refused

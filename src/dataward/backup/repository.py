@@ -8,22 +8,20 @@ Layout (docs/backup.md has the byte formats)::
     packs/<sha256>      encrypted chunks, ~16 MiB each
     index/<sha256>      which pack holds which chunk
     snapshots/<sha256>  one backup: summary + encrypted file tree
-    locks/<random>      a run in progress (plaintext JSON: host, pid, time, kind)
+    locks/<random>      a lock (backup/locks.py): plaintext JSON, never retained
 """
 from __future__ import annotations
 
 import hmac
 import json
-import os
-import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..connectors.objectstore import ObjectStore
 from ..errors import (
-    IntegrityError, LockedError, NotFoundError, RepositoryMissingError, UsageError, WrongKeyError,
+    IntegrityError, NotFoundError, RepositoryMissingError, UsageError, WrongKeyError,
 )
 from .cache import RepoCache
 from .crypto import MasterKeys, WriterKeys, b64, unb64
@@ -32,10 +30,10 @@ from .format import (
     decode_snapshot_summary, decode_snapshot_tree,
 )
 from .keys import load_local_keys, unwrap_keys
+from .locks import LockTimes, RepoLock
 
 FORMAT = "dataward-backup"
 VERSION = 1
-STALE_LOCK = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -74,18 +72,37 @@ def _config_mac(keys: WriterKeys, doc: dict[str, Any]) -> str:
     return hmac.digest(keys.mac_key, body, "sha256").hex()
 
 
+def _config_ok(keys: WriterKeys, doc: dict[str, Any]) -> bool:
+    return keys.repo_id == doc.get("id") and unb64(doc.get("public_key", "")) == keys.public_key \
+        and hmac.compare_digest(_config_mac(keys, doc), str(doc.get("mac", "")))
+
+
+def _older_configs(store: ObjectStore) -> list[dict[str, Any]]:
+    out = []
+    for raw in store.older_versions("config"):
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("version") == VERSION:
+            out.append(doc)
+    return out
+
+
 class Repository:
     """An opened repository: its store, parameters, keys, and the server's cache."""
 
     def __init__(self, store: ObjectStore, config: dict[str, Any], keys: WriterKeys,
-                 cache_dir: Path, *, lock_days: int = 0) -> None:
+                 cache_dir: Path, *, lock_days: int = 0,
+                 lock_times: LockTimes | None = None) -> None:
         self.store = store
         self.config = config
         self.keys = keys
         self.params = RepoParams(**config["params"])
         self.lock_days = lock_days if store.supports_lock else 0
         self.cache = RepoCache(cache_dir / keys.repo_id)
-        self._lock_key: str | None = None
+        self.lock_times = lock_times or LockTimes()
+        self.held: RepoLock | None = None
         # Objects found damaged while reading (skipped, never trusted): name -> reason.
         self.damaged: dict[str, str] = {}
 
@@ -111,8 +128,9 @@ class Repository:
     @classmethod
     def create(cls, store: ObjectStore, keys: MasterKeys, key_object: tuple[str, bytes],
                recipients: list[str], cache_dir: Path, *, params: RepoParams | None = None,
-               lock_days: int = 0) -> Repository:
+               lock_days: int = 0, lock_times: LockTimes | None = None) -> Repository:
         if store.exists("config"):
+            Repository.read_config(store)  # a newer format is refused with its own message
             raise UsageError(f"there is already a backup repository at {store.describe()}")
         p = params or RepoParams()
         doc: dict[str, Any] = {
@@ -121,7 +139,7 @@ class Repository:
             "params": p.__dict__, "recipients": recipients,
         }
         doc["mac"] = _config_mac(keys, doc)
-        repo = cls(store, doc, keys, cache_dir, lock_days=lock_days)
+        repo = cls(store, doc, keys, cache_dir, lock_days=lock_days, lock_times=lock_times)
         repo.put(key_object[0], key_object[1])
         repo.put("config", json.dumps(doc, indent=1).encode())
         return repo
@@ -140,15 +158,25 @@ class Repository:
             raise IntegrityError(f"the repository config at {store.describe()} is damaged") from None
         if doc.get("format") != FORMAT:
             raise RepositoryMissingError(f"{store.describe()} is not a dataward backup repository")
-        if doc.get("version") != VERSION:
-            raise UsageError(f"repository format version {doc.get('version')} is not "
-                             f"supported by this dataward (it reads version {VERSION})")
+        version = doc.get("version")
+        if not isinstance(version, int) or version < 1:
+            raise IntegrityError(f"the repository config at {store.describe()} has no valid "
+                                 "format version")
+        if version > VERSION:
+            raise UsageError(
+                f"the repository at {store.describe()} has format version {version}, written "
+                f"by a newer dataward; this dataward reads and writes version {VERSION} only",
+                hint="upgrade dataward on this server (docs/backup.md, \"Versioning\"); "
+                     "nothing was changed in the repository")
+        if version < VERSION:  # no older format exists yet; a reader of v1 would migrate here
+            raise UsageError(f"repository format version {version} is not supported")
         return doc
 
     @classmethod
     def open(cls, store: ObjectStore, keys_dir: Path, cache_dir: Path, *,
              gnupghome: Path | None = None, use_recovery_key: bool = False,
-             passphrase: str | None = None, lock_days: int = 0) -> Repository:
+             passphrase: str | None = None, lock_days: int = 0,
+             lock_times: LockTimes | None = None) -> Repository:
         """Open with the server's local keys, or (``use_recovery_key``) with a recovery
         key's secret half from ``gnupghome``."""
         doc = cls.read_config(store)
@@ -162,12 +190,23 @@ class Repository:
                 f"this server holds no keys for the repository at {store.describe()}",
                 hint="use --gnupghome with a recovery key, or `dataward backup init` "
                      "with a recovery key to let this server write to it")
-        if keys.repo_id != doc["id"] or unb64(doc["public_key"]) != keys.public_key \
-                or not hmac.compare_digest(_config_mac(keys, doc), doc.get("mac", "")):
-            raise WrongKeyError(
-                f"the keys do not match the repository at {store.describe()} "
-                "(another repository's keys, or its config was altered)")
-        return cls(store, doc, keys, cache_dir, lock_days=lock_days)
+        if not _config_ok(keys, doc):  # overwritten? an intact older version may remain
+            doc = next((d for d in _older_configs(store) if _config_ok(keys, d)), doc)
+        if not _config_ok(keys, doc):
+            same_keys = keys.repo_id == doc.get("id") \
+                and unb64(doc.get("public_key", "")) == keys.public_key
+            if not same_keys and not use_recovery_key:
+                raise WrongKeyError(
+                    f"the keys do not match the repository at {store.describe()} "
+                    "(another repository's keys, or its config was altered)")
+            # The keys are this repository's (they match, or came from its own key
+            # objects): a config they do not authenticate was edited. Damage, not a wrong key.
+            raise IntegrityError(
+                f"the repository config at {store.describe()} was altered: its MAC does not "
+                "match the repository's keys",
+                hint="put the config object back from a copy (`dataward backup repair` if an "
+                     "intact version is still stored); do not write to this repository until then")
+        return cls(store, doc, keys, cache_dir, lock_days=lock_days, lock_times=lock_times)
 
     @staticmethod
     def recovery_keys(store: ObjectStore, gnupghome: Path | None,
@@ -196,6 +235,13 @@ class Repository:
         if until is not None:
             self.cache.set_retention(key, until)
 
+    def put_file(self, key: str, fh: BinaryIO, size: int) -> None:
+        """Like ``put``, from a file positioned at the object's first byte."""
+        until = self.retain_until()
+        self.store.put_file(key, fh, size, retain_until=until)
+        if until is not None:
+            self.cache.set_retention(key, until)
+
     def extend_locks(self, keys: list[str]) -> int:
         """Push the lock of each object to now + lock_days when less than half is left."""
         if not self.lock_days:
@@ -214,37 +260,17 @@ class Repository:
                 self.cache.set_retention(key, current)
         return extended
 
-    # ---- run locks ---------------------------------------------------------------------
-    def lock(self, kind: str = "shared") -> None:
-        """Take a run lock; an exclusive lock (prune) excludes every other lock."""
-        now = datetime.now(UTC)
-        for o in self.store.list("locks/"):
-            try:
-                info = json.loads(self.store.get(o.key))
-                when = datetime.fromisoformat(info["time"])
-            except (NotFoundError, ValueError, KeyError):
-                continue
-            stale = now - when > STALE_LOCK or (
-                info.get("host") == socket.gethostname() and not _pid_alive(info.get("pid", 0)))
-            if stale:
-                self.store.delete(o.key)
-                continue
-            if kind == "exclusive" or info.get("kind") == "exclusive":
-                raise LockedError(
-                    f"the repository at {self.store.describe()} is in use by a "
-                    f"{info.get('kind')} run on {info.get('host')} since {info['time'][:19]}",
-                    hint="wait for it to finish and try again")
-        key = f"locks/{os.urandom(8).hex()}"
-        self.store.put(key, json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
-                                        "time": now.isoformat(), "kind": kind}).encode())
-        self._lock_key = key
+    # ---- run locks (backup/locks.py) ------------------------------------------------
+    def lock(self, kind: str = "shared", wait: float = 0.0) -> RepoLock:
+        """Take a repository lock; an exclusive lock (prune) excludes every other lock.
+        ``wait``: seconds to keep trying while another process holds a conflicting one."""
+        self.held = RepoLock(self.store, kind, self.lock_times).acquire(wait)
+        return self.held
 
     def unlock(self) -> None:
-        if self._lock_key:
-            try:
-                self.store.delete(self._lock_key)
-            finally:
-                self._lock_key = None
+        held, self.held = self.held, None
+        if held is not None:
+            held.release()
 
     # ---- reading ----------------------------------------------------------------------
     def get_checked(self, key: str, kind: int) -> bytes:
@@ -333,14 +359,3 @@ class Repository:
     def get_pack(self, name: str) -> bytes:
         return self.get_checked(name, TYPE_PACK)
 
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -1,27 +1,35 @@
 """`backup restore`: rebuild files from a snapshot, byte for byte, with mode and mtime.
 
-Every chunk is checked three ways before a byte is written: the pack's name hash and
-MAC, the chunk's AES-GCM tag, and its keyed id. A file is written under a temporary
-name and renamed into place only when all its chunks passed, so a damaged file is never
-restored, not even in part. Nothing is written through a symlink in the destination.
+The restore is planned by pack, as restic's restorer does: every file to restore is
+created (sparse, at its full size) under a temporary name, then each pack that holds a
+needed chunk is streamed exactly once, on a few threads at a time, and each of its
+chunks is written at every offset of every file that needs it as it goes by. A pack's
+chunks count as written only when the whole pack passed its name hash and MAC; a file is
+renamed into place when its last chunk counts. Memory stays at about one chunk per
+download thread whatever the tree, and no pack is fetched twice (a pack whose current
+version fails its checks is fetched again whole, to fall back to an older version).
+
+Every chunk is checked three ways: its AES-GCM tag and its keyed id before a byte of it
+is written, and its pack's name hash and MAC before it counts. A file is written under a
+temporary name and renamed into place only when all its chunks passed, so a damaged file
+is never restored, not even in part. Nothing is written through a symlink in the destination.
 """
 from __future__ import annotations
 
 import os
 import stat
 import threading
-from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import IntegrityError, NotFoundError, PathOutsideRootsError, RefusedError
-from .format import BlobRef, open_pack, read_blob
+from .format import BlobRef, PackReader, open_pack, read_blob
 from .repository import Repository, SnapshotInfo
 
-PACK_CACHE = 3  # packs held in memory (~16 MiB each)
+DOWNLOADS = 4  # packs streamed and written at once (~1 chunk of memory each)
 
 
 @dataclass(frozen=True)
@@ -70,91 +78,125 @@ def _safe_parent(dest: Path, target: Path, checked: set[Path]) -> None:
     checked.add(target.parent)
 
 
-class _Packs:
-    """A small LRU of checked packs and their object keys, shared by the decode threads
-    (each pack is fetched once even when two threads want it at the same time)."""
+@dataclass
+class _File:
+    entry: dict[str, Any]
+    target: Path
+    tmp: Path
+    left: int          # chunk writes still to do
+    ok: bool = True
 
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
-        self.items: OrderedDict[str, Future[tuple[bytes, bytes]]] = OrderedDict()
+
+# One chunk of a pack, and where it goes: (file number, offset) for every use.
+_Use = tuple[bytes, BlobRef, list[tuple[int, int]]]
+
+
+class _PackRestorer:
+    """Downloads each needed pack once and writes its chunks into the files; finishes a
+    file (mode, mtime, rename into place) the moment its last chunk is written."""
+
+    def __init__(self, repo: Repository, files: list[_File],
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.repo, self.files, self.progress = repo, files, progress
+        self.mutex = threading.Lock()
         self.bad: set[str] = set()
-        self.lock = threading.Lock()
+        self.bytes = self.done = 0
 
-    def get(self, name: str) -> tuple[bytes, bytes]:
-        with self.lock:
-            fut = self.items.get(name)
-            owner = fut is None
-            if fut is None:
-                fut = self.items[name] = Future()
-                while len(self.items) > PACK_CACHE:
-                    self.items.popitem(last=False)
-            else:
-                self.items.move_to_end(name)
-        if owner:
+    def run(self, plan: dict[str, list[_Use]], workers: int) -> None:
+        for f in list(self.files):
+            if f.left == 0:
+                self._finish(f)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dw-restore") as pool:
+            for fut in [pool.submit(self._pack, name, uses) for name, uses in plan.items()]:
+                fut.result()
+
+    def _pack(self, name: str, uses: list[_Use]) -> None:
+        uses.sort(key=lambda u: u[1].offset)
+        try:  # streamed: one chunk in memory; counted only once the whole pack checks out
+            stream = self.repo.store.open_stream(name)
             try:
-                data = self.repo.get_pack(name)
-                fut.set_result((data, open_pack(self.repo.keys, name, data, checked=True)))
-            except (IntegrityError, NotFoundError) as exc:
+                reader = PackReader(self.repo.keys, name, stream)
+                for cid, ref, dests in uses:
+                    self._write(reader.blob(cid, ref), dests)
+                reader.finish()
+            finally:
+                stream.close()
+            for _, _, dests in uses:
+                self._written(dests, ok=True)
+            return
+        except (IntegrityError, NotFoundError):
+            pass  # overwritten or damaged: read it whole, with the older-version fallback
+        try:
+            data = self.repo.get_pack(name)
+            key = open_pack(self.repo.keys, name, data, checked=True)
+        except (IntegrityError, NotFoundError):
+            with self.mutex:
                 self.bad.add(name)
-                fut.set_exception(exc)
-        return fut.result()
+            for _, _, dests in uses:
+                self._written(dests, ok=False)
+            return
+        for cid, ref, dests in uses:
+            try:
+                self._write(read_blob(self.repo.keys, data, key, cid, ref), dests)
+            except IntegrityError:
+                self._written(dests, ok=False)
+                continue
+            self._written(dests, ok=True)
+        del data
+
+    def _write(self, blob: bytes, dests: list[tuple[int, int]]) -> None:
+        for fno, offset in dests:
+            f = self.files[fno]
+            if f.ok:
+                fd = os.open(f.tmp, os.O_WRONLY | os.O_NOFOLLOW)
+                try:
+                    os.pwrite(fd, blob, offset)
+                finally:
+                    os.close(fd)
+
+    def _written(self, dests: list[tuple[int, int]], *, ok: bool) -> None:
+        finished = []
+        with self.mutex:
+            for fno, _ in dests:
+                f = self.files[fno]
+                f.ok = f.ok and ok
+                f.left -= 1
+                if f.left == 0:
+                    finished.append(f)
+        for f in finished:
+            self._finish(f)
+
+    def _finish(self, f: _File) -> None:
+        if f.ok:
+            os.chmod(f.tmp, f.entry["mode"])
+            os.utime(f.tmp, ns=(f.entry["mtime_ns"], f.entry["mtime_ns"]))
+            os.replace(f.tmp, f.target)
+            with self.mutex:
+                self.bytes += f.entry["size"]
+                self.done += 1
+                if self.progress:
+                    self.progress(self.bytes, self.done)
+        else:
+            f.tmp.unlink(missing_ok=True)
 
 
-class _Decoder:
-    """Decrypts, decompresses and checks the chunks of the files to restore on two
-    threads, a few chunks ahead of the thread that writes them, in order."""
-
-    def __init__(self, repo: Repository, index: dict[bytes, BlobRef],
-                 chunks: Iterator[str], depth: int = 16) -> None:
-        self.repo, self.index = repo, index
-        self.packs = _Packs(repo)
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dw-restore")
-        # Fetching and checking a pack (16 MiB read + hash) happens on its own thread as
-        # soon as a chunk of it enters the window, so decoders rarely wait for it.
-        self.fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dw-fetch")
-        self.chunks = chunks
-        self.window: deque[Future[bytes | None]] = deque()
-        self.depth = depth
-        self._last_pack = ""
-
-    def _decode(self, hexid: str) -> bytes | None:
-        cid = bytes.fromhex(hexid)
-        ref = self.index.get(cid)
-        if ref is None:
-            return None
-        try:
-            pack, key = self.packs.get(ref.pack)
-            return read_blob(self.repo.keys, pack, key, cid, ref)
-        except (IntegrityError, NotFoundError):
-            return None
-
-    def _prefetch(self, pack: str) -> None:
-        try:
-            self.packs.get(pack)
-        except (IntegrityError, NotFoundError):
-            pass  # the decoder that needs it reports the damage
-
-    def next(self) -> bytes | None:
-        """The next chunk in order, or None when it is missing or damaged."""
-        while len(self.window) < self.depth:
-            hexid = next(self.chunks, None)
-            if hexid is None:
-                break
-            ref = self.index.get(bytes.fromhex(hexid))
-            if ref is not None and ref.pack != self._last_pack:
-                self._last_pack = ref.pack
-                self.fetcher.submit(self._prefetch, ref.pack)
-            self.window.append(self.pool.submit(self._decode, hexid))
-        return self.window.popleft().result()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        self.fetcher.shutdown(wait=True, cancel_futures=True)
+def _unpooled_big_buffers() -> None:
+    """Have glibc give each pack-sized buffer back to the system when it is freed (a fixed
+    1 MiB mmap threshold): otherwise freed packs stay in the download threads' heaps and
+    the restore's memory grows with each thread's largest pack."""
+    try:
+        import ctypes
+        import ctypes.util
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc: its own allocator decides
 
 
 def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[str] | None = None,
-            overwrite: bool = False,
-            progress: Callable[[int, int], None] | None = None) -> RestoreResult:
+            overwrite: bool = False, progress: Callable[[int, int], None] | None = None,
+            workers: int = DOWNLOADS) -> RestoreResult:
+    _unpooled_big_buffers()
     includes = [i.rstrip("/") or "/" for i in (includes or [])]
     tree = repo.snapshot_tree(snap)
     index = repo.load_index()
@@ -162,48 +204,77 @@ def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[
     if dest.is_symlink():
         raise PathOutsideRootsError(f"the restore folder {dest} is a symlink")
     dest.mkdir(parents=True, exist_ok=True)
-    wanted = [e for e in tree if selected(e["path"], includes)]
-    decoder = _Decoder(repo, index, (h for e in wanted if e["type"] == "file" for h in e["chunks"]))
-    damaged: list[str] = []
-    restored: list[tuple[str, Path]] = []
+    files: list[_File] = []
+    plan: dict[str, dict[bytes, _Use]] = {}
     dirs: list[tuple[Path, dict[str, Any]]] = []
     checked: set[Path] = set()
-    n_files = n_links = total = 0
+    n_links = 0
     try:
-        for entry in wanted:
-            n_files, n_links, total = _restore_entry(
-                dest, checked, entry, decoder, overwrite, dirs, damaged, restored,
-                n_files, n_links, total)
-            if progress and entry["type"] == "file":
-                progress(total, n_files)
+        for entry in tree:
+            if not selected(entry["path"], includes):
+                continue
+            if entry["type"] == "file":
+                _plan_file(dest, checked, entry, overwrite, index, files, plan)
+            else:
+                n_links += _restore_other(dest, checked, entry, overwrite, dirs)
+        restorer = _PackRestorer(repo, files, progress)
+        restorer.run({p: list(uses.values()) for p, uses in plan.items()}, workers)
     finally:
-        decoder.close()
+        for f in files:
+            if f.left or not f.ok:
+                f.tmp.unlink(missing_ok=True)
     for target, entry in sorted(dirs, key=lambda d: len(d[0].parts), reverse=True):
         os.chmod(target, entry["mode"], follow_symlinks=False)
         os.utime(target, ns=(entry["mtime_ns"], entry["mtime_ns"]), follow_symlinks=False)
+    damaged = [f.entry["path"] for f in files if not f.ok]
+    restored = [(f.entry["path"], f.target) for f in files if f.ok]
     warnings = [f"{k.split('/')[0]} object {k.split('/')[1][:12]} is damaged and was skipped"
                 for k in repo.damaged]
-    warnings += [f"pack {p[6:18]} is damaged or missing" for p in sorted(decoder.packs.bad)]
-    return RestoreResult(snap.id, n_files, len(dirs), n_links, total, damaged, restored, warnings)
+    warnings += [f"pack {p[6:18]} is damaged or missing" for p in sorted(restorer.bad)]
+    return RestoreResult(snap.id, len(restored), len(dirs), n_links, restorer.bytes, damaged,
+                         restored, warnings)
 
 
-def _restore_entry(dest: Path, checked: set[Path], entry: dict[str, Any], decoder: _Decoder,
-                   overwrite: bool,
-                   dirs: list[tuple[Path, dict[str, Any]]], damaged: list[str],
-                   restored: list[tuple[str, Path]], n_files: int, n_links: int,
-                   total: int) -> tuple[int, int, int]:
-    """Restore one entry; returns the updated (files, symlinks, bytes) counts."""
+def _plan_file(dest: Path, checked: set[Path], entry: dict[str, Any], overwrite: bool,
+               index: dict[bytes, BlobRef], files: list[_File],
+               plan: dict[str, dict[bytes, _Use]]) -> None:
+    """Create the file's temporary twin at full size and add its chunks to the plan."""
     target = dest_path(dest, entry["path"])
-    kind = entry["type"]
-    if kind == "file":
-        # Consume this file's chunks even if it cannot be written, to stay in step.
-        _safe_parent(dest, target, checked)
-        if _restore_file(decoder, entry, target, overwrite):
-            restored.append((entry["path"], target))
-            return n_files + 1, n_links, total + entry["size"]
-        damaged.append(entry["path"])
-        return n_files, n_links, total
     _safe_parent(dest, target, checked)
+    if os.path.lexists(target) and (
+            not overwrite or os.path.islink(target) or not os.path.isfile(target)):
+        raise RefusedError("a file to restore already exists in the restore folder; "
+                           "restore into an empty folder or pass --overwrite")
+    tmp = target.with_name(f".{target.name}.dwrestore")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.ftruncate(fd, entry["size"])
+    finally:
+        os.close(fd)
+    f = _File(entry, target, tmp, len(entry["chunks"]))
+    fno = len(files)
+    files.append(f)
+    offset = 0
+    for hexid in entry["chunks"]:
+        cid = bytes.fromhex(hexid)
+        ref = index.get(cid)
+        if ref is None:  # in no index: the file cannot be restored whole
+            f.ok = False
+            f.left -= 1
+            continue
+        use = plan.setdefault(ref.pack, {}).get(cid)
+        if use is None:
+            use = plan[ref.pack][cid] = (cid, ref, [])
+        use[2].append((fno, offset))
+        offset += ref.raw_length
+
+
+def _restore_other(dest: Path, checked: set[Path], entry: dict[str, Any], overwrite: bool,
+                   dirs: list[tuple[Path, dict[str, Any]]]) -> int:
+    """Make a folder or symlink; returns 1 for a symlink made."""
+    target = dest_path(dest, entry["path"])
+    _safe_parent(dest, target, checked)
+    kind = entry["type"]
     if kind == "dir":
         try:
             if not stat.S_ISDIR(os.lstat(target).st_mode):
@@ -212,7 +283,9 @@ def _restore_entry(dest: Path, checked: set[Path], entry: dict[str, Any], decode
         except FileNotFoundError:
             os.mkdir(target, 0o700)
         dirs.append((target, entry))
-    elif kind == "symlink":
+        checked.add(target)
+        return 0
+    if kind == "symlink":
         if os.path.lexists(target):
             if not overwrite:
                 raise RefusedError(f"a path to restore already exists in {dest}; restore "
@@ -220,32 +293,5 @@ def _restore_entry(dest: Path, checked: set[Path], entry: dict[str, Any], decode
             os.unlink(target)
         os.symlink(entry["target"], target)
         os.utime(target, ns=(entry["mtime_ns"], entry["mtime_ns"]), follow_symlinks=False)
-        n_links += 1
-    return n_files, n_links, total
-
-
-def _restore_file(decoder: _Decoder, entry: dict[str, Any], target: Path, overwrite: bool) -> bool:
-    """Write one file; False (and nothing left behind) when any chunk is damaged."""
-    if os.path.lexists(target):
-        if not overwrite or os.path.islink(target) or not os.path.isfile(target):
-            raise RefusedError("a file to restore already exists in the restore folder; "
-                               "restore into an empty folder or pass --overwrite")
-    tmp = target.with_name(f".{target.name}.dwrestore")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    ok = True
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for _ in entry["chunks"]:
-                data = decoder.next()
-                if data is None:
-                    ok = False
-                elif ok:
-                    fh.write(data)
-        if ok:
-            os.chmod(tmp, entry["mode"])
-            os.utime(tmp, ns=(entry["mtime_ns"], entry["mtime_ns"]))
-            os.replace(tmp, target)
-    finally:
-        if not ok or os.path.lexists(tmp):
-            tmp.unlink(missing_ok=True)
-    return ok
+        return 1
+    return 0

@@ -10,6 +10,11 @@ Order of writes, so that ``kill -9`` at any point leaves a valid repository:
 
 A run killed before step 3 leaves packs that no snapshot uses (prune removes them, or
 the next run reuses them); it never leaves a snapshot pointing at missing data.
+
+The run holds a shared repository lock (``locks``), refreshed in the background. Before
+the index and again before the snapshot it checks strictly that the lock is still its
+own, then that every pack the snapshot relies on is still in the store: a run whose
+lock was taken over (a prune after a missed refresh) stops without writing either.
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from typing import Any
 
 import zstandard
 
-from ..errors import NotFoundError, PathOutsideRootsError
+from ..errors import LockedError, NotFoundError, PathOutsideRootsError
 from .crypto import b64
 from .format import BlobRef, IndexDoc, PackWriter, chunk_payload, encode_index, encode_snapshot
 from .repository import Repository
@@ -112,10 +117,13 @@ class _Uploader:
         self.bytes = 0
 
     def _upload(self, writer: PackWriter) -> tuple[str, list[tuple[bytes, int, int, int]], int]:
-        name, data = writer.finish()
-        self.repo.put(name, data)
+        name, fh, size = writer.finish()
+        try:
+            self.repo.put_file(name, fh, size)
+        finally:
+            fh.close()
         self.repo.cache.add_pending(name, writer.entries)  # at once: a kill now loses nothing
-        return name, writer.entries, len(data)
+        return name, writer.entries, size
 
     def submit(self, writer: PackWriter) -> None:
         self.inflight.append(self.pool.submit(self._upload, writer))
@@ -135,7 +143,7 @@ class _Uploader:
 
 def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | None = None,
                zstd_level: int = 3, target_name: str = "", tags: list[str] | None = None,
-               progress: Progress | None = None) -> BackupResult:
+               progress: Progress | None = None, lock_wait: float = 0.0) -> BackupResult:
     from pyfastcdc import FastCDC
 
     t0 = time.monotonic()
@@ -144,7 +152,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
     p = repo.params
     cdc = FastCDC(p.chunk_avg, min_size=p.chunk_min, max_size=p.chunk_max,
                   seed=keys.chunker_seed)
-    repo.lock("shared")
+    lock = repo.lock("shared", wait=lock_wait)
     index = repo.load_index()
     known: set[bytes] = set(index)
     # Packs a killed run uploaded: reuse those the store really has.
@@ -158,7 +166,8 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
                 known.add(cid)
 
     up = _Uploader(repo)
-    writer = PackWriter(keys)
+    spool = repo.cache.path.parent
+    writer = PackWriter(keys, spool)
     errors: list[str] = []
     tree: list[dict[str, Any]] = []
     file_rows: list[tuple[str, int, int, int, int, bytes]] = []
@@ -172,11 +181,12 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
         new += raw_length
         if writer.size >= p.pack_size:
             up.submit(writer)
-            writer = PackWriter(keys)
+            writer = PackWriter(keys, spool)
 
     chunker = _Chunker(keys, zstd_level, known, add_new)
     try:
         for path, st in walk([Path(r) for r in roots], excludes, errors.append):
+            lock.check()
             entry: dict[str, Any] = {"path": path, "mode": stat.S_IMODE(st.st_mode),
                                      "mtime_ns": st.st_mtime_ns}
             if stat.S_ISDIR(st.st_mode):
@@ -210,6 +220,8 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
         chunker.drain()
         if len(writer):
             up.submit(writer)
+        else:
+            writer.discard()
         up.drain()
     finally:
         chunker.pool.shutdown(wait=True)
@@ -222,21 +234,24 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
             entry["chunks"] = [c.hex() for c in ids]
     file_rows = [(*r[:5], b"".join(_cid(c) for c in r[5])) for r in file_rows]
 
-    # 2. index every pack not yet in an index object (this run's and resumed ones).
+    # 2. index every pack not yet in an index object (this run's and resumed ones), once
+    # the lock is known to be ours and every pack the snapshot needs is still stored.
     fresh = {**resumed, **up.done}
+    for pack, entries in fresh.items():
+        for cid, off, ln, raw in entries:
+            index[cid] = BlobRef(pack, off, ln, raw)
+    missing = [c for c in used if c not in index]
+    if missing:  # a chunk lost from the store between the index load and now
+        raise NotFoundError(f"{len(missing)} chunks vanished from the repository during the run; "
+                            "run `dataward backup verify`, then run the backup again")
+    lock.ensure()
+    _check_packs(repo, {index[c].pack for c in used} | set(fresh))
     if fresh:
         doc = IndexDoc({pack: [(cid.hex(), off, ln, raw) for cid, off, ln, raw in entries]
                         for pack, entries in fresh.items()})
         name, data = encode_index(keys, doc)
         repo.put(name, data)
         repo.cache.put_index(name, data)
-        for pack, entries in fresh.items():
-            for cid, off, ln, raw in entries:
-                index[cid] = BlobRef(pack, off, ln, raw)
-    missing = [c for c in used if c not in index]
-    if missing:  # a chunk lost from the store between the index load and now
-        raise NotFoundError(f"{len(missing)} chunks vanished from the repository during the run; "
-                            "run `dataward backup verify`, then run the backup again")
 
     # 3. the snapshot, then lock extension, then the local file cache.
     summary = {"v": 1, "time": datetime.now(UTC).isoformat(), "host": socket.gethostname(),
@@ -244,6 +259,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
                "bytes": total, "bytes_new": new, "errors": len(errors), "tags": tags or [],
                "chunks": b64(b"".join(sorted(used)))}
     snap_name, snap_data = encode_snapshot(keys, summary, tree, zstd_level)
+    lock.ensure()
     repo.put(snap_name, snap_data)
     repo.cache.clear_pending(fresh)
     if repo.lock_days:
@@ -258,6 +274,20 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
         files=n_files, dirs=n_dirs, files_unchanged=unchanged, bytes=total, bytes_read=read,
         bytes_new=new, bytes_uploaded=up.bytes + len(snap_data), packs_uploaded=len(up.done),
         packs_resumed=len(resumed), errors=len(errors), seconds=time.monotonic() - t0)
+
+
+def _check_packs(repo: Repository, needed: set[str]) -> None:
+    """Refuse to commit when a pack this run relies on is gone from the store (a prune
+    that ran while this run's lock was stale): the next run uploads that data again."""
+    present = {o.key for o in repo.store.list("packs/")}
+    gone = needed - present
+    if gone:
+        repo.cache.clear_pending(gone)
+        repo.cache.forget_files()
+        raise LockedError(
+            f"{len(gone)} packs this backup relies on were removed from the repository while "
+            "it ran (a prune took over its lock after a missed refresh); no snapshot was written",
+            hint="run the backup again: it uploads that data anew")
 
 
 def _cid(c: bytes | Future[list[Any]]) -> bytes:

@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..connectors.objectstore import ObjectStore, open_store
-from ..errors import ConfigError, PartialError, RepositoryMissingError
+from ..connectors.s3store import S3Store
+from ..errors import ConfigError, PartialError, RefusedError, RepositoryMissingError
 from ..home import ensure_home
 from ..ledger import Ledger
 from ..settings import Settings
 from .crypto import MasterKeys
 from .keys import check_recipients, save_local_keys, wrap_keys
+from .locks import LockInfo, LockTimes, remove_locks
 from .policy import Policy
-from .prune import PrunePlan, PruneResult, apply_prune, plan_prune
+from .prune import PrunePlan, PruneResult, prune
 from .records import record_snapshot
+from .repair import RepairResult, repair
 from .repository import RepoParams, Repository, SnapshotInfo
 from .restore import RestoreResult, restore
 from .run import BackupResult, run_backup
@@ -36,13 +39,30 @@ class Target:
     lock_days: int
 
 
-def resolve_targets(settings: Settings, target: str | None = None) -> list[Target]:
-    """The configured targets, or the one named/given by ``target``."""
+def resolve_targets(settings: Settings, target: str | None = None, *,
+                    object_lock_days: int | None = None, writing: bool = False) -> list[Target]:
+    """The configured targets, or the one named/given by ``target``.
+
+    An ad hoc ``s3://`` target on a bucket with Object Lock is read through its versions
+    like a configured one; writing to it needs ``object_lock_days`` (the command line's
+    ``--object-lock-days``), so nothing lands there unlocked by accident."""
     cfg = settings.backup.targets
     chosen = [t for t in cfg if target is None or t.name == target]
     if target is not None and not chosen:
         url = target if target.startswith("s3://") else os.path.abspath(target)
-        return [Target(target, url, open_store(url), 0)]
+        days = object_lock_days or 0
+        store = open_store(url, object_lock=days > 0)
+        if isinstance(store, S3Store) and not days and store.lock_enabled():
+            if writing:
+                raise ConfigError(
+                    f"bucket {store.bucket} has Object Lock: say how long each object is "
+                    "locked with --object-lock-days N (or configure the target with "
+                    "object_lock_days)")
+            store.supports_lock = store.versioned = True
+        return [Target(target, url, store, days)]
+    if object_lock_days is not None:
+        raise ConfigError("--object-lock-days applies to an ad hoc --target only; a "
+                          "configured target takes object_lock_days from the config")
     if not chosen:
         raise ConfigError("no backup target", hint="add backup.targets to the config, "
                           "or pass --target FOLDER|s3://bucket/prefix")
@@ -62,6 +82,12 @@ def _dirs(settings: Settings) -> tuple[Path, Path]:
     return settings.keys_dir, home / "backup"
 
 
+def _lock_times(settings: Settings) -> LockTimes:
+    b = settings.backup
+    return LockTimes(refresh=b.lock_refresh_seconds, stale=b.lock_stale_seconds,
+                     settle=min(0.2, b.lock_refresh_seconds / 10))
+
+
 def _gnupghome(settings: Settings, gnupghome: Path | None) -> Path | None:
     return gnupghome or settings.backup.gnupghome
 
@@ -73,7 +99,8 @@ def join_target(settings: Settings, t: Target, *, gnupghome: Path | None = None,
     keys_dir, cache_dir = _dirs(settings)
     keys = Repository.recovery_keys(t.store, _gnupghome(settings, gnupghome), passphrase)
     save_local_keys(keys_dir, keys, write_only=settings.backup.write_only)
-    repo = Repository.open(t.store, keys_dir, cache_dir, lock_days=t.lock_days)
+    repo = Repository.open(t.store, keys_dir, cache_dir, lock_days=t.lock_days,
+                           lock_times=_lock_times(settings))
     with Ledger.for_settings(settings) as ledger:
         ledger.audit("backup.join", t.name, repo=keys.repo_id,
                      write_only=settings.backup.write_only)
@@ -89,7 +116,8 @@ def init_target(settings: Settings, t: Target, *, recovery_keys: list[str] | Non
     key_obj = wrap_keys(keys, recipients, gh)
     keys_dir, cache_dir = _dirs(settings)
     repo = Repository.create(t.store, keys, key_obj, recipients, cache_dir,
-                             params=_params(settings), lock_days=t.lock_days)
+                             params=_params(settings), lock_days=t.lock_days,
+                             lock_times=_lock_times(settings))
     save_local_keys(keys_dir, keys, write_only=settings.backup.write_only)
     with Ledger.for_settings(settings) as ledger:
         ledger.audit("backup.init", t.name, repo=keys.repo_id, recipients=recipients,
@@ -103,12 +131,12 @@ def open_repo(settings: Settings, t: Target, *, gnupghome: Path | None = None,
     return Repository.open(t.store, keys_dir, cache_dir,
                            gnupghome=_gnupghome(settings, gnupghome),
                            use_recovery_key=use_recovery_key, passphrase=passphrase,
-                           lock_days=t.lock_days)
+                           lock_days=t.lock_days, lock_times=_lock_times(settings))
 
 
 def backup_run(settings: Settings, *, target: str | None = None,
                sources: list[Path] | None = None, recovery_keys: list[str] | None = None,
-               gnupghome: Path | None = None,
+               gnupghome: Path | None = None, object_lock_days: int | None = None,
                progress: Callable[[str], Progress] | None = None) -> list[BackupResult]:
     """Back up the sources to every target; a new target is initialised when recovery
     keys are known. Raises PartialError (after recording) when files were unreadable."""
@@ -117,7 +145,7 @@ def backup_run(settings: Settings, *, target: str | None = None,
         raise ConfigError("nothing to back up", hint="set backup.paths or name folders: "
                           "dataward backup run --target T FOLDER...")
     results = []
-    for t in resolve_targets(settings, target):
+    for t in resolve_targets(settings, target, object_lock_days=object_lock_days, writing=True):
         try:
             repo = open_repo(settings, t)
         except RepositoryMissingError:
@@ -127,6 +155,7 @@ def backup_run(settings: Settings, *, target: str | None = None,
         with repo:
             result = run_backup(repo, roots, excludes=settings.backup.exclude,
                                 zstd_level=settings.backup.zstd_level, target_name=t.name,
+                                lock_wait=settings.backup.lock_wait_seconds,
                                 progress=progress(t.name) if progress else None)
         with Ledger.for_settings(settings) as ledger:
             record_snapshot(ledger, result)
@@ -155,6 +184,7 @@ def backup_restore(settings: Settings, snapshot: str, dest: Path, *,
     use_recovery = settings.backup.write_only or gnupghome is not None
     with open_repo(settings, t, gnupghome=gnupghome, use_recovery_key=use_recovery,
                    passphrase=passphrase) as repo:
+        _shared_lock(repo)
         snap = repo.find_snapshot(snapshot)
         result = restore(repo, snap, dest, includes=paths, overwrite=overwrite,
                          progress=progress)
@@ -171,6 +201,7 @@ def backup_verify(settings: Settings, *, target: str | None = None, read_data: f
     for t in resolve_targets(settings, target):
         with open_repo(settings, t, gnupghome=gnupghome, use_recovery_key=gnupghome is not None,
                        passphrase=passphrase) as repo:
+            _shared_lock(repo)
             res = verify(repo, read_data_percent=read_data, progress=progress)
         with Ledger.for_settings(settings) as ledger:
             ledger.audit("backup.verify", t.name, ok=res.ok, problems=len(res.problems),
@@ -193,12 +224,50 @@ def backup_prune(settings: Settings, *, target: str | None = None, apply: bool =
     policy = policy or policy_from(settings)
     for t in resolve_targets(settings, target):
         with open_repo(settings, t) as repo:
-            plan = plan_prune(repo, policy)
-            result = apply_prune(repo, plan) if apply else None
+            plan, result = prune(repo, policy, apply=apply)
         if result is not None:
             with Ledger.for_settings(settings) as ledger:
                 ledger.audit("backup.prune", t.name, snapshots_deleted=result.snapshots_deleted,
                              packs_deleted=result.packs_deleted, refused=result.refused,
                              bytes_freed=result.bytes_freed)
         out.append((t, plan, result))
+    return out
+
+
+def _shared_lock(repo: Repository) -> None:
+    """Readers take a shared lock so a prune cannot remove data under them; a store that
+    refuses the lock object (read-only credentials, a recovery machine) is read anyway."""
+    try:
+        repo.lock("shared")
+    except RefusedError:
+        pass
+
+
+def backup_unlock(settings: Settings, *, target: str | None = None,
+                  force: bool = False) -> list[tuple[Target, list[LockInfo]]]:
+    """Remove stale locks (runs that died or stopped refreshing); every lock with
+    ``force``. Needs no keys: locks are plaintext."""
+    out = []
+    for t in resolve_targets(settings, target):
+        removed = remove_locks(t.store, _lock_times(settings), force=force)
+        if removed:
+            with Ledger.for_settings(settings) as ledger:
+                ledger.audit("backup.unlock", t.name, removed=len(removed), force=force)
+        out.append((t, removed))
+    return out
+
+
+def backup_repair(settings: Settings, *, target: str | None = None) \
+        -> list[tuple[Target, RepairResult]]:
+    """Make the newest intact version of every object hidden by a delete marker or
+    overwritten the current one again."""
+    out = []
+    for t in resolve_targets(settings, target):
+        with open_repo(settings, t) as repo:
+            repo.lock("shared")
+            result = repair(repo)
+        with Ledger.for_settings(settings) as ledger:
+            ledger.audit("backup.repair", t.name, restored=len(result.restored),
+                         unrepairable=len(result.unrepairable))
+        out.append((t, result))
     return out

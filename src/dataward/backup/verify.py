@@ -1,6 +1,8 @@
 """`backup verify`: check the repository's structure, and optionally its data.
 
-Without ``--read-data`` every index and snapshot object is fetched and checked (name
+On a versioned (Object Lock) bucket, objects hidden by a delete marker or overwritten
+are named first ("hidden by a delete marker", "overwritten"), and checked through their
+newest intact version. Without ``--read-data`` every index and snapshot object is fetched and checked (name
 hash, MAC) and every chunk a snapshot needs must be in a live index and its pack in the
 store. ``--read-data PERCENT`` also downloads that share of the packs (chosen at random)
 and checks each pack's hash and MAC; with the private key (a recovery key) every chunk
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from ..errors import IntegrityError, NotFoundError
 from .format import TYPE_INDEX, TYPE_SNAPSHOT, BlobRef, check_object, decode_index, \
     decode_snapshot_summary, open_pack, read_blob
+from .repair import findings
 from .repository import Repository
 
 
@@ -43,11 +46,17 @@ def verify(repo: Repository, *, read_data_percent: float = 0.0, seed: int | None
     store = repo.store
     packs_listed = {o.key: o.size for o in store.list("packs/")}
 
+    # Objects hidden by a delete marker or overwritten (versioned buckets): named, and
+    # read through to their intact version below.
+    touched = findings(repo)
+    problems += [f.describe() for f in touched]
+    intact = {f.key: f.intact for f in touched if f.intact is not None}
+
     # Indexes: fetch every one afresh (not from the cache) and check it.
     docs = {}
     for o in store.list("index/"):
         try:
-            data = store.get(o.key)
+            data = intact.get(o.key) or store.get(o.key)
             check_object(repo.keys, o.key, data, TYPE_INDEX)
             docs[o.key] = decode_index(repo.keys, o.key, data)
         except (IntegrityError, NotFoundError) as exc:
@@ -70,7 +79,7 @@ def verify(repo: Repository, *, read_data_percent: float = 0.0, seed: int | None
     for o in snap_objs:
         short = o.key.split("/")[1][:8]
         try:
-            data = store.get(o.key)
+            data = intact.get(o.key) or store.get(o.key)
             check_object(repo.keys, o.key, data, TYPE_SNAPSHOT)
             summary = decode_snapshot_summary(repo.keys, o.key, data)
         except (IntegrityError, NotFoundError) as exc:
@@ -99,7 +108,7 @@ def verify(repo: Repository, *, read_data_percent: float = 0.0, seed: int | None
         chosen = random.Random(seed).sample(candidates, n)
         for i, name in enumerate(chosen):
             try:
-                data = store.get(name)
+                data = intact.get(name) or store.get(name)
                 if repo.can_read_data:
                     key = open_pack(repo.keys, name, data)
                     for cid, ref in by_pack[name]:

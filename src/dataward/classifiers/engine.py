@@ -19,18 +19,18 @@ import bisect
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
 from ..connectors.roster import Roster, canonical
-from .extractors.base import Extracted
+from .extractors.base import Column, Extracted, TextBuilder
 from .fingerprint import Fingerprinter, mask
-from .recognizers import PATTERN_RECOGNIZERS
+from .recognizers import PATTERN_RECOGNIZERS, header_entities
 from .recognizers.roster_names import SCORE as ROSTER_SCORE
-from .recognizers.roster_names import RosterNameRecognizer, fold
+from .recognizers.roster_names import RosterNameRecognizer
 from .recognizers.roster_names import is_word_char as roster_word_char
 from .recognizers.special_category import SpecialCategoryRecognizer
 from .recognizers.special_category import is_word_char as special_word_char
@@ -50,8 +50,10 @@ CONTEXT_WINDOW = 40
 CONTEXT_BOOST = 0.25
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
+    """One occurrence: what it is, where, and only its masked preview and fingerprint.
+    (A named tuple: a dense export makes hundreds of thousands of them.)"""
+
     entity_type: str
     where: str
     offset: int
@@ -60,6 +62,7 @@ class Finding:
     preview: str
     fingerprint: str
     category: str = ""
+    via: str = ""  # "ocr": found in text recognised from a picture
 
 
 def _windows(text: str) -> list[tuple[int, int]]:
@@ -114,7 +117,7 @@ class Classifier:
         self.special = SpecialCategoryRecognizer()
         # One pass of one automaton finds names and special-category terms together.
         self.terms = TermMatcher()
-        self.terms.add("PERSON", roster_word_char, self.names.entries())
+        self.terms.add("PERSON", roster_word_char, self.names.entries(), possessive=True)
         self.terms.add("SPECIAL_CATEGORY", special_word_char, self.special.entries())
         self.terms.build()
         self.ner = load_ner(ner_model)
@@ -156,31 +159,80 @@ class Classifier:
 
     def classify(self, doc: Extracted) -> list[Finding]:
         text = doc.text
+        lo, hi, base = doc.keep_from, len(text) if doc.keep_to is None else doc.keep_to, doc.base
+        where, fp = doc.where, self.fingerprint
         findings: list[Finding] = []
         for entity, start, end, score, rec_name in self._pattern_hits(text):
-            if score < self.threshold:
+            if score < self.threshold or not lo <= start < hi:
                 continue
             value = text[start:end]
             norm = self.recognizers[entity].normalise(value)
-            findings.append(Finding(entity, doc.where(start), start, round(score, 3), rec_name,
-                                    mask(entity, value), self.fingerprint(entity, norm)))
-        hits = self.terms.find(fold(text))
-        for start, end, canon in RosterNameRecognizer.resolve(hits["PERSON"]):
-            findings.append(Finding("PERSON", doc.where(start), start, ROSTER_SCORE,
-                                    "RosterNameRecognizer", mask("PERSON", text[start:end]),
-                                    self.fingerprint("PERSON", canon)))
-        for start, _end, cat in hits["SPECIAL_CATEGORY"]:
-            findings.append(Finding("SPECIAL_CATEGORY", doc.where(start), start,
+            findings.append(Finding(entity, where(start), base + start, round(score, 3), rec_name,
+                                    mask(entity, value), fp(entity, norm)))
+        hits = self.terms.find_in(text)
+        names = RosterNameRecognizer.resolve(hits["PERSON"])
+        for start, end, canon in names:
+            if lo <= start < hi:
+                findings.append(Finding("PERSON", where(start), base + start, ROSTER_SCORE,
+                                        "RosterNameRecognizer", mask("PERSON", text[start:end]),
+                                        fp("PERSON", canon)))
+        # A term inside a roster name is the name ("Christian Hale" is not a religion).
+        name_starts = [s for s, _, _ in names]
+        for start, _end, cat in SpecialCategoryRecognizer.resolve(hits["SPECIAL_CATEGORY"]):
+            if not lo <= start < hi:
+                continue
+            i = bisect.bisect_right(name_starts, start) - 1
+            if i >= 0 and start < names[i][1]:
+                continue
+            findings.append(Finding("SPECIAL_CATEGORY", where(start), base + start,
                                     SpecialCategoryRecognizer.SCORE, "SpecialCategoryRecognizer",
                                     mask("SPECIAL_CATEGORY", cat),
-                                    self.fingerprint("SPECIAL_CATEGORY", cat), category=cat))
+                                    fp("SPECIAL_CATEGORY", cat), category=cat))
         if self.ner is not None:
-            findings.extend(self._ner_findings(doc, hits["PERSON"]))
-        for entity, value, where in doc.extra:
-            findings.append(Finding(entity, where, -1, 1.0, "metadata", mask(entity, value),
-                                    self.fingerprint(entity, value.strip().upper())))
+            findings.extend(f for f in self._ner_findings(doc, hits["PERSON"])
+                            if lo <= f.offset < hi)
+        for entity, value, at in doc.extra:
+            findings.append(Finding(entity, at, -1, 1.0, "metadata", mask(entity, value),
+                                    fp(entity, value.strip().upper())))
         findings.sort(key=lambda f: f.offset)
+        if doc.columns:
+            rest = TextBuilder()
+            for col in doc.columns:
+                findings.extend(self._column_findings(col, rest))
+            if rest.parts:  # cells that are not one identifier each: read as text
+                findings.extend(f._replace(offset=-1) for f in self.classify(rest.build()))
         return findings
+
+    def _column_findings(self, col: Column, rest: TextBuilder) -> list[Finding]:
+        """The cells of an identifier column, checked whole and in bulk by the recognizers
+        its header names (the header is the cue, as in ``"NHS Number: 943 476 5919"``).
+        Cells no recognizer accepts go to ``rest`` to be read as text."""
+        out: list[Finding] = []
+        fp, threshold = self.fingerprint, self.threshold
+        pending = list(range(len(col.values)))
+        values, labels = col.values, col.labels
+        for entity in header_entities(col.header):
+            if not pending:
+                break
+            rec = self.recognizers[entity]
+            normalise, name = rec.normalise, type(rec).__name__
+            cells = [values[i] for i in pending]
+            scores = rec.column_scores(cells)
+            boosted = {s: round(min(1.0, s + CONTEXT_BOOST), 3) for s in set(scores) if s is not None}
+            kept = [(i, v, boosted[s]) for i, v, s in zip(pending, cells, scores)
+                    if s is not None and boosted[s] >= threshold]
+            pending = [i for i, s in zip(pending, scores) if s is None]
+            if not kept:
+                continue
+            found = [v for _, v, _ in kept]
+            previews = [mask(entity, v) for v in found]
+            prints = fp.many(entity, [normalise(v) for v in found])
+            out.extend(Finding(entity, labels[i], -1, s, name, p, f)
+                       for (i, _, s), p, f in zip(kept, previews, prints))
+        col.unread = [values[i] for i in pending]
+        for i in pending:
+            rest.add(f"{col.header}: {values[i]}", labels[i])
+        return out
 
     def _ner_findings(self, doc: Extracted, roster_hits) -> list[Finding]:
         """PERSON entities from the optional spaCy model that the roster did not find."""
@@ -221,11 +273,36 @@ def load_ner(model: str | None):
     return spacy.load(model, exclude=["parser", "lemmatizer", "textcat", "tagger"])
 
 
-def _resolve_overlaps(hits):
-    """Of overlapping matches keep the highest score, then the longest span."""
-    hits.sort(key=lambda h: (-h[3], -(h[2] - h[1]), h[1]))
-    kept: list = []
+Hit = tuple[str, int, int, float, str]
+
+
+def _resolve_overlaps(hits: list[Hit]) -> list[Hit]:
+    """Of overlapping matches keep the highest score, then the longest span.
+
+    Matches of different recognizers overlap only locally, so the hits are cut into
+    clusters of transitively overlapping spans (one sort) and each cluster is resolved on
+    its own: linear in the number of hits however dense the text is."""
+    hits.sort(key=lambda h: h[1])
+    kept: list[Hit] = []
+    cluster: list[Hit] = []
+    reach = -1
     for h in hits:
+        if cluster and h[1] >= reach:
+            kept.extend(_resolve_cluster(cluster))
+            cluster = []
+        cluster.append(h)
+        reach = max(reach, h[2]) if len(cluster) > 1 else h[2]
+    if cluster:
+        kept.extend(_resolve_cluster(cluster))
+    return kept
+
+
+def _resolve_cluster(cluster: list[Hit]) -> list[Hit]:
+    if len(cluster) == 1:
+        return cluster
+    cluster.sort(key=lambda h: (-h[3], -(h[2] - h[1]), h[1]))
+    kept: list[Hit] = []
+    for h in cluster:
         if all(h[2] <= k[1] or h[1] >= k[2] for k in kept):
             kept.append(h)
     kept.sort(key=lambda h: h[1])

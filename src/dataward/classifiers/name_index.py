@@ -75,7 +75,11 @@ def _digests(key: bytes, toks: Iterable[str]) -> np.ndarray:
 
 def build(key: bytes, text: str) -> bytes:
     """The Bloom filter of ``text``'s tokens (empty bytes for text without a token)."""
-    toks = tokens(text)
+    return build_tokens(key, tokens(text))
+
+
+def build_tokens(key: bytes, toks: set[str]) -> bytes:
+    """The Bloom filter of a set of tokens (an item read in pieces gathers them)."""
     if not toks:
         return b""
     bits = MIN_BITS

@@ -15,6 +15,12 @@ if TYPE_CHECKING:  # the engine loads Presidio: only once an item is read
 _SEPARATORS = str.maketrans({c: " " for c in "_./+\\"})
 
 
+def path_words(path: str) -> str:
+    """The path as the words ``names_in_path`` reads (both readings of a hyphen)."""
+    spaced = path.translate(_SEPARATORS)
+    return f"{spaced}\n{spaced.replace('-', ' ')}"
+
+
 def names_in_path(classifier: Classifier, path: str) -> list[Finding]:
     """One PERSON finding per roster name in ``path`` (relative to its share or archive)."""
     from .engine import Finding

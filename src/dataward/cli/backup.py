@@ -11,7 +11,7 @@ from .common import console, get_settings, out, progress
 
 backup_app = typer.Typer(
     help="Encrypted, deduplicated backups to folders and S3 buckets (with Object Lock): "
-         "init, run, list, restore, verify, prune.", no_args_is_help=True)
+         "init, run, list, restore, verify, prune, unlock, repair.", no_args_is_help=True)
 
 TargetOpt = Annotated[Optional[str], typer.Option(
     "--target", "-t", help="A configured target's name, a folder, or s3://bucket/prefix "
@@ -19,6 +19,9 @@ TargetOpt = Annotated[Optional[str], typer.Option(
 GnupgOpt = Annotated[Optional[Path], typer.Option(
     "--gnupghome", help="GnuPG home holding a recovery key (default: backup.gnupghome, "
                         "then gpg's own).")]
+LockDaysOpt = Annotated[Optional[int], typer.Option(
+    "--object-lock-days", min=1, help="For an ad hoc s3:// --target on a bucket with Object "
+                                      "Lock: lock every object written for this many days.")]
 PassOpt = Annotated[Optional[str], typer.Option(
     "--passphrase-env", help="Name of an environment variable holding the recovery key's "
                              "passphrase.")]
@@ -45,6 +48,7 @@ def init(
         "--join", help="The repository exists (a rebuilt server): open its keys once with "
                        "a recovery key (--gnupghome) and keep the writer keys here.")] = False,
     passphrase_env: PassOpt = None,
+    object_lock_days: LockDaysOpt = None,
 ) -> None:
     """Create a repository at each target, its keys wrapped to the recovery keys.
 
@@ -52,7 +56,7 @@ def init(
     """
     from ..backup.service import init_target, join_target, resolve_targets
     s = get_settings(ctx)
-    for t in resolve_targets(s, target):
+    for t in resolve_targets(s, target, object_lock_days=object_lock_days, writing=not join):
         if join:
             with join_target(s, t, gnupghome=gnupghome,
                              passphrase=_passphrase(passphrase_env)) as repo:
@@ -74,6 +78,7 @@ def run(
     recovery_key: Annotated[Optional[list[str]], typer.Option(
         "--recovery-key", help="Initialise a new target wrapped to this key (repeatable).")] = None,
     gnupghome: GnupgOpt = None,
+    object_lock_days: LockDaysOpt = None,
 ) -> None:
     """Back up the sources to every target: only new chunks are uploaded, encrypted.
 
@@ -87,7 +92,8 @@ def run(
             task = bar.add_task(f"backup to {name}", total=None)
             return lambda done, files: bar.update(task, completed=done)
         results = backup_run(s, target=target, sources=sources, recovery_keys=recovery_key,
-                             gnupghome=gnupghome, progress=make)
+                             gnupghome=gnupghome, object_lock_days=object_lock_days,
+                             progress=make)
     for r in results:
         out.print(f"{r.target}: snapshot {r.snapshot_id[:8]} saved: {r.files} files "
                   f"({r.files_unchanged} unchanged), {_mb(r.bytes)}; new data {_mb(r.bytes_new)}, "
@@ -214,6 +220,9 @@ def prune(
             out.print(f"  keep   {snap.id[:8]} {snap.time:%Y-%m-%d %H:%M}  ({', '.join(reasons)})")
         for sid, until in plan.held:
             out.print(f"  held   {sid[:8]}  (dropped by the policy, but locked until {until:%Y-%m-%d})")
+        for key, until in plan.locked:
+            out.print(f"  locked {key.split('/')[0].rstrip('s')} {key.split('/')[1][:12]}  "
+                      f"(no longer needed, kept until its lock ends {until:%Y-%m-%d %H:%M})")
         for sid in plan.forget:
             out.print(f"  remove {sid[:8]}")
         out.print(f"  packs: {len(plan.keep_packs)} kept ({plan.locked_packs} only for their lock), "
@@ -242,6 +251,45 @@ def restore_test(
                    passphrase=_passphrase(passphrase_env), sample=files)
     out.print(f"restore test {rec.status}: {rec.files_matched} of {rec.files_checked} sampled "
               f"files identical to the source (snapshot {rec.snapshot_id[:8]}, {rec.target})")
+
+
+@backup_app.command("unlock")
+def unlock(
+    ctx: typer.Context,
+    target: TargetOpt = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Remove every lock, also of runs that may still be working.")] = False,
+) -> None:
+    """Remove the repository locks of runs that died (stale); every lock with --force.
+
+    Example: dataward backup unlock --target offsite
+    """
+    from ..backup.service import backup_unlock
+    for t, removed in backup_unlock(get_settings(ctx), target=target, force=force):
+        for info in removed:
+            out.print(f"{t.name}: removed {escape(info.describe())}")
+        out.print(f"{t.name}: {len(removed)} locks removed")
+
+
+@backup_app.command("repair")
+def repair(ctx: typer.Context, target: TargetOpt = None) -> None:
+    """Make objects hidden by a delete marker or overwritten current again (Object Lock).
+
+    Example: dataward backup repair --target offsite
+    """
+    from ..errors import IntegrityError
+    from ..backup.service import backup_repair
+    bad = 0
+    for t, result in backup_repair(get_settings(ctx), target=target):
+        for line in result.restored:
+            out.print(f"{t.name}: restored {line}")
+        for line in result.unrepairable:
+            out.print(f"damaged: {t.name}: {line}", style="red")
+        bad += len(result.unrepairable)
+        out.print(f"{t.name}: {len(result.restored)} objects made current again")
+    if bad:
+        raise IntegrityError(f"{bad} objects have no intact version left",
+                             hint="restore from another target; `dataward backup verify` lists them")
 
 
 def register(app: typer.Typer) -> None:

@@ -34,7 +34,7 @@ class State:
         if self._settings is None:
             self._settings = load_settings(self.config, required=required)
             from ..home import setup_logging
-            setup_logging(self._settings, verbose=self.verbose)
+            setup_logging(self._settings, verbose=self.verbose or self.debug)
         return self._settings
 
 

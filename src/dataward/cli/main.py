@@ -114,6 +114,8 @@ def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
+    from ..home import private_umask
+    private_umask()  # everything dataward writes is 0600/0700 whatever the caller's umask
     ctx.obj = State(config, verbose, debug)
 
 
@@ -153,6 +155,11 @@ def config_check(ctx: typer.Context) -> None:
     out.print(f"ledger: {s.ledger_url}")
     problems: list[str] = []
     for src in s.sources:
+        if src.kind == "smb":  # not contacted here: `dataward scan --source NAME` does
+            out.print(f"source {src.name}: smb {src.url} audience=from permissions "
+                      f"(fallback {src.audience})", markup=False)
+            continue
+        assert src.path is not None
         state = "ok" if src.path.exists() else "MISSING"
         if state != "ok":
             problems.append(f"source {src.name}: {src.path} is missing")
@@ -225,6 +232,7 @@ def _register() -> None:
     __import__("dataward.cli.package", fromlist=["register"]).register(app)
     __import__("dataward.cli.report", fromlist=["register"]).register(app)
     __import__("dataward.cli.serve", fromlist=["register"]).register(app)
+    __import__("dataward.cli.accounts", fromlist=["register"]).register(app)
     __import__("dataward.cli.status", fromlist=["register"]).register(app)
     __import__("dataward.cli.trust", fromlist=["register"]).register(app)
 

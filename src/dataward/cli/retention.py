@@ -226,14 +226,32 @@ def deletions_cmd(
 
     Example: dataward retention deletions --plan rp-20250901-060000-ab12 > deletions.csv
     """
-    import csv
     import sys
 
+    from ..cells import write_csv
     from ..retention import store
     from ..retention.purge import RECORD_FIELDS
     with open_ledger(get_settings(ctx)) as ledger:
         rows = store.deletions(ledger, plan_id=plan_id)
-    w = csv.writer(sys.stdout, lineterminator="\n")
-    w.writerow(RECORD_FIELDS)
-    for r in rows:
-        w.writerow([getattr(r, f) for f in RECORD_FIELDS])
+    write_csv(sys.stdout, RECORD_FIELDS, ([getattr(r, f) for f in RECORD_FIELDS] for r in rows),
+              lineterminator="\n")
+
+
+@app.command("abandon")
+def abandon_cmd(
+    ctx: typer.Context,
+    plan_id: Annotated[str, typer.Argument(help="Plan id.")],
+    by: Annotated[str, typer.Option("--by", help="Full name of the person deciding.")],
+    reason: Annotated[str, typer.Option(help="What was done by hand (kept in the audit log).")] = "",
+) -> None:
+    """Close a plan's interrupted step that cannot be finished (a folder swapped for a
+    symlink since), after a person has dealt with the files by hand. Audited with the name;
+    nothing is moved or deleted. Until then only that plan is held up.
+
+    Example: dataward retention abandon rp-20250901-060000-ab12 --by "Ann Smith (DPO)" --reason "folder restored from backup"
+    """
+    from ..retention.recovery import abandon
+    s = get_settings(ctx)
+    with open_ledger(s) as ledger:
+        closed = abandon(s, ledger, plan_id, by=by, reason=reason)
+    out.print(f"plan {plan_id}: {len(closed)} interrupted step(s) closed by {by}, nothing moved")

@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import PartialError
 from ..home import open_ledger
 from .common import console, get_settings, out, progress
 

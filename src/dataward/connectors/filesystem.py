@@ -126,6 +126,8 @@ def source_problem(source: Source, *, expect_dir: bool) -> str | None:
     """Why the source cannot be scanned now (missing, not a folder, unreadable, a mount
     point with nothing mounted), or None. A source with a problem is unavailable: its
     files are not gone, they could not be seen."""
+    if source.kind == "smb" or source.path is None:
+        return None  # an SMB share is reached by its walk, which says why it cannot be
     root = os.path.abspath(os.fspath(source.path))
     try:
         st = os.lstat(root)

@@ -4,7 +4,7 @@ One small interface, three implementations:
 
 * ``LocalStore``: a folder (the second device: a USB disk, a NAS mount). Writes are
   atomic (temporary file, fsync, rename); symlinks are never followed.
-* ``S3Store``: an S3-compatible bucket through boto3 (AWS, Wasabi, Backblaze B2, a NAS
+* ``S3Store`` (``s3store``): an S3-compatible bucket through boto3 (AWS, Wasabi, Backblaze B2, a NAS
   running an S3 server). With Object Lock, every object is written in COMPLIANCE mode
   with a retain-until date: nobody, the account owner included, can delete or shorten it.
 * ``MemoryStore``: an in-memory fake with the same lock semantics, for unit tests.
@@ -15,6 +15,8 @@ fault is ``TransientError``.
 """
 from __future__ import annotations
 
+import builtins
+import io
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -22,18 +24,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from ..errors import (
-    ConfigError, NotFoundError, PathOutsideRootsError, RefusedError, RepositoryMissingError,
-    TransientError,
-)
+from ..errors import ConfigError, NotFoundError, PathOutsideRootsError, RefusedError
 
 
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str
     size: int
+
+
+@dataclass(frozen=True)
+class VersionState:
+    """An object of a versioned store that someone touched after it was written."""
+
+    key: str
+    hidden: bool    # the current version is a delete marker
+    versions: int   # versions holding data (an object dataward wrote once has one)
 
 
 def _check_key(key: str) -> str:
@@ -52,11 +60,21 @@ class ObjectStore(ABC):
     @abstractmethod
     def put(self, key: str, data: bytes, *, retain_until: datetime | None = None) -> None: ...
 
+    def put_file(self, key: str, fh: BinaryIO, size: int, *,
+                 retain_until: datetime | None = None) -> None:
+        """Like ``put``, from a file positioned at the object's first byte (``size``
+        bytes), so large objects need not sit in memory."""
+        self.put(key, fh.read(size), retain_until=retain_until)
+
     @abstractmethod
     def get(self, key: str) -> bytes: ...
 
+    def open_stream(self, key: str) -> BinaryIO:
+        """The object's bytes as a stream to read front to back (close it after)."""
+        return io.BytesIO(self.get(key))
+
     @abstractmethod
-    def list(self, prefix: str = "") -> list[ObjectInfo]: ...
+    def list(self, prefix: str = "") -> builtins.list[ObjectInfo]: ...
 
     @abstractmethod
     def delete(self, key: str) -> None:
@@ -76,8 +94,13 @@ class ObjectStore(ABC):
     def extend_retention(self, key: str, until: datetime) -> None:
         """Move the retain-until date later (never earlier)."""
 
-    def older_versions(self, key: str) -> list[bytes]:
+    def older_versions(self, key: str) -> builtins.list[bytes]:
         """Bodies of earlier versions, newest first (versioned stores only)."""
+        return []
+
+    def touched(self, prefix: str = "") -> builtins.list[VersionState]:
+        """Objects hidden by a delete marker or holding more than one version (versioned
+        stores only: an unversioned store keeps no trace of either)."""
         return []
 
     @abstractmethod
@@ -103,15 +126,30 @@ class LocalStore(ObjectStore):
         return p
 
     def put(self, key: str, data: bytes, *, retain_until: datetime | None = None) -> None:
+        self._write(key, lambda out: out.write(data))
+
+    def put_file(self, key: str, fh: BinaryIO, size: int, *,
+                 retain_until: datetime | None = None) -> None:
+        def copy(out: BinaryIO) -> None:
+            left = size
+            while left > 0:
+                block = fh.read(min(left, 1 << 20))
+                if not block:
+                    raise OSError(f"object {key}: its spool file ended early")
+                out.write(block)
+                left -= len(block)
+        self._write(key, copy)
+
+    def _write(self, key: str, fill: Callable[[BinaryIO], object]) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+            with os.fdopen(fd, "wb") as out:
+                fill(out)
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -127,15 +165,24 @@ class LocalStore(ObjectStore):
         with os.fdopen(fd, "rb") as fh:
             return fh.read()
 
+    def open_stream(self, key: str) -> BinaryIO:
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            raise NotFoundError(f"object {key} is missing from {self.root}") from None
+        except OSError as exc:
+            raise NotFoundError(f"cannot read object {key} in {self.root}: {exc.strerror}") from None
+        return os.fdopen(fd, "rb")
+
     def exists(self, key: str) -> bool:
         p = self._path(key)
         return p.is_file() and not p.is_symlink()
 
-    def list(self, prefix: str = "") -> list[ObjectInfo]:
+    def list(self, prefix: str = "") -> builtins.list[ObjectInfo]:
         base = self.root.joinpath(*prefix.rstrip("/").split("/")) if prefix.strip("/") else self.root
         if not base.is_dir() or base.is_symlink():
             return []
-        found: list[ObjectInfo] = []
+        found: builtins.list[ObjectInfo] = []
         for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
             dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
             for name in filenames:
@@ -181,7 +228,7 @@ class MemoryStore(ObjectStore):
     def exists(self, key: str) -> bool:
         return key in self.objects
 
-    def list(self, prefix: str = "") -> list[ObjectInfo]:
+    def list(self, prefix: str = "") -> builtins.list[ObjectInfo]:
         self.requests += 1
         return [ObjectInfo(k, len(v[-1][0])) for k, v in sorted(self.objects.items())
                 if k.startswith(prefix)]
@@ -205,135 +252,15 @@ class MemoryStore(ObjectStore):
             raise RefusedError(f"the lock on {key} cannot be shortened (COMPLIANCE mode)")
         self.objects[key][-1][1] = until
 
-    def older_versions(self, key: str) -> list[bytes]:
+    def older_versions(self, key: str) -> builtins.list[bytes]:
         return [v[0] for v in reversed(self.objects.get(key, [])[:-1])]
-
-
-class S3Store(ObjectStore):
-    """A bucket (and prefix) on an S3-compatible server. Credentials come from the usual
-    AWS places (environment, ~/.aws, instance role), or ``profile``."""
-
-    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
-                 region: str | None = None, profile: str | None = None,
-                 object_lock: bool = False, client: Any = None) -> None:
-        import boto3
-        from botocore.config import Config
-
-        self.bucket = bucket
-        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.supports_lock = object_lock
-        if client is None:
-            session = boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
-            client = session.client(
-                "s3", endpoint_url=endpoint_url, region_name=region,
-                config=Config(retries={"max_attempts": 5, "mode": "standard"},
-                              max_pool_connections=8))
-        self.client = client
-        self.endpoint = endpoint_url or "aws"
-
-    def describe(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
-
-    def _k(self, key: str) -> str:
-        return self.prefix + _check_key(key)
-
-    def _call(self, what: str, key: str, fn: Callable[..., Any], **kw: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-        try:
-            return fn(Bucket=self.bucket, **kw)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("NoSuchKey", "404", "NotFound"):
-                raise NotFoundError(f"object {key} is missing from {self.describe()}") from None
-            if code == "NoSuchBucket":
-                raise RepositoryMissingError(f"bucket {self.bucket} does not exist") from None
-            if code in ("AccessDenied", "InvalidRequest", "ObjectLocked", "InvalidArgument"):
-                raise RefusedError(f"the server refused to {what} {key} ({code}); "
-                                   "Object Lock or the credentials' policy forbid it") from None
-            if code in ("SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"):
-                raise TransientError(f"the S3 server is busy ({code}); try again later") from None
-            raise TransientError(f"S3 {what} {key} failed: {code}") from None
-        except BotoCoreError as exc:
-            raise TransientError(f"cannot reach the S3 server at {self.endpoint}: "
-                                 f"{type(exc).__name__}") from None
-
-    def put(self, key: str, data: bytes, *, retain_until: datetime | None = None) -> None:
-        kw: dict[str, Any] = {"Key": self._k(key), "Body": data}
-        if retain_until is not None and self.supports_lock:
-            kw.update(ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=retain_until)
-        self._call("write", key, self.client.put_object, **kw)
-
-    def get(self, key: str) -> bytes:
-        resp = self._call("read", key, self.client.get_object, Key=self._k(key))
-        return resp["Body"].read()
-
-    def exists(self, key: str) -> bool:
-        try:
-            self._call("read", key, self.client.head_object, Key=self._k(key))
-        except NotFoundError:
-            return False
-        return True
-
-    def list(self, prefix: str = "") -> list[ObjectInfo]:
-        found: list[ObjectInfo] = []
-        token: str | None = None
-        while True:
-            kw: dict[str, Any] = {"Prefix": self.prefix + prefix}
-            if token:
-                kw["ContinuationToken"] = token
-            resp = self._call("list", prefix, self.client.list_objects_v2, **kw)
-            for o in resp.get("Contents", []):
-                found.append(ObjectInfo(o["Key"][len(self.prefix):], int(o["Size"])))
-            if not resp.get("IsTruncated"):
-                return found
-            token = resp["NextContinuationToken"]
-
-    def _versions(self, key: str) -> list[dict[str, Any]]:
-        resp = self._call("list versions of", key, self.client.list_object_versions,
-                          Prefix=self._k(key))
-        items = [v for v in resp.get("Versions", []) + resp.get("DeleteMarkers", [])
-                 if v["Key"] == self._k(key)]
-        return sorted(items, key=lambda v: v["LastModified"], reverse=True)
-
-    def delete(self, key: str) -> None:
-        versions = self._versions(key)
-        if not versions:
-            self._call("delete", key, self.client.delete_object, Key=self._k(key))
-        for v in versions:
-            self._call("delete", key, self.client.delete_object, Key=self._k(key),
-                       VersionId=v["VersionId"])
-
-    def retention(self, key: str) -> datetime | None:
-        if not self.supports_lock:
-            return None
-        try:
-            resp = self._call("read the lock of", key, self.client.get_object_retention,
-                              Key=self._k(key))
-        except RefusedError:
-            return None  # no retention set on this object
-        return resp.get("Retention", {}).get("RetainUntilDate")
-
-    def extend_retention(self, key: str, until: datetime) -> None:
-        if not self.supports_lock:
-            return
-        self._call("extend the lock of", key, self.client.put_object_retention, Key=self._k(key),
-                   Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until})
-
-    def older_versions(self, key: str) -> list[bytes]:
-        bodies = []
-        for v in self._versions(key)[1:]:
-            if "Size" not in v:  # a delete marker
-                continue
-            resp = self._call("read", key, self.client.get_object, Key=self._k(key),
-                              VersionId=v["VersionId"])
-            bodies.append(resp["Body"].read())
-        return bodies
 
 
 def open_store(url: str, *, endpoint_url: str | None = None, region: str | None = None,
                profile: str | None = None, object_lock: bool = False) -> ObjectStore:
     """A store from a target URL: ``s3://bucket/prefix``, ``file:///path`` or a path."""
     if url.startswith("s3://"):
+        from .s3store import S3Store
         rest = url[5:]
         bucket, _, prefix = rest.partition("/")
         if not bucket:

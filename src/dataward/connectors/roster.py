@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +92,14 @@ def load_roster(path: Path, kind: str = "pupils") -> Roster:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return _read_people(reader, path, kind)
+    except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+        raise InputError(f"roster {path} line {reader.line_num}: not readable as CSV ({exc})",
+                         hint="export the roster again from the MIS") from None
+
+
+def _read_people(reader: Iterator[list[str]], path: Path, kind: str) -> Roster:
     header = next(reader, None)
     if not header:
         raise InputError(f"roster {path} is empty: it lists nobody",

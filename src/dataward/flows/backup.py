@@ -46,6 +46,23 @@ def restore_sample(config: str | None, target: str | None, gnupghome: str | None
             "failed": rec.files_failed}
 
 
+@task(persist_result=False, retries=2, retry_delay_seconds=300,
+      retry_condition_fn=_retry_if_transient)
+def prune_targets(config: str | None, target: str | None) -> list[dict[str, Any]]:
+    from ..backup.service import backup_prune
+    rows = []
+    for t, plan, result in backup_prune(_settings(config), target=target, apply=True):
+        ends = [u for _, u in plan.locked] + [u for _, u in plan.held]
+        rows.append({"target": t.name,
+                     "snapshots_deleted": result.snapshots_deleted if result else 0,
+                     "snapshots_held": len(plan.held),
+                     "packs_deleted": result.packs_deleted if result else 0,
+                     "packs_locked": len(plan.locked),
+                     "last_lock_ends": max(ends).strftime("%Y-%m-%d %H:%M") if ends else "",
+                     "refused": result.refused if result else 0})
+    return rows
+
+
 def _table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(nothing)"
@@ -75,6 +92,24 @@ def weekly_verify(config: str | None = None, target: str | None = None,
     if bad:
         from ..errors import IntegrityError
         raise IntegrityError(f"backup verification found {bad} problems")
+    return rows
+
+
+@flow(name="weekly-prune", persist_result=False, log_prints=False)
+def weekly_prune(config: str | None = None, target: str | None = None,
+                 read_data: float = 10.0) -> list[dict[str, Any]]:
+    """Verify every target, then apply the retention policy (prune) where verify passed.
+
+    Objects still under Object Lock are kept and listed with the day their lock ends."""
+    checked = verify_targets(config, target, read_data)
+    clean = [r for r in checked if r["ok"]]
+    if len(clean) != len(checked):
+        from ..errors import IntegrityError
+        raise IntegrityError(f"prune skipped: verify found problems on "
+                             f"{len(checked) - len(clean)} targets (run `dataward backup verify`)")
+    rows = prune_targets(config, target)
+    create_markdown_artifact(key="weekly-prune", markdown=_table(rows),
+                             description="Backup prune after verify (counts only)")
     return rows
 
 

@@ -44,8 +44,10 @@ FLOWS = (
     ("dataward.flows.scan", "nightly_scan", "nightly_scan"),
     ("dataward.flows.backup", "nightly_backup", "nightly_backup"),
     ("dataward.flows.backup", "weekly_verify", "weekly_verify"),
+    ("dataward.flows.backup", "weekly_prune", "weekly_prune"),
     ("dataward.flows.retention", "weekly_retention", "weekly_retention"),
     ("dataward.flows.backup", "termly_restore_test", "termly_restore_test"),
+    ("dataward.flows.accounts", "weekly_accounts", "weekly_accounts"),
 )
 DEFAULT_PORT = 4200
 
@@ -307,7 +309,9 @@ def _flows_main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from prefect import serve
 
+    from ..home import private_umask
     from ..settings import load_settings
+    private_umask()
     settings = load_settings(args.config)
     config = str(settings.config_path) if settings.config_path else args.config
     deployments, skipped = build_deployments(settings, config, task_runner=args.task_runner,

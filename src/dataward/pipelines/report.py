@@ -9,7 +9,6 @@ nothing else reaches them (see ``report_data``).
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
 import time
@@ -19,19 +18,20 @@ from typing import Literal
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..cells import markdown_text, write_csv
 from ..errors import UsageError
 from ..home import ensure_home
 from ..ledger import Ledger, ledger_for
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS
-from .report_data import ENTITY_LABELS, ReportData, build_report_data, riskiest_order
+from .report_data import UNREADABLE, ENTITY_LABELS, ReportData, build_report_data, riskiest_order
 from .report_svg import bar_chart, trend_chart
 
 Format = Literal["html", "md", "csv"]
 FORMATS = ("html", "md", "csv")
 CSV_COLUMNS = ["locator", "path", "source", "area", "audience", "format", "status", "error",
                "change", "risk_level", "risk_score", "n_findings", *COUNT_COLUMNS,
-               "special_category", "special_categories"]
+               "special_category", "special_categories", "ocr", "readers", "readers_from"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def render_html(data: ReportData) -> str:
 
 
 def _md_cell(v: object) -> str:
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    return markdown_text(v)
 
 
 def _md_table(header: list[str], rows: list[list[object]]) -> list[str]:
@@ -73,7 +73,7 @@ def _md_table(header: list[str], rows: list[list[object]]) -> list[str]:
 
 def render_markdown(data: ReportData) -> str:
     h = data.headline
-    lines = [f"# Personal data exposure report: {data.school}", "",
+    lines = [f"# Personal data exposure report: {markdown_text(data.school)}", "",
              f"Scan `{data.scan_id}` ({data.scan_mode}, {data.scan_status}) started "
              f"{data.scan_started} UTC; report made {data.generated}.", ""]
     if data.unavailable_sources:
@@ -87,28 +87,34 @@ def render_markdown(data: ReportData) -> str:
         ["findings", h["findings"]], ["special-category items", h["special"]],
         ["special category in pupil-accessible areas", h["special_pupil"]],
         ["high or critical risk", h["high"]], ["images with GPS positions", h["gps"]],
-        ["could not be read", h["unreadable"]], ["new", h["new"]], ["changed", h["changed"]],
+        ["could not be read", h["unreadable"]],
+        ["read by text recognition (OCR)", h["ocr_read"]],
+        ["pictures of text still to recognise", h["ocr_needed"]],
+        ["new", h["new"]], ["changed", h["changed"]],
         ["moved", h["moved"]], ["removed", h["removed"]]])
     lines += ["## Items with personal data by area and audience", ""]
     lines += _md_table(["area", "audience", "items", "with data", "special", "high", "findings"],
                        [[a.area, a.audience, a.items, a.with_data, a.special, a.high, a.findings]
                         for a in data.areas])
     lines += ["## Riskiest items", ""]
-    lines += _md_table(["risk", "locator", "audience", "found", "special", "masked previews"],
-                       [[f"{i.risk_level} ({i.risk_score:g})", i.locator, i.audience, i.entities,
-                         i.special_categories, i.previews] for i in data.riskiest])
+    lines += _md_table(["risk", "locator", "audience", "found", "special", "masked previews",
+                        "who can read (from)"],
+                       [[f"{i.risk_level} ({i.risk_score:g})", i.shown, i.audience, i.entities,
+                         i.special_categories, i.previews, i.readers_from] for i in data.riskiest])
     lines += ["## Since the previous scan", ""]
     for change in ("new", "changed", "moved"):
         lines += [f"### {change.capitalize()} ({data.change_counts[change]})", ""]
         lines += _md_table(["risk", "locator", "found"], [[i.risk_level, i.locator, i.entities]
                                                           for i in data.changes[change]])
     lines += [f"### Removed ({data.change_counts['removed']})", ""]
-    lines += [f"- {loc}" for loc in data.removed] or ["(none)"]
+    lines += [f"- {markdown_text(loc)}" for loc in data.removed] or ["(none)"]
     lines += ["", "## Images with GPS positions", ""]
     lines += _md_table(["locator", "audience", "found"],
                        [[i.locator, i.audience, i.entities] for i in data.gps])
     lines += ["## Past the retention date", ""]
     lines += _retention_md(data)
+    lines += ["## Leavers' accounts", ""]
+    lines += _accounts_md(data)
     lines += ["## Could not be read", ""]
     lines += _md_table(["status", "reason", "items"], [list(r) for r in data.unreadable_reasons])
     lines += _md_table(["status", "locator", "reason"],
@@ -131,22 +137,25 @@ def _retention_md(data: ReportData) -> list[str]:
     return out + _md_table(["rule", "images"], [[k, v] for k, v in r.by_reason.items()])
 
 
-def _csv_safe(v: object) -> object:
-    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
+def _accounts_md(data: ReportData) -> list[str]:
+    a = data.accounts
+    if a is None:
+        return ["No accounts audit has been run yet (`dataward accounts audit`).", ""]
+    out = [f"Audit `{a.audit_id}` of {a.accounts} accounts as of {a.as_of} ({a.created} UTC): "
+           f"{a.counts.get('leaver-enabled', 0)} leavers' accounts still enabled past the "
+           f"deadline, {a.counts.get('shared-password', 0)} shared accounts with old passwords, "
+           f"{a.counts.get('no-match', 0)} accounts matching no one.", ""]
+    if a.plan_id:
+        out += [f"Latest disable plan `{a.plan_id}` ({a.plan_status}): {a.disabled} accounts disabled.", ""]
+    return out
 
 
 def render_csv(data: ReportData) -> str:
     df = data.items_frame
-    df = df[(df["n_findings"] > 0) | df["status"].isin(("error", "encrypted", "unsupported"))]
+    df = df[(df["n_findings"] > 0) | df["status"].isin(UNREADABLE)]
     df = riskiest_order(df)[CSV_COLUMNS]
     buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS)
-    for row in df.itertuples(index=False):
-        w.writerow([_csv_safe(v) for v in row])
+    write_csv(buf, CSV_COLUMNS, df.itertuples(index=False))
     return buf.getvalue()
 
 

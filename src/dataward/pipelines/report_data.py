@@ -21,11 +21,15 @@ from ..classifiers.risk import ENTITY_TYPES
 from ..ledger import Ledger
 from ..settings import Settings
 from .outputs import COUNT_COLUMNS, FINDINGS_FILE, ITEMS_FILE
-from .report_extras import RestoreTest, RetentionFigures, latest_restore_test, retention_figures
+from .report_extras import (
+    AccountsFigures, RestoreTest, RetentionFigures, accounts_figures, latest_restore_test,
+    retention_figures,
+)
 
 # Audiences pupils (or anyone) can open: special-category data there is the worst case.
 PUPIL_AUDIENCES = frozenset({"pupils", "public", "students"})
-UNREADABLE = ("error", "encrypted", "unsupported")
+# `partial`: read in part (a picture of text not recognised, or past a cap).
+UNREADABLE = ("error", "encrypted", "unsupported", "partial")
 HIGH_LEVELS = ("critical", "high")
 LEVEL_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4}
 ENTITY_LABELS = {
@@ -36,7 +40,7 @@ ENTITY_LABELS = {
 }
 ITEM_COLUMNS = ["locator", "source", "path", "format", "status", "error", "audience", "change",
                 "n_findings", *COUNT_COLUMNS, "special_category", "special_categories",
-                "risk_score", "risk_level", "size", "mtime_ns", "inode"]
+                "risk_score", "risk_level", "size", "mtime_ns", "inode", "ocr", "readers", "readers_from"]
 
 _HIGH = pa.array(list(HIGH_LEVELS))
 # How many rows each list shows (the CSV format has every item).
@@ -58,6 +62,12 @@ class ItemLine:
     entities: str          # "UPN 3 · NHS no. 2"
     special_categories: str
     previews: str = ""     # a few masked previews, never values
+    readers_from: str = ""  # SMB: "Pupils: \\\\srv\\School\\Year 6; Staff: ..."
+
+    @property
+    def shown(self) -> str:
+        """The place as the school sees it: a UNC path for SMB items, else the locator."""
+        return self.path if self.locator.startswith("smb://") else self.locator
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,7 @@ class ReportData:
     trend: list[TrendPoint]
     retention: RetentionFigures | None = None
     restore_test: RestoreTest | None = None
+    accounts: AccountsFigures | None = None
     unavailable_sources: list[UnavailableSource] = field(default_factory=list)
     items_frame: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
 
@@ -132,15 +143,17 @@ def load_items(scan_dir: Path) -> pd.DataFrame:
 
 def add_areas(df: pd.DataFrame, settings: Settings) -> None:
     """``area`` = source name plus the first folder under the source's root."""
-    roots = {s.name: str(s.path).rstrip("/") + "/" for s in settings.sources}
+    from ..connectors.smb import SmbUrl
+    roots = {s.name: ((SmbUrl.parse(s.url).unc() + "\\", "\\") if s.kind == "smb" and s.url
+                      else (str(s.path).rstrip("/") + "/", "/")) for s in settings.sources}
     area = df["source"].astype(str).copy()
-    for name, root in roots.items():
+    for name, (root, sep) in roots.items():
         mask = df["source"] == name
         if not mask.any():
             continue
         rel = df.loc[mask, "path"].str.slice(len(root))
-        first = rel.str.split("/", n=1, regex=False)
-        has_dir = rel.str.contains("/", regex=False) & ~rel.str.startswith(("!", "#"))
+        first = rel.str.split(sep, n=1, regex=False)
+        has_dir = rel.str.contains(sep, regex=False) & ~rel.str.startswith(("!", "#"))
         top = first.str[0].where(has_dir, "")
         top = top.str.split("!/", n=1, regex=False).str[0]
         area.loc[mask] = (name + "/" + top).where(top != "", name)
@@ -163,7 +176,7 @@ def _lines(df: pd.DataFrame, previews: dict[str, str] | None = None) -> list[Ite
     previews = previews or {}
     return [ItemLine(r.locator, r.path, r.source, r.area, r.audience, r.format, r.change,
                      r.risk_level, float(r.risk_score), int(r.n_findings), e,
-                     r.special_categories or "", previews.get(r.locator, ""))
+                     r.special_categories or "", previews.get(r.locator, ""), r.readers_from or "")
             for r, e in zip(df.itertuples(index=False), ents)]
 
 
@@ -257,6 +270,10 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest") 
         "pupil_exposed": int((has_data & df["audience"].isin(PUPIL_AUDIENCES)).sum()),
         "special_pupil": int((special & df["audience"].isin(PUPIL_AUDIENCES)).sum()),
         "unreadable": int(unreadable.sum()), "gps": int(gps.sum()), **change_counts,
+        # Text recognition: items with picture text read (all or some), and items whose
+        # picture text is not (all) read yet (Tesseract missing, caps, budget).
+        "ocr_read": int(df["ocr"].isin(("read", "partial")).sum()),
+        "ocr_needed": int(df["ocr"].isin(("partial", "needed")).sum()),
     }
     entity_totals = {e: int(df[c].sum()) for e, c in zip(ENTITY_TYPES, COUNT_COLUMNS)}
 
@@ -296,6 +313,7 @@ def build_report_data(settings: Settings, ledger: Ledger, scan: str = "latest") 
         trend=_trend(ledger, row.started),
         retention=retention_figures(ledger),
         restore_test=latest_restore_test(ledger),
+        accounts=accounts_figures(ledger),
         unavailable_sources=unavailable_sources(summary),
         items_frame=df,
     )

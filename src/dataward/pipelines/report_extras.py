@@ -1,5 +1,5 @@
-"""Figures the report borrows from other parts of dataward: the latest backup restore test
-and the latest retention plan. Each is read only when its table exists in the ledger (a
+"""Figures the report borrows from other parts of dataward: the latest backup restore test,
+the latest retention plan and the latest leavers' accounts audit. Each is read only when its table exists in the ledger (a
 school may not use backups or retention), by plain SQL, so the report does not depend on
 those modules. Only ids, counts, dates and statuses are read: never file names, pupil
 references or the names of people."""
@@ -93,3 +93,41 @@ def retention_figures(ledger: Ledger, today: date | None = None) -> RetentionFig
     return RetentionFigures(str(p[0]), str(p[1]), str(p[2]), int(p[3] or 0), int(p[4] or 0),
                             int(p[5] or 0), by_reason, past_due,
                             states.get("quarantined", 0), states.get("purged", 0))
+
+
+@dataclass(frozen=True)
+class AccountsFigures:
+    audit_id: str
+    created: str
+    as_of: str
+    accounts: int
+    counts: dict[str, int]
+    plan_id: str | None = None
+    plan_status: str | None = None
+    disabled: int = 0          # accounts disabled by the latest plan (and not undone)
+
+
+def accounts_figures(ledger: Ledger) -> AccountsFigures | None:
+    """The latest accounts audit's counts and the state of the latest disable plan."""
+    if not _has(ledger, "accounts_audits"):
+        return None
+    try:
+        with ledger.engine.connect() as conn:
+            a = conn.execute(text("SELECT audit_id, created, as_of, accounts, counts "
+                                  "FROM accounts_audits ORDER BY created DESC LIMIT 1")).first()
+            if a is None:
+                return None
+            p = conn.execute(text("SELECT plan_id, status FROM accounts_plans "
+                                  "ORDER BY created DESC LIMIT 1")).first() \
+                if _has(ledger, "accounts_plans") else None
+            disabled = int(conn.execute(text(
+                "SELECT COUNT(*) FROM accounts_plan_items WHERE plan_id = :p AND state = 'disabled'"),
+                {"p": p[0]}).scalar() or 0) if p is not None else 0
+    except SQLAlchemyError:
+        return None
+    try:
+        counts = {str(k): int(v) for k, v in json.loads(a[4] or "{}").items()}
+    except (ValueError, TypeError, AttributeError):
+        counts = {}
+    return AccountsFigures(str(a[0]), str(a[1])[:16].replace("T", " "), str(a[2]), int(a[3] or 0),
+                           counts, str(p[0]) if p else None, str(p[1]) if p else None, disabled)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import shutil
 import time
@@ -30,17 +31,20 @@ from sqlalchemy import insert, update
 
 from ..connectors.filesystem import FileEntry, walk
 from ..connectors.roster import Roster, load_roster
+from ..connectors.smb import SmbEntry, client_for, walk_smb
 from ..errors import ConfigError
+from ..classifiers.ocr_item import RECOGNISED_FORMATS
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, scans_table, utcnow
 from ..settings import Settings, Source
-from .outputs import (FINDINGS_FILE, FINDINGS_SCHEMA, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
-                      NAME_INDEX_SCHEMA, read_findings, read_items, write_table)
+from .outputs import (FINDINGS_FILE, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
+                      NAME_INDEX_SCHEMA, FindingsWriter, read_findings, read_items, write_table)
 from .scan_basis import rescore
 from .scan_plan import ScanPlan, prepare, read_name_filters
 from .scan_plan import record as plan_record
 from .mail_append import scan_appended_mbox
-from .scan_item import ItemContext
+from .scan_item import ItemContext, ItemOutcome
+from .scan_recovery import hold, reap_interrupted, work_dir_for
 from .workers import ItemPool, Task
 
 if TYPE_CHECKING:
@@ -139,14 +143,18 @@ class _Previous:
         self.items = read_items(scan_dir)
         self.findings_path = scan_dir / FINDINGS_FILE
         self.sources = self.items["source"].to_pylist()
-        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status"]).to_pydict()
-        for i, (loc, size, mt, ino, status) in enumerate(zip(
-                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"])):
+        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status", "format",
+                                  "ocr"]).to_pydict()
+        for i, (loc, size, mt, ino, status, fmt, ocr) in enumerate(zip(
+                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"],
+                cols["format"], cols["ocr"])):
             self.identity.append((ino, size, mt))
             top = top_locator(loc)
             if top != loc:
                 self.children_of.setdefault(top, []).append(i)
                 continue
+            if ocr is None and fmt in RECOGNISED_FORMATS:
+                continue  # read before text recognition existed: read again
             if status in ("ok", "encrypted", "unsupported", "skipped"):
                 self.by_locator[loc] = i
                 self.by_identity[(ino, size, mt)] = i
@@ -161,6 +169,21 @@ class _Previous:
         if self._filters is None:
             self._filters = read_name_filters(self.scan_dir) if self.scan_dir else {}
         return self._filters
+
+
+    def rows_under(self, folder_locator: str, seen: set[str]) -> list[int]:
+        """Rows (with their members) of items below a folder, for a folder that could not
+        be listed this time: the last result is kept, and the folder's row says why."""
+        if self.items is None:
+            return []
+        prefix = folder_locator.rstrip("/") + "/"
+        rows = []
+        for loc, i in self.by_locator.items():
+            if loc.startswith(prefix) and loc not in seen:
+                seen.add(loc)
+                rows.append(i)
+                rows.extend(self.children_of.get(loc, []))
+        return rows
 
 
 def top_locator(locator: str) -> str:
@@ -200,10 +223,12 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
     ensure_home(settings)
     own_ledger = ledger is None
     ledger = ledger or Ledger.for_settings(settings)
+    reap_interrupted(ledger, settings.scans_dir)  # what a killed scan left behind
     scan_id = new_scan_id()
     final_dir = Path(out_dir) if out_dir else settings.scans_dir / scan_id
-    work_dir = final_dir.parent / f".{final_dir.name}.partial-{scan_id}"
+    work_dir = work_dir_for(final_dir, scan_id)
     work_dir.mkdir(parents=True, mode=0o700)
+    lock_fd = hold(work_dir)  # held until this process ends: tells a live scan from a dead one
     mode = "adhoc" if adhoc else ("full" if full else "incremental")
     started = time.perf_counter()
     with ledger.begin() as conn:
@@ -212,7 +237,8 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
                                                 school_id=ledger.school_id))
     try:
         roster = build_roster(settings, rosters)
-        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id)
+        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id,
+                          spool_dir=work_dir / "spool")
         last = None if adhoc else _latest_catalog(
             ledger, {s.name for s in settings.sources} | {s.name for s in sources})
         previous = _Previous(Path(last.out_dir) if last is not None else None)
@@ -227,9 +253,9 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
         final_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         for name in (ITEMS_FILE, FINDINGS_FILE, NAME_INDEX_FILE):
             (work_dir / name).replace(final_dir / name)
-        work_dir.rmdir()
     except BaseException as exc:
         shutil.rmtree(work_dir, ignore_errors=True)
+        os.close(lock_fd)
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         with ledger.begin() as conn:
             conn.execute(update(scans_table).where(scans_table.c.scan_id == scan_id,
@@ -252,6 +278,8 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
         ledger.audit("scan.complete", scan_id, conn=conn, mode=mode, items=result.items,
                      findings=result.findings, errors=result.errors, status=result.status,
                      unavailable=sorted(result.unavailable))
+    work_dir.rmdir()  # only now: a running row always has its locked folder
+    os.close(lock_fd)
     if own_ledger:
         ledger.close()
     log.info("scan %s %s: %d items, %d findings, %d errors, %.1fs", scan_id, result.status,
@@ -267,10 +295,16 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
         if source.name in plan.unavailable:
             continue
         found: list[tuple[FileEntry, Source]] = []
-        for entry in walk(source):
+        walker = (walk_smb(source, client_for(ctx.settings)) if source.kind == "smb"
+                  else walk(source))
+        for entry in walker:
             found.append((entry, source))
             if progress and (len(entries) + len(found)) % 5000 == 0:
                 progress(ScanProgress("walking", len(entries) + len(found), 0, 0))
+        if (source.kind == "smb" and len(found) == 1 and found[0][0].kind == "dir-error"
+                and not found[0][0].rel):  # the share itself could not be opened
+            plan.mark_unavailable(source.name, found[0][0].error)
+            continue
         vanished = plan.vanished(source.name, len(found))
         if vanished:
             plan.mark_unavailable(source.name, vanished)
@@ -281,7 +315,8 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     reuse_idx: list[int] = []          # rows of the previous items table to carry over
     reuse_moves: dict[int, FileEntry] = {}
     new_items: list[dict] = []
-    new_findings: list[dict] = []
+    # Findings are written as items finish: a dense export's never sit in memory at once.
+    findings_out = FindingsWriter(work_dir / FINDINGS_FILE)
     new_index: list[tuple[str, bytes]] = []
     to_read: list[Task] = []
     for entry, source in entries:
@@ -297,6 +332,11 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 for m in members:
                     reuse_moves[m] = entry
         else:
+            if isinstance(entry, SmbEntry):
+                if entry.kind == "dir-error":  # unlistable: keep what it held, said by this row
+                    reuse_idx.extend(previous.rows_under(entry.locator, seen))
+                to_read.append(Task(entry, source.name, source.audience))
+                continue
             appended = (None if source.name in plan.no_reuse or locator in plan.recheck else
                         scan_appended_mbox(previous, entry, source.name, source.audience, ctx))
             if appended is not None:  # an mbox that only grew: last scan's messages kept
@@ -304,7 +344,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 reuse_idx.extend(carried)
                 for part in outcome.flatten():
                     new_items.append(part.item)
-                    new_findings.extend(part.findings)
+                    _write_findings(findings_out, part)
                     if part.name_index is not None:
                         new_index.append((part.item["locator"], part.name_index))
                 result.bytes_read += outcome.bytes_read
@@ -328,7 +368,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
             for part in outcome.flatten():
                 part.item["change"] = change
                 new_items.append(part.item)
-                new_findings.extend(part.findings)
+                _write_findings(findings_out, part)
                 if part.name_index is not None:
                     new_index.append((part.item["locator"], part.name_index))
             result.bytes_read += outcome.bytes_read
@@ -337,7 +377,6 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                 progress(ScanProgress("reading", done, total, result.bytes_read))
 
     items_table = pa.Table.from_pylist(new_items, schema=ITEMS_SCHEMA)
-    findings_table = pa.Table.from_pylist(new_findings, schema=FINDINGS_SCHEMA)
     index_table = pa.table({"locator": [x for x, _ in new_index], "tokens": [y for _, y in new_index]},
                            schema=NAME_INDEX_SCHEMA)
     if (reuse_idx or kept_idx) and previous.items is not None:
@@ -345,14 +384,15 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
             previous, reuse_idx + kept_idx, reuse_moves, ctx.scan_id)
         carried = rescore(carried, ctx.settings, plan.rescore)
         items_table = pa.concat_tables([carried, items_table])
-        findings_table = pa.concat_tables([carried_findings, findings_table])
+        findings_out.write(carried_findings)
         index_table = pa.concat_tables([carried_index, index_table])
     write_table(items_table, ITEMS_SCHEMA, work_dir / ITEMS_FILE)
-    write_table(findings_table, FINDINGS_SCHEMA, work_dir / FINDINGS_FILE)
+    findings_out.close()
+    shutil.rmtree(work_dir / "spool", ignore_errors=True)  # spools of items that failed
     write_table(index_table, NAME_INDEX_SCHEMA, work_dir / NAME_INDEX_FILE)
 
     result.items = items_table.num_rows
-    result.findings = findings_table.num_rows
+    result.findings = findings_out.rows
     result.reused = len(reuse_idx)
     result.kept = len(kept_idx)
     result.read = len(new_items)
@@ -372,13 +412,18 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     result.by_status = {s["values"]: s["counts"] for s in statuses}
     result.errors = result.by_status.get("error", 0)
     result.items_with_findings = pc.sum(pc.greater(items_table["n_findings"], 0)).as_py() or 0
-    ents = pc.value_counts(findings_table["entity_type"]).to_pylist() if findings_table.num_rows else []
-    result.by_entity = {e["values"]: e["counts"] for e in ents}
+    result.by_entity = dict(findings_out.by_entity)
     kept = Counter(previous.sources[i] for i in reuse_idx + kept_idx
                    if top_locator(previous.locators[i]) == previous.locators[i])
     result.unavailable = dict(plan.unavailable)
     result.sources, result.reasons = plan_record(plan, read_top, rechecked, kept, ctx.scan_id)
     return result
+
+
+def _write_findings(out: FindingsWriter, part: ItemOutcome) -> None:
+    out.write(part.findings)
+    if part.findings_spool is not None:
+        out.write_spool(part.findings_spool)
 
 
 def _change_of(previous: _Previous, row: dict[str, Any]) -> str:

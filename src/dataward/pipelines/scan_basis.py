@@ -117,13 +117,13 @@ def load_roster_record(home: Path, digest: str) -> RosterRecord | None:
 def basis_for(settings: Settings, roster_digest: str, audience: str) -> dict[str, Any]:
     """The basis of a source scanned now with these settings."""
     from ..classifiers.recognizers import PATTERN_RECOGNIZERS
-    from ..classifiers.recognizers.special_category import TERMS
+    from ..classifiers.recognizers.special_category import NOT_TERMS, TERMS
     return {
         "dataward": dataward.__version__,
         "code": code_digest(),
         "recognizers": sorted([c.__name__ for c in PATTERN_RECOGNIZERS]
                               + ["RosterNameRecognizer", "SpecialCategoryRecognizer"]),
-        "terms": _json_digest(TERMS),
+        "terms": _json_digest([TERMS, NOT_TERMS]),  # and the role names that are not terms
         "settings": deciding_settings(settings),
         "roster": roster_digest,
         "risk": _json_digest(settings.risk.model_dump(mode="json")),

@@ -6,27 +6,35 @@ lets a bad file stop the scan. Reasons name the kind of failure, never document 
 (parsers' messages can quote the document)."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
-import zipfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pyarrow as pa
+
 from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
-from ..classifiers.extractors import EncryptedItem, Member, UnsupportedFormat, extract
-from ..classifiers.extractors.archive import reset_budget
-from ..classifiers.extractors.image import IMAGE_FORMATS
-from ..classifiers.path_names import names_in_path
+from ..classifiers.extractors import EncryptedItem, Extracted, Member, UnsupportedFormat, extract
+from ..classifiers.extractors.text import PIECES, ReadAsText, text_pieces
+from ..classifiers.extractors.archive import CAP_PREFIX, reset_budget
+from ..classifiers.extractors.failure import failure_reason
+from ..classifiers.ocr_item import OcrBudget, fold_confidence, recognise_item
+from ..classifiers.path_names import names_in_path, path_words
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
+from ..connectors.smb import SmbEntry
 from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
-from .outputs import COUNT_COLUMNS
+from .outputs import COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, findings_table
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
     from ..classifiers.engine import Classifier, Finding
@@ -43,7 +51,18 @@ class ItemContext:
     settings: Settings
     classifier_or_factory: Classifier | Callable[[], Classifier]
     scan_id: str
+    # Where an item with very many findings spools them (the scan's work folder); None:
+    # they stay in memory.
+    spool_dir: Path | None = None
+    # Called as a streamed item is read, with the characters read so far: a worker turns
+    # it into a heartbeat, so a long item that is making progress is not taken for hung.
+    progress: Callable[[int], None] | None = None
     _index_key: bytes | None = field(default=None, init=False, repr=False)
+    # Text recognition time left for the scan, shared by the workers forked from it.
+    ocr_budget: OcrBudget = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.ocr_budget = OcrBudget(self.settings.ocr.scan_budget_minutes)
 
     @property
     def classifier(self) -> Classifier:
@@ -66,12 +85,21 @@ class ItemContext:
 @dataclass
 class ItemOutcome:
     item: dict
-    findings: list[dict]
+    # Rows of findings.parquet (an Arrow table of FINDINGS_SCHEMA; a list of row dicts is
+    # converted), and the spool file holding more of them when there were very many.
+    findings: pa.Table | list[dict]
     bytes_read: int = 0
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
+    findings_spool: Path | None = None
+    # Why a cap stopped reading this item or something inside it ("" when none did).
+    capped: str = ""
     # The keyed index of its words (classifiers.name_index), when it has text.
     name_index: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.findings, pa.Table):
+            self.findings = pa.Table.from_pylist(self.findings, schema=FINDINGS_SCHEMA)
 
     def flatten(self) -> Iterator[ItemOutcome]:
         yield self
@@ -81,6 +109,9 @@ class ItemOutcome:
 
 # Files larger than this are sniffed from their first bytes before being read whole.
 QUICK_LOOK_BYTES = 1 << 20
+
+# Text recognition stops at this share of the item's time limit (the worker is killed at it).
+OCR_SHARE_OF_ITEM_TIME = 0.7
 
 # The row key classify_bytes leaves the name index under (taken off before the row is kept).
 NAME_INDEX = "_name_index"
@@ -98,75 +129,159 @@ def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) ->
         "mode": f"{entry.mode:03o}", "sha256": "", "status": "ok", "error": "",
         "audience": audience, "change": "new", "n_findings": 0,
         "special_category": False, "special_categories": "", "risk_score": 0.0,
-        "risk_level": "none", "taken": "",
+        "risk_level": "none", "taken": "", "ocr": "", "readers": "", "readers_from": "",
     }
     row.update({c: 0 for c in COUNT_COLUMNS})
     return row
 
 
-def _failure_reason(fmt: str, exc: BaseException) -> str:
-    if isinstance(exc, (zipfile.BadZipFile, KeyError)):
-        return f"corrupt {fmt}: not a valid {fmt} container ({type(exc).__name__})"
-    if type(exc).__name__ in ("PdfiumError", "PdfReadError"):
-        return f"corrupt {fmt}: the parser could not open it ({type(exc).__name__})"
-    if isinstance(exc, MemoryError):
-        return f"{fmt} too large to read in memory"
-    return f"cannot read {fmt}: {type(exc).__name__}"
+class ItemFindings:
+    """What one item holds, gathered piece by piece: entity counts and categories for its
+    items row, and its findings.parquet rows as Arrow tables (spooled past a size)."""
+
+    def __init__(self, locator: str, ctx: ItemContext) -> None:
+        self.locator, self.scan_id = locator, ctx.scan_id
+        self._risk, self._domains = ctx.settings.risk, ctx.settings.school.domains
+        self.counts: Counter[str] = Counter()
+        # For the risk score: mail-header findings weigh less; special category is judged
+        # without them (risk.weighted_counts, risk.outside_headers).
+        self.weighted: dict[str, float] = {}
+        self.outside: Counter[str] = Counter()
+        self.categories: set[str] = set()
+        self.rows = FindingsBuffer(ctx.spool_dir)
+        self.tokens: set[str] = set()
+
+    def add(self, findings: list[Finding]) -> None:
+        self.counts.update(f.entity_type for f in findings)
+        for entity, w in risk_mod.weighted_counts(findings, self._risk, self._domains).items():
+            self.weighted[entity] = self.weighted.get(entity, 0.0) + w
+        self.outside.update(risk_mod.outside_headers(findings))
+        self.categories.update(f.category for f in findings if f.category)
+        self.rows.add(findings_table(findings, self.locator, self.scan_id))
+
+    def clear(self) -> None:
+        self.tokens = set()
+        self.counts.clear()
+        self.weighted.clear()
+        self.outside.clear()
+        self.categories.clear()
+        self.rows = FindingsBuffer(self.rows.spool_dir)
 
 
-def findings_rows(findings: list[Finding], locator: str, scan_id: str) -> list[dict]:
-    return [{"scan_id": scan_id, "locator": locator, "entity_type": f.entity_type,
-             "where": f.where, "offset": f.offset, "score": f.score,
-             "recognizer": f.recognizer, "preview": f.preview,
-             "fingerprint": f.fingerprint, "category": f.category} for f in findings]
-
-
-def apply_counts(row: dict, findings: list[Finding], settings: Settings) -> None:
-    counts = Counter(f.entity_type for f in findings)
+def apply_counts(row: dict, found: ItemFindings, settings: Settings) -> None:
+    counts = found.counts
     for entity, n in counts.items():
         col = ENTITY_TO_COLUMN.get(entity)
         if col:
             row[col] = n
-    row["n_findings"] = len(findings)
-    row["special_category"] = risk_mod.is_special_category(counts)
-    row["special_categories"] = ",".join(sorted({f.category for f in findings if f.category}))
-    row["risk_score"], row["risk_level"] = risk_mod.score(counts, row["audience"], settings.risk)
+    row["n_findings"] = sum(counts.values())
+    row["special_category"] = risk_mod.is_special_category(found.outside)
+    row["special_categories"] = ",".join(sorted(found.categories))
+    row["risk_score"], row["risk_level"] = risk_mod.score(found.weighted, row["audience"],
+                                                          settings.risk, row["special_category"])
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A dense piece makes hundreds of thousands of small objects (cells, findings, their
+    strings), none of them in reference cycles; the garbage collector's passes over them
+    cost more than the work itself (measured: bench/dense_bench.py, docs/performance.md).
+    Everything is freed by reference counting when the piece is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _pieces(fmt: str, data: bytes) -> Iterator[Extracted]:
+    """The item's text: streamed in pieces for text-like formats, else extracted whole."""
+    streamed = PIECES.get(fmt)
+    if streamed is None:
+        yield extract(fmt, data)
+    else:
+        yield from streamed(data)
 
 
 def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
-                   children: list[Member] | None = None) -> list[Finding]:
-    """Sniff, extract and classify bytes already in memory; sets format/status/error.
-    Members the extractor found inside (archive members, attachments) are appended to
-    ``children`` for the caller to process as items of their own."""
+                   found: ItemFindings, children: list[Member] | None = None) -> None:
+    """Sniff, extract and classify bytes already in memory into ``found``; sets
+    format/status/error. Members the extractor found inside (archive members,
+    attachments) are appended to ``children`` for the caller to process as items. A roster
+    name in the item's file or folder name is a finding whether or not its content could
+    be read."""
+    _classify_content(data, name, ctx, row, found, children)
+    found.add(names_in_path(ctx.classifier, name))
+    found.tokens |= name_index.tokens(path_words(name))
+    # Lets a later scan find names added to the roster without reading this item again.
+    row[NAME_INDEX] = name_index.build_tokens(ctx.index_key, found.tokens)
+
+
+def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
+                      found: ItemFindings, children: list[Member] | None) -> None:
     fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
     row["format"] = fmt
     if not data:
         row["status"], row["error"] = "skipped", "empty file"
-        return []
-    try:
-        doc = extract(fmt, data)
-    except UnsupportedFormat:
-        row["status"], row["error"] = "unsupported", f"no reader for {fmt} files yet"
-        return []
-    except EncryptedItem as exc:
-        row["status"], row["error"] = "encrypted", str(exc)
-        return []
-    except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
-        row["status"], row["error"] = "error", _failure_reason(fmt, exc)
-        return []
-    apply_mail_policy(doc, row, ctx.settings)  # audience, retention, caps (mail only)
-    if children is not None:
-        children.extend(doc.children)
-    if doc.status != "ok":
-        row["status"], row["error"] = doc.status, doc.reason
-    row["taken"] = doc.taken
-    findings = ctx.classifier.classify(doc)
-    if fmt in IMAGE_FORMATS:  # policy: no pupil's name in an image's file or folder name
-        findings.extend(names_in_path(ctx.classifier, name))
-    # Lets a later scan find names added to the roster without reading this item again.
-    row[NAME_INDEX] = name_index.build(ctx.index_key, doc.text + (
-        "\n" + name if fmt in IMAGE_FORMATS else ""))
-    return findings
+        return
+    pieces = _pieces(fmt, data)
+    streamed = fmt in PIECES
+    done = 0
+    while True:
+        try:
+            if streamed:
+                with _collector_paused():
+                    doc = next(pieces, None)
+            else:
+                doc = next(pieces, None)
+        except ReadAsText:  # a .csv that is not CSV: its pieces so far are dropped
+            found.clear()
+            pieces, done = text_pieces(data), 0
+            continue
+        except UnsupportedFormat:
+            row["status"], row["error"] = "unsupported", f"no reader for {fmt} files yet"
+            return
+        except EncryptedItem as exc:
+            row["status"], row["error"] = "encrypted", str(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
+            found.clear()
+            row["status"], row["error"] = "error", failure_reason(fmt, exc, row["locator"])
+            return
+        if doc is None:
+            break
+        apply_mail_policy(doc, row, ctx.settings)  # audience, retention, caps (mail only)
+        if children is not None:
+            children.extend(doc.children)
+        if doc.status != "ok":
+            row["status"], row["error"] = doc.status, doc.reason
+        elif doc.reason and not row["error"]:  # read, with a note of what could not be
+            row["error"] = doc.reason
+        row["taken"] = row["taken"] or doc.taken
+        ocr = None
+        if not streamed:
+            # Pictures of text (scanned pages, faxes, photos of forms): recognised, or said
+            # unread. Streamed formats are text already.
+            deadline = time.monotonic() + OCR_SHARE_OF_ITEM_TIME * ctx.settings.scan.item_timeout_s
+            ocr = recognise_item(fmt, data, doc, ctx.settings.ocr, ctx.ocr_budget, deadline)
+            if ocr is not None:
+                row["ocr"] = ocr.state
+                if ocr.state != "read" and row["status"] == "ok":
+                    row["status"], row["error"] = "partial", ocr.note
+        with _collector_paused():
+            findings = ctx.classifier.classify(doc)
+            found.add(fold_confidence(findings, ocr) if ocr is not None else findings)
+            # The words of the item (cells of identifier columns that held no identifier
+            # included) for the name index.
+            found.tokens |= name_index.tokens(doc.text)
+            for col in doc.columns:
+                if col.unread:
+                    found.tokens |= name_index.tokens("\n".join(col.unread))
+        done += len(doc.text)
+        if ctx.progress is not None:
+            ctx.progress(done)
 
 
 def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
@@ -177,7 +292,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
                path=parent["path"] + member.sep + member.name, format="", sha256="",
                status=member.status, error=member.error, n_findings=0,
                special_category=False, special_categories="", risk_score=0.0,
-               risk_level="none", change=parent["change"], taken="",
+               risk_level="none", change=parent["change"], taken="", ocr="",
                size=member.size if member.size is not None else len(member.data or b""))
     if member.audience:
         row["audience"] = member.audience
@@ -187,27 +302,49 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
     if member.data is None:  # not read (encrypted, over a cap): its name is all we know
         fmt = sniff(member.name, b"")
         row["format"] = "unknown" if fmt == "empty" else fmt
-        return ItemOutcome(row, [])
+        return _not_read(row, member.name, ctx)
     row["sha256"] = hashlib.sha256(member.data).hexdigest()
     if depth > MAX_DEPTH:
         row.update(status="skipped", error=f"nested deeper than {MAX_DEPTH} containers",
                    format=sniff(member.name, member.data[:HEAD_BYTES]))
-        return ItemOutcome(row, [])
+        return ItemOutcome(row, [], capped=row["error"])
     return _classified(member.data, member.name, row, ctx, depth)
 
 
 def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
     children: list[Member] = []
-    findings = classify_bytes(data, name, ctx, row, children)
+    found = ItemFindings(row["locator"], ctx)
+    classify_bytes(data, name, ctx, row, found, children)
     index = row.pop(NAME_INDEX, None)
-    apply_counts(row, findings, ctx.settings)
-    outcome = ItemOutcome(row, findings_rows(findings, row["locator"], ctx.scan_id), len(data),
-                          name_index=index)
+    apply_counts(row, found, ctx.settings)
+    table, spool = found.rows.result()
+    outcome = ItemOutcome(row, table, len(data), findings_spool=spool, name_index=index)
     outcome.children = [process_member(m, row, ctx, depth + 1) for m in children]
+    # A container a cap stopped, at any depth below it, is `skipped` up to the file on
+    # the share (docs/formats.md): it was not read in full.
+    capped = next((c.capped for c in outcome.children if c.capped), "")
+    if not capped and row["status"] == "skipped" and row["error"].startswith(CAP_PREFIX):
+        capped = row["error"]
+    if capped:
+        outcome.capped = capped
+        if row["status"] == "ok":
+            row["status"], row["error"] = "skipped", f"a cap stopped reading inside it: {capped}"
     return outcome
 
 
+def _not_read(row: dict[str, Any], rel: str, ctx: ItemContext) -> ItemOutcome:
+    """An item whose content was not read: its path can still name a pupil."""
+    found = ItemFindings(row["locator"], ctx)
+    found.add(names_in_path(ctx.classifier, rel))
+    apply_counts(row, found, ctx.settings)
+    table, spool = found.rows.result()
+    return ItemOutcome(row, table, findings_spool=spool)
+
+
 def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemContext) -> ItemOutcome:
+    if isinstance(entry, SmbEntry):  # read over SMB, with its permissions
+        from .smb_item import process_smb_entry
+        return process_smb_entry(entry, source_name, audience, ctx)
     row = base_row(entry, source_name, audience, ctx.scan_id)
     if entry.kind == "symlink":
         row.update(status="skipped", format="symlink", error=entry.error or "symbolic link (not followed)")
@@ -221,7 +358,7 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
     if entry.size > ctx.max_bytes:
         row.update(status="skipped", error=f"larger than the {ctx.settings.scan.max_file_mb:g} MB cap")
         row["format"] = sniff(entry.rel, b"")
-        return ItemOutcome(row, [])
+        return _not_read(row, entry.rel, ctx)
     try:
         if entry.size > QUICK_LOOK_BYTES:
             # An unknown binary (a video, a program) is dismissed from its first bytes.
@@ -229,14 +366,14 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
             if sniff(entry.rel, head) == "binary":
                 row.update(status="unsupported", format="binary",
                            error="unknown binary format (only its first bytes were read)")
-                return ItemOutcome(row, [])
+                return _not_read(row, entry.rel, ctx)
         data = read_file(entry, ctx.max_bytes)
     except FileNotFoundError:
         row.update(status="error", error="disappeared during the scan")
         return ItemOutcome(row, [])
     except PermissionError:
         row.update(status="error", error="permission denied")
-        return ItemOutcome(row, [])
+        return _not_read(row, entry.rel, ctx)
     except OSError as exc:
         reason = "is a symbolic link now (not followed)" if exc.errno == 40 else (exc.strerror or "read error")
         row.update(status="error", error=reason)

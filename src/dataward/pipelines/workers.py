@@ -23,7 +23,7 @@ import resource
 import signal
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
@@ -73,7 +73,27 @@ def _log_warning(message: Warning | str, category: type[Warning], filename: str,
              str(message).strip()[:160])
 
 
-def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int) -> None:
+def _die_with_parent(parent_pid: int, inherited: list[Connection]) -> None:
+    """A worker must not outlive the scan (``kill -9`` of ``dataward scan`` once left
+    workers running for minutes, holding the ledger and the log open):
+
+    * the kernel sends SIGKILL when the forking process ends (PR_SET_PDEATHSIG), checked
+      against the parent's pid in case it ended before the call;
+    * the scan's ends of the pipes, inherited through fork (this worker's own and every
+      earlier worker's), are closed here, so a worker waiting for its next item sees
+      end-of-file as soon as the scan is gone even where the signal is not available.
+    """
+    for c in inherited:
+        c.close()
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int, parent_pid: int = 0,
+                 inherited: list[Connection] | None = None) -> None:
+    _die_with_parent(parent_pid or os.getppid(), inherited or [])
     # Ctrl-C reaches the whole process group: the scanning process decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A crash is reported as the item's status; no C stack dump on the scan's terminal.
@@ -94,6 +114,7 @@ def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int) -> None:
         if msg is None:
             return
         seq, task = msg
+        ctx.progress = _heartbeat(conn, seq)
         try:
             outcome = process_entry(task.entry, task.source, task.audience, ctx)
         except MemoryError:
@@ -121,12 +142,15 @@ def _load_libc():
         import ctypes.util
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                               ctypes.c_ulong]
         return libc
     except (OSError, AttributeError):
         return None
 
 
 _LIBC = _load_libc()
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
@@ -143,19 +167,48 @@ def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
 # A big item (a mailbox export, a large spreadsheet) may take longer than a small one:
 # the time limit grows by one second for each MIN_RATE_MB of the item.
 MIN_RATE_MB = 0.5
+# An item read as a stream (text, CSV) reports progress as it goes. Time depends on what
+# it holds, not only its size (an export with a pupil on every row costs more per byte
+# than prose), so while progress keeps coming the limit moves on: the item may run until
+# ``item_timeout_s`` passes with no progress, up to a ceiling of DENSE_RATE_MB per second.
+# A reader that hangs stops reporting and is stopped as before.
+DENSE_RATE_MB = 0.05
+HEARTBEAT_S = 1.0
 
 
 def item_time_limit(task: Task, base_s: float) -> float:
-    """Seconds one item may take: the configured limit plus time for its size."""
+    """Seconds one item may take without reporting progress: the configured limit plus
+    time for its size."""
     return base_s + task.entry.size / (MIN_RATE_MB * 1e6)
+
+
+def item_time_ceiling(task: Task, base_s: float) -> float:
+    """Seconds one item may take at most, however steadily it reports progress."""
+    return base_s + task.entry.size / (DENSE_RATE_MB * 1e6)
+
+
+def _heartbeat(conn: Connection, seq: int) -> Callable[[int], None]:
+    """A progress callback that tells the scanning process, at most every HEARTBEAT_S."""
+    last = [time.monotonic()]
+
+    def beat(done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= HEARTBEAT_S:
+            last[0] = now
+            conn.send(("progress", seq, done))
+    return beat
 
 
 class _Slot:
     """One worker process and the item it is reading."""
 
-    def __init__(self, mpctx, ctx: ItemContext, memory_mb: int) -> None:
+    def __init__(self, mpctx, ctx: ItemContext, memory_mb: int,
+                 others: list[_Slot] | None = None) -> None:
         self.conn, child = mpctx.Pipe(duplex=True)
-        self.proc = mpctx.Process(target=_worker_main, args=(child, ctx, memory_mb),
+        # The worker closes its copies of the scan's pipe ends (see _die_with_parent).
+        inherited = [self.conn] + [s.conn for s in others or [] if not s.conn.closed]
+        self.proc = mpctx.Process(target=_worker_main,
+                                  args=(child, ctx, memory_mb, os.getpid(), inherited),
                                   name="dataward-item-worker", daemon=True)
         self.proc.start()
         child.close()
@@ -167,8 +220,19 @@ class _Slot:
     def send(self, seq: int, task: Task, timeout_s: float) -> None:
         self.seq, self.task = seq, task
         self.limit_s = item_time_limit(task, timeout_s)
-        self.deadline = time.monotonic() + self.limit_s
+        self.started = time.monotonic()
+        self.deadline = self.started + self.limit_s
+        self.ceiling = self.started + item_time_ceiling(task, timeout_s)
+        self.stall_s = timeout_s
+        self.progressed_at = 0.0
         self.conn.send((seq, task))
+
+    def progressed(self, seq: int) -> None:
+        """The item reported progress: it may go on until it stalls, up to the ceiling."""
+        if seq == self.seq and self.task is not None:
+            self.progressed_at = time.monotonic()
+            self.deadline = min(self.ceiling, max(self.deadline, self.progressed_at + self.stall_s))
+            self.limit_s = self.deadline - self.started
 
     def stop(self, kill: bool) -> None:
         if kill:
@@ -216,7 +280,7 @@ class ItemPool:
         # Objects that exist now (the classifier, the roster) are left out of the garbage
         # collector's passes, so a worker does not copy their pages by merely scanning them.
         gc.freeze()
-        slot = _Slot(self._mp, self.ctx, self.memory_mb)
+        slot = _Slot(self._mp, self.ctx, self.memory_mb, self._slots)
         self._slots.append(slot)
         return slot
 
@@ -250,6 +314,9 @@ class ItemPool:
                         msg = slot.conn.recv()
                     except (EOFError, OSError):
                         msg = None
+                    if msg is not None and msg[0] == "progress":
+                        slot.progressed(msg[1])
+                        continue
                     if msg is not None:
                         if msg[0] == "ready":
                             slot.ready, startup_failures = True, 0
@@ -275,6 +342,11 @@ class ItemPool:
                         if startup_failures >= MAX_STARTUP_FAILURES:
                             raise DatawardError("item workers do not start",
                                                 hint="check free memory, or lower scan.workers")
+                    elif slot.progressed_at:
+                        results[slot.seq] = self._failed(
+                            slot, f"stopped after the {slot.limit_s:.0f} s time limit: no "
+                                  f"progress for {time.monotonic() - slot.progressed_at:.0f} s "
+                                  "(the reader hung)")
                     else:
                         results[slot.seq] = self._failed(
                             slot, f"stopped after the {slot.limit_s:.0f} s time limit "

@@ -24,12 +24,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .inventory import ImageItem
-from .mis import Pupil
-from .names import fold, tokens, upns_in
+from ..pipelines.mis import Pupil
+from ..pipelines.names import fold, tokens, upns_in
 from .schedule import Rules
 
 KEEP_CODES = ("legal-hold", "no-pupil-named", "on-roll", "consent", "not-yet-due")
 DUE_CODE = "due"
+HARD_LINKED = "hard-linked"
 
 
 @dataclass(frozen=True)
@@ -175,11 +176,23 @@ def plan(inventory: Iterable[ImageItem], leavers: Iterable[Pupil], rules: Rules,
         path_s = f"{root_s.rstrip('/')}/{item.rel}"
 
         code, reason, due_on = decide(named, path_s)
+        if code == DUE_CODE and item.links > 1:
+            # Purging overwrites the file's bytes, which every other name of it shares:
+            # an rsnapshot tree or a photo manager's library outside the roots.
+            code, reason = HARD_LINKED, (
+                f"due, but the file has {item.links} hard links (its bytes are also under "
+                "another name, perhaps outside the roots): left alone; remove the other "
+                "links, then plan again")
         (due if code == DUE_CODE else keep).append(
             Decision(item, code == DUE_CODE, code, reason, who, by, due_on))
         reasons[code] += 1
 
     warnings: list[str] = []
+    if reasons[HARD_LINKED]:
+        warnings.append(f"{reasons[HARD_LINKED]} due image(s) have other hard links and are "
+                        "left out of the plan (purging would overwrite the other copies too); "
+                        "list them with `find ROOT -type f -links +1`, remove the other links, "
+                        "then plan again")
     n_leavers = sum(1 for p in pupils if p.leave_date is not None)
     if keep or due:
         if n_leavers and not leavers_seen and not due:

@@ -20,7 +20,7 @@ from ..ledger import Ledger, current_user, utcnow
 from ..settings import Settings
 from . import store
 from .inventory import build_inventory
-from .mis import Pupil, cross_check, read_consents, read_pupils
+from ..pipelines.mis import Pupil, cross_check, read_consents, read_pupils
 from .planner import plan
 from .safefs import open_dir, sha256_at
 from .schedule import load_rules
@@ -62,6 +62,12 @@ def inputs_from(settings: Settings, *, leavers: Path | None = None, on_roll: Pat
     if not roots:
         raise ConfigError("no image folders given",
                           hint="set retention.image_roots in the config, or pass --images PATH")
+    from ..connectors.smb import is_smb_path
+    smb = [str(p) for p in roots if is_smb_path(p)]
+    if smb:
+        raise RefusedError(f"retention works on local folders only; {smb[0]} is an SMB share",
+                           hint="run dataward on the file server, or mount the share and list "
+                                "the mounted folder in retention.image_roots")
     return PlanInputs(leavers, list(roots), as_of or date.today(),
                       on_roll or r.on_roll_csv, consent or r.consent_csv)
 

@@ -8,7 +8,6 @@ path, size, SHA-256, reason, approver and times; never any image content.
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
 from collections.abc import Callable
@@ -16,15 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..cells import write_csv
 from ..connectors.filesystem import file_sha256
-from ..errors import IntegrityError
+from ..errors import IntegrityError, PartialError
 from ..ledger import Ledger, utcnow
 from ..settings import Settings
 from . import store
 from .journal import Journal
 from .lock import retention_lock
 from .quarantine import quarantine_dir, quarantine_name, state_dir
-from .safefs import fsync_dir, is_regular, lstat_at, overwrite_at, sha256_at
+from .safefs import HardLinked, fsync_dir, is_regular, lstat_at, overwrite_at, sha256_at
 from .store import ItemRow
 
 METHOD = "overwritten with zeros, flushed, unlinked"
@@ -40,6 +40,7 @@ class PurgeResult:
     waiting: int = 0  # in quarantine, grace period not over
     eligible: int = 0
     altered: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)  # plans held up by an interrupted step
     record: Path | None = None
     dry_run: bool = False
 
@@ -57,9 +58,8 @@ def write_record(settings: Settings, rows: list[dict[str, object]]) -> Path | No
     folder = state_dir(settings) / "deletion-records"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=RECORD_FIELDS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
+    write_csv(buf, RECORD_FIELDS, ([r[f] for f in RECORD_FIELDS] for r in rows),
+              lineterminator="\n")
     path = folder / f"deletions-{datetime.now(UTC):%Y%m%d-%H%M%S-%f}.csv"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -69,22 +69,30 @@ def write_record(settings: Settings, rows: list[dict[str, object]]) -> Path | No
     return path
 
 
-def destroy_one(settings: Settings, it: ItemRow) -> None:
-    """Overwrite and unlink an item's quarantined file (gone already: nothing to do)."""
+def destroy_one(settings: Settings, it: ItemRow) -> bool:
+    """Overwrite and unlink an item's quarantined file (gone already: nothing to do).
+    False when it was left alone because it has other hard links."""
     with quarantine_dir(settings, it.root, it.plan_id) as qfd:
         qname = quarantine_name(it)
         if is_regular(lstat_at(qfd, qname)):
-            overwrite_at(qfd, qname)
+            try:
+                overwrite_at(qfd, qname)
+            except HardLinked:
+                return False
             os.unlink(qname, dir_fd=qfd)
+    return True
 
 
 def _verify(settings: Settings, it: ItemRow) -> str | None:
     with quarantine_dir(settings, it.root, it.plan_id) as qfd:
         qname = quarantine_name(it)
         st = lstat_at(qfd, qname)
-        if not is_regular(st):
+        if st is None or not is_regular(st):
             return "missing from quarantine"
-        if st.st_size != it.size or sha256_at(qfd, qname) != it.sha256:  # type: ignore[union-attr]
+        if st.st_nlink > 1:
+            return (f"has {st.st_nlink} hard links in quarantine (its bytes are also under "
+                    "another name); not overwritten")
+        if st.st_size != it.size or sha256_at(qfd, qname) != it.sha256:
             return "altered in quarantine (SHA-256 differs)"
     return None
 
@@ -106,10 +114,13 @@ def purge(settings: Settings, ledger: Ledger, *, now: datetime | None = None,
     grace = timedelta(days=settings.retention.grace_days)
     result = PurgeResult(dry_run=dry_run)
     with retention_lock(state_dir(settings)):
-        recover(settings, ledger)
+        blocked = recover(settings, ledger)
+        result.blocked = sorted(blocked)
         approvers: dict[str, str | None] = {}
         eligible: list[tuple[ItemRow, str]] = []
         for it in store.quarantined_items(ledger):
+            if it.plan_id in blocked:
+                continue  # its plan waits for a person (`retention abandon`)
             at = datetime.fromisoformat(it.quarantined_at or now.isoformat())
             by = _approver(ledger, it.plan_id, approvers)
             if by is None:
@@ -133,8 +144,13 @@ def purge(settings: Settings, ledger: Ledger, *, now: datetime | None = None,
                     batch.append((it, by))
             journal.intend("purge", [(it.plan_id, it.item_no) for it, _ in batch])
             done_rows = []
-            for it, by in batch:
-                destroy_one(settings, it)
+            for it, by in list(batch):
+                if not destroy_one(settings, it):
+                    result.altered.append(f"item {it.ref}: hard-linked to another name; "
+                                          "not overwritten")
+                    batch.remove((it, by))
+                    journal.done("purge", [(it.plan_id, it.item_no)])
+                    continue
                 done_rows.append(deletion_row(it, by))
                 result.purged += 1
                 result.bytes_purged += it.size
@@ -162,6 +178,12 @@ def purge(settings: Settings, ledger: Ledger, *, now: datetime | None = None,
                              "quarantine: " + "; ".join(result.altered[:5]),
                              hint="a file that changed after approval is never destroyed; "
                                   "restore it or make a new plan")
+    if result.blocked:
+        raise PartialError(f"purged {result.purged} file(s); the files of plan(s) "
+                           f"{', '.join(result.blocked)} were left alone: an interrupted step "
+                           "of theirs could not be finished",
+                           hint="put the folders right, or `dataward retention abandon PLAN "
+                                "--by NAME` once a person has dealt with it")
     return result
 
 

@@ -94,6 +94,8 @@ def _check_item(item: ItemRow, roots: set[str], *, hash_it: bool) -> str | None:
             return "missing"
         if not is_regular(st):
             return "no longer a regular file (a symlink?)"
+        if st.st_nlink > 1:
+            return f"has {st.st_nlink} hard links now (its bytes are also under another name)"
         if st.st_size != item.size:
             return "size changed"
         if st.st_mtime_ns != item.mtime_ns:
@@ -131,10 +133,12 @@ def check_approved(ledger: Ledger, row: object) -> None:
 def apply_plan(settings: Settings, ledger: Ledger, plan_id: str, *, dry_run: bool = False,
                tick: Tick | None = None, actor: str | None = None) -> ApplyResult:
     """Move an approved plan's due files into quarantine (or, dry run, only check them)."""
-    from .recovery import recover
+    from .recovery import blocked_error, recover
     with retention_lock(state_dir(settings)):
-        recover(settings, ledger)
+        blocked = recover(settings, ledger)
         row = store.get_plan(ledger, plan_id)
+        if row.plan_id in blocked:
+            raise blocked_error(row.plan_id, blocked[row.plan_id])
         try:
             return _apply_locked(settings, ledger, row, dry_run=dry_run, tick=tick, actor=actor)
         except DatawardError as exc:
@@ -214,6 +218,8 @@ def _move_one(settings: Settings, it: ItemRow) -> str | None:
         st = lstat_at(dfd, name)
         if not is_regular(st) or st.st_size != it.size or st.st_mtime_ns != it.mtime_ns:  # type: ignore[union-attr]
             return "changed while applying"
+        if st.st_nlink > 1:  # type: ignore[union-attr]
+            return "hard-linked to another name while applying"
         qname = quarantine_name(it)
         if lstat_at(qfd, qname) is not None:
             raise IntegrityError(f"quarantine already holds a file for item {it.ref}")
@@ -250,11 +256,13 @@ class RestoreResult:
 def restore(settings: Settings, ledger: Ledger, target: str, *, actor: str | None = None
             ) -> RestoreResult:
     """Move quarantined files back: a whole plan (``PLAN``) or one item (``PLAN:N``)."""
-    from .recovery import recover
+    from .recovery import blocked_error, recover
     plan_id, _, no = target.partition(":")
     with retention_lock(state_dir(settings)):
-        recover(settings, ledger)
+        blocked = recover(settings, ledger)
         row = store.get_plan(ledger, plan_id)
+        if row.plan_id in blocked:
+            raise blocked_error(row.plan_id, blocked[row.plan_id])
         items = store.plan_items(ledger, row.plan_id, states=(store.QUARANTINED,))
         if no:
             items = [i for i in items if str(i.item_no) == no.strip()]

@@ -89,13 +89,24 @@ def sha256_at(dir_fd: int, name: str) -> str:
     return file_sha256(name, dir_fd=dir_fd)
 
 
+class HardLinked(Exception):
+    """The file has more than one hard link: its bytes are shared with another name."""
+
+
 def overwrite_at(dir_fd: int, name: str) -> int:
     """Overwrite a file's bytes with zeros in place and flush them to the disk.
     Returns the bytes written. (On SSDs and copy-on-write file systems the old blocks
-    may survive; full-disk encryption is the real protection there.)"""
+    may survive; full-disk encryption is the real protection there.)
+
+    A file with more than one hard link is never overwritten (``HardLinked``): the
+    zeros would land in every other name of it, outside the roots too. The link count
+    is read from the open descriptor, so a link made after any earlier check counts."""
     fd = os.open(name, os.O_WRONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
     try:
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        if st.st_nlink > 1:
+            raise HardLinked(name)
+        size = st.st_size
         zeros = bytes(min(CHUNK, max(size, 1)))
         done = 0
         while done < size:

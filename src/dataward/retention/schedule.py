@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .. import safeyaml
 from ..errors import ConfigError
 
 
@@ -75,11 +76,12 @@ def load_rules(path: Path | None = None) -> Rules:
         raise ConfigError(f"cannot read the retention schedule {origin}: {exc.strerror}",
                           hint="check retention.schedule_file in the config") from None
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = safeyaml.load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"the retention schedule {origin} is not valid YAML{line}") from None
+        what = exc.problem if isinstance(exc, safeyaml.YamlRefused) else "not valid YAML"
+        raise ConfigError(f"the retention schedule {origin}: {what}{line}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"the retention schedule {origin} must be a mapping at the top level")
     if path is not None:

@@ -2,15 +2,20 @@
 
 Nothing in the clear touches the disk: the inner archive streams from the source files
 into the encryption layer, which writes ``.transfer-....part`` in the output folder;
-on any failure or Ctrl-C that file is removed and nothing is recorded. Only when the
+on any failure or Ctrl-C that file is removed and nothing is recorded. ``kill -9``
+cannot be caught: every run holds a shared ``flock`` on the output folder while it
+writes, and a run that finds no other holder removes the ``.part`` files killed runs
+left there before it starts. Only when the
 package is complete, within its size limit and renamed into place does the ledger get
 its row (and the audit log its record) in one transaction.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +85,30 @@ def _new_id(settings: Settings) -> str:
     raise RefusedError("could not find a free package id")  # pragma: no cover
 
 
+PART_GLOB = ".transfer-*.part"
+
+
+@contextmanager
+def _claimed(out_dir: Path) -> Iterator[None]:
+    """Hold a shared lock on the output folder for this run; when no other run holds
+    it, first remove the encrypted ``.part`` files of runs that were killed there (a
+    ``.part`` is never a finished package)."""
+    fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pass  # another run is writing here: its .part is not litter
+    else:
+        for part in out_dir.glob(PART_GLOB):
+            if part.is_file() and not part.is_symlink():
+                part.unlink(missing_ok=True)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
+
+
 def _early_limit_check(sel: Selection, limit_mb: float) -> None:
     """Formats that are stored as they are set a floor on the package size: refuse
     before reading anything when that floor is already over the limit."""
@@ -125,7 +154,9 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
             password, generated = generate_passphrase(cfg.passphrase_words), True
             bits = passphrase_bits(cfg.passphrase_words)
         else:
-            bits = check_password(method.password, cfg.min_password_bits)
+            bits = check_password(method.password, cfg.min_password_bits,
+                                  [settings.school.name, *settings.school.domains,
+                                   recipient, purpose])
             password = method.password
         kind = "password"
     else:
@@ -137,62 +168,63 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
     scan = scan_selection([Path(f.path) for f in sel.files], settings)
     report(PackageProgress("scanning", len(sel.files), len(sel.files)))
 
-    pid = _new_id(settings)
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
-    final = out_dir / (f"transfer-{stamp}-{pid}.zip" + (".gpg" if kind == "openpgp" else ""))
-    part = out_dir / f".{final.name}.part"
-    header = {"package_id": pid, "created": utcnow(), "school": settings.school.name,
-              "to": recipient, "purpose": purpose.strip(), "method": kind,
-              "entity_counts": scan.entity_counts if scan.status == "scanned" else None}
-    total = sel.total_size
-    done = 0
+    with _claimed(out_dir):
+        pid = _new_id(settings)
+        stamp = datetime.now(UTC).strftime("%Y%m%d")
+        final = out_dir / (f"transfer-{stamp}-{pid}.zip" + (".gpg" if kind == "openpgp" else ""))
+        part = out_dir / f".{final.name}.part"
+        header = {"package_id": pid, "created": utcnow(), "school": settings.school.name,
+                  "to": recipient, "purpose": purpose.strip(), "method": kind,
+                  "entity_counts": scan.entity_counts if scan.status == "scanned" else None}
+        total = sel.total_size
+        done = 0
 
-    def on_bytes(n: int) -> None:
-        nonlocal done
-        done += n
-        report(PackageProgress("packaging", done, total))
+        def on_bytes(n: int) -> None:
+            nonlocal done
+            done += n
+            report(PackageProgress("packaging", done, total))
 
-    def build(sink) -> InnerResult:  # type: ignore[no-untyped-def]
-        return write_inner_zip(sink, sel.files, header, level=cfg.compress_level,
-                               on_bytes=on_bytes)
+        def build(sink) -> InnerResult:  # type: ignore[no-untyped-def]
+            return write_inner_zip(sink, sel.files, header, level=cfg.compress_level,
+                                   on_bytes=on_bytes)
 
-    try:
-        report(PackageProgress("packaging", 0, total))
-        if password is not None:
-            inner = write_password_zip(part, password, total, build)
-        else:
-            assert key is not None and isinstance(method, PgpMethod)
-            hidden = cfg.hide_recipient if method.hidden is None else method.hidden
-            inner = write_pgp(part, gpg, key, hidden=hidden, build=build)
-        os.chmod(part, 0o600)
-        size = part.stat().st_size
-        if size > limit_mb * MB:
-            raise RefusedError(_over_limit(size, limit_mb))
-        report(PackageProgress("checking", 0, 1))
-        package_sha = file_sha256(part)
-        if final.exists():
-            raise RefusedError("a package with that file name already exists")  # pragma: no cover
-        os.rename(part, final)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+        try:
+            report(PackageProgress("packaging", 0, total))
+            if password is not None:
+                inner = write_password_zip(part, password, total, build)
+            else:
+                assert key is not None and isinstance(method, PgpMethod)
+                hidden = cfg.hide_recipient if method.hidden is None else method.hidden
+                inner = write_pgp(part, gpg, key, hidden=hidden, build=build)
+            os.chmod(part, 0o600)
+            size = part.stat().st_size
+            if size > limit_mb * MB:
+                raise RefusedError(_over_limit(size, limit_mb))
+            report(PackageProgress("checking", 0, 1))
+            package_sha = file_sha256(part)
+            if final.exists():
+                raise RefusedError("a package with that file name already exists")  # pragma: no cover
+            os.rename(part, final)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
 
-    report(PackageProgress("recording", 0, 1))
-    rec = PackageRecord(
-        package_id=pid, created=header["created"], created_by=actor or current_user(),  # type: ignore[arg-type]
-        recipient=recipient, purpose=purpose.strip(), method=kind,
-        key_fingerprint=key.fingerprint if key else None, file_name=final.name,
-        file_count=inner.manifest.file_count, total_size=inner.bytes_read,
-        package_size=size, manifest_sha256=inner.manifest_sha256,
-        package_sha256=package_sha, scan_status=scan.status,
-        entity_counts=scan.entity_counts, status="awaiting", confirmed=None,
-        confirmed_by=None)
-    try:
-        with open_store(settings) as ledger:
-            record_package(ledger, rec)
-    except BaseException:
-        final.unlink(missing_ok=True)  # an unrecorded package must not go out
-        raise
-    return PackageResult(pid, final, kind, rec.file_count, rec.total_size, size,
-                         rec.manifest_sha256, package_sha, scan, sel.skipped_junk, key,
-                         password if generated else None, bits)
+        report(PackageProgress("recording", 0, 1))
+        rec = PackageRecord(
+            package_id=pid, created=header["created"], created_by=actor or current_user(),  # type: ignore[arg-type]
+            recipient=recipient, purpose=purpose.strip(), method=kind,
+            key_fingerprint=key.fingerprint if key else None, file_name=final.name,
+            file_count=inner.manifest.file_count, total_size=inner.bytes_read,
+            package_size=size, manifest_sha256=inner.manifest_sha256,
+            package_sha256=package_sha, scan_status=scan.status,
+            entity_counts=scan.entity_counts, status="awaiting", confirmed=None,
+            confirmed_by=None)
+        try:
+            with open_store(settings) as ledger:
+                record_package(ledger, rec)
+        except BaseException:
+            final.unlink(missing_ok=True)  # an unrecorded package must not go out
+            raise
+        return PackageResult(pid, final, kind, rec.file_count, rec.total_size, size,
+                             rec.manifest_sha256, package_sha, scan, sel.skipped_junk, key,
+                             password if generated else None, bits)

@@ -9,6 +9,8 @@ the manifest describes exactly the bytes that went in.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import time
 import zipfile
 import zlib
@@ -16,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from ..errors import DatawardError, IntegrityError, InputError
+from ..errors import DatawardError, IntegrityError, InputError, PathOutsideRootsError
 from .manifest import Manifest, ManifestFile, manifest_hash, parse_manifest
-from .selection import MANIFEST_NAME, SelectedFile
+from .selection import MANIFEST_NAME, SelectedFile, refuse_hard_link
 
 CHUNK = 1 << 20
 SAMPLE = 64 << 10
@@ -53,6 +55,26 @@ def _zip_time(mtime: float) -> tuple[int, int, int, int, int, int]:
     return t[:6]
 
 
+def _open_selected(f: SelectedFile, n: int) -> IO[bytes]:
+    """Open a selected file as it was checked: not a symlink now (O_NOFOLLOW), still a
+    regular file with one link (a file swapped or linked after selection is refused)."""
+    try:
+        fd = os.open(f.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise DatawardError(f"file {n} of the selection cannot be read: {exc.strerror}") from None
+    src = os.fdopen(fd, "rb")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        src.close()
+        raise PathOutsideRootsError(f"file {n} of the selection is no longer a regular file")
+    try:
+        refuse_hard_link(st, f"file {n} of the selection")
+    except PathOutsideRootsError:
+        src.close()
+        raise
+    return src
+
+
 def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: dict[str, object],
                     *, level: int = 6, on_bytes: BytesFn | None = None) -> InnerResult:
     """Write the inner zip of ``files`` to ``sink`` (need not be seekable).
@@ -62,11 +84,7 @@ def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: dict[str
     total = 0
     with zipfile.ZipFile(sink, "w", allowZip64=True) as zf:
         for n, f in enumerate(files, start=1):
-            try:
-                src = open(f.path, "rb")  # noqa: SIM115 - closed below
-            except OSError as exc:
-                raise DatawardError(
-                    f"file {n} of the selection cannot be read: {exc.strerror}") from None
+            src = _open_selected(f, n)
             with src:
                 first = src.read(SAMPLE)
                 info = zipfile.ZipInfo(f.arcname, date_time=_zip_time(f.mtime))

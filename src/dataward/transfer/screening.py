@@ -8,43 +8,35 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..settings import Settings
 
 
 @dataclass(frozen=True)
 class ScanSummary:
-    status: str                                   # scanned | unavailable | off
+    status: str                                   # scanned | off
     entity_counts: dict[str, int] = field(default_factory=dict)
+    # Items: the selected files and every item inside them (zip members, attachments,
+    # mbox messages), each counted once.
     files_with_personal_data: int = 0
-    files_not_readable: int = 0                   # encrypted, unsupported or error
-
-
-def _counts_of(result: Any) -> dict[str, int]:
-    raw = getattr(result, "counts", None)
-    if raw is None:
-        raw = getattr(result, "entity_counts", None)
-    if raw is None and isinstance(result, dict):
-        raw = result.get("counts") or result.get("entity_counts")
-    return {str(k): int(v) for k, v in dict(raw or {}).items() if v}
+    files_not_readable: int = 0                   # encrypted, unsupported, error or skipped
+    items: int = 0
 
 
 def _scan_for_personal_data(paths: Iterable[Path], settings: Settings) -> ScanSummary:
-    """Classify ``paths`` with dataward's classifiers; counts only, never values."""
-    try:
-        from dataward.pipelines import classify_files  # type: ignore[attr-defined]
-    except ImportError:
-        return ScanSummary("unavailable")
+    """Classify ``paths`` with the scan's own pipeline and limits; counts only."""
+    from ..pipelines.classify import classify_files
+
     total: Counter[str] = Counter()
-    with_pd = unreadable = 0
+    with_pd = unreadable = n = 0
     for r in classify_files(list(paths), settings):
-        c = _counts_of(r)
-        total.update(c)
-        with_pd += bool(c)
-        status = getattr(r, "status", "ok")
-        unreadable += status not in ("ok", "")
-    return ScanSummary("scanned", dict(sorted(total.items())), with_pd, unreadable)
+        n += 1
+        total.update(r.counts)
+        with_pd += r.has_personal_data
+        # A container holding members is read through them; its own status says whether
+        # its reading stopped short (a cap), which counts as not readable.
+        unreadable += r.status != "ok"
+    return ScanSummary("scanned", dict(sorted(total.items())), with_pd, unreadable, n)
 
 
 def scan_selection(paths: Iterable[Path], settings: Settings) -> ScanSummary:

@@ -13,7 +13,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import ConfigError, NotFoundError, PathOutsideRootsError, UsageError
+from ..errors import ConfigError, NotFoundError, PathOutsideRootsError, RefusedError, UsageError
 from ..settings import Settings
 
 MANIFEST_NAME = "MANIFEST-dataward.json"
@@ -80,6 +80,17 @@ def _check_no_link_below(root: Path, p: Path, n: int) -> os.stat_result:
     return st
 
 
+def refuse_hard_link(st: os.stat_result, what: str) -> None:
+    """A file with more than one hard link is also stored under another name, which may
+    lie outside every allowed root (rsnapshot trees, de-duplicating photo managers): it
+    is refused rather than read through the root."""
+    if st.st_nlink > 1:
+        raise PathOutsideRootsError(
+            f"{what} has {st.st_nlink} hard links: the same file is stored under another "
+            "name too, perhaps outside the allowed folders",
+            hint="copy it to a plain file (cp, not ln) and package the copy")
+
+
 def _lstat(p: Path, n: int) -> os.stat_result:
     try:
         return os.lstat(p)
@@ -125,6 +136,7 @@ def _walk_folder(folder: str, prefix: str, n: int, out: list[SelectedFile]) -> i
             if e.name.lower() in JUNK_NAMES or e.name.startswith("~$"):
                 junk += 1
                 continue
+            refuse_hard_link(st, f"argument {n} (a folder) holds a file that")
             out.append(SelectedFile(e.path, name, st.st_size, st.st_mtime, n))
         else:
             raise PathOutsideRootsError(
@@ -162,7 +174,12 @@ def select_files(args: list[Path | str], settings: Settings) -> Selection:
     roots = allowed_roots(settings)
     files: list[SelectedFile] = []
     junk = 0
+    from ..connectors.smb import is_smb_path
     for n, arg in enumerate(args, start=1):
+        if is_smb_path(arg):
+            raise RefusedError(f"argument {n} is on an SMB share; packages are made from local files",
+                               hint="mount the share (or copy the files to an allowed folder) "
+                                    "and package them from there")
         p = Path(os.path.abspath(os.path.expanduser(str(arg))))
         root = _root_of(p, roots)
         if root is None:
@@ -172,6 +189,7 @@ def select_files(args: list[Path | str], settings: Settings) -> Selection:
                      + " (transfer.allowed_roots in the config)")
         st = _check_no_link_below(root, p, n)
         if stat.S_ISREG(st.st_mode):
+            refuse_hard_link(st, f"argument {n}")
             files.append(SelectedFile(str(p), _text_name(p.name), st.st_size, st.st_mtime, n))
         elif stat.S_ISDIR(st.st_mode):
             junk += _walk_folder(str(p), _text_name(p.name or "files"), n, files)

@@ -10,9 +10,10 @@ from .mail_mbox import extract_mbox
 from .mail_message import extract_eml
 from .mail_outlook import extract_msg_file, extract_tnef
 from .mail_pst import extract_pst
-from .office import extract_docx, extract_xlsx
+from .office import extract_xlsx
 from .pdf import extract_pdf
 from .text import extract_csv, extract_html, extract_json, extract_text, extract_tsv
+from .word import extract_docx
 
 EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
     "txt": extract_text, "csv": extract_csv, "tsv": extract_tsv, "html": extract_html,

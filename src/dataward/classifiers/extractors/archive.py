@@ -19,10 +19,13 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 
 from .base import EncryptedItem, Extracted, Member, TextBuilder, UnsupportedFormat
 
 MiB = 1024 * 1024
+# Every reason a cap gives starts with this (scan_item marks the enclosing files skipped).
+CAP_PREFIX = "zip bomb guard"
 MAX_MEMBERS = 10_000
 MAX_EXPANDED = 256 * MiB
 MAX_RATIO = 200
@@ -98,7 +101,26 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return bytes(out)
 
 
-def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, caps: list[str]) -> Member:
+def _lies_about_size(archive: bytes, info: zipfile.ZipInfo) -> bool:
+    """A deflated member whose data inflates past its declared size. zipfile stops at the
+    declared size and reports a bad CRC, which looks like damage; it is a bomb's trick
+    (a small declared size gets a member past the ratio and expansion caps)."""
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        return False
+    try:
+        if archive[info.header_offset:info.header_offset + 4] != b"PK\x03\x04":
+            return False
+        name_len, extra_len = struct.unpack_from("<HH", archive, info.header_offset + 26)
+        start = info.header_offset + 30 + name_len + extra_len
+        raw = archive[start:start + info.compress_size]
+        out = zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
+    except (struct.error, zlib.error):
+        return False
+    return len(out) > info.file_size
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, caps: list[str],
+            archive: bytes = b"") -> Member:
     kind = encryption_kind(info)
     if kind:
         return _skip(info, f"{kind} encrypted zip member", status="encrypted")
@@ -122,6 +144,10 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, caps: list[str]) -> Memb
         caps.append("zip bomb guard: a member expands beyond its declared size")
         return _skip(info, f"zip bomb guard: {exc}")
     except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, LookupError) as exc:
+        if _lies_about_size(archive, info):
+            reason = "zip bomb guard: a member expands beyond its declared size"
+            caps.append(reason)
+            return _skip(info, reason)
         return _skip(info, f"corrupt zip member ({type(exc).__name__})", status="error")
     return Member(info.filename, data, size=info.file_size, mtime_ns=_mtime_ns(info))
 
@@ -150,7 +176,7 @@ def extract_zip(data: bytes) -> Extracted:
         _budget.members += 1
         # Member names are text of the archive: a pupil's name in one is a finding here.
         builder.add(info.filename, "member names")
-        children.append(_member(zf, info, caps))
+        children.append(_member(zf, info, caps, data))
     doc = builder.build()
     doc.children = children
     if caps:

@@ -3,6 +3,7 @@ each stretch of text came from (page, sheet and cell, paragraph, line)."""
 from __future__ import annotations
 
 import bisect
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 
@@ -32,6 +33,20 @@ class Member:
 
 
 @dataclass
+class Column:
+    """The cells of one table column whose header names an identifier (``UPN``, ``NHS
+    Number``, ``DOB``...). The engine checks them as a column (each cell whole against
+    the recognizers the header names) instead of searching text; a cell that is not
+    exactly one such value is read as text after all."""
+
+    header: str
+    values: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)   # where each cell is (B7, Sheet!C3)
+    # Cells no recognizer took as one value (set by the engine; they were read as text).
+    unread: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Extracted:
     text: str = ""
     # (offset in text, label) in ascending offset order; the label of the mark at or
@@ -49,6 +64,17 @@ class Extracted:
     reason: str = ""
     # When a photo was taken (camera date from EXIF, "YYYY-MM-DD HH:MM"), else "".
     taken: str = ""
+    # Letters and digits in each page's text layer (PDF): a page with (almost) none may be
+    # a picture of text, for text recognition to look at (classifiers/ocr_item.py).
+    page_text_chars: list[int] = field(default_factory=list)
+    # Table columns of identifiers, kept out of ``text`` (see ``Column``).
+    columns: list[Column] = field(default_factory=list)
+    # A piece of a streamed item: ``text`` starts at offset ``base`` of the whole item,
+    # and only matches starting in [keep_from, keep_to) of this piece belong to it (the
+    # rest of the piece is overlap with its neighbours, there for context).
+    base: int = 0
+    keep_from: int = 0
+    keep_to: int | None = None
 
     def where(self, offset: int) -> str:
         if not self.marks:
@@ -75,15 +101,55 @@ class TextBuilder:
         self.parts: list[str] = []
         self.marks: list[tuple[int, str]] = []
         self.length = 0
+        self.columns: dict[str, Column] = {}
+        self._plan_header: list[str] | None = None
+        self._plan: list[Column | None] = []
 
-    def add(self, text: str, label: str | None = None) -> None:
+    def columns_for(self, header: list[str]) -> list[Column | None]:
+        """For each header cell, the column its cells go to (None: they are text).
+        Worked out once per header row, not once per row."""
+        if self._plan_header is not header:
+            self._plan_header = header
+            self._plan = [self._column_of(h) if h else None for h in header]
+        return self._plan
+
+    def _column_of(self, header: str) -> Column | None:
+        if not is_identifier_header(header):
+            return None
+        col = self.columns.get(header)
+        if col is None:
+            col = self.columns[header] = Column(header)
+        return col
+
+    def cell(self, header: str, value: str, label: str) -> None:
+        """A table cell under ``header``: kept in a column when the header names an
+        identifier, else added as text with its header as the cue ("DOB: 12/03/2014")."""
+        if is_identifier_header(header):
+            col = self.columns.get(header)
+            if col is None:
+                col = self.columns[header] = Column(header)
+            col.values.append(value)
+            col.labels.append(label)
+        else:
+            self.add(f"{header}: {value}", label)
+
+    def add(self, text: str, label: str | None = None, end: str = "\n") -> None:
+        """Add ``text`` and ``end`` (a tab between the cells of one table row)."""
         if not text:
             return
         if label is not None and (not self.marks or self.marks[-1][1] != label):
             self.marks.append((self.length, label))
         self.parts.append(text)
-        self.parts.append("\n")
-        self.length += len(text) + 1
+        self.parts.append(end)
+        self.length += len(text) + len(end)
 
     def build(self) -> Extracted:
-        return Extracted("".join(self.parts), self.marks)
+        return Extracted("".join(self.parts), self.marks, columns=list(self.columns.values()))
+
+
+@lru_cache(maxsize=1024)
+def is_identifier_header(header: str) -> bool:
+    """Does a table header name an identifier a recognizer validates (its context words:
+    "UPN", "NHS Number", "DOB", "Parent Email", ...)?"""
+    from ..recognizers import header_entities  # the recognizers load Presidio: only now
+    return bool(header_entities(header))

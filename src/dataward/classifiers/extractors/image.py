@@ -5,38 +5,26 @@ them. Only the metadata is read; pixels are never decoded.
   output; the fingerprint lets two photos from one place be matched). A GPS block with
   no coordinates (a version tag only) is not a location.
 - The camera date (DateTimeOriginal, else DateTime) is named in that finding's ``where``.
-- Text fields people fill in (description, artist, Windows XP title/author/comment,
-  user comment, PNG text chunks) are the image's text: a pupil's name there is found
-  like in any document.
+- Text fields people fill in (EXIF description, artist, Windows XP title/author/comment,
+  user comment; XMP PersonInImage, subjects, titles, region names; IPTC keywords and
+  captions; PNG text chunks) are the image's text, each marked with its tag
+  (``xmp:PersonInImage``): a pupil's name there is found like in any document. They are
+  read by ``classifiers/image_metadata``, the reader retention uses too.
 A pupil's name in the file name is found by the scan from the path (``path_names``)."""
 from __future__ import annotations
 
-import io
-
+from ..image_metadata import (
+    DATE,
+    DATE_ORIGINAL,
+    EXIF_IFD,
+    GPS_IFD,
+    image_tags,
+    open_image,
+    text_of,
+)
 from .base import Extracted, TextBuilder
 
 IMAGE_FORMATS = frozenset({"jpeg", "png", "tiff", "heic"})
-
-_GPS_IFD, _EXIF_IFD = 0x8825, 0x8769
-_DATE_ORIGINAL, _DATE = 0x9003, 0x0132
-_TEXT_TAGS = {0x010E: "description", 0x013B: "artist", 0x8298: "copyright"}
-_XP_TAGS = {0x9C9B: "title", 0x9C9C: "comment", 0x9C9D: "author", 0x9C9E: "keywords",
-            0x9C9F: "subject"}
-_USER_COMMENT = 0x9286
-_heif_registered = False
-
-
-def _open(data: bytes):
-    global _heif_registered
-    from PIL import Image
-    if not _heif_registered:
-        try:
-            import pillow_heif
-            pillow_heif.register_heif_opener()
-        except ImportError:  # HEIC then reads as unsupported by Pillow: an error item
-            pass
-        _heif_registered = True
-    return Image.open(io.BytesIO(data))
 
 
 def _degrees(value, ref) -> float | None:
@@ -63,43 +51,18 @@ def gps_position(gps: dict) -> tuple[float, float] | None:
     return lat, lon
 
 
-def _text(value) -> str:
-    if isinstance(value, bytes):
-        if value[:8] in (b"ASCII\x00\x00\x00", b"UNICODE\x00"):
-            codec = "utf-16" if value.startswith(b"UNICODE") else "ascii"
-            value = value[8:].decode(codec, "replace")
-        else:
-            value = value.decode("utf-8", "replace")
-    return str(value).replace("\x00", " ").strip()
-
-
-def _xp_text(value) -> str:
-    if isinstance(value, (bytes, tuple, list)):
-        raw = bytes(value)
-        return raw.decode("utf-16-le", "replace").replace("\x00", " ").strip()
-    return _text(value)
-
-
 def extract_image(data: bytes) -> Extracted:
-    with _open(data) as img:
+    with open_image(data) as img:
         exif = img.getexif()
-        info = dict(img.info)
-        fmt = (img.format or "image").upper()
-    exif_ifd = exif.get_ifd(_EXIF_IFD)
+        tags = image_tags(img)
+    exif_ifd = exif.get_ifd(EXIF_IFD)
     builder = TextBuilder()
-    for tag, label in _TEXT_TAGS.items():
-        builder.add(_text(exif.get(tag, "")), f"EXIF {label}")
-    for tag, label in _XP_TAGS.items():
-        builder.add(_xp_text(exif.get(tag, "")), f"EXIF {label}")
-    builder.add(_text(exif_ifd.get(_USER_COMMENT, "")), "EXIF user comment")
-    if fmt == "PNG":
-        for key, value in info.items():
-            if isinstance(value, str) and key.lower() not in ("dpi", "gamma"):
-                builder.add(value, f"PNG text {key}"[:60])
+    for source, text in tags:
+        builder.add(text, source)
     doc = builder.build()
-    taken = _text(exif_ifd.get(_DATE_ORIGINAL) or exif.get(_DATE) or "")
+    taken = text_of(exif_ifd.get(DATE_ORIGINAL) or exif.get(DATE) or "")
     doc.taken = _date(taken) if taken.strip() else ""
-    position = gps_position(dict(exif.get_ifd(_GPS_IFD)))
+    position = gps_position(dict(exif.get_ifd(GPS_IFD)))
     if position:
         where = "EXIF GPS" + (f", taken {_date(taken)}" if taken else "")
         doc.extra.append(("GPS_LOCATION", f"{position[0]:.6f},{position[1]:.6f}", where))

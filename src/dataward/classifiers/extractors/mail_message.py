@@ -2,9 +2,12 @@
 the subject and body as text, the attachments as members, and the facts the mail policy
 needs (recipient domains, date, damage found while parsing).
 
-Only the headers from, to, cc, bcc, date, subject and message-id are used. Addresses are
-never put into the text: every message would otherwise "hold" e-mail addresses. They
-reach the policy only as domains (``MessageInfo.recipient_domains``).
+The address headers From, To, Cc, Bcc, Reply-To and Sender are part of the message's
+text, one line each, so names and addresses in them are findings with ``where`` = the
+header (``from``, ``to``...): a parent's home address in ``From:`` is personal data the
+DPO must see. The risk score weighs them (``risk.mail_header_weight``, and the school's
+own addresses ``risk.school_address_weight``). Recipients' domains also reach the policy
+(``MessageInfo.recipient_domains``) for the ``external-mail`` audience.
 
 Parsing uses the standard library's ``email`` package with the compat32 policy, the same
 parser ``mailbox`` uses: it never raises on damaged input, it records defects instead, and
@@ -137,6 +140,22 @@ def recipient_domains(msg: Message) -> list[str]:
         if "@" in addr:
             domains.append(addr.rsplit("@", 1)[1].strip().strip(">").lower())
     return domains
+
+
+# Headers that name people, in the order they are read, and their ``where`` label.
+ADDRESS_HEADERS = ("from", "sender", "reply-to", "to", "cc", "bcc")
+
+
+def address_lines(msg: Message, problems: list[str]) -> list[tuple[str, str]]:
+    """(header, "Display Name <address>") for every address in the address headers."""
+    lines = []
+    for header in ADDRESS_HEADERS:
+        values = [decode_header_text(v, problems) for v in msg.get_all(header, [])]
+        for display, addr in email.utils.getaddresses(values):
+            text = f"{display} <{addr}>" if display and addr else display or addr
+            if text.strip():
+                lines.append((header, text))
+    return lines
 
 
 def safe_name(raw: str, used: set[str], index: int, ctype: str) -> str:
@@ -288,6 +307,8 @@ def extract_message(msg: Message) -> MailExtracted:
     subject = decode_header_text(msg.get("subject"), walker.problems)
     walker.walk(msg)
     builder = TextBuilder()
+    for header, line in address_lines(msg, walker.problems):
+        builder.add(line, header)
     builder.add(subject, "subject")
     body = "\n".join(walker.plain)
     if not body.strip() and walker.html:

@@ -1,11 +1,15 @@
-"""Word (.docx) and Excel (.xlsx, .xlsm) through python-docx and openpyxl."""
+"""Excel (.xlsx, .xlsm) through openpyxl; the encryption guard of every OOXML file.
+Word (.docx) is read from its XML in ``word.py``."""
 from __future__ import annotations
 
 import io
 import zipfile
 
 from .base import EncryptedItem, Extracted, TextBuilder
-from .text import cell_label, table_rows
+from .embedded import embedded_members
+from .tables import table_rows
+from .text import cell_label
+from .workbook_parts import add_workbook_parts
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -16,39 +20,50 @@ def _guard(data: bytes) -> None:
         raise EncryptedItem("encrypted Office document")
 
 
-def extract_docx(data: bytes) -> Extracted:
-    _guard(data)
-    import docx
-
-    document = docx.Document(io.BytesIO(data))
-    builder = TextBuilder()
-    for i, para in enumerate(document.paragraphs, start=1):
-        builder.add(para.text, f"paragraph {i}")
-    for t, table in enumerate(document.tables, start=1):
-        rows = ([cell.text for cell in row.cells] for row in table.rows)
-        table_rows(rows, lambda r, c, t=t: f"table {t} {cell_label(None, r, c)}", builder)
-    for s, section in enumerate(document.sections, start=1):
-        for part, name in ((section.header, "header"), (section.footer, "footer")):
-            for para in part.paragraphs:
-                builder.add(para.text, f"{name} (section {s})")
-    return builder.build()
-
-
 def extract_xlsx(data: bytes) -> Extracted:
     _guard(data)
     import openpyxl
 
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except zipfile.BadZipFile:
-        raise
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     builder = TextBuilder()
     try:
+        sheets = []
         for sheet in book.worksheets:
             name = sheet.title
+            sheets.append((name, sheet._worksheet_path))
             builder.add(f"Sheet: {name}", f"{name}!A1")
-            table_rows(sheet.iter_rows(values_only=True),
-                       lambda r, c, name=name: cell_label(name, r, c), builder)
+            def label(r: int, c: int, name: str = name) -> str:
+                return cell_label(name, r, c)
+
+            table_rows(sheet.iter_rows(values_only=True), label, builder)
+
+        def values_of(title: str, refs: set[str]) -> dict[str, object]:
+            from openpyxl.utils.cell import (
+                column_index_from_string,
+                coordinate_from_string,
+            )
+            wanted = {}
+            for ref in refs:
+                col, row = coordinate_from_string(ref)
+                wanted[(row, column_index_from_string(col))] = ref
+            sheet = book[title]
+            # A reference past the sheet's last row (a formula's text can name any cell)
+            # must not make the reader walk a million empty rows.
+            last = min(max(r for r, _ in wanted), sheet.max_row or 0)
+            found: dict[str, object] = {}
+            rows = sheet.iter_rows(max_row=last, values_only=True) if last else ()
+            for r, row in enumerate(rows, start=1):
+                for c, value in enumerate(row, start=1):
+                    if (r, c) in wanted:
+                        found[wanted[(r, c)]] = value
+            return found
+
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            parts = add_workbook_parts(zf, sheets, values_of, builder)
+            children = embedded_members(zf)
     finally:
         book.close()
-    return builder.build()
+    doc = builder.build()
+    doc.children = children
+    doc.reason = "; ".join(parts.notes)
+    return doc

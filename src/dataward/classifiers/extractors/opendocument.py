@@ -6,6 +6,7 @@ import io
 import zipfile
 
 from .base import EncryptedItem, Extracted, TextBuilder
+from .embedded import embedded_members
 from .office import _guard
 from .text import cell_label, table_rows
 
@@ -27,7 +28,10 @@ def extract_pptx(data: bytes) -> Extracted:
                            builder)
         if slide.has_notes_slide:
             builder.add(slide.notes_slide.notes_text_frame.text, f"{label} notes")
-    return builder.build()
+    doc = builder.build()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        doc.children = embedded_members(zf)  # a workbook or zip inserted into a slide
+    return doc
 
 
 def _shapes(shapes):

@@ -1,4 +1,8 @@
-"""PDF through PDFium (pypdfium2): fast, and robust against most damaged files."""
+"""PDF through PDFium (pypdfium2): fast, and robust against most damaged files.
+
+The letters and digits of each page's text layer are counted (``page_text_chars``): a
+scanned page has no text layer (or a stray one, a scanner's stamp), and text recognition
+looks at pages with (almost) none (classifiers/ocr_item.py)."""
 from __future__ import annotations
 
 from .base import EncryptedItem, Extracted, TextBuilder
@@ -14,13 +18,18 @@ def extract_pdf(data: bytes) -> Extracted:
             raise EncryptedItem("PDF needs a password to open") from None
         raise
     builder = TextBuilder()
+    chars = []
     try:
         for i in range(len(pdf)):
             page = pdf[i]
             textpage = page.get_textpage()
-            builder.add(textpage.get_text_range(), f"page {i + 1}")
+            text = textpage.get_text_range()
+            builder.add(text, f"page {i + 1}")
+            chars.append(sum(ch.isalnum() for ch in text))
             textpage.close()
             page.close()
     finally:
         pdf.close()
-    return builder.build()
+    doc = builder.build()
+    doc.page_text_chars = chars
+    return doc

@@ -1,16 +1,19 @@
-"""Plain text, CSV/TSV, HTML and JSON."""
+"""Plain text, CSV/TSV, HTML and JSON.
+
+Text-like formats are also read as a stream of pieces (``PIECES``): an item of any size
+under ``scan.max_file_mb`` is decoded, parsed and classified a piece at a time, so a
+worker holds the item's bytes and one piece, never the whole text, its table cells and
+their findings at once (a 50 MB CSV on one line took 1.2 GB read whole)."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import re
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from .base import Extracted, TextBuilder
-
-# Tables: a header cell is repeated before each value ("DOB: 12/03/2014") so recognizers
-# that need a cue find it, as they would in prose.
-MAX_HEADER_CHARS = 40
-_NAME_CELL = re.compile(r"[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*")
+from .tables import TableReader, table_rows
 
 
 def decode(data: bytes) -> str:
@@ -40,34 +43,7 @@ def extract_text(data: bytes) -> Extracted:
     return Extracted(text, _line_marks(text) if len(text) < 50_000_000 else [])
 
 
-def looks_like_header(row: list[str]) -> bool:
-    cells = [c.strip() for c in row if c.strip()]
-    return bool(cells) and all(
-        len(c) <= MAX_HEADER_CHARS and not any(ch.isdigit() for ch in c) for c in cells)
-
-
-def table_rows(rows, label_of, builder: TextBuilder) -> None:
-    """Add rows of cells to the builder; the first row is a header if it looks like one."""
-    header: list[str] | None = None
-    for r_index, row in enumerate(rows):
-        cells = ["" if c is None else str(c) for c in row]
-        if r_index == 0 and looks_like_header(cells):
-            header = [c.strip() for c in cells]
-            builder.add("\t".join(cells), label_of(r_index, 0))
-            continue
-        for c_index, cell in enumerate(cells):
-            cell = cell.strip()
-            if not cell:
-                continue
-            head = header[c_index] if header and c_index < len(header) and header[c_index] else ""
-            builder.add(f"{head}: {cell}" if head else cell, label_of(r_index, c_index))
-        # Forename and surname in separate cells: put the one-word cells of the row side
-        # by side so a roster name spanning them is found as a whole.
-        words = [c.strip() for c in cells if _NAME_CELL.fullmatch(c.strip())]
-        if len(words) >= 2:
-            builder.add(" ".join(words), label_of(r_index, 0))
-
-
+@lru_cache(maxsize=4096)
 def _col_letter(i: int) -> str:
     s = ""
     i += 1
@@ -78,8 +54,9 @@ def _col_letter(i: int) -> str:
 
 
 def cell_label(sheet: str | None, row: int, col: int) -> str:
-    ref = f"{_col_letter(col)}{row + 1}"
-    return f"{sheet}!{ref}" if sheet else ref
+    if sheet:
+        return f"{sheet}!{_col_letter(col)}{row + 1}"
+    return f"{_col_letter(col)}{row + 1}"
 
 
 def extract_csv(data: bytes, delimiter: str | None = None) -> Extracted:
@@ -122,3 +99,122 @@ def extract_html(data: bytes) -> Extracted:
 
 def extract_json(data: bytes) -> Extracted:
     return extract_text(data)
+
+
+# ---- streamed reading ----------------------------------------------------------------
+PIECE_CHARS = 2_000_000    # text of one piece
+PIECE_ROWS = 20_000        # CSV rows of one piece
+# Context each piece shares with its neighbours: longer than any value a recognizer
+# matches (an e-mail address is at most 254 characters) plus the cue window before it.
+OVERLAP = 512
+# A CSV whose lines run longer than this is read as text: the csv module holds a whole
+# line and every cell of it in memory.
+LONG_LINE = 1 << 20
+
+
+class ReadAsText(Exception):
+    """The CSV turned out not to be one: read the item again as plain text."""
+
+
+def _codec(data: bytes) -> tuple[str, int]:
+    """(codec, bytes of BOM to skip), as ``decode`` chooses, without decoding into memory."""
+    if data[:3] == b"\xef\xbb\xbf":
+        return "utf-8", 3
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16", 0
+    check = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for i in range(0, len(data), PIECE_CHARS):
+            check.decode(view[i:i + PIECE_CHARS])
+        check.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252", 0
+    return "utf-8", 0
+
+
+def _decoded(data: bytes) -> Iterator[str]:
+    codec, skip = _codec(data)
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    view = memoryview(data)[skip:]
+    for i in range(0, len(view), PIECE_CHARS):
+        chunk = decoder.decode(view[i:i + PIECE_CHARS], final=i + PIECE_CHARS >= len(view))
+        if chunk:
+            yield chunk
+
+
+def text_pieces(data: bytes) -> Iterator[Extracted]:
+    """Plain text in pieces of about ``PIECE_CHARS``, each with ``OVERLAP`` characters of
+    its neighbours for context; lines are numbered across pieces."""
+    chunks = _decoded(data)
+    current = next(chunks, None)
+    tail, base, line = "", 0, 1
+    while current is not None:
+        following = next(chunks, None)
+        text = tail + current + (following[:OVERLAP] if following else "")
+        first_line = line - tail.count("\n")
+        marks = [(o, f"line {n + first_line - 1}") for o, n in _numbered_lines(text)]
+        yield Extracted(text, marks, base=base - len(tail), keep_from=len(tail),
+                        keep_to=len(tail) + len(current))
+        line += current.count("\n")
+        base += len(current)
+        tail, current = current[-OVERLAP:], following
+
+
+def _numbered_lines(text: str) -> Iterator[tuple[int, int]]:
+    """(offset, 1-based number) of each line start in ``text``."""
+    pos, n = 0, 1
+    while True:
+        yield pos, n
+        pos = text.find("\n", pos) + 1
+        if pos <= 0 or pos >= len(text):
+            return
+        n += 1
+
+
+def _has_long_lines(data: bytes) -> bool:
+    """Some stretch of ``LONG_LINE`` bytes holds no line break (so a line is longer)."""
+    return any(data.find(b"\n", i, i + LONG_LINE) < 0 and data.find(b"\r", i, i + LONG_LINE) < 0
+               for i in range(0, len(data) - LONG_LINE, LONG_LINE))
+
+
+def csv_pieces(data: bytes, delimiter: str | None = None) -> Iterator[Extracted]:
+    """A CSV in pieces of ``PIECE_ROWS`` rows, the header carried to every piece; raises
+    ``ReadAsText`` (perhaps after some pieces) when the file does not parse as CSV."""
+    if _has_long_lines(data):
+        raise ReadAsText
+    codec, skip = _codec(data)
+    if delimiter is None:
+        head = data[skip:skip + 8192].decode(codec, errors="ignore")
+        try:
+            delimiter = csv.Sniffer().sniff(head, delimiters=",\t;|").delimiter
+        except csv.Error:
+            delimiter = ","
+    stream = io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data), encoding=codec,
+                              errors="replace", newline="")
+    reader = TableReader(_csv_label)
+    builder, rows = TextBuilder(), 0
+    try:
+        for r_index, row in enumerate(csv.reader(stream, delimiter=delimiter)):
+            reader.row(r_index, row, builder)
+            rows += 1
+            if rows >= PIECE_ROWS or builder.length >= PIECE_CHARS:
+                yield builder.build()
+                builder, rows = TextBuilder(), 0
+        reader.finish(builder)
+    except csv.Error:
+        raise ReadAsText from None
+    yield builder.build()
+
+
+def _csv_label(row: int, col: int) -> str:
+    return f"{_col_letter(col)}{row + 1}"
+
+
+def tsv_pieces(data: bytes) -> Iterator[Extracted]:
+    return csv_pieces(data, "\t")
+
+
+# Formats read as a stream of pieces (see the module docstring).
+PIECES: dict[str, Callable[[bytes], Iterator[Extracted]]] = {
+    "txt": text_pieces, "json": text_pieces, "csv": csv_pieces, "tsv": tsv_pieces}

@@ -4,6 +4,9 @@ Presidio's AnalyzerEngine; roster names and special-category terms use Aho-Coras
 automata over the whole text (see ``roster_names`` and ``special_category``)."""
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from .date_of_birth import DateOfBirthRecognizer
 from .email import SchoolEmailRecognizer
 from .uk_nhs import UkNhsRecognizer
@@ -19,4 +22,15 @@ PATTERN_RECOGNIZERS = (
     UkPostcodeRecognizer, UkPhoneRecognizer, SchoolEmailRecognizer, DateOfBirthRecognizer,
 )
 
-__all__ = [c.__name__ for c in PATTERN_RECOGNIZERS] + ["PATTERN_RECOGNIZERS"]
+
+
+@lru_cache(maxsize=1024)
+def header_entities(header: str) -> tuple[str, ...]:
+    """The entities a table header names through a recognizer's context words ("NHS
+    Number" -> UK_NHS, "Parent Email" -> EMAIL_ADDRESS), in recognizer order."""
+    folded = header.casefold()
+    return tuple(cls.ENTITY for cls in PATTERN_RECOGNIZERS if any(
+        re.search(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", folded) for word in cls.CONTEXT))
+
+
+__all__ = [c.__name__ for c in PATTERN_RECOGNIZERS] + ["PATTERN_RECOGNIZERS", "header_entities"]

@@ -1,14 +1,16 @@
 """Dates of birth: a real calendar date (UK day-month order, ISO, or with the month in
 words) that a cue such as "DOB", "date of birth" or "born" stands shortly before.
 A date with no cue is not a date of birth: minutes and letters are full of dates.
-Tables carry the cue in their header: the extractors put "DOB: " before each cell."""
+Tables carry the cue in their header: the table reader puts "DOB: " before each cell."""
 from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from presidio_analyzer import Pattern
 
+from .. import cues
 from ._base import DatawardPatternRecognizer
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
@@ -17,8 +19,7 @@ _MONTH_NUM = {name: i for i, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
      ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
      ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1) for name in names}
-_CUE = re.compile(r"\b(?:d\.?o\.?b\b\.?|date\s+of\s+birth|birth\s*date|born|birthday)",
-                  re.IGNORECASE)
+_CUE = cues.DATE_OF_BIRTH
 WINDOW = 50
 
 _NUMERIC = r"\b(?:0?[1-9]|[12][0-9]|3[01])[/.-](?:0?[1-9]|1[0-2])[/.-](?:19|20)?[0-9]{2}\b"
@@ -29,6 +30,7 @@ _US_WORDS = (r"\b(?:" + _MONTHS + r")\.?\s+(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|r
              r"(?:19|20)[0-9]{2}\b")
 
 
+@lru_cache(maxsize=16384)  # a class list holds a few hundred distinct dates
 def parse_date(value: str) -> date | None:
     """The date a matched string means (UK order for numeric dates), or None."""
     v = value.strip().lower().replace(",", " ").replace(".", " ") if not re.fullmatch(

@@ -3,10 +3,12 @@
 maps back to one canonical name, so "Khan, Amelia" and "Amelia Khan" share a fingerprint."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ...connectors.roster import Roster
-from .terms import TermMatcher
+from .terms import TermMatcher, fold
 
 SCORE = 0.85
 
@@ -32,36 +34,33 @@ class RosterNameRecognizer(EntityRecognizer):
         """Built on first use: the engine scans text with its own combined automaton, so
         this one is needed only for file and folder names."""
         if self._matcher is None:
-            self._matcher = TermMatcher().add("PERSON", is_word_char, self.entries()).build()
+            self._matcher = TermMatcher().add("PERSON", is_word_char, self.entries(),
+                                              possessive=True).build()
         return self._matcher
 
-    def entries(self):
+    def entries(self) -> Iterator[tuple[str, str]]:
         """(folded written form, canonical name) for every way each person is written."""
         for person in self.roster.people:
             for variant in person.variants:
                 yield variant, person.canonical
 
     @staticmethod
-    def resolve(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    def resolve(hits: list[tuple[int, int, object]]) -> list[tuple[int, int, str]]:
         """Keep the longest of overlapping hits ("Amelia Khan" over a nested "Khan Amelia")."""
         hits = sorted(hits, key=lambda h: (h[0], -(h[1] - h[0])))
         kept: list[tuple[int, int, str]] = []
         for h in hits:
             if kept and h[0] < kept[-1][1]:
                 continue
-            kept.append(h)
+            kept.append((h[0], h[1], str(h[2])))
         return kept
 
-    def find(self, text: str, folded: str | None = None) -> list[tuple[int, int, str]]:
+    def find(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, canonical name) of every whole-word roster name in ``text``."""
-        folded = fold(text) if folded is None else folded
-        return self.resolve(self.matcher.find(folded)["PERSON"])
+        return self.resolve(self.matcher.find_in(text)["PERSON"])
 
     def analyze(self, text, entities, nlp_artifacts=None):
         return [RecognizerResult(self.ENTITY, s, e, SCORE) for s, e, _ in self.find(text)]
 
 
-def fold(text: str) -> str:
-    """Case-folded text with the same length (offsets stay valid)."""
-    folded = text.casefold()
-    return folded if len(folded) == len(text) else text.lower()
+__all__ = ["SCORE", "RosterNameRecognizer", "fold", "is_word_char"]

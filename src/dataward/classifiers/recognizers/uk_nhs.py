@@ -8,7 +8,7 @@ import re
 
 from presidio_analyzer import Pattern
 
-from ..checksums import is_valid_nhs
+from ..checksums import is_valid_nhs, valid_nhs_numbers
 from ._base import DatawardPatternRecognizer
 
 
@@ -20,6 +20,9 @@ class UkNhsRecognizer(DatawardPatternRecognizer):
         Pattern("NHS (plain)", r"(?<![\d-])[0-9]{10}(?![\d-])", 0.5),
     ]
     CONTEXT = ["nhs", "national health service", "health number", "nhs no"]
+
+    def validate_many(self, values: list[str]) -> list[bool | None]:
+        return list(valid_nhs_numbers(values))
 
     def validate_result(self, pattern_text: str) -> bool:
         return is_valid_nhs(pattern_text)

@@ -4,13 +4,12 @@ Nine digits alone are far too common to mean anything, so a match counts only wi
 word "passport" shortly before it."""
 from __future__ import annotations
 
-import re
-
 from presidio_analyzer import Pattern
 
+from .. import cues
 from ._base import DatawardPatternRecognizer
 
-_CUE = re.compile(r"passport", re.IGNORECASE)
+_CUE = cues.PASSPORT
 WINDOW = 60
 
 

@@ -6,7 +6,7 @@ import re
 
 from presidio_analyzer import Pattern
 
-from ..checksums import UPN_CHECK_LETTERS, is_valid_upn, upn_check_letter  # noqa: F401
+from ..checksums import UPN_CHECK_LETTERS, is_valid_upn, upn_check_letter, valid_upns  # noqa: F401
 from ._base import DatawardPatternRecognizer
 
 CHECK_LETTERS = UPN_CHECK_LETTERS
@@ -17,6 +17,9 @@ class UkUpnRecognizer(DatawardPatternRecognizer):
     REQUIRES = re.compile(r"[A-Z][0-9]{11}")
     PATTERNS = [Pattern("UPN", r"\b[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]\b", 0.7)]
     CONTEXT = ["upn", "unique pupil number", "pupil number"]
+
+    def validate_many(self, values: list[str]) -> list[bool | None]:
+        return list(valid_upns(values))
 
     def validate_result(self, pattern_text: str) -> bool:
         return is_valid_upn(pattern_text)

@@ -1,4 +1,5 @@
-"""Readers for the MIS exports retention needs: leavers, pupils on roll, photo consent.
+"""Readers for the MIS exports: leavers, pupils on roll, photo consent (retention), staff
+with leaving dates (the accounts audit).
 
 Exports come from SIMS, Arbor or Bromcom, often through Excel, so they arrive with
 byte-order marks, in Windows-1252, with ';' or tab separators, and with dates in any of
@@ -309,3 +310,54 @@ def cross_check(leavers: PupilList, on_roll: PupilList | None,
                                        "unknown UPN: no leaver and no pupil on roll has it;"
                                        " the row is ignored"))
     return issues
+
+
+STAFF_CODE_COLS = ("staffcode", "staffid", "payrollnumber", "employeeid", "employeenumber", "code")
+EMAIL_COLS = ("email", "emailaddress", "workemail", "schoolemail")
+STAFF_LEAVE_COLS = LEAVE_COLS + ("employmentenddate", "contractenddate", "enddateofemployment")
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """One member of staff from an MIS staff export; ``leave_date`` None while employed."""
+
+    code: str
+    forename: str
+    surname: str
+    email: str
+    leave_date: date | None
+    line: int
+
+
+def read_staff(path: Path) -> tuple[list[StaffMember], list[CsvIssue]]:
+    """A staff export (SIMS 'Staff Details', Arbor 'Staff'): names, a staff code or
+    e-mail, and a leaving date for those who have left. Same reading rules as pupils."""
+    header, rows, _encoding, issues = _rows(path)
+    i_fore, i_sur = _find(header, FORENAME_COLS), _find(header, SURNAME_COLS)
+    i_full, i_code = _find(header, FULLNAME_COLS + ("staffname",)), _find(header, STAFF_CODE_COLS)
+    i_mail, i_leave = _find(header, EMAIL_COLS), _find(header, STAFF_LEAVE_COLS)
+    if i_full is None and (i_fore is None or i_sur is None):
+        raise _missing([("names: forename and surname, or a full name",
+                         FORENAME_COLS[:2] + SURNAME_COLS[:2] + FULLNAME_COLS[:1])], header, path.name)
+    staff: list[StaffMember] = []
+    errors: list[CsvIssue] = []
+    for line, cells in rows:
+        if i_fore is not None and i_sur is not None and (_cell(cells, i_fore) or _cell(cells, i_sur)):
+            forename, surname = _cell(cells, i_fore), _cell(cells, i_sur)
+        else:
+            forename, surname = _split_full_name(_cell(cells, i_full))
+        leave: date | None = None
+        raw = _cell(cells, i_leave)
+        if raw:
+            try:
+                leave = parse_date(raw)
+            except ValueError as exc:
+                errors.append(CsvIssue(path.name, line, f"the leaving date {exc}"))
+                continue
+        staff.append(StaffMember(_cell(cells, i_code), forename, surname,
+                                 _cell(cells, i_mail).lower(), leave, line))
+    if errors:
+        shown = "; ".join(str(e) for e in errors[:MAX_ERRORS_SHOWN])
+        raise InputError(f"{len(errors)} problem(s) in {path.name}: {shown}",
+                         hint="correct the export; nothing was audited")
+    return staff, issues
