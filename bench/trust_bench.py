@@ -52,12 +52,14 @@ def start_cluster(workers: int, env: dict[str, str], logs: Path) -> tuple[str, l
     dask = str(Path(sys.executable).parent / "dask")
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--dashboard-address", ":0"], env=env, start_new_session=True,
-                              stdout=open(logs / "scheduler.log", "ab"), stderr=subprocess.STDOUT)]
+                              stdout=open(logs / "scheduler.log", "ab"),  # noqa: SIM115
+                              stderr=subprocess.STDOUT)]
     for i in range(workers):
         procs.append(subprocess.Popen(
             [dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
              "--dashboard-address", ":0"], env=env, start_new_session=True,
-            stdout=open(logs / f"worker{i}.log", "ab"), stderr=subprocess.STDOUT))
+            stdout=open(logs / f"worker{i}.log", "ab"),  # noqa: SIM115 - kept by the process
+            stderr=subprocess.STDOUT))
     from distributed import Client
     with Client(address, timeout=60) as c:
         c.wait_for_workers(workers, timeout=120)

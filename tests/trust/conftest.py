@@ -103,7 +103,7 @@ class DaskCluster:
                                       str(self.port), "--dashboard-address", ":0"], "scheduler")
 
     def _start(self, args: list[str], name: str) -> subprocess.Popen:
-        log = open(self.root / f"{name}.log", "ab")
+        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the process keeps it
         proc = subprocess.Popen([str(BIN / "dask"), *args], env=self.env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(proc)

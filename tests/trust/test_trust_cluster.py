@@ -12,8 +12,8 @@ import signal
 import threading
 from pathlib import Path
 
-import pyarrow.dataset as ds
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import sqlalchemy as sa
 
 from dataward.trust.config import load_trust

@@ -13,8 +13,6 @@ from ..ledger import Ledger, utcnow
 from ..schema import backup_restore_tests, backup_snapshots
 
 
-
-
 @dataclass(frozen=True)
 class RestoreTestRecord:
     time: str

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,7 +15,7 @@ trust_app = typer.Typer(help="A multi-academy trust: many schools, one ledger, o
 @trust_app.command("scan")
 def trust_scan(
     trust_file: Annotated[Path, typer.Argument(help="The trust file (schools, ledger, results).")],
-    dask_address: Annotated[Optional[str], typer.Option(
+    dask_address: Annotated[str | None, typer.Option(
         "--dask-address", help="The Dask scheduler, e.g. tcp://10.0.0.5:8786; default: a local cluster.")] = None,
     workers: Annotated[int, typer.Option(help="Local cluster size when no --dask-address.")] = 2,
 ) -> None:

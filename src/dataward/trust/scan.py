@@ -55,7 +55,7 @@ def prepare_school(trust: Trust, school_id: str) -> list[Part]:
 def scan_part(trust: Trust, part: Part) -> PartSummary:
     """Scan one part of one school (incremental against that part's own catalog)."""
     settings = trust.school_settings(part.school_id)
-    pieces = dict((p.name, s) for p, s in school_parts(settings, trust.parts_per_share))
+    pieces = {p.name: s for p, s in school_parts(settings, trust.parts_per_share)}
     source = pieces[part.name]
     settings.sources = [source]
     settings.scan.workers = trust.item_workers
