@@ -25,7 +25,6 @@ LAYERS: list[set[str]] = [
     {"pipelines"},
     {"retention", "assets", "backup", "transfer", "accounts", "review"},   # the jobs, side by side
     {"sar", "remediate"},                                      # use the jobs above
-    {"trust"},                     # many schools: scans, results and report across jobs
     {"synthetic"},
     {"demo"},
     {"flows"},
