@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from dataward.flows.serve import FLOWS as SERVED
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -44,7 +46,7 @@ def test_serve_deploys_every_flow_on_its_schedule_and_stops_on_ctrl_c(dw_home: P
                             cwd=tmp_path, preexec_fn=lambda: os.umask(0o022))
     try:
         deadline, deps = time.monotonic() + 120, []
-        while time.monotonic() < deadline and len(deps) < 6:
+        while time.monotonic() < deadline and len(deps) < len(SERVED):
             assert proc.poll() is None, proc.stdout.read()
             try:
                 deps = _deployments(api)
