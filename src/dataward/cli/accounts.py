@@ -3,14 +3,13 @@ apply, undo)."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Optional
 
 import typer
 
 from ..errors import UsageError
 from ..home import open_ledger
-from .common import get_settings, out
+from .common import get_settings, out, parse_as_of
 
 app = typer.Typer(help="Leavers' accounts: audit the directories against the MIS, then "
                        "disable leavers' accounts: plan -> approve -> apply (-> undo).",
@@ -19,15 +18,6 @@ app = typer.Typer(help="Leavers' accounts: audit the directories against the MIS
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="accounts")
-
-
-def _as_of(value: Optional[str]) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError("--as-of takes a date as YYYY-MM-DD") from None
 
 
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Audit as on this date (YYYY-MM-DD).")]
@@ -48,7 +38,7 @@ def audit_cmd(ctx: typer.Context, as_of: AsOf = None,
     from ..accounts.service import run_audit
     s = get_settings(ctx)
     with open_ledger(s) as ledger:
-        run = run_audit(s, ledger, as_of=_as_of(as_of))
+        run = run_audit(s, ledger, as_of=parse_as_of(as_of))
     if as_json:
         for f in run.result.findings:
             typer.echo(json.dumps({"finding": f.kind, "directory": f.directory, "account": f.login,
@@ -76,7 +66,7 @@ def plan_cmd(ctx: typer.Context, as_of: AsOf = None) -> None:
     from ..accounts.service import make_plan, run_audit
     s = get_settings(ctx)
     with open_ledger(s) as ledger:
-        plan = make_plan(s, ledger, run_audit(s, ledger, as_of=_as_of(as_of)))
+        plan = make_plan(s, ledger, run_audit(s, ledger, as_of=parse_as_of(as_of)))
     out.print(f"plan {plan.plan_id}: {plan.items} account(s) to disable")
     if plan.items:
         out.print(f"next: `dataward accounts show {plan.plan_id}`, then a named person runs "

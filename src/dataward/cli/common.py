@@ -3,6 +3,7 @@ the ledger, and progress bars."""
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from rich.progress import (
     BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
 )
 
+from ..errors import UsageError
 from ..settings import Settings, load_settings
 
 # Tables wider than 80 columns when output goes to a file or pipe (no terminal to fit).
@@ -55,3 +57,13 @@ def progress(*, transient: bool = False, extra: list[Any] | None = None) -> Prog
                           MofNCompleteColumn(), *(extra or []), TimeElapsedColumn()]
     return Progress(*columns, console=console, transient=transient,
                     disable=not console.is_terminal)
+
+
+def parse_as_of(value: str | None) -> date | None:
+    """An ``--as-of YYYY-MM-DD`` option (retention and accounts plan as on that date)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError("--as-of takes a date as YYYY-MM-DD") from None

@@ -1,7 +1,6 @@
 """`dataward retention`: plan, approve, apply, restore and purge deletions of leavers' images."""
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,7 +9,7 @@ from rich.markup import escape
 
 from ..errors import UsageError
 from ..home import open_ledger
-from .common import console, get_settings, out, progress
+from .common import console, get_settings, out, progress, parse_as_of
 
 MAX_WARNINGS = 20
 
@@ -21,15 +20,6 @@ app = typer.Typer(help="Delete images of pupils who have left, safely: plan -> a
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="retention")
-
-
-def _as_of(value: Optional[str]) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError("--as-of takes a date as YYYY-MM-DD") from None
 
 
 def _print_summary(s: object) -> None:
@@ -65,7 +55,7 @@ def plan_cmd(
     from ..retention.planning import inputs_from, make_plan
     s = get_settings(ctx)
     inputs = inputs_from(s, leavers=leavers, on_roll=on_roll, consent=consent, images=images,
-                         as_of=_as_of(as_of))
+                         as_of=parse_as_of(as_of))
     with open_ledger(s) as ledger, progress(transient=True) as bar:
         tasks: dict[str, int] = {}
 
