@@ -242,7 +242,8 @@ class Supervisor:
             preexec_fn=_die_with_parent())  # noqa: PLW1509 - one prctl call; no thread yet
         server_log.close()
         wait_healthy(self.api_url, self.server)
-        cmd = [sys.executable, "-m", "dataward.flows.serve", "--task-runner", self.task_runner]
+        cmd = [sys.executable, "-m", "dataward.flows.serve", "--task-runner", self.task_runner,
+               "--supervisor", str(os.getpid())]
         if self.config:
             cmd += ["--config", str(self.config)]
         if self.dask_address:
@@ -300,12 +301,32 @@ def _copy(stream: Any, path: Path) -> None:
                 pass
 
 
+def _watch_supervisor(supervisor: int, every: float = 1.0) -> threading.Thread:
+    """The serve child ends itself, and what it started, once its supervisor is gone.
+
+    PR_SET_PDEATHSIG sends SIGTERM, but a signal turned into KeyboardInterrupt can be
+    swallowed inside Prefect's event loop; a thread that sees the child re-parented (the
+    supervisor killed with SIGKILL) does not depend on that."""
+    def watch() -> None:
+        import psutil
+        while os.getppid() == supervisor:  # re-parented once the supervisor is gone
+            time.sleep(every)
+        try:
+            _end_all(psutil.Process().children(recursive=True), wait=5.0)
+        finally:
+            os._exit(0)
+    thread = threading.Thread(target=watch, name="dataward-supervisor-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def _flows_main(argv: list[str] | None = None) -> None:
     """The second child: serve every available flow (blocks until SIGINT/SIGTERM)."""
     parser = argparse.ArgumentParser(prog="python -m dataward.flows.serve")
     parser.add_argument("--config")
     parser.add_argument("--task-runner", default="thread", choices=("thread", "dask"))
     parser.add_argument("--dask-address")
+    parser.add_argument("--supervisor", type=int, help="end when this process is gone")
     args = parser.parse_args(argv)
     from prefect import serve
 
@@ -320,6 +341,8 @@ def _flows_main(argv: list[str] | None = None) -> None:
         print(f"dataward serve: flow {name} not available; serving the others", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     import psutil
+    if args.supervisor:
+        _watch_supervisor(args.supervisor)
     try:
         serve(*deployments, print_starting_message=True)
     except KeyboardInterrupt:
