@@ -83,6 +83,15 @@ def blank(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def state_home(home: Path) -> Path:
+    """A state folder with its fingerprint key (the scan's name index is keyed from it)."""
+    from dataward.home import fingerprint_key
+    from dataward.settings import load_settings
+    os.environ["DATAWARD_HOME"] = str(home)
+    fingerprint_key(load_settings(None), create=True)
+    return home
+
+
 def context(names, tmp: Path):
     from dataward.classifiers.engine import Classifier
     from dataward.connectors.roster import load_roster
@@ -222,8 +231,7 @@ def bench_big(args, tmp: Path):
     del export
     roster = tmp / "big-roster.csv"
     roster.write_text(roster_csv(names), encoding="utf-8")
-    home = tmp / "home-big"
-    home.mkdir()
+    home = state_home(tmp / "home-big")
     cfg = home / "dataward.yaml"
     cfg.write_text(json.dumps({"sources": [{"name": "admin", "path": str(share)}],
                                "rosters": [{"path": str(roster), "kind": "pupils"}],
@@ -253,7 +261,7 @@ def bench_package(args, tmp: Path):
     rows = 10_000  # about 1 MB each
     for i in range(40):
         (data / f"class-{i:02d}.csv").write_text(dense_csv(rows, seed=1000 + i).text)
-    os.environ["DATAWARD_HOME"] = str(tmp / "home-pkg")
+    state_home(tmp / "home-pkg")
     out = tmp / "pkg-out"
     out.mkdir()
 
@@ -296,6 +304,7 @@ def main() -> None:
           f"{os.cpu_count()} cores (a shared machine: CPU-time figures are steadier than wall)")
     tmp = Path(tempfile.mkdtemp(prefix="dw-dense-bench-"))
     try:
+        state_home(tmp / "home")
         if "classifier" not in args.skip:
             bench_classifier(args, tmp)
         if "peer" not in args.skip:

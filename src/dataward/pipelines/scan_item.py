@@ -34,9 +34,11 @@ from ..connectors.smb import SmbEntry
 from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
-from .outputs import COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, findings_table, table_of
+from .outputs import (COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, column_findings_table,
+                      findings_table, table_of)
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
+    from ..classifiers.column_check import ColumnFindings
     from ..classifiers.engine import Classifier, Finding
 
 ENTITY_TO_COLUMN = dict(zip(risk_mod.ENTITY_TYPES, COUNT_COLUMNS))
@@ -159,6 +161,16 @@ class ItemFindings:
         self.categories.update(f.category for f in findings if f.category)
         self.rows.add(findings_table(findings, self.locator, self.scan_id))
 
+    def add_columns(self, batches: list[ColumnFindings]) -> None:
+        """Findings of identifier columns, as columns: table cells, never mail headers,
+        with no category, so each counts once everywhere."""
+        for batch in batches:
+            n, entity = len(batch), batch.entity_type
+            self.counts[entity] += n
+            self.weighted[entity] = self.weighted.get(entity, 0.0) + n
+            self.outside[entity] += n
+            self.rows.add(column_findings_table(batch, self.locator, self.scan_id))
+
     def clear(self) -> None:
         self.tokens = set()
         self.counts.clear()
@@ -271,8 +283,13 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
                 if ocr.state != "read" and row["status"] == "ok":
                     row["status"], row["error"] = "partial", ocr.note
         with _collector_paused():
-            findings = ctx.classifier.classify(doc)
-            found.add(fold_confidence(findings, ocr) if ocr is not None else findings)
+            findings, batches = ctx.classifier.classify_batched(doc)
+            if ocr is not None:  # recognised text: each finding's confidence is folded in
+                from ..classifiers.engine import as_findings
+                findings = fold_confidence(findings + as_findings(batches), ocr)
+                batches = []
+            found.add(findings)
+            found.add_columns(batches)
             # The words of the item (cells of identifier columns that held no identifier
             # included) for the name index.
             found.tokens |= name_index.tokens(doc.text)
