@@ -39,7 +39,7 @@ class ColumnFindings:
     rows: list[int] | None = None
 
     def __len__(self) -> int:
-        return len(self.fingerprints)
+        return len(self.scores)
 
     def where(self) -> list[str]:
         if self.labels is not None:
@@ -57,10 +57,12 @@ class ColumnFindings:
 
 
 def check_column(col: Column, recognizers: Mapping[str, DatawardPatternRecognizer],
-                 fingerprint: Fingerprinter, threshold: float,
-                 rest: TextBuilder) -> list[ColumnFindings]:
+                 fingerprint: Fingerprinter, threshold: float, rest: TextBuilder, *,
+                 counts_only: bool = False) -> list[ColumnFindings]:
     """The findings of an identifier column's cells, one ``ColumnFindings`` per entity its
-    header names; cells no recognizer takes go to ``rest`` to be read as text."""
+    header names; cells no recognizer takes go to ``rest`` to be read as text.
+    ``counts_only``: the findings carry no previews, fingerprints or places (a caller
+    that keeps only counts, such as the screening before packaging)."""
     out: list[ColumnFindings] = []
     values = col.values
     pending: list[int] | None = None          # None: every cell (no list of indexes made)
@@ -86,6 +88,9 @@ def check_column(col: Column, recognizers: Mapping[str, DatawardPatternRecognize
                     kept_scores.append(boosted[s])
             pending = left
         if not found:
+            continue
+        if counts_only:
+            out.append(ColumnFindings(entity, type(rec).__name__, kept_scores, [], []))
             continue
         batch = ColumnFindings(entity, type(rec).__name__, kept_scores, mask_many(entity, found),
                                fingerprint.many(entity, rec.normalise_many(found)))

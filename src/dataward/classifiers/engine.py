@@ -163,9 +163,11 @@ class Classifier:
         findings.extend(as_findings(batches))
         return findings
 
-    def classify_batched(self, doc: Extracted) -> tuple[list[Finding], list[ColumnFindings]]:
+    def classify_batched(self, doc: Extracted, *, counts_only: bool = False
+                         ) -> tuple[list[Finding], list[ColumnFindings]]:
         """The findings in ``doc``: those in its text one ``Finding`` each, those in its
-        identifier columns as columns (``column_check``), as a scan writes them."""
+        identifier columns as columns (``column_check``), as a scan writes them.
+        ``counts_only``: column findings carry no previews or fingerprints."""
         text = doc.text
         lo, hi, base = doc.keep_from, len(text) if doc.keep_to is None else doc.keep_to, doc.base
         where, fp = doc.where, self.fingerprint
@@ -208,7 +210,7 @@ class Classifier:
             rest = TextBuilder()
             for col in doc.columns:
                 batches.extend(check_column(col, self.recognizers, self.fingerprint,
-                                            self.threshold, rest))
+                                            self.threshold, rest, counts_only=counts_only))
             if rest.parts:  # cells that are not one identifier each: read as text
                 findings.extend(f._replace(offset=-1) for f in self.classify(rest.build()))
         return findings, batches

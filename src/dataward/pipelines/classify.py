@@ -40,7 +40,7 @@ def classify_files(paths: list[Path], settings: Settings,
     """Every file under ``paths`` (links are not followed) and every item inside each,
     classified in isolated workers."""
     ctx = ItemContext(settings, make_classifier(settings, build_roster(settings, rosters)),
-                      new_scan_id())
+                      new_scan_id(), counts_only=True)
     tasks = []
     for p in paths:
         source = Source(name=Path(p).name, path=Path(p).absolute(), audience="transfer")

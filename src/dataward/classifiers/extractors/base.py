@@ -164,6 +164,19 @@ class TextBuilder:
         self.parts.append(end)
         self.length += len(text) + len(end)
 
+    def add_row(self, cells: list[tuple[str, str]]) -> None:
+        """One table row: each (text, label) a cell of non-empty text, a tab between
+        them and a line break after (``add`` for each, in one call)."""
+        parts, marks, length = self.parts, self.marks, self.length
+        last = len(cells) - 1
+        for k, (text, label) in enumerate(cells):
+            if not marks or marks[-1][1] != label:
+                marks.append((length, label))
+            parts.append(text)
+            parts.append("\n" if k == last else "\t")
+            length += len(text) + 1
+        self.length = length
+
     def build(self) -> Extracted:
         return Extracted("".join(self.parts), self.marks, columns=list(self.columns.values()))
 

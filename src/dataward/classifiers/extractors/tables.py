@@ -114,11 +114,11 @@ def _add_row(cells: list[str], r_index: int, label_of: Callable[[int, int], str]
                 col.rows.append(r_index)
             continue
         filled.append((c_index, cell))
-    last = len(filled) - 1
-    for k, (c_index, cell) in enumerate(filled):
-        cue = cues.get(c_index) if cues else None
-        text = f"{cue}: {cell}" if cue and not _starts_with_cue(cell) else cell
-        builder.add(text, label_of(r_index, c_index), end="\n" if k == last else "\t")
+    if cues:
+        filled = [(c_index, f"{cues[c_index]}: {cell}" if c_index in cues
+                   and not _starts_with_cue(cell) else cell) for c_index, cell in filled]
+    if filled:
+        builder.add_row([(cell, label_of(r_index, c_index)) for c_index, cell in filled])
 
 
 def _starts_with_cue(cell: str) -> bool:
