@@ -110,7 +110,7 @@ def test_identifier_column_findings_are_columns_with_cell_places_previews_and_fi
             b"Jo,T820200014013,07712 345678\n"        # wrong check letter: read as text
             b"Zoe,B82020001401A,0113 496 0999\n")
     (piece,) = list(csv_pieces(data))
-    findings, batches = classifier.classify_batched(piece)
+    _, batches = classifier.classify_batched(piece)
     by_entity = {b.entity_type: b for b in batches}
     upn = by_entity["UK_UPN"]
     assert upn.where() == ["B2", "B4"]
