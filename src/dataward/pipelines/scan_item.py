@@ -310,6 +310,9 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
                     if col.unread:
                         found.tokens |= name_index.tokens("\n".join(col.unread))
         done += len(doc.text)
+        # Freed now, while the collector is paused: the last piece is still referenced
+        # when the collector comes back on, else it would pass over all its cells.
+        doc = findings = batches = None  # type: ignore[assignment]
         if ctx.progress is not None:
             ctx.progress(done)
 
