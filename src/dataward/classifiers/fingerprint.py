@@ -52,7 +52,7 @@ class Fingerprinter:
         inner_copy, outer_copy = self._inner.copy, self._outer.copy
         prefix = f"{entity_type}:"
         if entity_type not in self.REPEATING:
-            out = []
+            out: list[str] = []
             append = out.append
             for value in normalised:
                 inner = inner_copy()

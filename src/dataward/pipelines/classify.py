@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..classifiers.risk import score as risk_score
 from ..connectors.filesystem import FileEntry, file_sha256, walk
@@ -67,7 +68,7 @@ def classify_files(paths: list[Path], settings: Settings,
     return [c for i in range(len(tasks)) for c in done[i]]
 
 
-def _classification(item: dict, inside: bool) -> FileClassification:
+def _classification(item: dict[str, Any], inside: bool) -> FileClassification:
     counts = {entity: item[col] for entity, col in ENTITY_TO_COLUMN.items() if item.get(col)}
     return FileClassification(item["path"], item["format"], item["status"], item["error"],
                               item["size"], item["sha256"], counts, item["special_category"],
