@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .errors import DatawardError, IntegrityError, LockedError, NotFoundError
-from .schema import audit_table, meta_table, metadata, scans_table
+from .schema import audit_table, meta_table, scans_table
 
 GENESIS = "0" * 64
 _PENDING_HEAD = "dataward.audit_head"   # conn.info key: the head to write after commit
@@ -311,7 +311,7 @@ def current_user() -> str:
     try:
         import getpass
         return getpass.getuser()
-    except Exception:
+    except (ImportError, KeyError, OSError):  # no pwd module, no passwd entry (3.13: OSError)
         return "unknown"
 
 

@@ -14,7 +14,7 @@ _flows = sys.modules["flows_fixtures"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_flows)
 prefect_harness = _flows.prefect_harness
 
-from .test_accounts import _findings, acc_home  # noqa: F401 - fixtures reused
+from .test_accounts import _findings, acc_home  # noqa: E402, F401 - fixtures reused, after the flows harness
 
 
 def _paused_run(started: float):

@@ -72,7 +72,7 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             console.print("[yellow]cancelled[/]")
             raise typer.Exit(EXIT_CANCELLED) from None
-        except Exception as exc:  # noqa: BLE001 - messages may hold document text
+        except Exception as exc:  # messages may hold document text
             root = ctx.find_root().obj
             if type(exc).__module__.startswith("typer") or (root is not None and root.debug):
                 raise  # usage errors, Exit and Abort: Typer prints and exits itself
