@@ -9,6 +9,7 @@ too)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from .base import Member, TextBuilder
 from .mail_message import MailExtracted, decode_bytes, extract_message, safe_name
@@ -33,6 +34,10 @@ def extract_msg_file(data: bytes) -> MailExtracted:
         return MailExtracted(status="error",
                              reason=f"damaged Outlook .msg: cannot be opened ({type(exc).__name__})")
     try:
+        from extract_msg.msg_classes import MessageBase
+        if not isinstance(msg, MessageBase):  # an OLE file but no Outlook item
+            return MailExtracted(status="error",
+                                 reason="damaged Outlook .msg: cannot be read (not an Outlook item)")
         try:
             mime = msg.asEmailMessage()
         except Exception as exc:  # noqa: BLE001
@@ -65,7 +70,9 @@ def extract_tnef(data: bytes) -> MailExtracted:
     builder = TextBuilder()
     body = _tnef_body(tnef)
     builder.add(body, "body")
-    children, used, names = [], set(), []
+    children: list[Member] = []
+    used: set[str] = set()
+    names: list[str] = []
     for i, att in enumerate(tnef.attachments or [], start=1):
         try:
             raw = att.long_filename() or ""
@@ -80,7 +87,7 @@ def extract_tnef(data: bytes) -> MailExtracted:
     return MailExtracted(doc.text, doc.marks, children=children)
 
 
-def _tnef_body(tnef) -> str:
+def _tnef_body(tnef: Any) -> str:  # a tnefparse.TNEF (no type information)
     for attr in ("body", "htmlbody"):
         try:
             value = getattr(tnef, attr)
@@ -100,6 +107,6 @@ def _tnef_body(tnef) -> str:
         return ""
     from striprtf.striprtf import rtf_to_text
     try:
-        return rtf_to_text(decode_bytes(bytes(rtf), "cp1252"), errors="ignore")
+        return str(rtf_to_text(decode_bytes(bytes(rtf), "cp1252"), errors="ignore"))
     except Exception:  # noqa: BLE001
         return ""
