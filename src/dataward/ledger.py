@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, event, func, insert, select, update
+from sqlalchemy import Row, Table, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -266,7 +266,7 @@ class Ledger:
         return AuditVerdict(ok=not problems, records=n, problems=problems)
 
     # ---- scans ----------------------------------------------------------------------
-    def scan_rows(self, *, status: str | None = None) -> list[Any]:
+    def scan_rows(self, *, status: str | None = None) -> list[Row[Any]]:
         with self.engine.connect() as conn:
             q = select(scans_table).order_by(scans_table.c.started.desc())
             if status:

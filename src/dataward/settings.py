@@ -537,7 +537,7 @@ def load_settings(path: Path | str | None = None, *, required: bool = False,
     """Load the config. ``path=None`` looks in the default place; a missing default
     file gives the defaults (ad-hoc use), a missing named file is an error."""
     explicit = path is not None
-    cfg_path = Path(path).expanduser() if explicit else default_config_path()
+    cfg_path = Path(path).expanduser() if path is not None else default_config_path()
     raw: dict[str, Any] = {}
     if cfg_path.exists():
         try:
