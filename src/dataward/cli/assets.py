@@ -285,11 +285,11 @@ def dispose_register(
     Example: dataward dispose register --year 2026 --format parquet
     """
     from ..assets.export import export_register
-    fmt = _v(fmt)  # type: ignore[assignment]
-    target = out_file or Path(f"disposals-{year or 'all'}.{fmt}")
+    kind = _v(fmt) or "csv"
+    target = out_file or Path(f"disposals-{year or 'all'}.{kind}")
     with open_ledger(get_settings(ctx)) as ledger:
-        n = export_register(ledger, target, fmt=fmt, year=year)
-        ledger.audit("assets.register.export", target.name, rows=n, format=fmt, year=year)
+        n = export_register(ledger, target, fmt=kind, year=year)
+        ledger.audit("assets.register.export", target.name, rows=n, format=kind, year=year)
     out.print(f"wrote {n} disposal(s) to {target}")
 
 

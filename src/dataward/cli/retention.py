@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
+from rich.progress import TaskID
 
 from ..errors import UsageError
 from ..home import open_ledger
@@ -57,7 +58,7 @@ def plan_cmd(
     inputs = inputs_from(s, leavers=leavers, on_roll=on_roll, consent=consent, images=images,
                          as_of=parse_as_of(as_of))
     with open_ledger(s) as ledger, progress(transient=True) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def tick(stage: str, n: int, total: int | None) -> None:
             if stage not in tasks:

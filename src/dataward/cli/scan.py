@@ -55,7 +55,7 @@ def scan(
     if workers:
         settings.scan.workers = workers
     adhoc = bool(paths)
-    if adhoc:
+    if paths:
         sources = adhoc_sources(list(paths))
     else:
         sources = settings.sources

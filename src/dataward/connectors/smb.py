@@ -161,7 +161,9 @@ class SmbClient:
             "username": self.config.username, "password": self.password, "port": port,
             "connection_timeout": self.config.timeout_s, "connection_cache": self.cache(),
             "auth_protocol": "ntlm"}
-        modes = {"required": [True], "off": [None], "auto": [True, None]}[self.config.encrypt]
+        choices: dict[str, list[bool | None]] = {"required": [True], "off": [None],
+                                                  "auto": [True, None]}
+        modes = choices[self.config.encrypt]
         last: BaseException | None = None
         for encrypt in modes:
             try:

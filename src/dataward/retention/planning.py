@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError, IntegrityError, RefusedError, UsageError
 from ..ledger import Ledger, current_user, utcnow
@@ -118,7 +119,7 @@ def make_plan(settings: Settings, ledger: Ledger, inputs: PlanInputs, *,
     if inv.unreadable_dirs:
         warnings.append(f"{inv.unreadable_dirs} folder(s) could not be read")
 
-    items = []
+    items: list[dict[str, Any]] = []
     for no, d in enumerate(result.due, start=1):
         with open_dir(d.item.root, d.item.rel.rpartition("/")[0]) as dfd:
             sha = sha256_at(dfd, d.item.rel.rpartition("/")[2])

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from ..connectors.filesystem import file_sha256
 from ..errors import NotFoundError, RefusedError, UsageError
@@ -190,7 +191,7 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
             done += n
             report(PackageProgress("packaging", done, total))
 
-        def build(sink) -> InnerResult:  # type: ignore[no-untyped-def]
+        def build(sink: IO[bytes]) -> InnerResult:
             return write_inner_zip(sink, sel.files, header, level=cfg.compress_level,
                                    on_bytes=on_bytes)
 

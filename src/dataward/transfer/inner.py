@@ -14,9 +14,9 @@ import stat
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from ..errors import DatawardError, IntegrityError, InputError, PathOutsideRootsError
 from .manifest import Manifest, ManifestFile, manifest_hash, parse_manifest
@@ -75,7 +75,7 @@ def _open_selected(f: SelectedFile, n: int) -> IO[bytes]:
     return src
 
 
-def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: dict[str, object],
+def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: Mapping[str, Any],
                     *, level: int = 6, on_bytes: BytesFn | None = None) -> InnerResult:
     """Write the inner zip of ``files`` to ``sink`` (need not be seekable).
 
@@ -105,7 +105,7 @@ def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: dict[str
                         chunk = src.read(CHUNK)
             entries.append(ManifestFile(name=f.arcname, size=size, sha256=h.hexdigest()))
             total += size
-        manifest = Manifest(**header, files=entries, file_count=len(entries),  # type: ignore[arg-type]
+        manifest = Manifest(**header, files=entries, file_count=len(entries),
                             total_size=total)
         data = manifest.to_bytes()
         zf.writestr(zipfile.ZipInfo(MANIFEST_NAME, date_time=time.localtime()[:6]), data,

@@ -96,7 +96,7 @@ def check_password_zip(path: Path, password: str, *, on_bytes: BytesFn | None = 
                     while member.read(CHUNK):
                         pass
                     member.seek(0)
-                    inner = check_inner_zip(member, on_bytes=on_bytes)  # type: ignore[arg-type]
+                    inner = check_inner_zip(member, on_bytes=on_bytes)
                 return ZipCheck(True, inner, entries=1, aes_entries=1)
             return _check_foreign(oz, infos, pwd, on_bytes)
         except (WrongKeyError, IntegrityError, RefusedError, InputError):
