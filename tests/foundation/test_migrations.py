@@ -64,7 +64,7 @@ def test_a_new_ledger_matches_the_schema_on_sqlite(tmp_path):
         assert _differences(ledger) == []
 
 
-def test_a_new_ledger_matches_the_schema_on_postgresql(postgres_url):  # noqa: F811
+def test_a_new_ledger_matches_the_schema_on_postgresql(postgres_url):  # noqa: F811 - the fixture imported above
     with Ledger(postgres_url) as ledger:
         assert runner.current_revision(ledger.engine) == runner.head()
         assert _differences(ledger) == []

@@ -63,7 +63,7 @@ class _Group(TyperGroup):
         _tidy_help(self)
         return super().make_context(*args, **kwargs)
 
-    def invoke(self, ctx: typer.Context):  # type: ignore[override]
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer's Context, a subclass of the one its vendored click declares
         try:
             return super().invoke(ctx)
         except DatawardError as exc:

@@ -350,7 +350,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     # Everything not reused is read in isolated worker processes (time and memory limits).
     done = total - len(to_read)
     if to_read:
-        ctx.classifier  # build it once here, so forked workers share it  # noqa: B018
+        ctx.classifier  # noqa: B018 - built once here, so forked workers share it
     read_top: Counter[str] = Counter()
     rechecked: Counter[str] = Counter()
     with ItemPool(ctx) as pool:

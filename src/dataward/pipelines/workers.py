@@ -165,7 +165,7 @@ def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
     try:
         from ..classifiers.sniff import sniff
         row["format"] = sniff(task.entry.rel, b"")
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - the error row stands without a format
         pass
     return ItemOutcome(row, [])
 

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Row
+
 from ..errors import ConfigError, IntegrityError, RefusedError, UsageError
 from ..ledger import Ledger, current_user, utcnow
 from ..settings import Settings
@@ -198,7 +200,7 @@ def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str,
     return summary_of(store.get_plan(ledger, row.plan_id))
 
 
-def summary_of(row: object) -> PlanSummary:
-    return PlanSummary(row.plan_id, date.fromisoformat(row.as_of), row.images, row.due,  # type: ignore[attr-defined]
-                       row.due_bytes, store.counts(row), json.loads(row.warnings),  # type: ignore[attr-defined]
-                       row.status)  # type: ignore[attr-defined]
+def summary_of(row: Row[Any]) -> PlanSummary:
+    return PlanSummary(row.plan_id, date.fromisoformat(row.as_of), row.images, row.due,
+                       row.due_bytes, store.counts(row), json.loads(row.warnings),
+                       row.status)

@@ -90,7 +90,7 @@ def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: Mapping[
                 info = zipfile.ZipInfo(f.arcname, date_time=_zip_time(f.mtime))
                 info.external_attr = 0o644 << 16
                 info.compress_type = zipfile.ZIP_STORED if _stored(f, first) else zipfile.ZIP_DEFLATED
-                info._compresslevel = level  # type: ignore[attr-defined]
+                info._compresslevel = level  # type: ignore[attr-defined]  # no public setter before 3.13
                 info.file_size = f.size  # lets zipfile choose ZIP64 for very large files
                 h = hashlib.sha256()
                 size = 0

@@ -40,7 +40,7 @@ def extract_msg_file(data: bytes) -> MailExtracted:
                                  reason="damaged Outlook .msg: cannot be read (not an Outlook item)")
         try:
             mime = msg.asEmailMessage()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - extract-msg fails in many ways on a damaged item
             return MailExtracted(status="error",
                                  reason=f"damaged Outlook .msg: cannot be read ({type(exc).__name__})")
         doc = extract_message(mime)
@@ -53,7 +53,7 @@ def extract_msg_file(data: bytes) -> MailExtracted:
     finally:
         try:
             msg.close()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - closing a damaged item must not hide its result
             pass
 
 
@@ -65,7 +65,7 @@ def extract_tnef(data: bytes) -> MailExtracted:
         return MailExtracted(status="unsupported", reason="TNEF (winmail.dat) needs tnefparse")
     try:
         tnef = tnefparse.TNEF(data)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - tnefparse fails in many ways on damaged input
         return MailExtracted(status="error", reason=f"damaged TNEF (winmail.dat): {type(exc).__name__}")
     builder = TextBuilder()
     body = _tnef_body(tnef)
@@ -76,7 +76,7 @@ def extract_tnef(data: bytes) -> MailExtracted:
     for i, att in enumerate(tnef.attachments or [], start=1):
         try:
             raw = att.long_filename() or ""
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a damaged name: the attachment is kept without one
             raw = ""
         payload = bytes(att.data or b"")
         names.append(raw)
@@ -91,7 +91,7 @@ def _tnef_body(tnef: Any) -> str:  # a tnefparse.TNEF (no type information)
     for attr in ("body", "htmlbody"):
         try:
             value = getattr(tnef, attr)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a body that does not decode: try the next one
             continue
         if value:
             text = value if isinstance(value, str) else decode_bytes(bytes(value), "utf-8")
@@ -108,5 +108,5 @@ def _tnef_body(tnef: Any) -> str:  # a tnefparse.TNEF (no type information)
     from striprtf.striprtf import rtf_to_text
     try:
         return str(rtf_to_text(decode_bytes(bytes(rtf), "cp1252"), errors="ignore"))
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - damaged RTF gives no text, not an error
         return ""

@@ -68,7 +68,7 @@ def extract_pst(data: bytes) -> MailExtracted:
 def _ident(item: Pff) -> int | str:
     try:
         return int(item.identifier)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - libpff raises OSError or IOError variants on damage
         return "unknown"
 
 
@@ -83,7 +83,7 @@ def _items(folder: Pff, depth: int = 0) -> Iterator[Pff]:
     for i in range(folder.number_of_sub_folders):
         try:
             sub = folder.get_sub_folder(i)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - an unreadable subfolder: the others are read
             continue
         yield from _items(sub, depth + 1)
 
@@ -95,7 +95,7 @@ def _has_password(pst: Pff) -> bool:
             for entry in rs.entries:
                 if entry.entry_type == _PR_PST_PASSWORD:
                     return bool(entry.data_as_integer)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - no readable message store: no password to report
         return False
     return False
 
@@ -111,7 +111,7 @@ def _item_date(item: Pff) -> datetime | None:
     for attr in ("client_submit_time", "delivery_time", "creation_time"):
         try:
             dt = getattr(item, attr, None)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a damaged date property: try the next one
             dt = None
         if isinstance(dt, datetime):
             return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
@@ -126,11 +126,11 @@ def _strings(obj: Pff) -> dict[int, str]:
                 if entry.value_type in _STRING_TYPES and entry.entry_type not in out:
                     try:
                         value = entry.data_as_string
-                    except Exception:  # noqa: BLE001
+                    except Exception:  # noqa: BLE001 - one damaged property does not lose the others
                         continue
                     if value:
                         out[entry.entry_type] = value
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - damaged record sets: the strings read so far stay
         pass
     return out
 
@@ -149,7 +149,7 @@ def _recipients(item: Pff) -> dict[str, list[str]]:
                     addr = entry.data_as_string or addr
                 elif entry.entry_type == _PR_RECIPIENT_TYPE:
                     kind = entry.data_as_integer & 0x3
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - one damaged recipient does not lose the others
                 continue
         if "@" in addr and "\n" not in addr:
             out[kinds.get(kind, "To")].append(addr)
@@ -170,11 +170,11 @@ def _as_mime(item: Pff, depth: int) -> bytes:
     msg = EmailMessage(policy=_POLICY)
     try:
         subject = getattr(item, "subject", None)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a damaged subject: the message is kept without one
         subject = None
     try:
         sender = getattr(item, "sender_name", None)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a damaged sender: the message is kept without one
         sender = None
     # Always a From line: with it the rebuilt message is recognised as mail by content.
     _set(msg, "From", sender or "unknown sender")
@@ -217,7 +217,7 @@ def _attach_method(att: Pff) -> int:
             for entry in rs.entries:
                 if entry.entry_type == _PR_ATTACH_METHOD:
                     return int(entry.data_as_integer)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - damaged attachment properties: read as a plain file
         pass
     return 0
 
@@ -237,7 +237,7 @@ def _body(item: Pff) -> tuple[str, str]:
     for attr in ("plain_text_body", "html_body", "rtf_body"):
         try:
             raw = getattr(item, attr)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a body that does not decode: try the next one
             continue
         if not raw:
             continue
@@ -249,6 +249,6 @@ def _body(item: Pff) -> tuple[str, str]:
         from striprtf.striprtf import rtf_to_text
         try:
             return str(rtf_to_text(text, errors="ignore")), ""
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - damaged RTF gives no text, not an error
             return "", ""
     return "", ""
