@@ -174,7 +174,7 @@ class PackReader:
     def _take(self, n: int) -> bytes:
         parts, left = [], n
         while left:
-            piece = self.stream.read(min(left, self.PIECE))
+            piece = self.stream.read(left)  # a chunk at once: one copy, no join
             if not piece:
                 raise IntegrityError(f"object {self.name} is truncated")
             parts.append(piece)
