@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from dataward.ledger import Ledger, verify_or_raise
 from dataward.migrations import runner
@@ -99,3 +100,52 @@ def test_the_comparison_sees_a_column_added_without_a_migration():
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     assert [d[0] for d in diffs] == ["remove_column"]
+
+
+def test_the_quick_head_check_agrees_with_alembic():
+    """Opening an up-to-date ledger skips importing Alembic: the newest revision read from
+    the revision files must be the one Alembic itself finds."""
+    from dataward.migrations.heads import quick_head
+    assert quick_head() == runner.head()
+
+
+def test_the_quick_head_check_gives_way_to_alembic_on_an_unusual_revision_file(tmp_path):
+    """A revision file the quick reader cannot parse must not leave the ledger at the
+    previous revision: the check answers None and Alembic decides."""
+    from dataward.migrations.heads import VERSIONS, quick_head
+    versions = tmp_path / "versions"
+    shutil.copytree(VERSIONS, versions, ignore=shutil.ignore_patterns("__pycache__"))
+    newest = runner.head()
+    (versions / "9999_unusual.py").write_text(
+        f'revision = "9999"  # written by hand\ndown_revision = "{newest}"\n')
+    assert quick_head(versions) is None
+    plain = tmp_path / "plain"  # another folder: the answer is cached per folder
+    shutil.copytree(versions, plain)
+    (plain / "9999_unusual.py").write_text(f'revision = "9999"\ndown_revision = "{newest}"\n')
+    assert quick_head(plain) == "9999"
+
+
+def test_a_ledger_one_revision_behind_is_upgraded_on_open(tmp_path):
+    db = tmp_path / "ledger.sqlite"
+    with Ledger(f"sqlite:///{db}") as ledger:
+        previous = ScriptDirectory.from_config(runner._config()).get_revision(runner.head())
+        dropped = set(metadata.tables) - _tables_at(ledger, previous.down_revision)
+    assert dropped, "the newest revision adds a table"
+    with sqlite3.connect(db) as conn:
+        for table in dropped:
+            conn.execute(f"drop table {table}")
+        conn.execute("update alembic_version set version_num = ?", (previous.down_revision,))
+    with Ledger(f"sqlite:///{db}") as ledger:
+        assert runner.current_revision(ledger.engine) == runner.head()
+        assert _differences(ledger) == []
+
+
+def _tables_at(ledger: Ledger, revision: str) -> set[str]:
+    """The tables a new ledger has at ``revision`` (migrated there in a scratch file)."""
+    scratch = Path(str(ledger.url).removeprefix("sqlite:///")).with_name("scratch.sqlite")
+    from sqlalchemy import create_engine, inspect
+    engine = create_engine(f"sqlite:///{scratch}")
+    runner.upgrade(engine, revision)
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    engine.dispose()
+    return tables

@@ -20,9 +20,9 @@ _DOWN = re.compile(
 
 
 @lru_cache(maxsize=1)
-def quick_head() -> str | None:
+def quick_head(versions: Path = VERSIONS) -> str | None:
     revisions: dict[str, str | None] = {}
-    for path in sorted(VERSIONS.glob("*.py")):
+    for path in sorted(versions.glob("*.py")):
         if path.name.startswith("_"):
             continue
         text = path.read_text(encoding="utf-8")
