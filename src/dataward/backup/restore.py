@@ -31,7 +31,7 @@ from ..errors import IntegrityError, NotFoundError, PathOutsideRootsError, Refus
 from .format import BlobRef, PackReader, open_pack, read_blob
 from .repository import Repository, SnapshotInfo
 
-DOWNLOADS = 6  # packs streamed and written at once (~1 chunk of memory each)
+DOWNLOADS = 4  # packs streamed and written at once (~1 chunk of memory each)
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ class _PackRestorer:
             self._written(dests, ok=True)
         del data
 
-    def _write(self, blob: bytes, dests: list[tuple[int, int]]) -> None:
+    def _write(self, blob: bytes | memoryview, dests: list[tuple[int, int]]) -> None:
         for fno, offset in dests:
             f = self.files[fno]
             if not f.created:
