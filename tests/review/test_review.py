@@ -154,3 +154,51 @@ def test_a_reason_naming_a_pupil_is_masked_in_the_ledger(school, tmp_path: Path)
     assert owner == "class teacher of A***** K***"
     assert "Amelia" not in str(audit[-1].details)
     assert os.environ.get("DATAWARD_HOME")
+
+
+def test_a_decision_can_be_withdrawn_and_the_item_is_open_again(school, tmp_path: Path, cli):
+    settings, share = school
+    cfg = ("--config", str(settings.config_path))
+    _scan(settings)
+    rows = _csv(settings, tmp_path)
+    plan, contacts = rows["staff/SEN/plan.txt"]["item"], rows["staff/contacts.txt"]["item"]
+    until = (date.today() + timedelta(days=30)).isoformat()
+    assert cli(*cfg, "review", "accept", plan, "--reason", "SENCo's working file",
+               "--until", until, "--by", BY).exit_code == 0
+    ref = re.search(r"\b([0-9a-f]{10})\b.*PHONE_NUMBER",
+                    cli(*cfg, "review", "findings", contacts).stdout).group(1)
+    assert cli(*cfg, "review", "false-positive", contacts, "--finding", ref,
+               "--by", BY).exit_code == 0
+    # The accepted file is renamed before the decision is withdrawn: it still follows it.
+    (share / "staff" / "SEN" / "plan.txt").rename(share / "staff" / "SEN" / "plan v2.txt")
+    _scan(settings)
+    rows = _csv(settings, tmp_path)
+    assert rows["staff/SEN/plan v2.txt"]["review"] == "accepted"
+    assert rows["staff/contacts.txt"]["review"] == "false-positive"
+    renamed = rows["staff/SEN/plan v2.txt"]["item"]
+
+    r = cli(*cfg, "review", "withdraw", renamed, "--by", "Ben Jones (head)")
+    assert r.exit_code == 0, r.output
+    assert "1 decision(s)" in r.stdout and "open again" in r.stdout
+    assert cli(*cfg, "review", "withdraw", contacts, "--by", BY).exit_code == 0
+    rows = _csv(settings, tmp_path)
+    assert rows["staff/SEN/plan v2.txt"]["review"] == "open"
+    assert rows["staff/contacts.txt"]["review"] == "open"
+    # Nothing left to withdraw; no name, no withdrawal.
+    again = cli(*cfg, "review", "withdraw", renamed, "--by", BY)
+    assert again.exit_code != 0 and "no review decision" in again.output
+    assert cli(*cfg, "review", "withdraw", contacts, "--by", " ").exit_code == 2
+
+    from dataward.ledger import Ledger, current_user
+    with Ledger.for_settings(settings) as ledger:
+        audit = ledger.audit_records(action_prefix="review.withdrawn")
+        with ledger.engine.connect() as conn:
+            kept = conn.exec_driver_sql(
+                "SELECT kind, withdrawn_by, withdrawn_os_user FROM review_decisions "
+                "ORDER BY decision_id").all()
+    assert [a.subject for a in audit] == [renamed, contacts]
+    assert [(a.details["by"], a.details["os_user"]) for a in audit] == [
+        ("Ben Jones (head)", current_user()), (BY, current_user())]
+    # The decisions stay in the ledger as history, marked withdrawn.
+    assert kept == [("accepted", "Ben Jones (head)", current_user()),
+                    ("false-positive", BY, current_user())]

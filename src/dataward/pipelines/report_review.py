@@ -14,6 +14,7 @@ What a decision means in a scan (``review_states``):
 - ``to-fix`` with an owner: open until fixed;
 - fixed: a scan later than the decision no longer finds personal data in the item (or
   no longer finds the item at all).
+A withdrawn decision (``dataward review withdraw``) no longer counts at all.
 
 Read by plain SQL (like report_extras), so the report does not depend on the review job.
 """
@@ -86,7 +87,8 @@ def load_decisions(ledger: Ledger) -> list[Decision]:
             rows = conn.execute(text(
                 "SELECT decision_id, decided_at, decided_by, kind, item_id, scan_id, source, "
                 "inode, size, mtime_ns, sha256, reason, owner, expires, entity_type, fingerprint "
-                "FROM review_decisions ORDER BY decided_at, decision_id")).all()
+                "FROM review_decisions WHERE withdrawn_at IS NULL "
+                "ORDER BY decided_at, decision_id")).all()
     except SQLAlchemyError:
         return []
     return [Decision(*r) for r in rows]

@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
-from ..errors import UsageError
+from ..errors import NotFoundError, UsageError
 from ..ledger import Ledger, current_user, utcnow
 from ..pipelines.outputs import FINDINGS_FILE
 from ..pipelines.report_data import build_report_data
 from ..pipelines.report_paths import PathMasker
-from ..pipelines.report_review import ReviewLine
+from ..pipelines.report_review import ItemFinder, ReviewLine, load_decisions
 from ..pipelines.report_show import locate_item
 from ..pipelines.scan import build_roster
 from ..schema import review_decisions
@@ -114,6 +115,36 @@ def record_decision(settings: Settings, ledger: Ledger, item: str, kind: str, *,
                      reason=values["reason"], owner=values["owner"], expires=values["expires"],
                      entity_type=entity)
     return Recorded(int(decision_id), kind, found.item_id, found.scan_id)
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    item_id: str
+    decisions: list[int]
+
+
+def withdraw_decisions(settings: Settings, ledger: Ledger, item: str, *, by: str) -> Withdrawn:
+    """Withdraw every standing decision about ``item`` (found again as the report finds
+    it: same place, or the same file renamed, moved or copied), so the item is open again.
+    Audited as ``review.withdrawn`` with the operating-system user and the typed name."""
+    if not by.strip():
+        raise UsageError("name the person withdrawing with --by \"Full Name\"")
+    found = locate_item(settings, ledger, item)
+    here = pd.DataFrame([{"item_id": found.item_id, "inode": found.inode, "size": found.size,
+                          "mtime_ns": found.mtime_ns, "sha256": found.sha256}])
+    finder = ItemFinder(here)
+    ids = [d.decision_id for d in load_decisions(ledger) if finder.find(d) is not None]
+    if not ids:
+        raise NotFoundError(f"item {found.item_id} has no review decision to withdraw",
+                            hint="see `dataward review list`")
+    os_user = current_user()
+    with ledger.begin() as conn:
+        conn.execute(update(review_decisions).where(review_decisions.c.decision_id.in_(ids))
+                     .values(withdrawn_at=utcnow(), withdrawn_by=by.strip(),
+                             withdrawn_os_user=os_user))
+        ledger.audit("review.withdrawn", found.item_id, conn=conn, decisions=ids,
+                     by=by.strip(), os_user=os_user, scan_id=found.scan_id)
+    return Withdrawn(found.item_id, ids)
 
 
 def review_list(settings: Settings, ledger: Ledger, scan: str = "latest") -> list[ReviewLine]:
