@@ -18,8 +18,8 @@ image's metadata) goes through these steps, each recorded in the ledger before
 4. the source, if it still has the planned content, is removed and its folder flushed;
    ``done`` is recorded.
 
-Run again after a kill: ``copying`` with the final name holding the expected content
-goes on from 4; ``copying`` without it removes the ``.part`` and starts again; ``placed``
+Run again after a kill: ``copying`` removes any ``.part`` left, then, with the final
+name holding the expected content, goes on from 4, else starts again; ``placed``
 goes on from 4. The source is removed only once a verified copy is in place."""
 from __future__ import annotations
 
@@ -142,6 +142,7 @@ def _write_part(sfd: int, name: str, dfd: int, part: str,
             os.fchown(out, st.st_uid, st.st_gid)
         except PermissionError:
             pass
+        os.fchmod(out, st.st_mode & 0o777)   # its own mode, not dataward's umask
         os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
         os.fsync(out)
     finally:
@@ -185,14 +186,15 @@ def copy_move(src_root: str, src_rel: str, dst_root: str, dst_rel: str, *, sha25
                 return _remove_source(sfd, s.name, dfd, d.name, sha256, placed_sha, steps, record)
             src_here = is_regular(lstat_at(sfd, s.name))
             if state == steps.copying:
+                if is_regular(lstat_at(dfd, part)):
+                    os.unlink(part, dir_fd=dfd)         # a copy cut short, or its link left
+                    fsync_dir(dfd)
                 expected = _expected(sfd, s.name, sha256, transform) if src_here else ""
                 there = lstat_at(dfd, d.name)
                 if expected and is_regular(there) and sha256_at(dfd, d.name) == expected:
                     record(steps.placed, expected)      # placed before the kill
                     return _remove_source(sfd, s.name, dfd, d.name, sha256, expected, steps,
                                           record)
-                if is_regular(lstat_at(dfd, part)):
-                    os.unlink(part, dir_fd=dfd)         # a copy cut short
             why = _refusal(sfd, s.name, sha256)
             if why:
                 return why
