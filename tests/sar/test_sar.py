@@ -90,7 +90,7 @@ def test_a_request_from_receipt_to_an_encrypted_package(school, tmp_path: Path, 
                    capture_output=True)
     names = sorted(p.name for p in inner.rglob("*") if p.is_file())
     assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "amelia report.txt",
-                     "pair work.txt"]
+                     "old files.zip - old note.txt", "pair work.txt"]
     index = list(csv.reader(io.StringIO((inner / "SAR-index.csv").read_text("utf-8"))))
     assert index[0] == ["file", "other people's data", "occurrences", "masked previews"]
     rows = {(r[0], r[1]): r for r in index[1:]}
@@ -100,10 +100,9 @@ def test_a_request_from_receipt_to_an_encrypted_package(school, tmp_path: Path, 
     assert ("pair work.txt", "PHONE_NUMBER") in rows
     # Amelia's own report holds no one else's data (her own values are not listed).
     assert rows[("amelia report.txt", "")][3] == "no other person's data found"
-    # A member of an archive is not packaged with its container: listed to extract by hand.
-    member = [r for r in index[1:] if r[0].startswith("(not in this package) item ")]
-    assert len(member) == 1 and member[0][1] == "inside a mailbox or an archive"
-    assert "old files.zip" not in names
+    # A member of an archive is taken out of it, not packaged with its container.
+    assert (inner / "old files.zip - old note.txt").read_text() == line() + "\n"
+    assert rows[("old files.zip - old note.txt", "")][3] == "no other person's data found"
     text = (inner / "SAR-index.csv").read_text("utf-8")
     assert "Archie" not in text and "Ahmed" not in text and "0999" not in text
 
@@ -139,3 +138,90 @@ def test_overdue_requests_are_in_the_report(school, tmp_path: Path, cli):
     assert "Subject access requests past their due date: 1" in section
     assert "A***** K***" in section and "A***** A****" not in section
     assert "Amelia" not in html
+
+
+def _mbox(path: Path) -> None:
+    """A parents' mailbox made by Python's own mailbox module: Amelia's mother writes
+    twice (once about Archie too, with an attachment), Archie's father once."""
+    import mailbox
+    from email.message import EmailMessage
+    box = mailbox.mbox(path)
+    for n, (sender, subject, body, attach) in enumerate([
+        ("mum@example.org", "Amelia's trip", f"Hello, about {line()}. Thanks.", None),
+        ("dad@example.net", "Archie's lunch", "Archie Ahmed will bring a packed lunch.", None),
+        ("mum@example.org", "Homework pair", "Amelia Khan works with Archie Ahmed; his mum is "
+                                             "on 020 7946 0999.", f"UPN {PUPIL['upn']}\n"),
+    ], start=1):
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, "office@oakfield.sch.uk", subject
+        msg["Date"] = f"Mon, {n} Sep 2026 09:00:00 +0100"
+        msg["Message-ID"] = f"<m{n}@example.org>"
+        msg.set_content(body)
+        if attach:
+            msg.add_attachment(attach.encode(), maintype="text", subtype="plain",
+                               filename="note.txt")
+        box.add(msg)
+    box.flush()
+    box.close()
+
+
+def test_messages_in_a_mailbox_are_found_and_exported_one_by_one(dw_home: Path, tmp_path: Path, cli):
+    from email import message_from_bytes, policy
+
+    from dataward.pipelines.scan import run_scan
+    share = tmp_path / "share"
+    (share / "staff" / "Office").mkdir(parents=True)
+    (share / "pupils").mkdir()
+    _mbox(share / "staff" / "Office" / "parents.mbox")
+    roster = tmp_path / "pupils.csv"
+    roster.write_text(f"Legal Forename,Legal Surname,UPN\nAmelia,Khan,{PUPIL['upn']}\n"
+                      "Archie,Ahmed,\n", encoding="utf-8")
+    settings = configure(tmp_path, share, roster)
+    run_scan(settings)
+    cfg = ("--config", str(settings.config_path))
+    r = cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--upn", PUPIL["upn"],
+            "--received", date.today().isoformat(), "--by", BY)
+    sar_id = re.search(r"request (sar-[0-9a-f]{8})", r.stdout).group(1)
+
+    found = cli(*cfg, "sar", "find", sar_id)
+    assert found.exit_code == 0, found.output
+    text = " ".join(found.stdout.split())
+    # Message 1, message 3 and message 3's attachment; never message 2 (Archie's only).
+    assert "3 item(s)" in text, found.stdout
+    assert text.count("parents.mbox") == 3
+    assert "message 1" in text and "message 3" in text and "note.txt" in text
+    assert "message 2" not in text
+
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
+    assert r.exit_code == 0, r.output
+    assert "messages and members taken out of mailboxes or archives: 2" in r.stdout
+    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
+    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
+    outer, inner = tmp_path / "outer", tmp_path / "inner"
+    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{outer}", str(package)], check=True,
+                   capture_output=True)
+    subprocess.run(["7zz", "x", f"-o{inner}", str(outer / "contents.zip")], check=True,
+                   capture_output=True)
+    names = sorted(p.name for p in inner.rglob("*") if p.is_file())
+    assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "parents.mbox - message 1.eml",
+                     "parents.mbox - message 3.eml"]
+    first = message_from_bytes((inner / "parents.mbox - message 1.eml").read_bytes(),
+                               policy=policy.default)
+    third = message_from_bytes((inner / "parents.mbox - message 3.eml").read_bytes(),
+                               policy=policy.default)
+    assert first["Subject"] == "Amelia's trip" and third["Subject"] == "Homework pair"
+    assert [a.get_filename() for a in third.iter_attachments()] == ["note.txt"]
+    everything = b"".join(p.read_bytes() for p in inner.rglob("*.eml"))
+    assert b"packed lunch" not in everything     # message 2 is not disclosed
+
+    index = list(csv.reader(io.StringIO((inner / "SAR-index.csv").read_text("utf-8"))))
+    rows = {(r[0], r[1]): r for r in index[1:]}
+    third_rows = {k[1]: v for k, v in rows.items() if k[0] == "parents.mbox - message 3.eml"}
+    assert third_rows["PERSON"][3] == "A***** A****"
+    assert "PHONE_NUMBER" in third_rows and "0999" not in third_rows["PHONE_NUMBER"][3]
+    assert "EMAIL_ADDRESS" in third_rows     # the sender's address is someone else's
+    index_text = (inner / "SAR-index.csv").read_text("utf-8")
+    assert "Archie" not in index_text and "mum@example.org" not in index_text
+    assert not (settings.home / "sar" / sar_id).exists()
