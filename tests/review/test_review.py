@@ -114,7 +114,11 @@ def test_decisions_survive_a_rename_and_a_move(school, tmp_path: Path, cli):
 def test_an_acceptance_comes_back_after_its_expiry(school, tmp_path: Path):
     from dataward.ledger import Ledger
     from dataward.pipelines.report_data import build_report_data
-    from dataward.pipelines.report_review import finding_keys, load_decisions, review_states
+    from dataward.pipelines.report_review import (
+        finding_keys,
+        load_decisions,
+        review_states,
+    )
     from dataward.review.decisions import record_decision
 
     settings, _share = school

@@ -149,8 +149,9 @@ def _mbox(path: Path) -> None:
     for n, (sender, subject, body, attach) in enumerate([
         ("mum@example.org", "Amelia's trip", f"Hello, about {line()}. Thanks.", None),
         ("dad@example.net", "Archie's lunch", "Archie Ahmed will bring a packed lunch.", None),
-        ("mum@example.org", "Homework pair", "Amelia Khan works with Archie Ahmed; his mum is "
-                                             "on 020 7946 0999.", f"UPN {PUPIL['upn']}\n"),
+        ("mum@example.org", "Homework pair",
+         "Amelia Khan works with Archie Ahmed; his mum is on 020 7946 0999.",
+         f"UPN {PUPIL['upn']}\n"),
     ], start=1):
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = sender, "office@oakfield.sch.uk", subject

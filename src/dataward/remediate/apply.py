@@ -26,9 +26,9 @@ from sqlalchemy import update
 from ..errors import RefusedError
 from ..ledger import Ledger
 from ..retention.safefs import is_regular, lstat_at, open_dir
+from ..schema import remediation_items, remediation_plans
 from .imagemeta import describe
 from .moves import APPLY, UNDO, Steps, copy_move, rename_move, same_file_system
-from ..schema import remediation_items, remediation_plans
 from .plan import Plan, PlanItem, get_plan
 
 

@@ -65,7 +65,7 @@ def describe(data: bytes, suffix: str, text: str) -> Described:
 
 def _segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
     """JPEG marker segments before the scan, and everything from SOS on (kept as is)."""
-    pos, segs = 2, []
+    pos, segs = 2, list[tuple[int, bytes]]()
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
             raise ValueError("not a JPEG marker")
@@ -92,7 +92,7 @@ def _xmp(text: str) -> bytes:
         '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
         f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(text)}</rdf:li>'
         '</rdf:Alt></dc:description></rdf:Description></rdf:RDF></x:xmpmeta>'
-        '<?xpacket end="w"?>').encode("utf-8")
+        '<?xpacket end="w"?>').encode()
 
 
 def _jpeg(data: bytes, text: str) -> Described:
@@ -139,8 +139,10 @@ def _png(data: bytes, text: str) -> Described:
 
 
 def _tiff(data: bytes, text: str) -> Described:
-    from PIL import Image
+    from PIL import Image, TiffImagePlugin
     with Image.open(io.BytesIO(data)) as im:
+        if not isinstance(im, TiffImagePlugin.TiffImageFile):
+            return Described(None, "name not kept: the file is not a TIFF")
         if getattr(im, "n_frames", 1) != 1:
             return Described(None, "name not kept: a TIFF of several pages is not rewritten")
         pixels, mode, size = im.tobytes(), im.mode, im.size

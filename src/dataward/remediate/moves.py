@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..retention.safefs import (
-    CHUNK, ensure_dir, fsync_dir, is_regular, lstat_at, open_dir, sha256_at,
+    CHUNK,
+    ensure_dir,
+    fsync_dir,
+    is_regular,
+    lstat_at,
+    open_dir,
+    sha256_at,
 )
 
 _READ = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
