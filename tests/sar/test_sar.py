@@ -226,3 +226,28 @@ def test_messages_in_a_mailbox_are_found_and_exported_one_by_one(dw_home: Path, 
     index_text = (inner / "SAR-index.csv").read_text("utf-8")
     assert "Archie" not in index_text and "mum@example.org" not in index_text
     assert not (settings.home / "sar" / sar_id).exists()
+
+
+def test_a_file_moved_since_the_scan_is_listed_not_fatal(school, tmp_path: Path, cli):
+    settings, share = school
+    cfg = ("--config", str(settings.config_path))
+    r = cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--upn", PUPIL["upn"],
+            "--received", date.today().isoformat(), "--by", BY)
+    sar_id = re.search(r"request (sar-[0-9a-f]{8})", r.stdout).group(1)
+    # After the scan, the DPO's fix renamed one file (as `remediate --rename` would).
+    (share / "staff" / "Year 6" / "amelia report.txt").rename(share / "staff" / "Year 6" / "DOC-1.txt")
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
+    assert r.exit_code == 0, r.output
+    assert "1 item(s) found by the scan are not in the package" in " ".join(r.stderr.split())
+    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
+    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
+    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{tmp_path / 'o'}", str(package)], check=True,
+                   capture_output=True)
+    subprocess.run(["7zz", "x", f"-o{tmp_path / 'i'}", str(tmp_path / "o" / "contents.zip")],
+                   check=True, capture_output=True)
+    index = (tmp_path / "i" / "SAR-index.csv").read_text("utf-8")
+    assert "no longer at its path" in index
+    assert not (tmp_path / "i" / "amelia report.txt").exists()
+    assert (tmp_path / "i" / "pair work.txt").exists()

@@ -132,6 +132,10 @@ def export(
     out.print(f"package: {res.package.path}")
     out.print(f"files: {res.files}, messages and members taken out of mailboxes or archives: "
               f"{res.messages}, index rows: {res.index_rows} (SAR-index.csv inside)")
+    if res.left_out:
+        console.print(f"[yellow]warning:[/] {res.left_out} item(s) found by the scan are not in "
+                      "the package (moved or changed since the scan; listed in SAR-index.csv): "
+                      "run `dataward scan`, then export again")
     if res.package.generated_password:
         console.print(Panel(f"[bold]{res.package.generated_password}[/]", title="passphrase",
                             expand=False))

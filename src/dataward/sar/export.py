@@ -48,6 +48,7 @@ class SarExport:
     files: int
     index_rows: int
     messages: int = 0        # messages and members taken out of their containers
+    left_out: int = 0        # items found by the scan that could not be packaged (see index)
 
 
 def _unit_of(loc: str, units: dict[str, str]) -> str | None:
@@ -150,7 +151,12 @@ def export_request(settings: Settings, ledger: Ledger, sar_id: str, *, out_dir: 
                             hint="check the values given to `sar open`, or scan again")
     scan_dir = Path(ledger.get_scan(found.scan_id).out_dir)
     file_hits = {h.path: h.locator for h in found.hits if not is_member(h.locator)}
-    paths: list[Path | str] = sorted(file_hits)
+    key = fingerprint_key(settings)
+    gone = sorted(p for p in file_hits if not os.path.lexists(p))
+    moved = [[f"(not in this package) item {item_id(key, file_hits[p])}", "", 0,
+              "no longer at its path (moved, renamed or deleted since the scan): scan "
+              "again, then export again"] for p in gone]
+    paths: list[Path | str] = sorted(set(file_hits) - set(gone))
     units = {}
     if paths:
         sel = select_files(paths, settings)   # the same rules and names as create_package
@@ -170,7 +176,7 @@ def export_request(settings: Settings, ledger: Ledger, sar_id: str, *, out_dir: 
         if not units:
             raise NotFoundError(f"nothing of {sar_id} could be taken out of its mailboxes",
                                 hint="scan again, then export again")
-        rows = index_rows(found, scan_dir, units) + missed
+        rows = index_rows(found, scan_dir, units) + moved + missed
         index = folder / INDEX_NAME
         fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
@@ -189,4 +195,4 @@ def export_request(settings: Settings, ledger: Ledger, sar_id: str, *, out_dir: 
                      .values(package_id=res.package_id))
         ledger.audit("sar.export", sar_id, conn=conn, package_id=res.package_id,
                      files=len(paths), messages=len(taken), scan_id=found.scan_id)
-    return SarExport(sar_id, res, len(paths), len(rows), len(taken))
+    return SarExport(sar_id, res, len(paths), len(rows), len(taken), len(gone) + len(missed))
