@@ -242,6 +242,9 @@ review_decisions = Table(
     Column("expires", String(10)),                          # accepted: YYYY-MM-DD
     Column("entity_type", String(40)),                      # false-positive: the finding
     Column("fingerprint", String(64)),
+    # the report's next-step rule of the item when decided (report_rules.RULES id); a
+    # later scan where it no longer applies counts the item as fixed
+    Column("problem", String(40)),
     # `dataward review withdraw`: a withdrawn decision no longer counts
     Column("withdrawn_at", String(32)),
     Column("withdrawn_by", String(200)),

@@ -93,7 +93,9 @@ def test_decisions_survive_a_rename_and_a_move(school, tmp_path: Path, cli):
     html = write_report(settings, fmt="html", out=tmp_path / "r.html").path.read_text("utf-8")
     assert "Review: 0 open, 1 to fix, 1 accepted, 1 fixed" in html
     assert "staff/SEN/plan 2026.txt" in html and "accepted until " + until in html
-    assert "no personal data found any more" in html and "owner: Network manager" in html
+    assert "fixed: no longer a pupil&#39;s name in an image&#39;s file or folder name" in html
+    # Both files were moved or renamed, not removed and new.
+    assert "Moved: 2 items" in html and "Removed: 0 items" in html and "owner: Network manager" in html
     lst = cli(*cfg, "review", "list")
     assert lst.exit_code == 0 and "fixed" in lst.stdout and "accepted" in lst.stdout
 
@@ -206,3 +208,45 @@ def test_a_decision_can_be_withdrawn_and_the_item_is_open_again(school, tmp_path
     # The decisions stay in the ledger as history, marked withdrawn.
     assert kept == [("accepted", "Ben Jones (head)", current_user()),
                     ("false-positive", BY, current_user())]
+
+
+def test_an_item_is_fixed_once_its_problem_is_gone_after_a_remediation(dw_home: Path,
+                                                                        tmp_path: Path, cli):
+    from PIL import Image
+    share = tmp_path / "share"
+    (share / "staff" / "Restricted").mkdir(parents=True)
+    (share / "pupils" / "Photos").mkdir(parents=True)
+    (share / "pupils" / "medical.txt").write_text(line() + "\nMedical: asthma, inhaler in the office.\n")
+    Image.new("RGB", (8, 8), "green").save(share / "pupils" / "Photos" / "Amelia Khan sports day.jpg")
+    settings = configure(tmp_path, share, make_roster(tmp_path))
+    cfg = ("--config", str(settings.config_path))
+    _scan(settings)
+    rows = _csv(settings, tmp_path)
+    medical = rows["pupils/medical.txt"]
+    photo = rows["pupils/Photos/A***** K*** sports day.jpg"]
+    assert medical["next_step"].startswith("move it to a staff-only folder")
+    assert photo["next_step"].startswith("rename the image")
+    for item in (medical["item"], photo["item"]):
+        assert cli(*cfg, "review", "to-fix", item, "--owner", "Network manager",
+                   "--by", BY).exit_code == 0
+
+    # The network manager fixes both with dataward itself.
+    for args in (("--move-to", share / "staff" / "Restricted"), ("--rename",)):
+        item = medical["item"] if args[0] == "--move-to" else photo["item"]
+        r = cli(*cfg, "remediate", "plan", item, *args)
+        plan = re.search(r"plan (rm-\S+):", r.stdout).group(1)
+        assert cli(*cfg, "remediate", "approve", plan, "--by", BY).exit_code == 0
+        assert cli(*cfg, "remediate", "apply", plan).exit_code == 0
+    _scan(settings)
+    rows = _csv(settings, tmp_path)
+    # The medical notes still hold personal data, but not where pupils can open them.
+    assert rows["staff/Restricted/medical.txt"]["review"] == "fixed"
+    # The renamed photo no longer names anyone: no personal data left in it at all.
+    assert f"pupils/Photos/IMG-{photo['item']}.jpg" not in rows
+    from dataward.pipelines.report import write_report
+    html = write_report(settings, fmt="html", out=tmp_path / "r.html").path.read_text("utf-8")
+    assert "Review: 0 open, 0 to fix, 0 accepted, 2 fixed" in html
+    assert "fixed: no longer special-category data where pupils can open it" in html
+    assert "fixed: no longer a pupil&#39;s name in an image&#39;s file or folder name" in html
+    # Both files were moved or renamed, not removed and new.
+    assert "Moved: 2 items" in html and "Removed: 0 items" in html

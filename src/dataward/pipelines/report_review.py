@@ -13,7 +13,9 @@ What a decision means in a scan (``review_states``):
 - ``accepted`` until its expiry date; after it the item is open again;
 - ``to-fix`` with an owner: open until fixed;
 - fixed: a scan later than the decision no longer finds personal data in the item (or
-  no longer finds the item at all).
+  no longer finds the item at all), or no longer finds the problem the decision was
+  about (the report's next-step rule when it was made: special-category data where
+  pupils can open it, a pupil's name in an image's name, past its retention date).
 A withdrawn decision (``dataward review withdraw``) no longer counts at all.
 
 Read by plain SQL (like report_extras), so the report does not depend on the review job.
@@ -35,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..ledger import Ledger
 from .outputs import FINDINGS_FILE
 from .report_extras import _has
+from .report_rules import rule_of, rule_when
 
 KINDS = ("accepted", "to-fix", "false-positive")
 
@@ -57,6 +60,7 @@ class Decision:
     expires: str | None
     entity_type: str | None
     fingerprint: str | None
+    problem: str | None = None     # report_rules id of the item's next step when decided
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,8 @@ def load_decisions(ledger: Ledger) -> list[Decision]:
         with ledger.engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT decision_id, decided_at, decided_by, kind, item_id, scan_id, source, "
-                "inode, size, mtime_ns, sha256, reason, owner, expires, entity_type, fingerprint "
-                "FROM review_decisions WHERE withdrawn_at IS NULL "
+                "inode, size, mtime_ns, sha256, reason, owner, expires, entity_type, fingerprint, "
+                "problem FROM review_decisions WHERE withdrawn_at IS NULL "
                 "ORDER BY decided_at, decision_id")).all()
     except SQLAlchemyError:
         return []
@@ -126,14 +130,15 @@ class ItemFinder:
 @dataclass(frozen=True)
 class ReviewView:
     states: dict[int, ReviewState]     # decision id -> its state in this scan
-    status: dict[int, str]             # row -> open | to-fix | accepted | false-positive
+    status: dict[int, str]   # row -> open | to-fix | accepted | false-positive | fixed
 
     def counts(self) -> dict[str, int]:
         out = {"open": 0, "to-fix": 0, "accepted": 0, "false-positive": 0,
                "fixed": sum(1 for s in self.states.values() if s.state == "fixed"),
                "expired": sum(1 for s in self.states.values() if s.state == "expired")}
         for st in self.status.values():
-            out[st] += 1
+            if st != "fixed":            # counted once, from the decision's state
+                out[st] += 1
         return out
 
 
@@ -175,6 +180,14 @@ def review_states(decisions: list[Decision], df: pd.DataFrame, scan_started: str
     for d in newest.values():
         row = located[d.decision_id]
         later = scan_started > d.decided_at
+        if (row is not None and later and d.problem and "next_step" in df.columns
+                and rule_of(str(df.at[row, "next_step"])) != d.problem):
+            # The problem the decision was about is gone (moved out of the pupils' area,
+            # renamed): fixed, though the item may still hold personal data.
+            states[d.decision_id] = ReviewState(
+                d, "fixed", row, f"fixed: no longer {rule_when(d.problem)}")
+            status[row] = "fixed"
+            continue
         if row is None or not open_findings(row):
             if later or row is None:
                 note = "no longer found" if row is None else "no personal data found any more"

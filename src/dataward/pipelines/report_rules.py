@@ -23,6 +23,15 @@ RULES: tuple[tuple[str, str, str], ...] = (
 GENERAL = "check that only the people who need it can open it"
 
 
+def rule_of(step: str) -> str | None:
+    """The id of the rule whose next step is ``step`` (None: the general step or none)."""
+    return next((rid for rid, _when, action in RULES if action == step), None)
+
+
+def rule_when(rule_id: str) -> str:
+    return next((when for rid, when, _action in RULES if rid == rule_id), rule_id)
+
+
 @dataclass(frozen=True)
 class StepFacts:
     """Per-item facts the rules need (item locators)."""

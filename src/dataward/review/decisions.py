@@ -23,6 +23,7 @@ from ..pipelines.outputs import FINDINGS_FILE
 from ..pipelines.report_data import build_report_data
 from ..pipelines.report_paths import PathMasker
 from ..pipelines.report_review import ItemFinder, ReviewLine, load_decisions
+from ..pipelines.report_rules import rule_of
 from ..pipelines.report_show import locate_item
 from ..pipelines.scan import build_roster
 from ..schema import review_decisions
@@ -100,6 +101,7 @@ def record_decision(settings: Settings, ledger: Ledger, item: str, kind: str, *,
         entity, fingerprint = matches[0].entity_type, matches[0].fingerprint
     masker = PathMasker(build_roster(settings))
     values = dict(
+        problem=_problem(settings, ledger, found.scan_id, found.item_id),
         decided_at=utcnow(), decided_by=by.strip(), os_user=current_user(), kind=kind,
         item_id=found.item_id, scan_id=found.scan_id, source=found.source, inode=found.inode,
         size=found.size, mtime_ns=found.mtime_ns, sha256=found.sha256,
@@ -113,7 +115,7 @@ def record_decision(settings: Settings, ledger: Ledger, item: str, kind: str, *,
         ledger.audit(f"review.{kind}", found.item_id, conn=conn, decision_id=decision_id,
                      by=values["decided_by"], os_user=values["os_user"], scan_id=found.scan_id,
                      reason=values["reason"], owner=values["owner"], expires=values["expires"],
-                     entity_type=entity)
+                     entity_type=entity, problem=values["problem"])
     return Recorded(int(decision_id), kind, found.item_id, found.scan_id)
 
 
@@ -145,6 +147,13 @@ def withdraw_decisions(settings: Settings, ledger: Ledger, item: str, *, by: str
         ledger.audit("review.withdrawn", found.item_id, conn=conn, decisions=ids,
                      by=by.strip(), os_user=os_user, scan_id=found.scan_id)
     return Withdrawn(found.item_id, ids)
+
+
+def _problem(settings: Settings, ledger: Ledger, scan_id: str, item_id: str) -> str | None:
+    """The rule of the report's next step for the item in that scan (None: general)."""
+    df = build_report_data(settings, ledger, scan_id).items_frame
+    steps = df.loc[df["item_id"] == item_id, "next_step"] if "next_step" in df.columns else []
+    return rule_of(str(steps.iloc[0])) if len(steps) else None
 
 
 def review_list(settings: Settings, ledger: Ledger, scan: str = "latest") -> list[ReviewLine]:

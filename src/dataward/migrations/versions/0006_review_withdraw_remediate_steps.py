@@ -1,4 +1,4 @@
-"""Review decisions can be withdrawn; remediation items record the step a move across
+"""Review decisions record the problem they were about and can be withdrawn; remediation items record the step a move across
 file systems reached, the metadata kept by a rename and the content it left.
 
 Revision ID: 0006
@@ -18,6 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('review_decisions') as batch:
+        batch.add_column(sa.Column('problem', sa.String(length=40), nullable=True))
         batch.add_column(sa.Column('withdrawn_at', sa.String(length=32), nullable=True))
         batch.add_column(sa.Column('withdrawn_by', sa.String(length=200), nullable=True))
         batch.add_column(sa.Column('withdrawn_os_user', sa.String(length=200), nullable=True))
@@ -36,3 +37,4 @@ def downgrade() -> None:
         batch.drop_column('withdrawn_os_user')
         batch.drop_column('withdrawn_by')
         batch.drop_column('withdrawn_at')
+        batch.drop_column('problem')
