@@ -124,8 +124,9 @@ def test_overdue_requests_are_in_the_report(school, tmp_path: Path, cli):
     settings, _share = school
     cfg = ("--config", str(settings.config_path))
     old = date.today() - timedelta(days=70)
-    assert cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--received", old.isoformat(),
-               "--by", BY).exit_code == 0
+    late = cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--received", old.isoformat(),
+               "--by", BY)
+    assert late.exit_code == 0 and "(OVERDUE by " in late.stdout and "days left" not in late.stdout
     recent = cli(*cfg, "sar", "open", "--name", "Archie Ahmed", "--received",
                  date.today().isoformat(), "--by", BY)
     assert recent.exit_code == 0

@@ -57,8 +57,9 @@ def open_(
                                      by=by, due=_date(due, "--due") if due else None)
     for w in warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
+    left = req.days_left()
     out.print(f"request {req.sar_id} for {req.subject}: received {req.received}, due {req.due} "
-              f"({req.days_left()} days left)")
+              + (f"({left} days left)" if left >= 0 else f"(OVERDUE by {-left} days)"))
 
 
 @sar_app.command("list")
