@@ -194,6 +194,8 @@ def test_a_decision_can_be_withdrawn_and_the_item_is_open_again(school, tmp_path
     again = cli(*cfg, "review", "withdraw", renamed, "--by", BY)
     assert again.exit_code != 0 and "no review decision" in again.output
     assert cli(*cfg, "review", "withdraw", contacts, "--by", " ").exit_code == 2
+    listed = cli(*cfg, "review", "list")
+    assert listed.exit_code == 0 and listed.stdout.count("withdrawn") >= 4, listed.stdout
 
     from dataward.ledger import Ledger, current_user
     with Ledger.for_settings(settings) as ledger:

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from ..errors import NotFoundError, UsageError
 from ..ledger import Ledger, current_user, utcnow
@@ -157,5 +157,14 @@ def _problem(settings: Settings, ledger: Ledger, scan_id: str, item_id: str) -> 
 
 
 def review_list(settings: Settings, ledger: Ledger, scan: str = "latest") -> list[ReviewLine]:
-    """Every decision's state against ``scan`` (as the report shows them)."""
-    return build_report_data(settings, ledger, scan).reviews
+    """Every decision's state against ``scan`` (as the report shows them), then the
+    withdrawn ones, as history."""
+    lines = build_report_data(settings, ledger, scan).reviews
+    with ledger.engine.connect() as conn:
+        gone = conn.execute(select(review_decisions).where(
+            review_decisions.c.withdrawn_at.is_not(None))
+            .order_by(review_decisions.c.withdrawn_at)).all()
+    return lines + [ReviewLine(
+        r.item_id, "", r.kind, "withdrawn",
+        f"withdrawn by {r.withdrawn_by} {r.withdrawn_at[:16].replace('T', ' ')}",
+        r.decided_by, r.decided_at[:16].replace("T", " ")) for r in gone]
