@@ -13,8 +13,8 @@ import pandas as pd
 # (rule id, when it applies, what to do): shown in the report as a legend.
 RULES: tuple[tuple[str, str, str], ...] = (
     ("special-exposed", "special-category data where pupils can open it",
-     "move it to a staff-only folder or restrict who can open it "
-     "(dataward remediate plan ITEM --move-to FOLDER)"),
+     ("move it to a staff-only folder or restrict who can open it "
+      "(dataward remediate plan ITEM --move-to FOLDER)")),
     ("name-in-image-name", "a pupil's name in an image's file or folder name",
      "rename the image (dataward remediate plan ITEM --rename: IMG-<id>.jpg)"),
     ("past-retention", "older than its retention period",

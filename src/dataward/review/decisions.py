@@ -152,7 +152,9 @@ def withdraw_decisions(settings: Settings, ledger: Ledger, item: str, *, by: str
 def _problem(settings: Settings, ledger: Ledger, scan_id: str, item_id: str) -> str | None:
     """The rule of the report's next step for the item in that scan (None: general)."""
     df = build_report_data(settings, ledger, scan_id).items_frame
-    steps = df.loc[df["item_id"] == item_id, "next_step"] if "next_step" in df.columns else []
+    if "next_step" not in df.columns:
+        return None
+    steps = df.loc[df["item_id"] == item_id, "next_step"]
     return rule_of(str(steps.iloc[0])) if len(steps) else None
 
 

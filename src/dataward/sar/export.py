@@ -154,8 +154,8 @@ def export_request(settings: Settings, ledger: Ledger, sar_id: str, *, out_dir: 
     key = fingerprint_key(settings)
     gone = sorted(p for p in file_hits if not os.path.lexists(p))
     moved = [[f"(not in this package) item {item_id(key, file_hits[p])}", "", 0,
-              "no longer at its path (moved, renamed or deleted since the scan): scan "
-              "again, then export again"] for p in gone]
+              ("no longer at its path (moved, renamed or deleted since the scan): scan "
+               "again, then export again")] for p in gone]
     paths: list[Path | str] = sorted(set(file_hits) - set(gone))
     units = {}
     if paths:
