@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import PUPIL, line
+from tests.pipelines.conftest import PUPIL, line, make_roster
 from tests.report.conftest import configure
 
 BY = "Ann Smith (DPO)"
@@ -252,3 +252,37 @@ def test_a_file_moved_since_the_scan_is_listed_not_fatal(school, tmp_path: Path,
     assert "no longer at its path" in index
     assert not (tmp_path / "i" / "amelia report.txt").exists()
     assert (tmp_path / "i" / "pair work.txt").exists()
+
+
+def test_a_message_changed_since_the_scan_is_not_taken_out(dw_home: Path, tmp_path: Path, cli):
+    from dataward.pipelines.scan import run_scan
+    share = tmp_path / "share"
+    (share / "staff").mkdir(parents=True)
+    (share / "pupils").mkdir()
+    box = share / "staff" / "parents.mbox"
+    _mbox(box)
+    settings = configure(tmp_path, share, make_roster(tmp_path))
+    run_scan(settings)
+    cfg = ("--config", str(settings.config_path))
+    r = cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--received",
+            date.today().isoformat(), "--by", BY)
+    sar_id = re.search(r"request (sar-[0-9a-f]{8})", r.stdout).group(1)
+    # Someone edits the first message in the export after the scan.
+    box.write_bytes(box.read_bytes().replace(b"Thanks.", b"Thanks!", 1))
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
+    assert r.exit_code == 0, r.output
+    assert "taken out of mailboxes or archives: 1" in r.stdout
+    assert "1 item(s) found by the scan are not in the package" in " ".join(r.stderr.split())
+    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
+    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
+    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{tmp_path / 'o'}", str(package)], check=True,
+                   capture_output=True)
+    subprocess.run(["7zz", "x", f"-o{tmp_path / 'i'}", str(tmp_path / "o" / "contents.zip")],
+                   check=True, capture_output=True)
+    names = sorted(p.name for p in (tmp_path / "i").iterdir())
+    assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "parents.mbox - message 3.eml"]
+    index = (tmp_path / "i" / "SAR-index.csv").read_text("utf-8")
+    assert "not taken out: a message or member changed since the scan" in index
+    assert str(tmp_path) not in index

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..errors import NotFoundError, RefusedError
+from ..errors import DatawardError, NotFoundError, RefusedError
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger
 from ..pipelines.outputs import FINDINGS_FILE, ITEMS_FILE
@@ -134,10 +134,14 @@ def _take_out(settings: Settings, scan_dir: Path, found: SarFound, file_locs: se
             if top is None:
                 raise RefusedError("its mailbox or archive is not in the scan")
             taken.append(extract_member(settings, top["path"], loc, rows[loc]["sha256"] or ""))
-        except (RefusedError, OSError, ValueError) as exc:
+        except (DatawardError, OSError, ValueError) as exc:
+            # an OSError's text holds the path (maybe a pupil's name): only its reason;
+            # dataward's own messages name no path
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else (
+                str(exc).splitlines()[0][:120] if isinstance(exc, DatawardError) else
+                type(exc).__name__)
             missed.append([f"(not in this package) item {item_id(key, loc)}",
-                           "inside a mailbox or an archive", 0,
-                           f"not taken out: {str(exc).splitlines()[0][:120]}"])
+                           "inside a mailbox or an archive", 0, f"not taken out: {why}"])
     return taken, missed
 
 
