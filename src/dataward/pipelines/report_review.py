@@ -4,8 +4,9 @@ A decision names an item by its report id at the time (a keyed hash of its locat
 keeps the file's inode, size, mtime and content hash, never its path. Against a later scan
 the item is found again by, in order: the same id (same place); the same inode with the
 same size and mtime or the same content (renamed or moved on the same file system); the
-same content hash (copied elsewhere, or moved across file systems). So a decision follows
-the file across renames and moves.
+same content hash (copied elsewhere, or moved across file systems); the content a
+finished ``dataward remediate`` rename left (the old name written into the image). So a
+decision follows the file across renames and moves.
 
 What a decision means in a scan (``review_states``):
 - ``false-positive`` (one finding): that finding no longer counts; an item whose every
@@ -102,8 +103,9 @@ class ItemFinder:
     """Finds a decision's item among a scan's rows (needs columns item_id, inode, size,
     mtime_ns, sha256)."""
 
-    def __init__(self, df: pd.DataFrame) -> None:
+    def __init__(self, df: pd.DataFrame, successors: dict[str, str] | None = None) -> None:
         self.df = df
+        self.successors = successors or {}   # content hash -> the content dataward gave it
         self.by_id = {v: i for i, v in zip(df.index, df["item_id"])}
         self.by_inode: dict[int, list[int]] = {}
         for i, ino in zip(df.index, df["inode"]):
@@ -124,6 +126,8 @@ class ItemFinder:
             if same_content or same_stat:
                 return i
         found = self.by_sha.get(d.sha256) if d.sha256 else None
+        if found is None and d.sha256 in self.successors:   # renamed with its name kept inside
+            found = self.by_sha.get(self.successors[d.sha256])
         return None if found is None else int(found)
 
 
@@ -142,15 +146,31 @@ class ReviewView:
         return out
 
 
+def successors(ledger: Ledger) -> dict[str, str]:
+    """Content hash -> the content a finished remediation left (a rename that wrote the
+    old name into the image's metadata), so a decision follows the file through it."""
+    if not _has(ledger, "remediation_items"):
+        return {}
+    try:
+        with ledger.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT sha256, new_sha256 FROM remediation_items WHERE state = 'done' "
+                "AND new_sha256 <> '' AND new_sha256 <> sha256")).all()
+    except SQLAlchemyError:
+        return {}
+    return {a: b for a, b in rows}
+
+
 def review_states(decisions: list[Decision], df: pd.DataFrame, scan_started: str,
                   finding_keys: Callable[[list[str]], dict[str, set[tuple[str, str]]]],
-                  today: date | None = None) -> ReviewView:
+                  today: date | None = None, followed: dict[str, str] | None = None,
+                  ) -> ReviewView:
     """The state of the newest accepted/to-fix decision of each item and of every
     false-positive decision, and the review status of every row holding personal data.
     ``finding_keys(locators)``: locator -> the (entity type, fingerprint) of each of its
     findings (asked only for items with a false-positive decision)."""
     today_s = (today or date.today()).isoformat()
-    finder = ItemFinder(df)
+    finder = ItemFinder(df, followed)
     located = {d.decision_id: finder.find(d) for d in decisions}
     false_pos: dict[int, set[tuple[str, str]]] = {}
     for d in decisions:
@@ -222,7 +242,8 @@ def finding_keys(scan_dir: Path) -> Callable[[list[str]], dict[str, set[tuple[st
 
 def add_review(df: pd.DataFrame, ledger: Ledger, scan_dir: Path, started: str) -> ReviewView:
     """Adds the ``review`` column (open | to-fix | accepted | false-positive)."""
-    view = review_states(load_decisions(ledger), df, started, finding_keys(scan_dir))
+    view = review_states(load_decisions(ledger), df, started, finding_keys(scan_dir),
+                         followed=successors(ledger))
     df["review"] = [view.status.get(i, "") for i in df.index]
     return view
 

@@ -22,7 +22,7 @@ from ..ledger import Ledger, current_user, utcnow
 from ..pipelines.outputs import FINDINGS_FILE
 from ..pipelines.report_data import build_report_data
 from ..pipelines.report_paths import PathMasker
-from ..pipelines.report_review import ItemFinder, ReviewLine, load_decisions
+from ..pipelines.report_review import ItemFinder, ReviewLine, load_decisions, successors
 from ..pipelines.report_rules import rule_of
 from ..pipelines.report_show import locate_item
 from ..pipelines.scan import build_roster
@@ -134,7 +134,7 @@ def withdraw_decisions(settings: Settings, ledger: Ledger, item: str, *, by: str
     found = locate_item(settings, ledger, item)
     here = pd.DataFrame([{"item_id": found.item_id, "inode": found.inode, "size": found.size,
                           "mtime_ns": found.mtime_ns, "sha256": found.sha256}])
-    finder = ItemFinder(here)
+    finder = ItemFinder(here, successors(ledger))
     ids = [d.decision_id for d in load_decisions(ledger) if finder.find(d) is not None]
     if not ids:
         raise NotFoundError(f"item {found.item_id} has no review decision to withdraw",
