@@ -3,7 +3,6 @@ incremental rescans, and a consistent state after Ctrl-C."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pyarrow.parquet as pq
 import pytest

@@ -11,11 +11,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from sqlalchemy import Row
 
 from ..classifiers.risk import ENTITY_TYPES
 from ..ledger import Ledger
@@ -135,7 +137,7 @@ class ReportData:
     overdue_sars: list[OverdueSar] = field(default_factory=list)
     accounts: AccountsFigures | None = None
     unavailable_sources: list[UnavailableSource] = field(default_factory=list)
-    items_frame: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
+    items_frame: pd.DataFrame = field(default=None, repr=False)
 
 
 def load_items(scan_dir: Path) -> pd.DataFrame:
@@ -212,7 +214,7 @@ def riskiest_order(df: pd.DataFrame) -> pd.DataFrame:
               .drop(columns="_exposed"))
 
 
-def _previous_scan(ledger: Ledger, row) -> object | None:
+def _previous_scan(ledger: Ledger, row: Row[Any]) -> Row[Any] | None:
     for r in ledger.scan_rows():
         if (r.started < row.started and r.status in ("complete", "partial")
                 and r.mode != "adhoc" and (Path(r.out_dir) / ITEMS_FILE).exists()):
@@ -257,7 +259,7 @@ def _trend(ledger: Ledger, current_started: str) -> list[TrendPoint]:
 
 
 
-def unavailable_sources(summary: dict) -> list[UnavailableSource]:
+def unavailable_sources(summary: dict[str, Any]) -> list[UnavailableSource]:
     """The sources the scan could not read (their last results were kept)."""
     return [UnavailableSource(name, rec.get("reason", ""), rec.get("scan_id", ""))
             for name, rec in sorted((summary.get("sources") or {}).items())

@@ -21,11 +21,12 @@ def _nice_max(v: int) -> int:
     if v <= 5:
         return 5
     for step in (1, 2, 5):
-        mag = 10 ** (len(str(v)) - 1)
+        mag: int = 10 ** (len(str(v)) - 1)
         top = step * mag
         if top >= v:
             return top
-    return 10 ** len(str(v))
+    last: int = 10 ** len(str(v))
+    return last
 
 
 def bar_chart(areas: list[AreaLine], limit: int = 12) -> str:

@@ -36,11 +36,12 @@ from ..connectors.smb import SmbEntry, client_for, walk_smb
 from ..errors import ConfigError
 from ..classifiers.ocr_item import RECOGNISED_FORMATS
 from ..home import ensure_home, fingerprint_key
-from ..ledger import Ledger, scans_table, utcnow
+from ..ledger import Ledger, utcnow
+from ..schema import scans_table
 from ..settings import Settings, Source
 from .outputs import (FINDINGS_FILE, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
-                      NAME_INDEX_SCHEMA, FindingsWriter, read_findings, read_items, table_of,
-                      write_table)
+                      NAME_INDEX_SCHEMA, FindingsWriter, TableRow, read_findings, read_items,
+                      table_of, write_table)
 from .scan_basis import rescore
 from .scan_plan import ScanPlan, prepare, read_name_filters
 from .scan_plan import record as plan_record
@@ -89,7 +90,7 @@ class ScanResult:
     reasons: list[str] = field(default_factory=list)            # why it read what it did
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)      # what decided each source
 
-    def summary(self) -> dict:
+    def summary(self) -> TableRow:
         d = {k: v for k, v in self.__dict__.items() if k != "out_dir"}
         d["out_dir"] = str(self.out_dir)
         return d
@@ -320,7 +321,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     seen: set[str] = set()
     reuse_idx: list[int] = []          # rows of the previous items table to carry over
     reuse_moves: dict[int, FileEntry] = {}
-    new_items: list[dict] = []
+    new_items: list[TableRow] = []
     # Findings are written as items finish: a dense export's never sit in memory at once.
     findings_out = FindingsWriter(work_dir / FINDINGS_FILE)
     new_index: list[tuple[str, bytes]] = []
@@ -366,7 +367,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     # Everything not reused is read in isolated worker processes (time and memory limits).
     done = total - len(to_read)
     if to_read:
-        ctx.classifier  # build it once here, so forked workers share it  # noqa: B018
+        ctx.classifier  # noqa: B018 - built once here, so forked workers share it
     read_top: Counter[str] = Counter()
     rechecked: Counter[str] = Counter()
     with ItemPool(ctx) as pool:

@@ -54,7 +54,7 @@ class Plan:
 
 
 def _roots(settings: Settings) -> list[Path]:
-    return [Path(os.path.realpath(s.path)) for s in settings.sources]
+    return [Path(os.path.realpath(s.path)) for s in settings.sources if s.path is not None]
 
 
 def _root_of(path: Path, roots: list[Path]) -> Path | None:
