@@ -298,6 +298,15 @@ class Mail(_Section):
     max_attachment_mb: float = Field(25.0, gt=0)
 
 
+class Remediate(_Section):
+    """Fixes dataward makes (`dataward remediate ...`)."""
+
+    # A rename of an image whose file name names a pupil writes the old name into the
+    # image's own metadata (EXIF/XMP description for JPEG, iTXt for PNG, TIFF tag); off:
+    # the name is gone with the rename.
+    keep_name_in_metadata: bool = False
+
+
 class Ocr(_Section):
     """Text recognition (Tesseract) for scanned paper: image-only PDF pages, TIFF faxes and
     images that look like documents (docs/ocr.md says how they are chosen)."""
@@ -415,6 +424,7 @@ class Settings(BaseSettings):
     ocr: Ocr = Ocr()
     smb: Smb = Smb()
     accounts: Accounts = Accounts()
+    remediate: Remediate = Remediate()
 
     # Where the YAML came from (None: defaults and environment only).
     config_path: Path | None = Field(default=None, exclude=True)

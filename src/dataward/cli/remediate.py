@@ -22,7 +22,7 @@ def _show(plan: Plan) -> None:
     out.print(f"plan {plan.plan_id}: {plan.action} of {len(plan.items)} item(s), {plan.status}"
               + (f", approved by {plan.approved_by}" if plan.approved_by else ""))
     for it in plan.items:
-        out.print(f"  {it.item_id} {it.state}")
+        out.print(f"  {it.item_id} {it.state}" + (f" ({it.metadata_status})" if it.metadata_status else ""))
 
 
 @remediate_app.command("plan")

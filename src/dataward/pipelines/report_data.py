@@ -229,6 +229,14 @@ def _removed(prev_dir: Path, df: pd.DataFrame) -> list[str]:
     prev = prev[~prev["locator"].str.contains("!/", regex=False)
                 & ~prev["locator"].str.contains("#", regex=False)]
     gone = prev[~prev["locator"].isin(set(df["locator"]))]
+    gone_ident = {(i, s, m) for i, s, m in zip(gone["inode"], gone["size"], gone["mtime_ns"]) if i}
+    # A file the scan read again at its new place (moved into another source, or from or
+    # to a path naming someone) is the same file: shown as moved, not as new and removed.
+    tops = ~df["locator"].str.contains("!/", regex=False) & ~df["locator"].str.contains("#", regex=False)
+    again = (df["change"] == "new") & tops & pd.Series(
+        [(i, s, m) in gone_ident for i, s, m in zip(df["inode"], df["size"], df["mtime_ns"])],
+        index=df.index)
+    df.loc[again, "change"] = "moved"
     moved = df[df["change"] == "moved"]
     ident = set(zip(moved["inode"], moved["size"], moved["mtime_ns"]))
     keep = [(i, s, m) not in ident for i, s, m in zip(gone["inode"], gone["size"], gone["mtime_ns"])]

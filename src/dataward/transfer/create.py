@@ -144,7 +144,8 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
     report = progress or (lambda _p: None)
 
     report(PackageProgress("selecting", 0, 1))
-    sel = select_files(list(paths), settings)
+    # A subject access export may hold only messages taken out of mailboxes (extras).
+    sel = select_files(list(paths), settings) if paths or not extra_files else Selection([], 0)
     if extra_files:
         sel = Selection(sel.files + list(extra_files), sel.skipped_junk)
     limit_mb = cfg.limit_mb_for(recipient)
