@@ -121,10 +121,21 @@ class DatawardSide:
         self.ctx = ItemContext(settings, classifier, "bench")
 
     def findings(self, name: str, data: bytes) -> set[tuple[str, str]]:
-        from dataward.pipelines.scan_item import classify_bytes
-        row = {"status": "ok", "error": "", "audience": "staff"}
-        found = classify_bytes(data, name, self.ctx, row)
-        return {(f.entity_type, f.fingerprint) for f in found if f.entity_type != "GPS_LOCATION"}
+        from dataward.pipelines.scan_item import ItemFindings, classify_bytes
+
+        class Kept(ItemFindings):  # the item's findings as the scan gathers them
+            kept: list = []
+
+            def add(self, findings):
+                super().add(findings)
+                self.kept.extend(findings)
+
+        row = {"status": "ok", "error": "", "audience": "staff", "locator": name, "taken": "",
+               "ocr": ""}
+        found = Kept(name, self.ctx)
+        found.kept = []
+        classify_bytes(data, name, self.ctx, row, found)
+        return {(f.entity_type, f.fingerprint) for f in found.kept if f.entity_type != "GPS_LOCATION"}
 
 
 class PresidioImageSide:

@@ -39,7 +39,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageChops
+from PIL import Image
+
+from . import ocr_image
 
 # Pages are sent at about this many pixels on the long side (an A4 page at ~300 dpi).
 TARGET_LONG_SIDE = 3300
@@ -51,9 +53,8 @@ MAX_LONG_SIDE = 4400
 # A first reading below this mean word confidence (0..100) is tried again with OSD.
 RETRY_BELOW_CONF = 60.0
 RETRY_BELOW_WORDS = 4
-# Horizontal rules: runs this long (pixels of the prepared page), blocks this dark (0..255).
-RULE_PX = 100
-RULE_DARK = 70
+# A page's long side in inches, for its resolution when the image does not say (A4).
+A4_LONG_INCHES = 11.69
 
 
 class TesseractFailed(Exception):
@@ -109,13 +110,16 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
 
 def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.Image:
-    """Greyscale, square pixels (a fine fax is 204 x 196 dpi), about 300 dpi."""
+    """Greyscale, square pixels (a fine fax is 204 x 196 dpi), the sheet of a photo made
+    flat, about 300 dpi, even light, form rules whitened (``ocr_image``)."""
     grey = img.convert("L")
     w, h = grey.size
     x_dpi, y_dpi = (float(dpi[0] or 0), float(dpi[1] or 0)) if dpi else (0.0, 0.0)
     if x_dpi > 0 and y_dpi > 0 and abs(x_dpi - y_dpi) > 1:
         h = int(h * x_dpi / y_dpi)
         grey = grey.resize((w, h), Image.Resampling.BILINEAR)
+    grey = ocr_image.unwarp(grey)
+    w, h = grey.size
     long_side = max(w, h)
     scale = min(MAX_UPSCALE, TARGET_LONG_SIDE / long_side) if long_side < UPSCALE_BELOW else 1.0
     if long_side * scale > MAX_LONG_SIDE:
@@ -123,24 +127,9 @@ def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.I
     if abs(scale - 1.0) > 0.05:
         grey = grey.resize((max(1, int(w * scale)), max(1, int(h * scale))),
                            Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
-    return without_rules(grey)
-
-
-def without_rules(grey: Image.Image) -> Image.Image:
-    """The page with its long horizontal rules (form boxes, lines to write on) whitened:
-    they make Tesseract's layout analysis read a form's boxes as pictures. A rule is a run
-    of ``RULE_PX`` pixels, mostly dark, found by averaging blocks of that width (longer
-    than any letter's stroke at ~300 dpi, so text is left alone)."""
-    w, h = grey.size
-    if w < 2 * RULE_PX:
-        return grey
-    rules = grey.resize((w // RULE_PX, h), Image.Resampling.BOX).point(
-        lambda v: 255 if v < RULE_DARK else 0)
-    if not rules.getbbox():
-        return grey
-    mask = Image.new("L", (w, h), 0)
-    mask.paste(rules.resize((w // RULE_PX * RULE_PX, h), Image.Resampling.NEAREST), (0, 0))
-    return ImageChops.lighter(grey, mask)
+    grey = ocr_image.flatten(grey)
+    ppi = max(grey.size) / A4_LONG_INCHES
+    return ocr_image.bolder(ocr_image.without_rules(grey, ppi), ppi)
 
 
 def _tesseract(engine: Engine, pgm: bytes, psm: int, timeout_s: float, tsv: bool = True) -> str:
@@ -241,19 +230,24 @@ def recognise(img: Image.Image, engine: Engine, timeout_s: float,
     from .doclike import lines_run_down
     started = time.monotonic()
     page = prepare(img, dpi)
-    best = _run(engine, _pgm(page), 3, timeout_s)
-    # Lines across: upright or upside down; lines down: on its left or right side.
-    turns = (90, 270) if lines_run_down(page) else (180,)
+    # Lines across: upright or upside down; lines down: on its left or right side. The
+    # likelier way up is read first (ink above and below the lines says which), the other
+    # only when that reading is poor.
+    if lines_run_down(page):
+        turns = (270, 90) if ocr_image.upside_down(page.rotate(-90, expand=True)) else (90, 270)
+    else:
+        turns = (180, 0) if ocr_image.upside_down(page) else (0, 180)
+    best: PageText | None = None
     for turn in turns:
-        if _good(best):
-            break
         left = timeout_s - (time.monotonic() - started)
-        if left <= 1:
+        if best is not None and (_good(best) or left <= 1):
             break
-        other = _run(engine, _pgm(page.rotate(-turn, expand=True, fillcolor=255)), 3, left)
-        other.rotated = True
-        if other.confidence * len(other.words) > best.confidence * len(best.words):
+        turned = page.rotate(-turn, expand=True, fillcolor=255) if turn else page
+        other = _run(engine, _pgm(turned), 3, left)
+        other.rotated = bool(turn)
+        if best is None or other.confidence * len(other.words) > best.confidence * len(best.words):
             best = other
+    assert best is not None
     return best
 
 
