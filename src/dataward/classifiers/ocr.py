@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from . import ocr_image
+from . import ocr_image, ocr_values
 
 # Pages are sent at about this many pixels on the long side (an A4 page at ~300 dpi).
 TARGET_LONG_SIDE = 3300
@@ -220,7 +220,7 @@ def parse_tsv(tsv: str) -> PageText:
             pos += len(word)
         parts.append("\n")
         pos += 1
-    return PageText("".join(parts), words)
+    return PageText(ocr_values.repair_values("".join(parts)), words)
 
 
 def recognise(img: Image.Image, engine: Engine, timeout_s: float,
