@@ -124,7 +124,7 @@ class DatawardSide:
         from dataward.pipelines.scan_item import ItemFindings, classify_bytes
 
         class Kept(ItemFindings):  # the item's findings as the scan gathers them
-            kept: list = []
+            kept: list
 
             def add(self, findings):
                 super().add(findings)

@@ -11,21 +11,23 @@ Running the program also gives a hard time limit per page (the process is killed
 ties its life to the worker's (PR_SET_PDEATHSIG: a worker killed for overrunning an item
 takes its Tesseract with it).
 
-A page is recognised upright first (``--psm 3``, ~1 s for an A4 page at 300 dpi). When
-that reads few or doubtful words the page may be on its side or upside down. Its lines
-of ink say which: lines across the page mean upside down (read again turned by 180
-degrees), lines down the page mean on its side (turned by 90, then by 270 if still
-doubtful); the most confident reading is kept. Tesseract's own orientation detection
-(``--psm 0`` with the ``osd`` data) was tried and dropped: it costs a reading of its own
-and told a rendered letter upside down to turn by 90 degrees (with its top confidence).
-Tesseract straightens skew of a few degrees by itself. Long horizontal rules (form boxes)
-are whitened first, and the words are put in rows by their position on the page, so a
-form's label and value ("Date of birth: 14/03/2015") stay together.
+A page is made easy to read first (``ocr_image``: the sheet of a phone photo made flat,
+even light, form rules whitened, hairline strokes bolder, blank margins cut off), then
+read once with ``--psm 3`` (~1 s for an A4 page at 300 dpi), the likelier way up: lines
+of ink down the page mean it is on its side, and ink above and below the lines says
+which side (or whether a page with lines across is upside down). Only when that reading
+gives few or doubtful words is the other way read too; the most confident reading is
+kept. Tesseract's own orientation detection (``--psm 0`` with the ``osd`` data) was tried
+and dropped: it costs a reading of its own and told a rendered letter upside down to
+turn by 90 degrees (with its top confidence). Tesseract straightens skew of a few
+degrees by itself. The words are put in rows by their position on the page, so a form's
+label and value ("Date of birth: 14/03/2015") stay together.
 
 Context words in recognised text are repaired before the recognizers see them: a token
 that differs from a cue word (``NHS``, ``DOB``, ``passport``...) only by characters OCR
 confuses (``NUS``, ``D0B``, ``passp0rt``) is read as that cue. Values are never repaired:
-checksums stay as strict as for typed text.
+checksums stay as strict as for typed text: an identifier is mended (a space inside it,
+``O`` for ``0``) only when its check digit then passes (``ocr_values``).
 """
 from __future__ import annotations
 
@@ -111,7 +113,8 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
 def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.Image:
     """Greyscale, square pixels (a fine fax is 204 x 196 dpi), the sheet of a photo made
-    flat, about 300 dpi, even light, form rules whitened (``ocr_image``)."""
+    flat, about 300 dpi, even light, form rules whitened, strokes of a fine page one
+    pixel bolder, blank margins cut off (``ocr_image``)."""
     grey = img.convert("L")
     w, h = grey.size
     x_dpi, y_dpi = (float(dpi[0] or 0), float(dpi[1] or 0)) if dpi else (0.0, 0.0)
@@ -129,7 +132,7 @@ def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.I
                            Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
     grey = ocr_image.flatten(grey)
     ppi = max(grey.size) / A4_LONG_INCHES
-    return ocr_image.bolder(ocr_image.without_rules(grey, ppi), ppi)
+    return ocr_image.trimmed(ocr_image.bolder(ocr_image.without_rules(grey, ppi), ppi), ppi)
 
 
 def _tesseract(engine: Engine, pgm: bytes, psm: int, timeout_s: float, tsv: bool = True) -> str:

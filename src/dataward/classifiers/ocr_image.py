@@ -32,6 +32,7 @@ RULE_INCH = 0.3             # a rule down is at least this long (a letter: under
 HALVE_ABOVE_PPI = 250       # rules are looked for at half size on pages this fine
 RULE_DARK = 140             # ink, on the flattened page (0..255)
 PLAY = 2                    # pixels of play across a rule (tilt, thickness)
+MARGIN_INCH = 0.2
 EVEN_LIGHT = 0.85           # paper darkest / brightest at or above this: evenly lit
 
 
@@ -58,7 +59,7 @@ def unwarp(grey: Image.Image) -> Image.Image:
     out_h = int((np.hypot(x3 - x0, y3 - y0) + np.hypot(x2 - x1, y2 - y1)) / 2)
     if out_w < 16 or out_h < 16:
         return grey
-    rect = [(0, 0), (out_w, 0), (out_w, out_h), (0, out_h)]
+    rect = [(0.0, 0.0), (float(out_w), 0.0), (float(out_w), float(out_h)), (0.0, float(out_h))]
     return grey.transform((out_w, out_h), Image.Transform.PERSPECTIVE,
                           _coefficients(rect, quad), Image.Resampling.BILINEAR, fillcolor=255)
 
@@ -67,13 +68,14 @@ def _area(quad: list[tuple[float, float]]) -> float:
     return 0.5 * sum(quad[i][0] * quad[i - 3][1] - quad[i - 3][0] * quad[i][1] for i in range(4))
 
 
-def _coefficients(rect, quad) -> list[float]:
+def _coefficients(rect: list[tuple[float, float]], quad: list[tuple[float, float]]) -> list[float]:
     """Pillow's PERSPECTIVE coefficients mapping output points ``rect`` to input ``quad``."""
     rows, rhs = [], []
     for (x, y), (u, v) in zip(rect, quad, strict=True):
         rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
         rhs += [u, v]
-    return np.linalg.solve(np.array(rows, dtype=float), np.array(rhs, dtype=float)).tolist()
+    solved: list[float] = np.linalg.solve(np.array(rows, dtype=float), np.array(rhs, dtype=float)).tolist()
+    return solved
 
 
 def flatten(grey: Image.Image) -> Image.Image:
@@ -124,7 +126,7 @@ def without_rules(grey: Image.Image, px_per_inch: float) -> Image.Image:
     h2, w2 = h // k, w // k
     if h2 < 8 or w2 < 8:
         return grey
-    ink = (a[:h2 * k, :w2 * k] < RULE_DARK).reshape(h2, k, w2, k).any(axis=(1, 3))
+    ink = np.asarray((a[:h2 * k, :w2 * k] < RULE_DARK).reshape(h2, k, w2, k).any(axis=(1, 3)))
     if not ink.any():
         return grey
     length = max(8, int(RULE_INCH * px_per_inch / k))
@@ -146,6 +148,19 @@ def bolder(grey: Image.Image, px_per_inch: float) -> Image.Image:
     hairline strokes that Tesseract's threshold breaks: ``J`` is read as ``0`` or ``7``,
     ``Z`` as ``2``; one pixel more mends them and costs nothing on other faces at 300 dpi."""
     return grey.filter(ImageFilter.MinFilter(3)) if px_per_inch >= HALVE_ABOVE_PPI else grey
+
+
+def trimmed(grey: Image.Image, px_per_inch: float) -> Image.Image:
+    """The page cut to its ink and a margin of ``MARGIN_INCH``: Tesseract's layout analysis
+    costs by the pixel, and the blank margins of a letter are a third of its page."""
+    ink = np.asarray(grey) < RULE_DARK
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return grey
+    m = int(MARGIN_INCH * px_per_inch)
+    w, h = grey.size
+    box = (max(0, cols[0] - m), max(0, rows[0] - m), min(w, cols[-1] + 1 + m), min(h, rows[-1] + 1 + m))
+    return grey.crop(box) if box != (0, 0, w, h) else grey
 
 
 def upside_down(grey: Image.Image) -> bool:

@@ -16,6 +16,7 @@ proves the mending right (the text keeps its length, so word offsets still line 
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 from .checksums import UPN_CHECK_LETTERS, is_valid_nhs, is_valid_uln, is_valid_upn
@@ -55,7 +56,7 @@ def repair_values(text: str) -> str:
         done = 0
         for n in range(1, MAX_TOKENS + 1):
             group = tokens[i:i + n]
-            if len(group) < n or any(text[a:b] != " " for (_s, a), (b, _e) in zip(group, group[1:])):
+            if len(group) < n or any(text[a:b] != " " for (_s, a), (b, _e) in itertools.pairwise(group)):
                 break
             start, end = group[0][0], group[-1][1]
             raw = "".join(text[s:e] for s, e in group)
