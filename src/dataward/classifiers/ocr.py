@@ -113,8 +113,8 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
 def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.Image:
     """Greyscale, square pixels (a fine fax is 204 x 196 dpi), the sheet of a photo made
-    flat, about 300 dpi, even light, form rules whitened, strokes of a fine page one
-    pixel bolder, blank margins cut off (``ocr_image``)."""
+    flat, about 300 dpi, even light, blank margins cut off, form rules whitened, strokes
+    of a fine page one pixel bolder (``ocr_image``)."""
     grey = img.convert("L")
     w, h = grey.size
     x_dpi, y_dpi = (float(dpi[0] or 0), float(dpi[1] or 0)) if dpi else (0.0, 0.0)
@@ -132,7 +132,7 @@ def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.I
                            Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
     grey = ocr_image.flatten(grey)
     ppi = max(grey.size) / A4_LONG_INCHES
-    return ocr_image.trimmed(ocr_image.bolder(ocr_image.without_rules(grey, ppi), ppi), ppi)
+    return ocr_image.bolder(ocr_image.without_rules(ocr_image.trimmed(grey, ppi), ppi), ppi)
 
 
 def _tesseract(engine: Engine, pgm: bytes, psm: int, timeout_s: float, tsv: bool = True) -> str:

@@ -147,7 +147,17 @@ def bolder(grey: Image.Image, px_per_inch: float) -> Image.Image:
     """Strokes one pixel bolder on a fine page. Typewriter faces (Courier on forms) have
     hairline strokes that Tesseract's threshold breaks: ``J`` is read as ``0`` or ``7``,
     ``Z`` as ``2``; one pixel more mends them and costs nothing on other faces at 300 dpi."""
-    return grey.filter(ImageFilter.MinFilter(3)) if px_per_inch >= HALVE_ABOVE_PPI else grey
+    if px_per_inch < HALVE_ABOVE_PPI or min(grey.size) < 3:
+        return grey
+    a = np.asarray(grey)
+    # A 3 x 3 minimum, as two passes of three (Pillow's MinFilter is a rank filter: 20x slower).
+    rows = a.copy()
+    np.minimum(rows[1:], a[:-1], out=rows[1:])
+    np.minimum(rows[:-1], a[1:], out=rows[:-1])
+    out = rows.copy()
+    np.minimum(out[:, 1:], rows[:, :-1], out=out[:, 1:])
+    np.minimum(out[:, :-1], rows[:, 1:], out=out[:, :-1])
+    return Image.fromarray(out)
 
 
 def trimmed(grey: Image.Image, px_per_inch: float) -> Image.Image:
