@@ -202,13 +202,15 @@ def parse_tsv(tsv: str) -> PageText:
     for line in sorted(lines.values(), key=lambda ln: (ln.top + ln.bottom) / 2):
         middle = (line.top + line.bottom) / 2
         # Side by side only: lines that overlap across are one above the other (a skewed
-        # page's lines overlap in height too).
+        # page's lines overlap in height too). A middle anywhere within the row's height
+        # joins: on a form scanned askew, the value at the right sits a third of a line
+        # higher than its label.
         if (rows and rows[-1].top <= middle <= rows[-1].reach
                 and all(line.left >= o.right or line.right <= o.left for o in rows[-1].lines)):
             rows[-1].lines.append(line)
-            rows[-1].reach = max(rows[-1].reach, (line.top + 3 * line.bottom) / 4)
+            rows[-1].reach = max(rows[-1].reach, line.bottom)
         else:
-            rows.append(_Row(line.top, (line.top + 3 * line.bottom) / 4, [line]))
+            rows.append(_Row(line.top, line.bottom, [line]))
     parts: list[str] = []
     words: list[tuple[int, int, float]] = []
     pos = 0
