@@ -1,7 +1,7 @@
 """A page image made easy for Tesseract, before it is read (numpy and Pillow only).
 
 - **The page in a photo** (``unwarp``): a phone photo of a form shows the sheet on a desk,
-  in perspective. The sheet is the largest bright region of a small copy; when it fills
+  in perspective. The sheet is the bright pixels of a small copy; when they fill
   between ``MIN_SHEET`` and ``MAX_SHEET`` of the frame and is four-sided (its corners'
   quadrilateral covers it almost exactly), those corners are mapped back to a rectangle.
   Lines of text are straight again and the desk is gone (fewer pixels to read).
@@ -12,8 +12,11 @@
 - **Form rules** (``without_rules``): long straight runs of ink, across or down, are
   whitened. A box drawn round a value ("UPN: | G279288511972 |") makes Tesseract read the
   rules as letters, or the box as a picture, and lose the text in it. A run is ink at
-  least ``RULE_INCH`` long, with a pixel of play either side so that a rule tilted by a
-  few degrees is still one run; letters are never that long.
+  least ``RULE_INCH`` long down the page (twice that across), with ``PLAY`` pixels of play
+  either side so that a rule tilted by a few degrees is still one run; letters are never
+  that long.
+- **Bolder strokes** (``bolder``): on a fine page every stroke gains a pixel; Courier's
+  hairlines no longer break under Tesseract's threshold.
 - **Which way up** (``upside_down``): in Latin print the capitals and ascenders above the
   x-height band hold more ink than the descenders below it. Each line of text's row
   profile says which side is heavier; more lines heavy below than above is a page upside
