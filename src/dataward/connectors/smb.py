@@ -31,7 +31,7 @@ from .credentials import read_secret
 from .filesystem import FileEntry, glob_spec
 from .kerberos import smb_credential
 from .smb_acl import Descriptor, folder_origins, parse_sd
-from .smb_errors import SmbError, reason_for, smb_error
+from .smb_errors import SmbError, is_stale, reason_for, smb_error
 
 if TYPE_CHECKING:
     from ..settings import Settings, Smb, Source
@@ -155,6 +155,12 @@ class SmbClient:
     def kerberos_credential(self) -> Any:
         return smb_credential(self.config)
 
+    def forget_if_stale(self, exc: BaseException) -> None:
+        """After a share was removed or a session ended, log on afresh next time (a
+        cached tree would fail every later request, this scan's and the next's)."""
+        if is_stale(exc):
+            self.close()
+
     def kwargs(self, url: SmbUrl) -> dict[str, Any]:
         return {"port": url.port or self.config.port, "connection_cache": self.cache()}
 
@@ -261,6 +267,7 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
                        source=source.name, url=source.url)
         return
     except Exception as exc:  # noqa: BLE001 - an unreachable share is an entry, not a crash
+        client.forget_if_stale(exc)
         yield error(url.unc(), "", exc, "cannot open the share")
         return
     stack: list[tuple[str, str, dict[str, str]]] = [(url.unc(), "", origins)]
@@ -270,6 +277,7 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
             with smbclient.scandir(unc, **kw) as it:
                 listed = sorted(it, key=lambda d: d.name)
         except Exception as exc:  # noqa: BLE001
+            client.forget_if_stale(exc)
             yield error(unc, rel or ".", exc, "cannot list folder")
             continue
         packed = tuple(sorted(here.items()))
@@ -285,6 +293,7 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
                 try:
                     sub = folder_origins(folder_sd(child_unc, client, url), child_unc, here)
                 except Exception as exc:  # noqa: BLE001
+                    client.forget_if_stale(exc)
                     yield error(child_unc, child_rel, exc, "cannot read the folder's permissions")
                     continue
                 subdirs.append((child_unc, child_rel, sub))
@@ -321,7 +330,11 @@ def read_smb(entry: SmbEntry, client: SmbClient, limit: int) -> SmbRead:
     client.connect(url)
     raw = SMBFileIO(entry.path, mode="rb", share_access="rwd", desired_access=READ_ACCESS,
                     **client.kwargs(url))
-    raw.open()
+    try:
+        raw.open()
+    except Exception as exc:
+        client.forget_if_stale(exc)
+        raise
     try:
         fd = raw.fd
         if fd.file_id is None:

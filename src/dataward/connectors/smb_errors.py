@@ -38,6 +38,9 @@ def reason_for(exc: BaseException) -> str:
         0xC0000034: "disappeared during the scan",
         0xC000003A: "its folder disappeared during the scan",
         0xC00000CC: "the share is not there (removed or renamed on the server)",
+        0xC00000C9: "the share was removed or disconnected during the scan",
+        0xC0000203: "the server ended the session during the scan",
+        0xC000035C: "the server ended the session during the scan",
         0xC0000056: "being deleted on the server",
         0xC00000B5: "the server took too long to answer",
     }
@@ -56,3 +59,14 @@ def reason_for(exc: BaseException) -> str:
     if isinstance(status, int):
         return f"the server refused (NTSTATUS 0x{status:08X})"
     return f"SMB error ({type(exc).__name__})"
+
+
+# The share was taken away, or the session ended: what is cached for this server is dead.
+_STALE = (0xC00000C9, 0xC0000203, 0xC000035C)
+
+
+def is_stale(exc: BaseException) -> bool:
+    """True when the connection or tree an error came through can no longer be used."""
+    from smbprotocol.exceptions import SMBConnectionClosed
+    status = getattr(exc, "ntstatus", None) or getattr(exc, "status", None)
+    return status in _STALE or isinstance(exc, (SMBConnectionClosed, ConnectionError))
