@@ -9,6 +9,7 @@ audience can read is ``critical`` whatever its score: pupils can open it today.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -62,6 +63,18 @@ def sid_names(settings: Settings, scan_id: str) -> SmbNames:
                 entry.names.names.update(found.names)
                 entry.names.groups.update(found.groups)
     return entry
+
+
+def groups_digest(settings: Settings, scan_id: str) -> str:
+    """A digest of who is in each mapped group this scan (nested memberships included),
+    part of an SMB source's basis: when a membership changes, the source's items are read
+    again, so no reused row keeps an audience the directory no longer gives. A directory
+    that cannot be read has its own digest (its items are read again once it answers)."""
+    names = sid_names(settings, scan_id)
+    if names.error:
+        return "unavailable"
+    groups = sorted((sid, sorted(g)) for sid, g in names.names.groups.items())
+    return hashlib.sha256(json.dumps(groups).encode()).hexdigest()[:32]
 
 
 def process_smb_entry(entry: SmbEntry, source_name: str, audience: str,
