@@ -259,8 +259,15 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
                         source=source.name, url=source.url or "")
 
     try:
-        client.connect(url)
-        origins = _origins_to_root(client, url)
+        try:
+            client.connect(url)
+            origins = _origins_to_root(client, url)
+        except Exception as exc:  # noqa: BLE001 - a session left from a share since removed
+            if not is_stale(exc):
+                raise
+            client.close()       # log on afresh once: the share may be back, or say it is not
+            client.connect(url)
+            origins = _origins_to_root(client, url)
     except DatawardError as exc:  # credentials, logon, unreachable server
         detail = exc.message.split(": ", 1)[-1] if isinstance(exc, SmbError) else str(exc)
         yield SmbEntry(url.unc(), "", "dir-error", error=f"cannot open the share: {detail}",

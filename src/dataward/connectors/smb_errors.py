@@ -38,6 +38,8 @@ def reason_for(exc: BaseException) -> str:
         0xC0000034: "disappeared during the scan",
         0xC000003A: "its folder disappeared during the scan",
         0xC00000CC: "the share is not there (removed or renamed on the server)",
+        # a DFS-capable server (Windows, a Samba DC) answers a missing share's referral so
+        0xC0000225: "the share is not there (removed or renamed on the server)",
         0xC00000C9: "the share was removed or disconnected during the scan",
         0xC0000203: "the server ended the session during the scan",
         0xC000035C: "the server ended the session during the scan",
