@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, event, func, insert, select, update
+from sqlalchemy import Row, Table, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .errors import DatawardError, IntegrityError, LockedError, NotFoundError
-from .schema import audit_table, meta_table, metadata, scans_table
+from .schema import audit_table, meta_table, scans_table
 
 GENESIS = "0" * 64
 _PENDING_HEAD = "dataward.audit_head"   # conn.info key: the head to write after commit
@@ -266,7 +266,7 @@ class Ledger:
         return AuditVerdict(ok=not problems, records=n, problems=problems)
 
     # ---- scans ----------------------------------------------------------------------
-    def scan_rows(self, *, status: str | None = None) -> list[Any]:
+    def scan_rows(self, *, status: str | None = None) -> list[Row[Any]]:
         with self.engine.connect() as conn:
             q = select(scans_table).order_by(scans_table.c.started.desc())
             if status:
@@ -311,7 +311,7 @@ def current_user() -> str:
     try:
         import getpass
         return getpass.getuser()
-    except Exception:
+    except (ImportError, KeyError, OSError):  # no pwd module, no passwd entry (3.13: OSError)
         return "unknown"
 
 

@@ -14,7 +14,7 @@ _flows = sys.modules["flows_fixtures"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_flows)
 prefect_harness = _flows.prefect_harness
 
-from .test_accounts import _findings, acc_home  # noqa: F401 - fixtures reused
+from .test_accounts import _findings, acc_home  # noqa: E402, F401 - fixtures reused, after the flows harness
 
 
 def _paused_run(started: float):
@@ -38,7 +38,7 @@ def _paused_run(started: float):
     raise AssertionError("the flow never paused for approval")
 
 
-def test_weekly_accounts_waits_for_approval_then_disables(prefect_harness, acc_home, cli):  # noqa: F811
+def test_weekly_accounts_waits_for_approval_then_disables(prefect_harness, acc_home, cli):  # noqa: F811 - the fixture imported above
     from prefect.flow_runs import resume_flow_run
 
     from dataward.flows.accounts import weekly_accounts
