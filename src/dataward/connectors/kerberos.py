@@ -101,7 +101,8 @@ def ldap_credentials(d: Directory) -> Any:
     keytab = check_private_file(Path(d.keytab).absolute(), f"the Kerberos keytab of directory {d.name}")
     principal = _principal(d.bind_user)
     name = gssapi.Name(principal, gssapi.NameType.kerberos_principal) if principal else None
-    store = {b"client_keytab": str(keytab).encode(), b"ccache": f"MEMORY:dataward-{uuid.uuid4().hex}".encode()}
+    store: dict[bytes | str, bytes | str] = {
+        "client_keytab": str(keytab), "ccache": f"MEMORY:dataward-{uuid.uuid4().hex}"}
     return gssapi.Credentials(name=name, usage="initiate", store=store)
 
 

@@ -264,7 +264,7 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
         try:
             client.connect(url)
             origins = _origins_to_root(client, url)
-        except Exception as exc:  # noqa: BLE001 - a session left from a share since removed
+        except Exception as exc:  # a session left from a share since removed
             if not is_stale(exc):
                 raise
             client.close()       # log on afresh once: the share may be back, or say it is not
