@@ -45,6 +45,7 @@ def reason_for(exc: BaseException) -> str:
         0xC000035C: "the server ended the session during the scan",
         0xC0000056: "being deleted on the server",
         0xC00000B5: "the server took too long to answer",
+        0xC00000E5: "the server failed inside (STATUS_INTERNAL_ERROR): see the file server's log",
     }
     if isinstance(status, int) and status in by_status:
         return by_status[status]
