@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.prefect_runs import paused_run, run_in_thread
 
 # The retention tests' fixtures (real JPEGs, MIS exports, a config), loaded by path so
 # this works however pytest is started.
@@ -17,40 +18,6 @@ _spec = importlib.util.spec_from_file_location(
 _fixtures = sys.modules["retention_fixtures"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_fixtures)
 School, school, configured = _fixtures.School, _fixtures.school, _fixtures.configured
-
-
-def _paused_run(started: float):
-    from prefect import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType,
-    )
-    from prefect.client.schemas.objects import StateType
-    from prefect.client.schemas.sorting import FlowRunSort
-    paused = FlowRunFilter(state=FlowRunFilterState(
-        type=FlowRunFilterStateType(any_=[StateType.PAUSED])))
-    deadline = time.monotonic() + 90
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            for run in client.read_flow_runs(flow_run_filter=paused, limit=20,
-                                             sort=FlowRunSort.ID_DESC, offset=0):
-                if run.created and run.created.timestamp() >= started:
-                    return run
-            time.sleep(0.5)
-    raise AssertionError("the flow never paused for approval")
-
-
-def _run_in_thread(**params):
-    from dataward.flows.retention import weekly_retention
-    box: dict = {}
-
-    def target():
-        try:
-            box["result"] = weekly_retention(poll_interval_s=1, approval_timeout_s=120, **params)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            box["error"] = exc
-    t = threading.Thread(target=target, daemon=True)
-    t.start()
-    return t, box
 
 
 def _files(root: Path) -> set[str]:
@@ -62,10 +29,12 @@ def _files(root: Path) -> set[str]:
 def test_weekly_retention_waits_for_a_named_approver(prefect_harness, configured: School,
                                                      approve: bool):
     from prefect.flow_runs import resume_flow_run
+
+    from dataward.flows.retention import weekly_retention
     before = _files(configured.root)
     started = time.time() - 1
-    thread, box = _run_in_thread()
-    run = _paused_run(started)
+    thread, box = run_in_thread(weekly_retention, poll_interval_s=1, approval_timeout_s=120)
+    run = paused_run(started)
     assert _files(configured.root) == before  # nothing moves while waiting
     resume_flow_run(run.id, run_input={"approver": "Ann  Smith", "approve": approve})
     thread.join(120)

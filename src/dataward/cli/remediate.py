@@ -2,6 +2,7 @@
 names name pupils; plan, named approval, apply (resumable), undo."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,8 @@ from .common import console, get_settings, out
 
 if TYPE_CHECKING:
     from ..remediate.plan import Plan
+    from ..ledger import Ledger
+    from ..remediate.apply import ApplyResult
 
 remediate_app = typer.Typer(
     help="Fix exposed items safely: plan, approve with a name, apply, undo.", no_args_is_help=True)
@@ -65,6 +68,16 @@ def approve(ctx: typer.Context, plan_id: PlanId,
         _show(approve_plan(ledger, plan_id, by))
 
 
+def _run(ctx: typer.Context, step: Callable[[Ledger, str], ApplyResult], plan_id: str,
+         done: str) -> None:
+    """Apply or undo a plan and say what it did and what it skipped."""
+    with open_ledger(get_settings(ctx)) as ledger:
+        res = step(ledger, plan_id)
+    out.print(f"plan {plan_id}: {res.done} item(s) {done}")
+    for why in res.skipped:
+        console.print(f"[yellow]skipped[/] {why}")
+
+
 @remediate_app.command("apply")
 def apply(ctx: typer.Context, plan_id: PlanId) -> None:
     """Apply an approved plan; run it again to finish one that was interrupted.
@@ -72,11 +85,7 @@ def apply(ctx: typer.Context, plan_id: PlanId) -> None:
     Example: dataward remediate apply rm-20261130-090000-ab12
     """
     from ..remediate.apply import apply_plan
-    with open_ledger(get_settings(ctx)) as ledger:
-        res = apply_plan(ledger, plan_id)
-    out.print(f"plan {plan_id}: {res.done} item(s) done")
-    for why in res.skipped:
-        console.print(f"[yellow]skipped[/] {why}")
+    _run(ctx, apply_plan, plan_id, "done")
 
 
 @remediate_app.command("undo")
@@ -86,11 +95,7 @@ def undo(ctx: typer.Context, plan_id: PlanId) -> None:
     Example: dataward remediate undo rm-20261130-090000-ab12
     """
     from ..remediate.apply import undo_plan
-    with open_ledger(get_settings(ctx)) as ledger:
-        res = undo_plan(ledger, plan_id)
-    out.print(f"plan {plan_id}: {res.done} item(s) put back")
-    for why in res.skipped:
-        console.print(f"[yellow]skipped[/] {why}")
+    _run(ctx, undo_plan, plan_id, "put back")
 
 
 def register(app: typer.Typer) -> None:

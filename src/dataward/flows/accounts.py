@@ -10,20 +10,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.flow_runs import pause_flow_run
-from prefect.input import RunInput
 
+from .approval import WEEK_S, wait_for_approver
 from .common import load as _settings
 from .common import retry_if_transient as _retry_if_transient
-
-WEEK_S = 7 * 24 * 3600
-
-
-class AccountsApproval(RunInput):
-    """What the approver enters in the Prefect UI."""
-
-    approver: str  # the full name of the person approving, recorded in the audit log
-    approve: bool = False
 
 
 @task(persist_result=False, retries=2, retry_delay_seconds=60,
@@ -80,15 +70,13 @@ def weekly_accounts(config: str | None = None, as_of: str | None = None,
                              description="Leavers' accounts: counts only")
     outcome: dict[str, Any] = {"audit": audit, "approved_by": None, "applied": None}
     if audit["to_disable"]:
-        answer = pause_flow_run(
-            wait_for_input=AccountsApproval.with_initial_data(
-                description=f"Approve accounts plan {audit['plan_id']}: {audit['to_disable']} "
-                            "account(s) will be disabled. Enter your full name and tick approve.",
-                approver=""),
-            timeout=approval_timeout_s, poll_interval=poll_interval_s,
-            key=f"approve-{audit['plan_id']}")
-        name = " ".join((answer.approver or "").split()) if answer else ""
-        if answer is not None and answer.approve and name:
+        # Pauses, never suspends: a restarted run would audit again and make a new plan.
+        name = wait_for_approver(
+            f"Approve accounts plan {audit['plan_id']}: {audit['to_disable']} account(s) will "
+            "be disabled. Enter your full name and tick approve.",
+            f"approve-{audit['plan_id']}", timeout_s=approval_timeout_s,
+            poll_interval_s=poll_interval_s)
+        if name:
             outcome["approved_by"] = name
             outcome["applied"] = approve_and_disable(config, audit["plan_id"], name)
         else:

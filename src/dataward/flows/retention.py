@@ -23,20 +23,10 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
-from prefect.flow_runs import pause_flow_run, suspend_flow_run
-from prefect.input import RunInput
 
+from .approval import WEEK_S, wait_for_approver
 from .common import load as _settings
 from .common import retry_if_transient as _retry_if_transient
-
-WEEK_S = 7 * 24 * 3600
-
-
-class RetentionApproval(RunInput):
-    """What the approver enters in the Prefect UI."""
-
-    approver: str  # the full name of the person approving, recorded in the audit log
-    approve: bool = False
 
 
 def _one_plan_per_run(context: Any, parameters: dict[str, Any]) -> str:
@@ -109,20 +99,12 @@ def weekly_retention(config: str | None = None, as_of: str | None = None,
                              description="Retention plan: counts only")
     outcome: dict[str, Any] = {"plan": plan, "approved_by": None, "applied": None}
     if plan["due"]:
-        wanted = RetentionApproval.with_initial_data(
-            description=f"Approve retention plan {plan['plan_id']}: {plan['due']} image(s) "
-                        "go to quarantine. Enter your full name and tick approve.",
-            approver="")
-        run = FlowRunContext.get()
-        if run is not None and run.flow_run is not None and run.flow_run.deployment_id:
-            answer = suspend_flow_run(wait_for_input=wanted, timeout=approval_timeout_s,
-                                      key=f"approve-{plan['plan_id']}")
-        else:
-            answer = pause_flow_run(wait_for_input=wanted, timeout=approval_timeout_s,
-                                    poll_interval=poll_interval_s,
-                                    key=f"approve-{plan['plan_id']}")
-        name = " ".join((answer.approver or "").split()) if answer else ""
-        if answer is not None and answer.approve and name:
+        name = wait_for_approver(
+            f"Approve retention plan {plan['plan_id']}: {plan['due']} image(s) go to "
+            "quarantine. Enter your full name and tick approve.",
+            f"approve-{plan['plan_id']}", timeout_s=approval_timeout_s,
+            poll_interval_s=poll_interval_s, resumable=True)
+        if name:
             outcome["approved_by"] = name
             outcome["applied"] = approve_and_apply(config, plan["plan_id"], name)
         else:
