@@ -76,3 +76,17 @@ def gpg_home(tmp_path_factory) -> dict[str, str]:
         fprs[role] = fpr
     yield fprs
     subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True)
+
+
+# One Prefect test harness per test process, for every test that needs a Prefect API (the
+# flows, the trust's Dask workers): it costs 10-15 s to start, and two in one process clash.
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory):
+    """A temporary Prefect server and database under a private PREFECT_HOME."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    from prefect.testing.utilities import prefect_test_harness
+
+    # Generous: a loaded machine (a CI host running other work) starts it slowly.
+    with prefect_test_harness(server_startup_timeout=240):
+        yield home

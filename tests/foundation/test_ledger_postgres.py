@@ -9,6 +9,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,13 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def postgres_url():
+    with running_postgres() as url:
+        yield url
+
+
+@contextmanager
+def running_postgres() -> Iterator[str]:
+    """A PostgreSQL server on a free loopback port for as long as the block runs."""
     data = Path(tempfile.mkdtemp(prefix="dw-pg-"))
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")

@@ -1,0 +1,96 @@
+"""Scanning a trust: prepare each school once, then scan its parts anywhere.
+
+``prepare_school`` runs once per school before any part is scanned (its state folder, its
+fingerprint key, the ledger's schema): parts of one school scanned at once on different
+workers must not race to create the key. ``scan_part`` is what a Dask worker runs: an
+ordinary incremental scan of one part, under the school's id in the shared ledger. A part
+killed half way leaves its scan row ``running`` and its outputs in a hidden work folder;
+it is simply scanned again, and only the scan that completes is returned, so each part is
+counted once. A part whose share cannot be read comes back ``partial`` with the reason,
+keeping its last results (as any scan treats an unavailable source).
+"""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..home import ensure_home, fingerprint_key, open_ledger
+from ..pipelines.scan import run_scan
+from .config import Trust
+from .parts import Part, school_parts
+
+
+@dataclass(frozen=True)
+class PartSummary:
+    """What one part's scan reports back: counts and ids, never values."""
+
+    school_id: str
+    part: str
+    share: str
+    scan_id: str
+    status: str                     # complete | partial
+    out_dir: str
+    items: int
+    items_with_findings: int
+    findings: int
+    errors: int
+    read: int
+    reused: int
+    seconds: float
+    worker: str
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+def prepare_school(trust: Trust, school_id: str) -> list[Part]:
+    """Make the school's folder and key (once), bring the ledger up; return its parts."""
+    settings = trust.school_settings(school_id)
+    ensure_home(settings)
+    fingerprint_key(settings, create=True)
+    open_ledger(settings).close()
+    return [part for part, _ in school_parts(settings, trust.parts_per_share)]
+
+
+def scan_part(trust: Trust, part: Part) -> PartSummary:
+    """Scan one part of one school (incremental against that part's own catalog)."""
+    settings = trust.school_settings(part.school_id)
+    pieces = {p.name: s for p, s in school_parts(settings, trust.parts_per_share)}
+    source = pieces[part.name]
+    settings.sources = [source]
+    settings.scan.workers = trust.item_workers
+    result = run_scan(settings, sources=[source])
+    return PartSummary(
+        school_id=part.school_id, part=part.name, share=part.share, scan_id=result.scan_id,
+        status=result.status, out_dir=str(Path(result.out_dir)), items=result.items,
+        items_with_findings=result.items_with_findings, findings=result.findings,
+        errors=result.errors, read=result.read, reused=result.reused, seconds=result.seconds,
+        worker=f"{socket.gethostname()}:{os.getpid()}", unavailable=dict(result.unavailable))
+
+
+@dataclass(frozen=True)
+class SchoolOutcome:
+    school_id: str
+    status: str                     # complete | partial | failed
+    parts: int
+    items: int
+    findings: int
+    unavailable: dict[str, str]     # part -> why it could not be read
+    failed: dict[str, str]          # part -> why its scan failed
+
+
+def by_school(trust: Trust, done: list[PartSummary],
+              failed: dict[tuple[str, str], str]) -> list[SchoolOutcome]:
+    """Each school's outcome from its parts' summaries and failures."""
+    out = []
+    for school in trust.schools:
+        mine = [p for p in done if p.school_id == school.id]
+        bad = {part: why for (sid, part), why in failed.items() if sid == school.id}
+        unavailable = {n: why for p in mine for n, why in p.unavailable.items()}
+        status = "failed" if bad and not mine else (
+            "partial" if bad or unavailable or any(p.status != "complete" for p in mine)
+            else "complete")
+        out.append(SchoolOutcome(school.id, status, len(mine) + len(bad),
+                                 sum(p.items for p in mine), sum(p.findings for p in mine),
+                                 unavailable, bad))
+    return out

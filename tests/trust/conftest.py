@@ -1,0 +1,161 @@
+"""Trust fixtures: one PostgreSQL server, one Prefect test server and one Dask cluster
+(`dask scheduler` + two `dask worker` processes, as an operator starts them) for the
+session, all on free loopback ports; demo schools made by the demo generator."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ..foundation.test_ledger_postgres import running_postgres
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def trust_db(pg_server: str) -> str:
+    """A fresh database on the session's server: each test's trust ledger starts empty."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return pg_server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """Three demo schools made once (different seeds); tests copy them."""
+    from dataward.demo import build_demo
+    root = tmp_path_factory.mktemp("demo-schools")
+    for i, seed in enumerate((3, 5, 8)):
+        build_demo(root / f"school{i + 1}", pupils=30, seed=seed)
+    return root
+
+
+def write_trust(root: Path, db_url: str, schools: list[str], *, results: str | None = None,
+                s3_endpoint: str | None = None, parts: int = 2) -> Path:
+    lines = ["name: Test Trust", f"database_url: {db_url}", "state_dir: state",
+             f"parts_per_share: {parts}", "item_workers: 1"]
+    if results:
+        lines.append(f"results: {results}")
+    if s3_endpoint:
+        lines.append(f"s3: {{endpoint_url: {s3_endpoint}}}")
+    lines.append("schools:")
+    lines += [f"  - {{id: {sid}, config: {sid}/dataward.yaml}}" for sid in schools]
+    path = root / "trust.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_trust(tmp_path: Path, demo_template: Path, trust_db: str):
+    """make_trust(n) -> path of a trust file over n demo schools on a fresh ledger."""
+    def make(n: int = 3, **kw) -> Path:
+        ids = [f"school{i + 1}" for i in range(n)]
+        for sid in ids:
+            shutil.copytree(demo_template / sid, tmp_path / sid, symlinks=True)
+        return write_trust(tmp_path, trust_db, ids, **kw)
+    return make
+
+
+@pytest.fixture(scope="session")
+def prefect_api(prefect_harness):
+    """The session's Prefect server; its API URL is what the Dask workers talk to."""
+    from prefect.settings import PREFECT_API_URL
+    return PREFECT_API_URL.value()
+
+
+class DaskCluster:
+    """`dask scheduler` and `dask worker` processes, started the way an operator would."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.root, self.env = root, env
+        self.port = free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.procs: list[subprocess.Popen] = []
+        self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port",
+                                      str(self.port), "--dashboard-address", ":0"], "scheduler")
+
+    def _start(self, args: list[str], name: str) -> subprocess.Popen:
+        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the process keeps it
+        proc = subprocess.Popen([str(BIN / "dask"), *args], env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def add_worker(self, name: str) -> None:
+        self._start(["worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",
+                     "--dashboard-address", ":0", "--name", name], name)
+
+    def client(self):
+        from distributed import Client
+        return Client(self.address, timeout=60)
+
+    def wait_workers(self, n: int, timeout: float = 90) -> None:
+        with self.client() as c:
+            c.wait_for_workers(n, timeout=timeout)
+
+    def worker_pids(self) -> dict[str, int]:
+        """Worker address -> pid of the worker process (the nanny's child)."""
+        with self.client() as c:
+            return c.run(os.getpid)
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(prefect_api: str, tmp_path_factory):
+    root = tmp_path_factory.mktemp("dask")
+    env = {**os.environ, "PREFECT_API_URL": prefect_api,
+           # A scan reads items in child processes: Dask's workers must not be daemons.
+           "DASK_DISTRIBUTED__WORKER__DAEMON": "False",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    cluster = DaskCluster(root, env)
+    try:
+        for i in range(2):
+            cluster.add_worker(f"w{i + 1}")
+        cluster.wait_workers(2)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def wait_until(cond, timeout: float = 120, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("timed out waiting")
