@@ -2,17 +2,8 @@
 it waits for a named approver, then disables the leavers' accounts."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 import time
-from pathlib import Path
-
-_spec = importlib.util.spec_from_file_location(
-    "flows_fixtures", Path(__file__).resolve().parents[1] / "flows" / "conftest.py")
-_flows = sys.modules["flows_fixtures"] = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_flows)
-prefect_harness = _flows.prefect_harness
 
 from .test_accounts import _findings, acc_home  # noqa: F401 - fixtures reused
 
@@ -38,7 +29,7 @@ def _paused_run(started: float):
     raise AssertionError("the flow never paused for approval")
 
 
-def test_weekly_accounts_waits_for_approval_then_disables(prefect_harness, acc_home, cli):  # noqa: F811
+def test_weekly_accounts_waits_for_approval_then_disables(prefect_harness, acc_home, cli):
     from prefect.flow_runs import resume_flow_run
 
     from dataward.flows.accounts import weekly_accounts
