@@ -57,7 +57,7 @@ def start_cluster(workers: int, env: dict[str, str], logs: Path) -> tuple[str, l
     for i in range(workers):
         procs.append(subprocess.Popen(
             [dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
-             "--dashboard-address", ":0"], env=env, start_new_session=True,
+             "--dashboard-address", ":0", "--preload", "dataward.flows.trust_worker"], env=env, start_new_session=True,
             stdout=open(logs / f"worker{i}.log", "ab"),  # noqa: SIM115 - kept by the process
             stderr=subprocess.STDOUT))
     from distributed import Client
@@ -115,7 +115,8 @@ def run_once(workers: int, base: Path, server: str, args, schools_dir: Path,
     scans = sum(p["seconds"] for p in out["parts"])
     items = sum(p["items"] for p in out["parts"])
     return {"wall": wall, "scans": scans, "items": items, "parts": len(out["parts"]),
-            "overhead": wall * workers / scans - 1, "trust": trust}
+            "overhead": wall * workers / scans - 1, "trust": trust, "phases": out["seconds"],
+            "load": os.getloadavg()[0]}
 
 
 def bench_report(trust_path: Path, per_school: int) -> float:
@@ -206,7 +207,7 @@ def main() -> None:
     from prefect.testing.utilities import prefect_test_harness
     results: dict[int, list[dict]] = {1: [], 2: []}
     try:
-        with running_postgres() as server, prefect_test_harness(server_startup_timeout=60):
+        with running_postgres() as server, prefect_test_harness(server_startup_timeout=240):
             api = PREFECT_API_URL.value()
             for _ in range(args.runs):
                 for workers in (1, 2):
@@ -214,7 +215,8 @@ def main() -> None:
                     results[workers].append(r)
                     print(f"  {workers} worker(s): wall {r['wall']:.1f} s, parts' own scan time "
                           f"{r['scans']:.1f} s, {r['parts']} parts, {r['items']} items, "
-                          f"overhead {100 * r['overhead']:.1f}%", flush=True)
+                          f"overhead {100 * r['overhead']:.1f}% (phases {r['phases']}, "
+                          f"load {r['load']:.1f})", flush=True)
             report_s = bench_report(results[2][-1]["trust"], args.report_items)
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -122,7 +122,11 @@ class Ledger:
             head_file = head_file or db_path.with_name("audit.head")
         self.head_file = head_file
         try:
-            self.engine: Engine = create_engine(url, future=True)
+            # pool_pre_ping: a ledger held open across a PostgreSQL restart (a trust's
+            # worker scanning a part) finds its pooled connection dead and takes a new one
+            # instead of failing the scan's next write.
+            self.engine: Engine = create_engine(
+                url, future=True, pool_pre_ping=not url.startswith("sqlite"))
         except (SQLAlchemyError, ImportError) as exc:
             raise DatawardError(f"cannot open the ledger at {url}: {exc}") from None
         if self.engine.dialect.name == "sqlite":

@@ -37,6 +37,19 @@ def postgres_url():
         yield url
 
 
+# Server URL -> its data folder, for the tests that restart a server mid-run.
+DATA_DIRS: dict[str, Path] = {}
+
+
+def restart_postgres(url: str) -> None:
+    """Restart the server behind ``url`` as an administrator would (``pg_ctl restart -m
+    fast``: every connection is ended, the server is back once this returns)."""
+    data = DATA_DIRS[url.rsplit("/", 1)[0] + "/postgres"]
+    subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(data / "db"), "-w", "-m", "fast",
+                                 "-l", str(data / "log"), "restart"]),
+                   check=True, capture_output=True)
+
+
 @contextmanager
 def running_postgres() -> Iterator[str]:
     """A PostgreSQL server on a free loopback port for as long as the block runs."""
@@ -64,8 +77,10 @@ def running_postgres() -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+        DATA_DIRS[url] = data
         yield url
     finally:
+        DATA_DIRS.pop(url, None)
         subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(data / "db"), "-m", "immediate",
                                      "stop"]), capture_output=True)
         shutil.rmtree(data, ignore_errors=True)

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -95,8 +97,37 @@ class DaskCluster:
         self.port = free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.procs: list[subprocess.Popen] = []
-        self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port",
-                                      str(self.port), "--dashboard-address", ":0"], "scheduler")
+        self.scheduler = self._start_scheduler()
+
+    def _start_scheduler(self) -> subprocess.Popen:
+        return self._start(["scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                            "--dashboard-address", ":0"], "scheduler")
+
+    def restart_scheduler(self) -> None:
+        """Kill the scheduler (SIGKILL: a crash, nothing handed over) and start it again on
+        its address, as the operator's service manager would. The workers' nannies start
+        their workers again and those find the new scheduler on the same address."""
+        os.killpg(self.scheduler.pid, signal.SIGKILL)
+        self.scheduler.wait()
+        self.scheduler = self._start_scheduler()
+
+    def scanning_worker(self) -> int | None:
+        """The pid of a worker process that is reading items right now (its item reader
+        is a child process), or None."""
+        try:
+            pids = self.worker_pids().values()
+        except OSError:
+            return None
+        for pid in pids:
+            children = []
+            for thread in Path(f"/proc/{pid}/task").glob("*"):   # forked from any thread
+                try:
+                    children += (thread / "children").read_text().split()
+                except OSError:
+                    continue
+            if children:
+                return pid
+        return None
 
     def _start(self, args: list[str], name: str) -> subprocess.Popen:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the process keeps it
@@ -107,13 +138,14 @@ class DaskCluster:
 
     def add_worker(self, name: str) -> None:
         self._start(["worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",
-                     "--dashboard-address", ":0", "--name", name], name)
+                     "--dashboard-address", ":0", "--name", name,
+                     "--preload", "dataward.flows.trust_worker"], name)
 
     def client(self):
         from distributed import Client
         return Client(self.address, timeout=60)
 
-    def wait_workers(self, n: int, timeout: float = 90) -> None:
+    def wait_workers(self, n: int, timeout: float = 240) -> None:
         with self.client() as c:
             c.wait_for_workers(n, timeout=timeout)
 
@@ -134,21 +166,28 @@ class DaskCluster:
                 proc.wait()
 
 
-@pytest.fixture(scope="session")
-def dask_cluster(prefect_api: str, tmp_path_factory):
-    root = tmp_path_factory.mktemp("dask")
+@contextmanager
+def running_cluster(prefect_api: str, root: Path, workers: int = 2) -> Iterator[DaskCluster]:
+    """A scheduler and ``workers`` workers on loopback, stopped when the block ends."""
     env = {**os.environ, "PREFECT_API_URL": prefect_api,
            # A scan reads items in child processes: Dask's workers must not be daemons.
            "DASK_DISTRIBUTED__WORKER__DAEMON": "False",
            "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     cluster = DaskCluster(root, env)
     try:
-        for i in range(2):
+        for i in range(workers):
             cluster.add_worker(f"w{i + 1}")
-        cluster.wait_workers(2)
+        cluster.wait_workers(workers)
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(prefect_api: str, tmp_path_factory):
+    """The session's cluster (tests that restart its scheduler start their own)."""
+    with running_cluster(prefect_api, tmp_path_factory.mktemp("dask")) as cluster:
+        yield cluster
 
 
 def wait_until(cond, timeout: float = 120, step: float = 0.1):

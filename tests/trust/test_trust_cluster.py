@@ -99,20 +99,7 @@ def test_a_worker_killed_mid_scan_is_retried_and_nothing_counts_twice(
         trust_scan(str(path), dask_address=dask_cluster.address)))
     runner.start()
 
-    def scanning_worker():
-        """A worker process that is reading items right now (its item reader is a child)."""
-        for pid in dask_cluster.worker_pids().values():
-            children = []
-            for thread in Path(f"/proc/{pid}/task").glob("*"):   # forked from any thread
-                try:
-                    children += (thread / "children").read_text().split()
-                except OSError:
-                    continue
-            if children:
-                return pid
-        return None
-
-    victim = wait_until(scanning_worker, timeout=180, step=0.1)
+    victim = wait_until(dask_cluster.scanning_worker, timeout=180, step=0.1)
     os.kill(victim, signal.SIGKILL)
     runner.join(timeout=600)
     assert not runner.is_alive()

@@ -1,26 +1,31 @@
 """The trust's nightly scan: every school's parts spread over a Dask cluster.
 
 A thin flow around ``dataward.trust``. Each school is prepared once (folder, key, ledger
-schema), then every part of every school is a task on the cluster; parts are submitted
-interleaved across schools, so one large school's parts do not queue ahead of the others.
-A part's task is retried (its worker killed, a busy ledger): a worker that dies mid-part
-loses only that part's uncommitted work, and the new attempt scans it again. A part that
-still fails is named in the result and the others complete. Tasks return only counts and
-ids, and never persist results (Prefect pickles persisted results in clear).
+schema), then the parts of all schools, interleaved across schools so one large school's
+parts do not queue ahead of the others, are grouped into batches (``trust.parts.batches``:
+large first, single parts last) and each batch is a task on the cluster. A batch's task is
+retried when its worker dies; a part whose scan raised, or whose batch was lost for good
+(the cluster gone), is scanned again on its own in a later round; a part that still fails
+is named in the result and the others complete. Tasks return only counts and ids, and
+never persist results (Prefect pickles persisted results in clear).
 
 Start the cluster as an operator would (``dask scheduler``; on each worker machine
-``DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker tcp://scheduler:8786 --nthreads 1``,
-one per core: a scan reads items in child processes, which daemon processes may not have).
+``DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker tcp://scheduler:8786 --nthreads 1
+--preload dataward.flows.trust_worker``, one per core: a scan reads items in child
+processes, which daemon processes may not have; the preload loads the scan stack once).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from itertools import zip_longest
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.context import FlowRunContext
 
+from ..errors import is_transient
 from .common import retry_if_transient
 
 
@@ -29,20 +34,35 @@ def _trust(path: str) -> Any:
     return load_trust(path)
 
 
-@task(name="trust-prepare-school", persist_result=False, cache_policy=None, retries=2,
+@task(name="trust-prepare-schools", persist_result=False, cache_policy=None, retries=2,
       retry_delay_seconds=5, retry_condition_fn=retry_if_transient)
-def prepare_task(trust_path: str, school_id: str) -> list[Any]:
+def prepare_task(trust_path: str) -> tuple[list[list[Any]], dict[str, str]]:
+    """Every school prepared in one task (a second or two; a task each cost more in
+    Prefect's bookkeeping than the work): each school's parts, and why for a school that
+    could not be prepared."""
     from ..trust.scan import prepare_school
-    return prepare_school(_trust(trust_path), school_id)
+    trust = _trust(trust_path)
+    parts, failed = [], {}
+    for school in trust.schools:
+        try:
+            parts.append(prepare_school(trust, school.id))
+        except Exception as exc:   # that school is named, the others go on
+            if is_transient(exc):
+                raise                 # preparing is idempotent: the whole task is retried
+            failed[school.id] = type(exc).__name__
+    return parts, failed
 
 
-@task(name="trust-scan-part", persist_result=False, cache_policy=None, retries=2,
+@task(name="trust-scan-parts", persist_result=False, cache_policy=None, retries=2,
       retry_delay_seconds=2)
-def scan_part_task(trust_path: str, part: Any) -> Any:
-    """Scan one part; any failure is retried (a killed worker is not a transient error
-    the part raises, it is a lost attempt)."""
-    from ..trust.scan import scan_part
-    return scan_part(_trust(trust_path), part)
+def scan_parts_task(trust_path: str, parts: list[Any]) -> tuple[list[Any], dict[str, str]]:
+    """Scan a batch of parts; returns the scanned parts' summaries and, for the parts whose
+    scan raised, why (by ``school_id/part``). A killed worker is a lost attempt of the
+    whole batch: Dask runs it again elsewhere, and the parts it had finished are
+    scanned again incrementally (everything reused, counted once)."""
+    from ..trust.scan import scan_parts
+    done, failed = scan_parts(_trust(trust_path), parts)
+    return done, {f"{p.school_id}/{p.name}": type(exc).__name__ for p, exc in failed}
 
 
 def interleave(parts_by_school: list[list[Any]]) -> list[Any]:
@@ -50,30 +70,59 @@ def interleave(parts_by_school: list[list[Any]]) -> list[Any]:
     return [p for row in zip_longest(*parts_by_school) for p in row if p is not None]
 
 
+# A part that failed (its scan raised, or its batch was lost with a worker or the
+# cluster) is scanned again in a later round, alone, this many times.
+ROUNDS = 3
+
+
+def _slots() -> int:
+    """Threads on the cluster the flow's task runner is connected to."""
+    runner = FlowRunContext.get().task_runner
+    client = getattr(runner, "client", None)
+    if client is None:
+        return 1
+    return max(1, sum(client.nthreads().values()))
+
+
 def _run(trust_path: str) -> dict[str, Any]:
+    from ..trust.parts import batches
     from ..trust.results import write_parts
     from ..trust.scan import by_school
     trust = _trust(trust_path)
-    prepared = [prepare_task.submit(trust_path, s.id) for s in trust.schools]
-    parts_by_school, failed = [], {}
-    for school, fut in zip(trust.schools, prepared):
-        state = fut.wait() or fut.state
-        if state.is_completed():
-            parts_by_school.append(fut.result())
-        else:
-            failed[(school.id, "*")] = _why(state)
-    futures = [(p, scan_part_task.submit(trust_path, p)) for p in interleave(parts_by_school)]
-    done = []
-    for part, fut in futures:
-        fut.wait()
-        if fut.state.is_completed():
-            done.append(fut.result())
-        else:
-            failed[(part.school_id, part.name)] = _why(fut.state)
+    clock = [time.perf_counter()]
+    parts_by_school, unprepared = prepare_task.submit(trust_path).result()
+    clock.append(time.perf_counter())
+    failed = {(school_id, "*"): why for school_id, why in unprepared.items()}
+    todo, done = interleave(parts_by_school), []
+    for round_no in range(ROUNDS):
+        if not todo:
+            break
+        groups = batches(todo, _slots()) if round_no == 0 else [[p] for p in todo]
+        futures = [(group, scan_parts_task.submit(trust_path, group)) for group in groups]
+        todo = []
+        for group, fut in futures:
+            fut.wait()
+            if fut.state.is_completed():
+                scanned, errors = fut.result()
+                done.extend(scanned)
+                retry = [p for p in group if f"{p.school_id}/{p.name}" in errors]
+                for p in retry:
+                    failed[(p.school_id, p.name)] = errors[f"{p.school_id}/{p.name}"]
+            else:
+                retry = group
+                for p in group:
+                    failed[(p.school_id, p.name)] = _why(fut.state)
+            todo += retry
+        for p in done:
+            failed.pop((p.school_id, p.part), None)
+    clock.append(time.perf_counter())
     written = write_parts(trust, done)
+    clock.append(time.perf_counter())
     schools = by_school(trust, done, failed)
+    phases = dict(zip(("prepare", "scan", "write"), (round(b - a, 2) for a, b in
+                                                     zip(clock, clock[1:]))))
     return {"parts": [asdict(p) for p in done], "schools": [asdict(s) for s in schools],
-            "dataset": asdict(written)}
+            "dataset": asdict(written), "seconds": phases}
 
 
 def _why(state: Any) -> str:

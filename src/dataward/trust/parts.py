@@ -63,3 +63,22 @@ def school_parts(settings: Settings, n: int) -> list[tuple[Part, Source]]:
         for piece in split_source(source, n):
             out.append((Part(settings.school.id, piece.name, source.name), piece))
     return out
+
+
+def batches(parts: list[Part], slots: int) -> list[list[Part]]:
+    """Parts grouped into tasks for ``slots`` workers, largest first (guided scheduling).
+
+    Every task carries a fixed cost (Prefect's task-run bookkeeping, the school's
+    settings and ledger): one task per part made that cost 40-55% of a night of small
+    parts. Each batch takes ``ceil(remaining / (2 x slots))`` parts, so the first batches
+    are large (few tasks, little fixed cost) and the last ones are single parts (a worker
+    that finishes early finds small work left, so the workers finish together). Sixty
+    parts on two workers make 12 tasks; on one worker, 6. Order is kept: parts arrive
+    interleaved across schools, so every school starts early."""
+    slots = max(1, slots)
+    out, i = [], 0
+    while i < len(parts):
+        size = max(1, -(-(len(parts) - i) // (2 * slots)))
+        out.append(parts[i:i + size])
+        i += size
+    return out

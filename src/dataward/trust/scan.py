@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..home import ensure_home, fingerprint_key, open_ledger
+from ..ledger import Ledger
 from ..pipelines.scan import run_scan
+from ..settings import Settings, Source
 from .config import Trust
 from .parts import Part, school_parts
 
@@ -54,12 +56,41 @@ def prepare_school(trust: Trust, school_id: str) -> list[Part]:
 
 def scan_part(trust: Trust, part: Part) -> PartSummary:
     """Scan one part of one school (incremental against that part's own catalog)."""
-    settings = trust.school_settings(part.school_id)
-    pieces = {p.name: s for p, s in school_parts(settings, trust.parts_per_share)}
-    source = pieces[part.name]
-    settings.sources = [source]
-    settings.scan.workers = trust.item_workers
-    result = run_scan(settings, sources=[source])
+    done, failed = scan_parts(trust, [part])
+    if failed:
+        raise failed[0][1]
+    return done[0]
+
+
+def scan_parts(trust: Trust, parts: list[Part]) -> tuple[list[PartSummary],
+                                                         list[tuple[Part, Exception]]]:
+    """Scan several parts in turn (one task's batch), each school's settings loaded and
+    its ledger opened once for the batch. A part whose scan raises is handed back with
+    its error and the others go on: the flow scans it again in its next round."""
+    done: list[PartSummary] = []
+    failed: list[tuple[Part, Exception]] = []
+    schools: dict[str, tuple[Settings, dict[str, Source], Ledger]] = {}
+    try:
+        for part in parts:
+            try:
+                if part.school_id not in schools:
+                    settings = trust.school_settings(part.school_id)
+                    pieces = {p.name: s for p, s in school_parts(settings, trust.parts_per_share)}
+                    settings.scan.workers = trust.item_workers
+                    schools[part.school_id] = (settings, pieces, open_ledger(settings))
+                settings, pieces, ledger = schools[part.school_id]
+                done.append(_scan_one(settings, pieces[part.name], ledger, part))
+            except Exception as exc:  # noqa: BLE001 - named in the result, scanned again
+                failed.append((part, exc))
+    finally:
+        for _settings, _pieces, ledger in schools.values():
+            ledger.close()
+    return done, failed
+
+
+def _scan_one(settings: Settings, source: Source, ledger: Ledger, part: Part) -> PartSummary:
+    settings = settings.model_copy(update={"sources": [source]})
+    result = run_scan(settings, sources=[source], ledger=ledger)
     return PartSummary(
         school_id=part.school_id, part=part.name, share=part.share, scan_id=result.scan_id,
         status=result.status, out_dir=str(Path(result.out_dir)), items=result.items,
