@@ -13,6 +13,7 @@ truncated tail. Audit details hold ids, counts and hashes, never personal values
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -153,6 +154,13 @@ class Ledger:
             if "locked" in str(exc.orig).lower():
                 raise LockedError("the ledger is busy (another dataward run?)") from None
             raise DatawardError(f"cannot bring the ledger up to date: {exc.orig}") from None
+
+    def for_school(self, school_id: str) -> Ledger:
+        """The same database and engine, reading and writing ``school_id``'s rows (the
+        trust report reads every school's rows over one connection pool)."""
+        other = copy.copy(self)
+        other.school_id = school_id
+        return other
 
     def close(self) -> None:
         self.engine.dispose()

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -90,14 +91,26 @@ def prefect_api(prefect_harness):
 
 
 class DaskCluster:
-    """`dask scheduler` and `dask worker` processes, started the way an operator would."""
+    """`dask scheduler` and `dask worker` processes, started the way an operator would:
+    under a service manager that starts a worker again when its process ends (systemd's
+    ``Restart=always``; a worker whose scheduler is gone closes itself and its nanny)."""
 
     def __init__(self, root: Path, env: dict[str, str]) -> None:
         self.root, self.env = root, env
         self.port = free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.procs: list[subprocess.Popen] = []
+        self.workers: list[tuple[subprocess.Popen, list[str], str]] = []
         self.scheduler = self._start_scheduler()
+        self._stopping = threading.Event()
+        self._manager = threading.Thread(target=self._restart_ended_workers, daemon=True)
+        self._manager.start()
+
+    def _restart_ended_workers(self) -> None:
+        while not self._stopping.wait(0.5):
+            for i, (proc, args, name) in enumerate(self.workers):
+                if proc.poll() is not None and not self._stopping.is_set():
+                    self.workers[i] = (self._start(args, name), args, name)
 
     def _start_scheduler(self) -> subprocess.Popen:
         return self._start(["scheduler", "--host", "127.0.0.1", "--port", str(self.port),
@@ -137,9 +150,10 @@ class DaskCluster:
         return proc
 
     def add_worker(self, name: str) -> None:
-        self._start(["worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",
-                     "--dashboard-address", ":0", "--name", name,
-                     "--preload", "dataward.flows.trust_worker"], name)
+        args = ["worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",
+                "--dashboard-address", ":0", "--name", name,
+                "--preload", "dataward.flows.trust_worker"]
+        self.workers.append((self._start(args, name), args, name))
 
     def client(self):
         from distributed import Client
@@ -155,6 +169,8 @@ class DaskCluster:
             return c.run(os.getpid)
 
     def stop(self) -> None:
+        self._stopping.set()
+        self._manager.join()
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -173,6 +189,7 @@ def running_cluster(prefect_api: str, root: Path, workers: int = 2) -> Iterator[
            # A scan reads items in child processes: Dask's workers must not be daemons.
            "DASK_DISTRIBUTED__WORKER__DAEMON": "False",
            "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    root.mkdir(parents=True, exist_ok=True)
     cluster = DaskCluster(root, env)
     try:
         for i in range(workers):

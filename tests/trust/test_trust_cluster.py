@@ -10,7 +10,6 @@ import re
 import shutil
 import signal
 import threading
-from pathlib import Path
 
 import pyarrow.compute as pc
 import pyarrow.dataset as ds

@@ -17,12 +17,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..backup.records import last_restore_test, last_snapshot
-from ..home import open_ledger
+from ..ledger import Ledger
 from .config import Trust
-from .results import open_items
+from .results import items_dataset, latest_dates, school_items
 
-COLUMNS = ["school", "scan_date", "path", "audience", "n_findings", "special_category",
-           "risk_score", "risk_level", "share"]
+COLUMNS = ["share", "path", "audience", "n_findings", "special_category", "risk_score",
+           "risk_level"]
 TOP = 50
 
 
@@ -46,42 +46,36 @@ class TrustReport:
     schools: list[SchoolRow]
 
 
-def _figures(table: pa.Table) -> dict[str, dict[str, int]]:
-    t = table.select(["school", "n_findings", "special_category", "risk_level", "audience"])
-    t = t.append_column("pd", pc.cast(pc.greater(t["n_findings"], 0), pa.int64()))
-    t = t.append_column("hi", pc.cast(pc.is_in(t["risk_level"], pa.array(["high", "critical"])),
-                                      pa.int64()))
-    sp = pc.and_(pc.fill_null(t["special_category"], False), pc.equal(t["audience"], "pupils"))
-    t = t.append_column("sp", pc.cast(pc.fill_null(sp, False), pa.int64()))
-    agg = t.group_by("school").aggregate([("pd", "count"), ("pd", "sum"), ("hi", "sum"),
-                                          ("sp", "sum")])
-    return {r["school"]: {"items": r["pd_count"], "pd": r["pd_sum"], "hi": r["hi_sum"],
-                          "sp": r["sp_sum"]} for r in agg.to_pylist()}
+def _figures(t: pa.Table) -> dict[str, int]:
+    """One school's counts from its items (the figures' columns only)."""
+    pupils = pc.fill_null(pc.equal(t["audience"], "pupils"), False)
+    special = pc.and_(pc.fill_null(t["special_category"], False), pupils)
+    high = pc.is_in(t["risk_level"], pa.array(["high", "critical"]))
+    return {"items": t.num_rows,
+            "pd": pc.sum(pc.greater(t["n_findings"], 0)).as_py() or 0,
+            "hi": pc.sum(pc.fill_null(high, False)).as_py() or 0,
+            "sp": pc.sum(pc.fill_null(special, False)).as_py() or 0}
 
 
-def _not_read(trust: Trust, school_id: str) -> tuple[dict[str, str], str, str]:
+def _not_read(ledger: Ledger) -> tuple[dict[str, str], str, str]:
     """Parts whose newest scan could not read them, last backup, last restore test."""
-    settings = trust.school_settings(school_id)
     not_read: dict[str, str] = {}
     seen: set[str] = set()
-    with open_ledger(settings) as ledger:
-        for row in ledger.scan_rows():              # newest first
-            if row.status not in ("complete", "partial"):
-                continue
-            summary = json.loads(row.summary or "{}")
-            for name, why in summary.get("unavailable", {}).items():
-                if name not in seen:
-                    not_read[name] = why
-            seen.update(summary.get("sources", {}))
-        snap, test = last_snapshot(ledger), last_restore_test(ledger)
+    for row in ledger.scan_rows():              # newest first
+        if row.status not in ("complete", "partial"):
+            continue
+        summary = json.loads(row.summary or "{}")
+        for name, why in summary.get("unavailable", {}).items():
+            if name not in seen:
+                not_read[name] = why
+        seen.update(summary.get("sources", {}))
+    snap, test = last_snapshot(ledger), last_restore_test(ledger)
     backup = f"{snap.time[:16].replace('T', ' ')} ({snap.status})" if snap else "never"
     restore = (f"{test.time[:16].replace('T', ' ')} ({test.status})" if test else "never")
     return not_read, backup, restore
 
 
-def _school_page(school_id: str, rows: pa.Table, row: SchoolRow) -> str:
-    order = pc.sort_indices(rows, sort_keys=[("risk_score", "descending")])
-    top = rows.take(order[:TOP]).to_pylist()
+def _school_page(school_id: str, top: list[dict], row: SchoolRow) -> str:
     e = html.escape
     body = "".join(
         f"<tr><td>{e(str(r['share']))}</td><td>{e(str(r['path']))}</td>"
@@ -98,24 +92,36 @@ def _school_page(school_id: str, rows: pa.Table, row: SchoolRow) -> str:
             "<p><a href=index.html>Back to the trust</a></p>")
 
 
+def _riskiest(items: pa.Table) -> list[dict]:
+    order = pc.sort_indices(items, sort_keys=[("risk_score", "descending")])[:TOP]
+    return items.take(order).to_pylist()
+
+
 def write_trust_report(trust: Trust, out_dir: Path | None = None) -> TrustReport:
-    """Write ``index.html`` (the trust) and one page per school into ``out_dir``."""
+    """Write ``index.html`` (the trust) and one page per school into ``out_dir``.
+
+    Each school's newest scan date comes from the dataset's partition folders, and only
+    that partition is read, school by school; the ledger is opened once for all schools."""
     out = out_dir or trust.reports_dir
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    table = open_items(trust, COLUMNS)
-    figures = _figures(table) if table.num_rows else {}
+    dataset = items_dataset(trust)
+    latest = latest_dates(dataset) if dataset is not None else {}
     schools = []
-    for school in trust.schools:
-        f = figures.get(school.id, {})
-        row = SchoolRow(school.id, items=f.get("items", 0), with_personal_data=f.get("pd", 0),
-                        high=f.get("hi", 0), special_pupil=f.get("sp", 0))
-        row.not_read, row.last_backup, row.last_restore_test = _not_read(trust, school.id)
-        mine = table.filter(pc.equal(table["school"], school.id)) if table.num_rows else table
-        if mine.num_rows:
-            row.scan_date = str(mine["scan_date"][0].as_py())
-        row.page = f"school-{school.id}.html"
-        (out / row.page).write_text(_school_page(school.id, mine, row), encoding="utf-8")
-        schools.append(row)
+    with Ledger(trust.database_url) as shared:
+        for school in trust.schools:
+            row = SchoolRow(school.id, page=f"school-{school.id}.html")
+            row.not_read, row.last_backup, row.last_restore_test = _not_read(
+                shared.for_school(school.id))
+            top: list[dict] = []
+            if dataset is not None and school.id in latest:
+                date = latest[school.id]
+                items = school_items(dataset, school.id, date, COLUMNS)
+                f = _figures(items)
+                row.scan_date, row.items = str(date), f["items"]
+                row.with_personal_data, row.high, row.special_pupil = f["pd"], f["hi"], f["sp"]
+                top = _riskiest(items)
+            (out / row.page).write_text(_school_page(school.id, top, row), encoding="utf-8")
+            schools.append(row)
     path = out / "index.html"
     path.write_text(_index(trust, schools), encoding="utf-8")
     return TrustReport(path, schools)

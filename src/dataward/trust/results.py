@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -86,22 +85,31 @@ def write_parts(trust: Trust, parts: list[PartSummary]) -> DatasetWrite:
     return DatasetWrite(where, files, items, findings)
 
 
-def open_items(trust: Trust, columns: list[str] | None = None) -> pa.Table:
-    """The trust's items of each school's newest scan date (``columns``: only these)."""
+def items_dataset(trust: Trust) -> ds.Dataset | None:
+    """The trust's items dataset (None before the first scan wrote to it)."""
     fs, root = filesystem(trust)
     try:
-        dataset = ds.dataset(f"{root}/items", filesystem=fs, format="parquet",
-                             partitioning="hive")
+        return ds.dataset(f"{root}/items", filesystem=fs, format="parquet", partitioning="hive")
     except FileNotFoundError:
-        return pa.table({"school": pa.array([], pa.string())})
+        return None
+
+
+def latest_dates(dataset: ds.Dataset) -> dict[str, object]:
+    """Each school's newest scan date, from the partition folders alone (no rows read)."""
+    latest: dict[str, object] = {}
+    for fragment in dataset.get_fragments():
+        keys = ds.get_partition_keys(fragment.partition_expression)
+        school, date = keys.get("school"), keys.get("scan_date")
+        if school is not None and date is not None and (
+                school not in latest or str(date) > str(latest[school])):
+            latest[school] = date
+    return latest
+
+
+def school_items(dataset: ds.Dataset, school_id: str, date: object,
+                 columns: list[str] | None = None) -> pa.Table:
+    """One school's items of one scan date: only that partition's files are read."""
     if columns is not None:
         columns = [c for c in columns if c in dataset.schema.names]
-    table = dataset.to_table(columns=columns)
-    if table.num_rows == 0:
-        return table
-    date = pc.cast(table["scan_date"], pa.string())
-    latest = table.select(["school"]).append_column("d", date).group_by("school").aggregate(
-        [("d", "max")])
-    wanted = pc.binary_join_element_wise(latest["school"], latest["d_max"], "|")
-    return table.filter(pc.is_in(pc.binary_join_element_wise(table["school"], date, "|"),
-                                 value_set=wanted))
+    return dataset.to_table(columns=columns, filter=(ds.field("school") == school_id)
+                            & (ds.field("scan_date") == date))
