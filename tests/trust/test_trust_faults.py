@@ -60,7 +60,7 @@ def test_postgresql_restarted_mid_scan(make_trust, dask_cluster, pg_server, trus
     path = make_trust(2, results=str(tmp_path / "results"))
     runner, out = _scan_in_background(path, dask_cluster.address)
     wait_until(dask_cluster.scanning_worker, timeout=240, step=0.1)
-    engine = sa.create_engine(trust_db)
+    engine = sa.create_engine(trust_db, pool_pre_ping=True)   # its connection ends too
     with engine.connect() as conn:
         before = conn.exec_driver_sql("select pg_postmaster_start_time()").scalar()
     restart_postgres(pg_server)
