@@ -90,6 +90,22 @@ def prefect_api(prefect_harness):
     return PREFECT_API_URL.value()
 
 
+def _state(pid: int) -> str:
+    """A process's state letter (T: stopped), or "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def thaw(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+
+
 class DaskCluster:
     """`dask scheduler` and `dask worker` processes, started the way an operator would:
     under a service manager that starts a worker again when its process ends (systemd's
@@ -124,30 +140,34 @@ class DaskCluster:
         self.scheduler.wait()
         self.scheduler = self._start_scheduler()
 
-    def scanning_worker(self) -> int | None:
-        """The pid of a worker process that is reading items right now (its item reader
-        is a child process), or None."""
+    def freeze_a_scanning_worker(self) -> tuple[int, list[int]] | None:
+        """A worker caught in the middle of a part: its item readers (the child processes
+        a scan forks for its reading phase, and only then) are stopped with SIGSTOP, so
+        the part cannot finish until they are continued. Returns (worker pid, reader
+        pids), or None when no worker is reading right now."""
         try:
-            pids = self.worker_pids().values()
+            pids = list(self.worker_pids().values())
         except OSError:
             return None
         for pid in pids:
-            children = []
+            readers = []
             for thread in Path(f"/proc/{pid}/task").glob("*"):   # forked from any thread
                 try:
-                    children += (thread / "children").read_text().split()
+                    readers += [int(c) for c in (thread / "children").read_text().split()]
                 except OSError:
                     continue
-            if children:
-                return pid
+            stopped = []
+            for child in readers:
+                try:
+                    os.kill(child, signal.SIGSTOP)
+                    stopped.append(child)
+                except ProcessLookupError:
+                    continue
+            if stopped and any(_state(c) == "T" for c in stopped):
+                return pid, stopped
+            thaw(stopped)        # the part ended as we looked: try again
         return None
 
-    def _start(self, args: list[str], name: str) -> subprocess.Popen:
-        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the process keeps it
-        proc = subprocess.Popen([str(BIN / "dask"), *args], env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        self.procs.append(proc)
-        return proc
 
     def add_worker(self, name: str) -> None:
         args = ["worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",

@@ -98,8 +98,10 @@ def test_a_worker_killed_mid_scan_is_retried_and_nothing_counts_twice(
         trust_scan(str(path), dask_address=dask_cluster.address)))
     runner.start()
 
-    victim = wait_until(dask_cluster.scanning_worker, timeout=180, step=0.1)
-    os.kill(victim, signal.SIGKILL)
+    # Caught mid-part (its item readers stopped, so the part cannot finish first), then
+    # killed: no window between finding a scanning worker and the kill.
+    victim, _readers = wait_until(dask_cluster.freeze_a_scanning_worker, timeout=240, step=0.1)
+    os.kill(victim, signal.SIGKILL)          # its readers die with it (PR_SET_PDEATHSIG)
     runner.join(timeout=600)
     assert not runner.is_alive()
     with engine.connect() as conn:

@@ -122,3 +122,16 @@ def test_a_single_school_ledger_is_migrated_to_the_default_school(tmp_path):
     rows = sqlite3.connect(tmp_path / "ledger.sqlite").execute(
         "select school_id from audit").fetchall()
     assert rows == [("default",)] * 3
+
+
+def test_parts_are_batched_large_first_and_single_at_the_end():
+    """Few tasks (Prefect's cost is per task) and a short tail (workers finish together);
+    every part once, in the interleaved order."""
+    from dataward.trust.parts import Part, batches
+    parts = [Part(f"s{i % 20}", f"share{i}", f"share{i}") for i in range(60)]
+    two = batches(parts, 2)
+    assert [len(b) for b in two] == [15, 12, 9, 6, 5, 4, 3, 2, 1, 1, 1, 1]
+    assert [p for b in two for p in b] == parts
+    assert [len(b) for b in batches(parts, 1)] == [30, 15, 8, 4, 2, 1]
+    assert [len(b) for b in batches(parts[:3], 8)] == [1, 1, 1]
+    assert batches([], 2) == []

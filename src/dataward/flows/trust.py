@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from itertools import zip_longest
+from itertools import pairwise, zip_longest
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -85,9 +85,9 @@ def _slots() -> int:
 
 
 def _run(trust_path: str) -> dict[str, Any]:
+    from ..trust.outcome import by_school
     from ..trust.parts import batches
     from ..trust.results import write_parts
-    from ..trust.scan import by_school
     trust = _trust(trust_path)
     clock = [time.perf_counter()]
     parts_by_school, unprepared = prepare_task.submit(trust_path).result()
@@ -119,8 +119,8 @@ def _run(trust_path: str) -> dict[str, Any]:
     written = write_parts(trust, done)
     clock.append(time.perf_counter())
     schools = by_school(trust, done, failed)
-    phases = dict(zip(("prepare", "scan", "write"), (round(b - a, 2) for a, b in
-                                                     zip(clock, clock[1:]))))
+    phases = dict(zip(("prepare", "scan", "write"),
+                      (round(b - a, 2) for a, b in pairwise(clock)), strict=True))
     return {"parts": [asdict(p) for p in done], "schools": [asdict(s) for s in schools],
             "dataset": asdict(written), "seconds": phases}
 

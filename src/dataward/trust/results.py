@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from ..connectors.objectstore import open_store
 from ..pipelines.outputs import read_findings, read_items
 from .config import Trust
-from .scan import PartSummary
+from .outcome import PartSummary
 
 
 @dataclass(frozen=True)

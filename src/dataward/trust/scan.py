@@ -2,8 +2,9 @@
 
 ``prepare_school`` runs once per school before any part is scanned (its state folder, its
 fingerprint key, the ledger's schema): parts of one school scanned at once on different
-workers must not race to create the key. ``scan_part`` is what a Dask worker runs: an
-ordinary incremental scan of one part, under the school's id in the shared ledger. A part
+workers must not race to create the key. ``scan_parts`` is what a Dask worker runs for a
+batch: for each part, an ordinary incremental scan under the school's id in the shared
+ledger (the school's settings and ledger opened once per batch). A part
 killed half way leaves its scan row ``running`` and its outputs in a hidden work folder;
 it is simply scanned again, and only the scan that completes is returned, so each part is
 counted once. A part whose share cannot be read comes back ``partial`` with the reason,
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass, field
+import time
 from pathlib import Path
 
 from ..home import ensure_home, fingerprint_key, open_ledger
@@ -21,28 +22,8 @@ from ..ledger import Ledger
 from ..pipelines.scan import run_scan
 from ..settings import Settings, Source
 from .config import Trust
+from .outcome import PartSummary
 from .parts import Part, school_parts
-
-
-@dataclass(frozen=True)
-class PartSummary:
-    """What one part's scan reports back: counts and ids, never values."""
-
-    school_id: str
-    part: str
-    share: str
-    scan_id: str
-    status: str                     # complete | partial
-    out_dir: str
-    items: int
-    items_with_findings: int
-    findings: int
-    errors: int
-    read: int
-    reused: int
-    seconds: float
-    worker: str
-    unavailable: dict[str, str] = field(default_factory=dict)
 
 
 def prepare_school(trust: Trust, school_id: str) -> list[Part]:
@@ -90,38 +71,13 @@ def scan_parts(trust: Trust, parts: list[Part]) -> tuple[list[PartSummary],
 
 def _scan_one(settings: Settings, source: Source, ledger: Ledger, part: Part) -> PartSummary:
     settings = settings.model_copy(update={"sources": [source]})
+    started = time.perf_counter()
     result = run_scan(settings, sources=[source], ledger=ledger)
+    call_seconds = round(time.perf_counter() - started, 3)
     return PartSummary(
         school_id=part.school_id, part=part.name, share=part.share, scan_id=result.scan_id,
         status=result.status, out_dir=str(Path(result.out_dir)), items=result.items,
         items_with_findings=result.items_with_findings, findings=result.findings,
         errors=result.errors, read=result.read, reused=result.reused, seconds=result.seconds,
+        call_seconds=call_seconds,
         worker=f"{socket.gethostname()}:{os.getpid()}", unavailable=dict(result.unavailable))
-
-
-@dataclass(frozen=True)
-class SchoolOutcome:
-    school_id: str
-    status: str                     # complete | partial | failed
-    parts: int
-    items: int
-    findings: int
-    unavailable: dict[str, str]     # part -> why it could not be read
-    failed: dict[str, str]          # part -> why its scan failed
-
-
-def by_school(trust: Trust, done: list[PartSummary],
-              failed: dict[tuple[str, str], str]) -> list[SchoolOutcome]:
-    """Each school's outcome from its parts' summaries and failures."""
-    out = []
-    for school in trust.schools:
-        mine = [p for p in done if p.school_id == school.id]
-        bad = {part: why for (sid, part), why in failed.items() if sid == school.id}
-        unavailable = {n: why for p in mine for n, why in p.unavailable.items()}
-        status = "failed" if bad and not mine else (
-            "partial" if bad or unavailable or any(p.status != "complete" for p in mine)
-            else "complete")
-        out.append(SchoolOutcome(school.id, status, len(mine) + len(bad),
-                                 sum(p.items for p in mine), sum(p.findings for p in mine),
-                                 unavailable, bad))
-    return out
