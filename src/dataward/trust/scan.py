@@ -17,7 +17,7 @@ import socket
 import time
 from pathlib import Path
 
-from ..home import ensure_home, fingerprint_key, open_ledger
+from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger
 from ..pipelines.scan import run_scan
 from ..settings import Settings, Source
@@ -25,13 +25,43 @@ from .config import Trust
 from .outcome import PartSummary
 from .parts import Part, school_parts
 
+# A worker process scans night after night, a batch of parts of many schools at a time:
+# each school's settings are read once per process (again when its config or the trust
+# file changes), and the trust's ledger is one engine, one connection pool, for every
+# school (each school's rows kept apart by ``Ledger.for_school``).
+_SETTINGS: dict[tuple[str, ...], Settings] = {}
+_LEDGERS: dict[str, Ledger] = {}
+
+
+def _stamp(path: Path | None) -> str:
+    try:
+        return f"{path}@{path.stat().st_mtime_ns}" if path else ""
+    except OSError:
+        return f"{path}@missing"
+
+
+def school_settings(trust: Trust, school_id: str) -> Settings:
+    """The school's settings (a fresh copy each call: a scan may change its own)."""
+    key = (_stamp(trust.config_path), school_id, _stamp(trust.school(school_id).config))
+    if key not in _SETTINGS:
+        _SETTINGS[key] = trust.school_settings(school_id)
+    return _SETTINGS[key].model_copy(deep=True)
+
+
+def school_ledger(settings: Settings) -> Ledger:
+    """The trust's ledger as this school sees it, on the process's one engine."""
+    url = settings.ledger_url
+    if url not in _LEDGERS:
+        _LEDGERS[url] = Ledger(url)       # brings the schema up once per process
+    return _LEDGERS[url].for_school(settings.school.id)
+
 
 def prepare_school(trust: Trust, school_id: str) -> list[Part]:
     """Make the school's folder and key (once), bring the ledger up; return its parts."""
-    settings = trust.school_settings(school_id)
+    settings = school_settings(trust, school_id)
     ensure_home(settings)
     fingerprint_key(settings, create=True)
-    open_ledger(settings).close()
+    school_ledger(settings)
     return [part for part, _ in school_parts(settings, trust.parts_per_share)]
 
 
@@ -45,27 +75,22 @@ def scan_part(trust: Trust, part: Part) -> PartSummary:
 
 def scan_parts(trust: Trust, parts: list[Part]) -> tuple[list[PartSummary],
                                                          list[tuple[Part, Exception]]]:
-    """Scan several parts in turn (one task's batch), each school's settings loaded and
-    its ledger opened once for the batch. A part whose scan raises is handed back with
-    its error and the others go on: the flow scans it again in its next round."""
+    """Scan several parts in turn (one task's batch). A part whose scan raises is handed
+    back with its error and the others go on: the flow scans it again in its next round."""
     done: list[PartSummary] = []
     failed: list[tuple[Part, Exception]] = []
-    schools: dict[str, tuple[Settings, dict[str, Source], Ledger]] = {}
-    try:
-        for part in parts:
-            try:
-                if part.school_id not in schools:
-                    settings = trust.school_settings(part.school_id)
-                    pieces = {p.name: s for p, s in school_parts(settings, trust.parts_per_share)}
-                    settings.scan.workers = trust.item_workers
-                    schools[part.school_id] = (settings, pieces, open_ledger(settings))
-                settings, pieces, ledger = schools[part.school_id]
-                done.append(_scan_one(settings, pieces[part.name], ledger, part))
-            except Exception as exc:  # noqa: BLE001 - named in the result, scanned again
-                failed.append((part, exc))
-    finally:
-        for _settings, _pieces, ledger in schools.values():
-            ledger.close()
+    schools: dict[str, tuple[Settings, dict[str, Source]]] = {}
+    for part in parts:
+        try:
+            if part.school_id not in schools:
+                settings = school_settings(trust, part.school_id)
+                settings.scan.workers = trust.item_workers
+                pieces = {p.name: s for p, s in school_parts(settings, trust.parts_per_share)}
+                schools[part.school_id] = (settings, pieces)
+            settings, pieces = schools[part.school_id]
+            done.append(_scan_one(settings, pieces[part.name], school_ledger(settings), part))
+        except Exception as exc:  # noqa: BLE001 - named in the result, scanned again
+            failed.append((part, exc))
     return done, failed
 
 
