@@ -36,20 +36,21 @@ def _trust(path: str) -> Any:
 
 @task(name="trust-prepare-schools", persist_result=False, cache_policy=None, retries=2,
       retry_delay_seconds=5, retry_condition_fn=retry_if_transient)
-def prepare_task(trust_path: str) -> tuple[list[list[Any]], dict[str, str]]:
-    """Every school prepared in one task (a second or two; a task each cost more in
-    Prefect's bookkeeping than the work): each school's parts, and why for a school that
-    could not be prepared."""
+def prepare_task(trust_path: str, school_ids: list[str]) -> tuple[list[list[Any]],
+                                                                  dict[str, str]]:
+    """Some schools prepared in one task (a task per school cost more in Prefect's
+    bookkeeping than the work): each school's parts, and why for a school that could not
+    be prepared."""
     from ..trust.scan import prepare_school
     trust = _trust(trust_path)
     parts, failed = [], {}
-    for school in trust.schools:
+    for school_id in school_ids:
         try:
-            parts.append(prepare_school(trust, school.id))
+            parts.append(prepare_school(trust, school_id))
         except Exception as exc:   # that school is named, the others go on
             if is_transient(exc):
                 raise                 # preparing is idempotent: the whole task is retried
-            failed[school.id] = type(exc).__name__
+            failed[school_id] = type(exc).__name__
     return parts, failed
 
 
@@ -90,14 +91,21 @@ def _run(trust_path: str) -> dict[str, Any]:
     from ..trust.results import write_parts
     trust = _trust(trust_path)
     clock = [time.perf_counter()]
-    parts_by_school, unprepared = prepare_task.submit(trust_path).result()
+    # The schools shared out among the cluster's threads, prepared side by side.
+    ids, slots = [s.id for s in trust.schools], _slots()
+    prepared = [prepare_task.submit(trust_path, ids[k::slots]) for k in range(slots)
+                if ids[k::slots]]
+    parts_by_school, failed = [], {}
+    for fut in prepared:
+        parts, unprepared = fut.result()
+        parts_by_school += parts
+        failed.update({(school_id, "*"): why for school_id, why in unprepared.items()})
     clock.append(time.perf_counter())
-    failed = {(school_id, "*"): why for school_id, why in unprepared.items()}
     todo, done = interleave(parts_by_school), []
     for round_no in range(ROUNDS):
         if not todo:
             break
-        groups = batches(todo, _slots()) if round_no == 0 else [[p] for p in todo]
+        groups = batches(todo, slots) if round_no == 0 else [[p] for p in todo]
         futures = [(group, scan_parts_task.submit(trust_path, group)) for group in groups]
         todo = []
         for group, fut in futures:
