@@ -7,12 +7,13 @@ and on 2 workers, and the trust report over 20 schools x 50,000 items.
    each area's files copied --copies times into subfolders, so a part's scan outweighs
    the fixed cost of a task (a demo school alone is 40 items, about a second).
 2. A PostgreSQL server (the trust ledger), a Prefect test server, `dask scheduler` and
-   `dask worker` processes (one thread each, a scan's item reader in one process: one
-   core per worker), all on loopback, started here.
-3. For 1 and for 2 workers: a full scan of every school (fresh state, fresh database),
-   timed around the flow. Printed: wall time, the sum of the parts' own scan times (what
-   `run_scan` measures), the ratio 1-worker/2-worker wall time, and the overhead Dask and
-   Prefect add: wall x workers / sum of scan times - 1.
+   `dask worker --preload dataward.flows.trust_worker` processes (one thread each, a
+   scan's item reader in one process: one core per worker), all on loopback, started here.
+3. For 1 and for 2 workers, interleaved: a full scan of every school (fresh state, a fresh
+   database already migrated, the flow's modules loaded), timed around the flow. Printed:
+   wall time, the sum of the parts' own scan times (what `run_scan` measures) and of their
+   whole scan calls, the flow's phases, the load average, the ratio 1-worker/2-worker wall
+   time, and the overhead Dask and Prefect add: wall x workers / sum of scan times - 1.
 4. The trust report over a dataset of N schools x 50,000 items (the real rows of the
    scans above, repeated), timed.
 Medians of --runs runs. The machine may be shared: say so beside the figures.
