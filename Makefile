@@ -15,7 +15,7 @@ TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc postgresql te
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind smbclient ldap-utils \
   iproute2 openssl
 
-.PHONY: install lock demo test bench bench-backup clean system-python system-demo-tools system-test-tools
+.PHONY: install lock demo lint test bench bench-backup clean system-python system-demo-tools system-test-tools
 
 system-python:
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq; $(APT) python3-venv python3-pip; }
@@ -56,8 +56,16 @@ demo: install system-demo-tools
 	@echo "dataward is installed in $(VENV): run '. $(VENV)/bin/activate' for the dataward command,"
 	@echo "then e.g. 'DATAWARD_HOME=$(DEMO_HOME) dataward scans' to look at the demo's state."
 
-## Install everything and run the test suite (two processes).
-test: install system-test-tools
+## The checks CI runs before the tests: ruff (the rule set in pyproject.toml), mypy (strict
+## on classifiers/, pipelines/, the ledger and settings; cache under .venv) and deptry
+## (declared dependencies match what src/ imports). Tools come from the lock's lint extra.
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/deptry src
+
+## Install everything, run the checks, then the test suite (two processes).
+test: install lint system-test-tools
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
 
 bench: install

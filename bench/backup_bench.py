@@ -210,7 +210,7 @@ class SeaweedS3:
                 break
             except Exception:  # noqa: BLE001 - not up yet
                 if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise SystemExit("SeaweedFS did not start (see weed.log)")
+                    raise SystemExit("SeaweedFS did not start (see weed.log)") from None
                 time.sleep(0.5)
         self.relay = CountingRelay(self.port)
 

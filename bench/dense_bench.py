@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from tests.dense_export import ENTITIES, dense_csv, roster_csv  # noqa: E402
+from tests.dense_export import ENTITIES, dense_csv, roster_csv  # noqa: E402 - found through sys.path above
 
 KEY = b"dense-bench-key-of-32-bytes-long"
 MB = 1e6

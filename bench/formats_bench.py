@@ -52,7 +52,7 @@ def _pdf(rng):
     from reportlab.pdfgen import canvas
     buf = io.BytesIO()
     c = canvas.Canvas(buf)
-    for page in range(4):
+    for _page in range(4):
         for i in range(40):
             c.drawString(40, 800 - i * 19, LINE[:90] if i == 0 else _prose(rng, 14))
         c.showPage()

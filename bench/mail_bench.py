@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from dataward.synthetic import make_nhs, make_pupils  # noqa: E402
+from dataward.synthetic import make_nhs, make_pupils
 
 PROSE = [
     "Thank you for your email about the trip to the science museum next Thursday.",

@@ -90,7 +90,9 @@ def phone_photo(page: Image.Image, rng: random.Random) -> Image.Image:
     scale = 0.80 * fh / page.height
     pw, ph = int(page.width * scale), int(page.height * scale)
     x0, y0 = (fw - pw) // 2, (fh - ph) // 2
-    j = lambda: rng.uniform(-0.035, 0.035)
+    def j() -> float:
+        return rng.uniform(-0.035, 0.035)
+
     dst = [(x0 + j() * fw, y0 + j() * fh), (x0 + pw + j() * fw, y0 + j() * fh),
            (x0 + pw + j() * fw, y0 + ph + j() * fh), (x0 + j() * fw, y0 + ph + j() * fh)]
     src = [(0, 0), (page.width, 0), (page.width, page.height), (0, page.height)]

@@ -122,7 +122,7 @@ def main() -> None:
         print(f"synthetic scans: 2 x {args.items:,} items, {nf:,} findings each "
               f"({time.perf_counter() - t0:.1f} s to build)")
         for fmt in ("html", "md", "csv"):
-            secs, r = median_time(lambda: write_report(settings, fmt=fmt,
+            secs, r = median_time(lambda fmt=fmt: write_report(settings, fmt=fmt,
                                                        out=Path(tmp) / f"r.{fmt}"), args.repeat)
             print(f"report {fmt:<4} {args.items:>9,} items: {secs:6.2f} s (median of "
                   f"{args.repeat}), {r.bytes / 1024:8.0f} KiB")

@@ -34,7 +34,6 @@ import argparse
 import io
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -45,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from dataward.synthetic import make_nhs, make_nino, make_phone, make_pupils, make_uln  # noqa: E402
+from dataward.synthetic import make_pupils
 
 PROSE = [
     "{fn} has made good progress in reading this term and now reads with expression.",
@@ -286,7 +285,7 @@ def bench_rescan(args, docs):
             while stack:
                 with os.scandir(stack.pop()) as it:
                     for e in it:
-                        st = e.stat(follow_symlinks=False)
+                        e.stat(follow_symlinks=False)
                         if e.is_dir(follow_symlinks=False):
                             stack.append(e.path)
                         n += 1

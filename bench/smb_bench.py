@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from network.samba_dc import (
+from network.samba_dc import (  # noqa: E402 - found through sys.path above
     ADMIN_PASS,
     BASE_DN,
     SVC_PASS,

@@ -13,7 +13,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.pop("DATAWARD_CONFIG", None)
 # Never the user's real state folder: tests that need one use `dw_home`.
-import tempfile  # noqa: E402
+import tempfile
 
 os.environ["DATAWARD_HOME"] = tempfile.mkdtemp(prefix="dw-test-home-")
 
@@ -69,7 +69,7 @@ def gpg_home(tmp_path_factory) -> dict[str, str]:
                        check=True, env=env, capture_output=True)
         out = subprocess.run(["gpg", "--batch", "--with-colons", "--list-keys", uid],
                              check=True, env=env, capture_output=True, text=True).stdout
-        fpr = next(l.split(":")[9] for l in out.splitlines() if l.startswith("fpr:"))
+        fpr = next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:"))
         subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
                         "--quick-add-key", fpr, "cv25519", "encr", "2y"],
                        check=True, env=env, capture_output=True)

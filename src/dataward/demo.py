@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import random
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .errors import RefusedError
@@ -92,10 +93,10 @@ def _docx(path: Path, paragraphs: list[str], table: list[list[str]] | None = Non
             for c, val in enumerate(row):
                 t.cell(r, c).text = val
     path.parent.mkdir(parents=True, exist_ok=True)
-    d.save(path)
+    d.save(str(path))
 
 
-def _xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> None:
+def _xlsx(path: Path, sheets: Mapping[str, Sequence[Sequence[object]]]) -> None:
     import openpyxl
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -133,7 +134,7 @@ def _jpeg(path: Path, rng: random.Random) -> None:
     img.save(path, "JPEG")
 
 
-def _csv(path: Path, rows: list[list[object]]) -> None:
+def _csv(path: Path, rows: Sequence[Sequence[object]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)

@@ -139,7 +139,8 @@ def exit_code_for(exc: BaseException) -> int:
 def exit_code_table() -> list[tuple[int, str, str]]:
     """(code, class name, meaning) for the README and ``dataward --help``."""
     rows = [(EXIT_OK, "-", "success"), (EXIT_CANCELLED, "-", "cancelled (Ctrl-C)")]
-    for cls in (DatawardError, *DatawardError.__subclasses__()):
+    classes: list[type[DatawardError]] = [DatawardError, *DatawardError.__subclasses__()]
+    for cls in classes:
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         rows.append((cls.exit_code, cls.__name__, doc))
     return sorted(rows)

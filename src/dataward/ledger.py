@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, event, func, insert, select, update
+from sqlalchemy import Row, Table, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -286,7 +286,7 @@ class Ledger:
         return AuditVerdict(ok=not problems, records=n, problems=problems)
 
     # ---- scans ----------------------------------------------------------------------
-    def scan_rows(self, *, status: str | None = None) -> list[Any]:
+    def scan_rows(self, *, status: str | None = None) -> list[Row[Any]]:
         with self.engine.connect() as conn:
             q = (select(scans_table).where(scans_table.c.school_id == self.school_id)
                  .order_by(scans_table.c.started.desc()))
@@ -334,7 +334,7 @@ def current_user() -> str:
     try:
         import getpass
         return getpass.getuser()
-    except Exception:
+    except (ImportError, KeyError, OSError):  # no pwd module, no passwd entry (3.13: OSError)
         return "unknown"
 
 

@@ -258,6 +258,13 @@ review_decisions = Table(
     Column("expires", String(10)),                          # accepted: YYYY-MM-DD
     Column("entity_type", String(40)),                      # false-positive: the finding
     Column("fingerprint", String(64)),
+    # the report's next-step rule of the item when decided (report_rules.RULES id); a
+    # later scan where it no longer applies counts the item as fixed
+    Column("problem", String(40)),
+    # `dataward review withdraw`: a withdrawn decision no longer counts
+    Column("withdrawn_at", String(32)),
+    Column("withdrawn_by", String(200)),
+    Column("withdrawn_os_user", String(200)),
 )
 
 # ---- Subject access requests (dataward.sar) ---------------------------------
@@ -304,7 +311,12 @@ remediation_items = Table(
     Column("dest_root", Text, nullable=False),
     Column("dest_rel", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
-    Column("state", String(16), nullable=False),            # planned | done | undone
+    # planned | copying | placed | done | undo-copying | undo-placed | undone
+    # (copying/placed: the steps of a move across file systems)
+    Column("state", String(16), nullable=False),
+    # rename: whether the old name was written into the image's own metadata, and how
+    Column("metadata_status", Text, nullable=False, server_default=""),
+    Column("new_sha256", String(64), nullable=False, server_default=""),  # content after it
 )
 
 # ---- Leavers' accounts: audits (counts only), disable plans and their items ----

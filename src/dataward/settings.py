@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import platformdirs
@@ -298,6 +300,15 @@ class Mail(_Section):
     max_attachment_mb: float = Field(25.0, gt=0)
 
 
+class Remediate(_Section):
+    """Fixes dataward makes (`dataward remediate ...`)."""
+
+    # A rename of an image whose file name names a pupil writes the old name into the
+    # image's own metadata (EXIF/XMP description for JPEG, iTXt for PNG, TIFF tag); off:
+    # the name is gone with the rename.
+    keep_name_in_metadata: bool = False
+
+
 class Ocr(_Section):
     """Text recognition (Tesseract) for scanned paper: image-only PDF pages, TIFF faxes and
     images that look like documents (docs/ocr.md says how they are chosen)."""
@@ -375,7 +386,9 @@ class Assets(_Section):
     evidence_max_mb: float = Field(50.0, gt=0)
 
 
-_yaml_data: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("yaml", default={})
+# Read-only default: a shared mutable {} would leak between loads.
+_yaml_data: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "yaml", default=MappingProxyType({}))
 
 
 class _YamlSource(PydanticBaseSettingsSource):
@@ -413,6 +426,7 @@ class Settings(BaseSettings):
     ocr: Ocr = Ocr()
     smb: Smb = Smb()
     accounts: Accounts = Accounts()
+    remediate: Remediate = Remediate()
 
     # Where the YAML came from (None: defaults and environment only).
     config_path: Path | None = Field(default=None, exclude=True)
@@ -540,7 +554,7 @@ def load_settings(path: Path | str | None = None, *, required: bool = False,
     """Load the config. ``path=None`` looks in the default place; a missing default
     file gives the defaults (ad-hoc use), a missing named file is an error."""
     explicit = path is not None
-    cfg_path = Path(path).expanduser() if explicit else default_config_path()
+    cfg_path = Path(path).expanduser() if path is not None else default_config_path()
     raw: dict[str, Any] = {}
     if cfg_path.exists():
         try:

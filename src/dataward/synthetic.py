@@ -27,7 +27,10 @@ PHONE_PREFIX = "020 7946 0"
 
 def make_upn(rng: random.Random) -> str:
     body = f"{rng.randint(201, 938):03d}{rng.randint(2000, 7999):04d}{rng.randint(10, 26):02d}{rng.randint(1, 999):03d}"
-    return upn_check_letter(body) + body
+    letter = upn_check_letter(body)
+    if letter is None:  # every 12-digit body has a letter; the check is for the type
+        raise ValueError("no UPN check letter")
+    return letter + body
 
 
 def make_uln(rng: random.Random) -> str:
@@ -86,7 +89,7 @@ class Pupil:
 def make_pupils(n: int, seed: int = 7, school_domain: str = "oakfield.sch.uk") -> list[Pupil]:
     rng = random.Random(seed)
     seen: set[str] = set()
-    pupils = []
+    pupils: list[Pupil] = []
     while len(pupils) < n:
         fn, sn = rng.choice(FORENAMES), rng.choice(SURNAMES)
         if f"{fn} {sn}" in seen and len(seen) < len(FORENAMES) * len(SURNAMES) // 2:

@@ -130,8 +130,8 @@ def _two_drive_log(logs, tmp_path, name, loop0_status, loop0_serial=b"S4EWNX0R12
     data = logs.ZERO_OK.read_bytes()
     raw = bytes.fromhex(parse_nwipe_log(data).drives[0].serial_hex)
     lines = data.replace(raw, loop0_serial).replace(b"| Erased |", loop0_status).split(b"\n")
-    err = next(i for i, l in enumerate(lines) if l.startswith(b"     loop0 |           0"))
-    st = next(i for i, l in enumerate(lines) if b"loop0 |" in l and b"B/s" in l)
+    err = next(i for i, line in enumerate(lines) if line.startswith(b"     loop0 |           0"))
+    st = next(i for i, line in enumerate(lines) if b"loop0 |" in line and b"B/s" in line)
     lines.insert(st + 1, b"!    loop1 |-FAILED-|   0 B/s | 00:00:00 | Disk/WD-OTHER-ASSET")
     lines.insert(err + 1, b"!    loop1 |           0 |                    7 |       0")
     path = tmp_path / name

@@ -61,8 +61,8 @@ def test_not_an_nwipe_log():
 def test_one_failed_drive_in_a_multi_drive_log_fails_the_log(logs):
     data = logs.ZERO_OK.read_bytes()
     lines = data.split(b"\n")
-    err_row = next(i for i, l in enumerate(lines) if l.startswith(b"     loop0 |           0"))
-    status_row = next(i for i, l in enumerate(lines) if b"loop0 | Erased" in l)
+    err_row = next(i for i, line in enumerate(lines) if line.startswith(b"     loop0 |           0"))
+    status_row = next(i for i, line in enumerate(lines) if b"loop0 | Erased" in line)
     lines.insert(status_row + 1, b"!    loop1 |-FAILED-|   0 B/s | 00:00:00 | Disk/WD-1234")
     lines.insert(err_row + 1, b"!    loop1 |           0 |                    7 |       0")
     r = parse_nwipe_log(b"\n".join(lines))

@@ -124,7 +124,7 @@ def seaweed_s3(tmp_path_factory):
            "-s3", f"-s3.port={ports['s3']}", f"-s3.port.grpc={grpc['s3']}",
            "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=40",
            "-master.volumeSizeLimitMB=64"]
-    log = open(data / "weed.log", "wb")
+    log = open(data / "weed.log", "wb")  # noqa: SIM115 - open as long as the server runs
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=data)
     endpoint = f"http://127.0.0.1:{ports['s3']}"
     try:
@@ -150,7 +150,7 @@ def _wait_s3_ready(endpoint: str, timeout: float = 60) -> None:
         try:
             client.list_buckets()
             return
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:  # not up yet
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)

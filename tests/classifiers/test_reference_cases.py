@@ -2,7 +2,6 @@
 classifier. Where dataward deliberately differs, the case is listed with the reason."""
 import csv
 import json
-from pathlib import Path
 
 import pytest
 

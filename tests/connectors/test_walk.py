@@ -70,7 +70,7 @@ def test_walker_reports_unlistable_folders_and_does_not_follow_links(tmp_path):
     try:
         entries = list(walk_tree(str(root), dirs=True))
     finally:
-        os.chmod(root / "locked", 0o755)
+        os.chmod(root / "locked", 0o700)
     by_rel = {e.rel: e for e in entries}
     if os.geteuid() != 0:  # root can list a mode-0 folder
         assert [e.error for e in entries if e.rel == "locked"] == ["", "unlisted"]

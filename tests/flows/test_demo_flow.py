@@ -16,7 +16,7 @@ def test_demo_runs_the_nightly_job_through_prefect(prefect_harness, cli, tmp_pat
     assert r.exit_code == 0, r.output
     assert "through Prefect" in r.stdout
     files_on_share = sum(1 for p in (home / "demo-share").rglob("*") if p.is_file())
-    assert f"backup: target local, snapshot " in r.stdout
+    assert "backup: target local, snapshot " in r.stdout
     assert f"files {files_on_share}," in r.stdout
     report = next((home / "reports").glob("report-*.html"))
     assert "Personal data exposure report" in report.read_text()

@@ -40,7 +40,7 @@ def _runners(proc: subprocess.Popen) -> list[psutil.Process]:
         return []
 
 
-def test_waiting_for_approval_frees_the_process(prefect_harness, configured, dw_home: Path):
+def test_waiting_for_approval_frees_the_process(prefect_harness, configured, dw_home: Path):  # noqa: F811 - the fixture
     from prefect import get_client
     from prefect.deployments import run_deployment
     from prefect.flow_runs import resume_flow_run

@@ -44,7 +44,7 @@ def _prefect_texts(flow_run_ids: list) -> list[str]:
     logs = httpx.post(f"{api}/logs/filter", json={
         "logs": {"flow_run_id": {"any_": ids}}, "limit": 200, "offset": 0}).json()
     assert len(arts) == 4, arts  # a table and a Markdown artifact per run
-    return [str(a["data"]) + str(a["description"]) for a in arts] + [l["message"] for l in logs]
+    return [str(a["data"]) + str(a["description"]) for a in arts] + [line["message"] for line in logs]
 
 
 def test_thread_and_dask_runners_find_the_same_and_write_no_values(prefect_harness, config):

@@ -43,7 +43,7 @@ def test_serve_deploys_every_flow_on_its_schedule_and_stops_on_ctrl_c(dw_home: P
     proc = subprocess.Popen([dataward, "--config", str(cfg),
                              "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=tmp_path, preexec_fn=lambda: os.umask(0o022))
+                            cwd=tmp_path, preexec_fn=lambda: os.umask(0o022))  # noqa: PLW1509 - umask only, before exec
     try:
         deadline, deps = time.monotonic() + 120, []
         while time.monotonic() < deadline and len(deps) < len(SERVED):

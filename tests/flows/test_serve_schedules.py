@@ -104,19 +104,19 @@ def test_serve_runs_its_schedules_and_sigterm_stops_everything(dw_home: Path, tm
     try:
         deps = _wait("every deployment", lambda: (
             d if len(d := _post(api, "/deployments/filter", {"limit": 50})) == len(FLOWS)
-            else None), proc, 120)
+            else None), proc, 300)
         by_name = {d["name"]: d["id"] for d in deps}
         assert set(by_name) == FLOWS
 
         # The server's scheduler made upcoming runs for every deployment.
         scheduled = _wait("scheduled runs of every deployment", lambda: (
             r if all((r := {n: _runs(api, i, "SCHEDULED") for n, i in by_name.items()}).values())
-            else None), proc, 60)
+            else None), proc, 180)
         assert all(run["auto_scheduled"] for runs in scheduled.values() for run in runs)
 
         # One of nightly_scan's runs started by its schedule and finished.
         done = _wait("a scheduled nightly_scan run to complete",
-                     lambda: _runs(api, by_name["nightly_scan"], "COMPLETED"), proc, 120)
+                     lambda: _runs(api, by_name["nightly_scan"], "COMPLETED"), proc, 300)
         assert done[0]["auto_scheduled"]
         from dataward.ledger import Ledger
         from dataward.settings import load_settings
@@ -165,7 +165,7 @@ def test_children_stop_when_serve_itself_is_killed(dw_home: Path, tmp_path: Path
     try:
         _wait("every deployment", lambda: len(_post(
             f"http://127.0.0.1:{port}/api", "/deployments/filter", {"limit": 50})) == len(FLOWS),
-            proc, 120)
+            proc, 300)
         started = psutil.Process(proc.pid).children(recursive=True)
         assert len(started) >= 2
         proc.kill()

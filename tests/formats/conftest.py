@@ -8,8 +8,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-# shared/ sits beside the repository (as in CI): real files written by other projects.
-from tests.samples import SAMPLES
+# Real files written by other projects (tests/data/samples), for the format tests.
+from tests.samples import SAMPLES as SAMPLES
+
 UPN = "U820200014013"
 LINE = ("Pupil Amelia Khan, UPN U820200014013, NHS 943 476 5919, "
         "tel 020 7946 0123, amelia.khan@example.co.uk")

@@ -106,7 +106,7 @@ def test_truncated_images_get_a_status(settings, tmp_path):
     (share / "stub.jpg").write_bytes(data[:40])                # cut inside the EXIF block
     Image.new("RGB", (64, 64)).save(share / "full.png")
     (share / "cut.png").write_bytes((share / "full.png").read_bytes()[:30])
-    (share / "cut.heic").write_bytes(open(f"{SAMPLES}/IMG_5195.HEIC", "rb").read()[:500])
+    (share / "cut.heic").write_bytes((SAMPLES / "IMG_5195.HEIC").read_bytes()[:500])
 
     s = run(settings, share)
 

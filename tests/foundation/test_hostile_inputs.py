@@ -24,7 +24,7 @@ def _runs_as_formula(cell: str) -> bool:
     return cell[:1] in ("=", "+", "-", "@", "\t", "\r") or cell.lstrip()[:1] in ("=", "+", "@")
 
 
-def test_approver_formula_is_text_in_every_deletion_record(cli, configured, dw_home):  # noqa: F811
+def test_approver_formula_is_text_in_every_deletion_record(cli, configured, dw_home):  # noqa: F811 - the fixtures imported above
     plan_id = make_plan(cli)
     assert cli("retention", "approve", plan_id, "--by", FORMULA).exit_code == 0
     assert cli("retention", "apply", plan_id).exit_code == 0

@@ -13,7 +13,7 @@ def _open_together(url: str, openers: int) -> list[BaseException]:
     # Importing these declares every table dataward has, as a real run does.
     import dataward.assets.tables
     import dataward.backup.records
-    import dataward.retention.store  # noqa: F401
+    import dataward.retention.store  # noqa: F401 - imported as a real run imports them
 
     barrier = threading.Barrier(openers)
     errors: list[BaseException] = []

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -65,7 +64,7 @@ def test_a_new_ledger_matches_the_schema_on_sqlite(tmp_path):
         assert _differences(ledger) == []
 
 
-def test_a_new_ledger_matches_the_schema_on_postgresql(postgres_url):  # noqa: F811
+def test_a_new_ledger_matches_the_schema_on_postgresql(postgres_url):  # noqa: F811 - the fixture imported above
     with Ledger(postgres_url) as ledger:
         assert runner.current_revision(ledger.engine) == runner.head()
         assert _differences(ledger) == []

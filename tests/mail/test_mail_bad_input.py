@@ -3,7 +3,6 @@ export is read, and the scan finishes."""
 from __future__ import annotations
 
 import mailbox
-from pathlib import Path
 
 from dataward.pipelines.scan import run_scan
 

@@ -29,7 +29,7 @@ def test_appended_mail_is_read_and_earlier_messages_are_kept(settings_for, tmp_p
         message(body=f"UPN {UPN}", msgid=f"<{i}@oakfield.sch.uk>",
                 attachments=[("pupils.csv", CSV, "text/csv")]) for i in range(3)])
     settings = settings_for([("head", box, "mbox")])
-    first = run_scan(settings)
+    run_scan(settings)
     inode = box.stat().st_ino
     append(box, [message(to="parent@example.com", body=f"UPN {UPN}", msgid="<new1@x>"),
                  message(body="no data", msgid="<new2@x>")])

@@ -96,7 +96,9 @@ def _write_tree(dc: SambaDC) -> None:
         p = dc.share / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
-    acl = lambda s: s.replace("{F}", FULL).replace("{R}", READ)
+    def acl(s: str) -> str:
+        return s.replace("{F}", FULL).replace("{R}", READ)
+
     acls = {"": "P" + acl(ROOT), "Year 6": acl(YEAR6), "Year 6/Health": _inherit(acl(YEAR6)),
             "Year 6/odd": _inherit(acl(YEAR6)),
             "Office": "P" + acl(OFFICE),          # inheritance broken: the office's own

@@ -29,7 +29,7 @@ def _paused_run(started: float):
     raise AssertionError("the flow never paused for approval")
 
 
-def test_weekly_accounts_waits_for_approval_then_disables(prefect_harness, acc_home, cli):
+def test_weekly_accounts_waits_for_approval_then_disables(prefect_harness, acc_home, cli):  # noqa: F811 - the fixture imported above
     from prefect.flow_runs import resume_flow_run
 
     from dataward.flows.accounts import weekly_accounts

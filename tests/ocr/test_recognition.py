@@ -93,7 +93,9 @@ def test_fax_tiff_pages_read(ocr_settings, tmp_path):
     share.mkdir()
     fax = render_letter(200).convert("1")
     second = render_letter(200, ["Continued", "", "Signed by the parent of Amelia Khan"]).convert("1")
-    squash = lambda im: im.resize((im.width * 204 // 200, im.height * 196 // 200))
+    def squash(im):
+        return im.resize((im.width * 204 // 200, im.height * 196 // 200))
+
     squash(fax).save(share / "fax.tif", compression="group4", dpi=(204, 196),
                      save_all=True, append_images=[squash(second)])
     s = run(ocr_settings, share)

@@ -26,7 +26,7 @@ def _texts(root: Path):
         if data.startswith(b"SQLite format 3"):
             with sqlite3.connect(path) as db:
                 for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'"):
-                    yield path, repr(db.execute(f"SELECT * FROM {table}").fetchall())
+                    yield path, repr(db.execute(f"SELECT * FROM {table}").fetchall())  # noqa: S608 - names from sqlite_master
 
 
 def test_nothing_written_holds_a_planted_value(cli, settings, tmp_path, dw_home, share, roster):

@@ -3,7 +3,6 @@ incremental rescans, and a consistent state after Ctrl-C."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pyarrow.parquet as pq
 import pytest
@@ -117,3 +116,23 @@ def test_include_and_exclude_globs(bare_settings, share):
                  exclude=["list.csv"])
     result = run_scan(bare_settings, sources=[src])
     assert sorted(os.path.basename(p) for p in items_of(result).index) == ["note.txt"]
+
+
+def test_a_file_renamed_from_or_to_a_pupils_name_is_read_again(settings, share):
+    """A move keeps the last result, except for what the path itself said: a photo renamed
+    away from a pupil's name no longer names them, and a file renamed to one does."""
+    named = share / "staff" / "Amelia Khan.txt"
+    named.write_text("nothing personal inside\n")
+    (share / "staff" / "plain.txt").write_text("nothing personal inside either\n")
+    first = run_scan(settings)
+    assert items_of(first).loc[str(named)].n_person == 1
+    os.rename(named, share / "staff" / "IMG-1.txt")
+    os.rename(share / "staff" / "plain.txt", share / "staff" / "Amelia Khan notes.txt")
+    second = run_scan(settings)
+    items = items_of(second)
+    assert items.loc[str(share / "staff" / "IMG-1.txt")].n_person == 0
+    assert items.loc[str(share / "staff" / "Amelia Khan notes.txt")].n_person == 1
+    # Any other moved file is still carried over, not read.
+    os.rename(share / "staff" / "IMG-1.txt", share / "staff" / "IMG-2.txt")
+    third = run_scan(settings)
+    assert (third.moved, third.read) == (1, 0)

@@ -49,6 +49,11 @@ def test_html_report_sections(scanned: Scanned, tmp_path: Path):
     # A named pupil's health and SEN data where pupils can open it: critical.
     assert "critical" in first_row and "health" in first_row and "A***** K***" in first_row
     assert "move it to a staff-only folder or restrict who can open it" in first_row
+    # Counts agree in number on the cards and in the chart's tooltips too.
+    assert "<b>1</b><span>special-category item where pupils can open them</span>" in html
+    titles = re.findall(r"<title>([^<]*with personal data)</title>", html)
+    assert "pupils/Trip: 1 item with personal data" in titles, titles
+    assert not [t for t in titles if re.search(r": 1 items", t)]
     # No locator (file:// or %-encoded) anywhere: readable paths and item ids instead.
     assert "file://" not in html and "%20" not in html and "data-locator" not in html
     # Changes since the previous scan.
@@ -80,7 +85,8 @@ def test_markdown_and_csv_formats(scanned: Scanned, tmp_path: Path):
     rows = list(csv.DictReader(io.StringIO(_render(scanned, "csv", tmp_path))))
     by_path = {r["path"]: r for r in rows}
     assert rows[0]["path"] == "pupils/Trip/medical notes.txt"
-    assert rows[0]["next_step"] == "move it to a staff-only folder or restrict who can open it"
+    assert rows[0]["next_step"] == ("move it to a staff-only folder or restrict who can open it "
+                                    "(dataward remediate plan ITEM --move-to FOLDER)")
     assert by_path["pupils/Trip/medical notes.txt"]["special_categories"] == "health,sen"
     assert by_path["staff/broken.docx"]["status"] == "error"
     assert "pupils/worksheet.txt" not in by_path  # nothing in it

@@ -8,6 +8,7 @@ import pytest
 
 from dataward.errors import PathOutsideRootsError
 from dataward.retention.inventory import build_inventory, read_tags
+from tests.samples import SAMPLES as _ALL_SAMPLES
 
 from .conftest import make_jpeg, xmp_people
 
@@ -59,8 +60,6 @@ def test_damaged_images_are_counted_and_still_listed(tmp_path: Path):
     inv = build_inventory([tmp_path], extensions=EXTS, quarantine_dirname="q")
     assert [i.rel for i in inv.items] == ["Jane Doe.jpg"] and inv.unreadable_tags == 1
 
-
-from tests.samples import SAMPLES as _ALL_SAMPLES
 
 SAMPLES = _ALL_SAMPLES / "exif-samples"
 

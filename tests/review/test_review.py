@@ -154,3 +154,100 @@ def test_a_reason_naming_a_pupil_is_masked_in_the_ledger(school, tmp_path: Path)
     assert owner == "class teacher of A***** K***"
     assert "Amelia" not in str(audit[-1].details)
     assert os.environ.get("DATAWARD_HOME")
+
+
+def test_a_decision_can_be_withdrawn_and_the_item_is_open_again(school, tmp_path: Path, cli):
+    settings, share = school
+    cfg = ("--config", str(settings.config_path))
+    _scan(settings)
+    rows = _csv(settings, tmp_path)
+    plan, contacts = rows["staff/SEN/plan.txt"]["item"], rows["staff/contacts.txt"]["item"]
+    until = (date.today() + timedelta(days=30)).isoformat()
+    assert cli(*cfg, "review", "accept", plan, "--reason", "SENCo's working file",
+               "--until", until, "--by", BY).exit_code == 0
+    ref = re.search(r"\b([0-9a-f]{10})\b.*PHONE_NUMBER",
+                    cli(*cfg, "review", "findings", contacts).stdout).group(1)
+    assert cli(*cfg, "review", "false-positive", contacts, "--finding", ref,
+               "--by", BY).exit_code == 0
+    # The accepted file is renamed before the decision is withdrawn: it still follows it.
+    (share / "staff" / "SEN" / "plan.txt").rename(share / "staff" / "SEN" / "plan v2.txt")
+    _scan(settings)
+    rows = _csv(settings, tmp_path)
+    assert rows["staff/SEN/plan v2.txt"]["review"] == "accepted"
+    assert rows["staff/contacts.txt"]["review"] == "false-positive"
+    renamed = rows["staff/SEN/plan v2.txt"]["item"]
+
+    r = cli(*cfg, "review", "withdraw", renamed, "--by", "Ben Jones (head)")
+    assert r.exit_code == 0, r.output
+    assert "1 decision(s)" in r.stdout and "open again" in r.stdout
+    assert cli(*cfg, "review", "withdraw", contacts, "--by", BY).exit_code == 0
+    rows = _csv(settings, tmp_path)
+    assert rows["staff/SEN/plan v2.txt"]["review"] == "open"
+    assert rows["staff/contacts.txt"]["review"] == "open"
+    # Nothing left to withdraw; no name, no withdrawal.
+    again = cli(*cfg, "review", "withdraw", renamed, "--by", BY)
+    assert again.exit_code != 0 and "no review decision" in again.output
+    assert cli(*cfg, "review", "withdraw", contacts, "--by", " ").exit_code == 2
+    listed = cli(*cfg, "review", "list")
+    assert listed.exit_code == 0 and listed.stdout.count("withdrawn") >= 4, listed.stdout
+
+    from dataward.ledger import Ledger, current_user
+    with Ledger.for_settings(settings) as ledger:
+        audit = ledger.audit_records(action_prefix="review.withdrawn")
+        with ledger.engine.connect() as conn:
+            kept = conn.exec_driver_sql(
+                "SELECT kind, withdrawn_by, withdrawn_os_user FROM review_decisions "
+                "ORDER BY decision_id").all()
+    assert [a.subject for a in audit] == [renamed, contacts]
+    assert [(a.details["by"], a.details["os_user"]) for a in audit] == [
+        ("Ben Jones (head)", current_user()), (BY, current_user())]
+    # The decisions stay in the ledger as history, marked withdrawn.
+    assert kept == [("accepted", "Ben Jones (head)", current_user()),
+                    ("false-positive", BY, current_user())]
+
+
+def test_an_item_is_fixed_once_its_problem_is_gone_after_a_remediation(dw_home: Path,
+                                                                        tmp_path: Path, cli,
+                                                                        monkeypatch):
+    from PIL import Image
+    share = tmp_path / "share"
+    (share / "staff" / "Restricted").mkdir(parents=True)
+    (share / "pupils" / "Photos").mkdir(parents=True)
+    (share / "pupils" / "medical.txt").write_text(line() + "\nMedical: asthma, inhaler in the office.\n")
+    Image.new("RGB", (8, 8), "green").save(share / "pupils" / "Photos" / "Amelia Khan sports day.jpg")
+    settings = configure(tmp_path, share, make_roster(tmp_path))
+    cfg = ("--config", str(settings.config_path))
+    _scan(settings)
+    rows = _csv(settings, tmp_path)
+    medical = rows["pupils/medical.txt"]
+    photo = rows["pupils/Photos/A***** K*** sports day.jpg"]
+    assert medical["next_step"].startswith("move it to a staff-only folder")
+    assert photo["next_step"].startswith("rename the image")
+    for item in (medical["item"], photo["item"]):
+        assert cli(*cfg, "review", "to-fix", item, "--owner", "Network manager",
+                   "--by", BY).exit_code == 0
+
+    # The network manager fixes both with dataward itself; the school keeps names in photos.
+    monkeypatch.setenv("DATAWARD_REMEDIATE__KEEP_NAME_IN_METADATA", "true")
+    for args in (("--move-to", share / "staff" / "Restricted"), ("--rename",)):
+        item = medical["item"] if args[0] == "--move-to" else photo["item"]
+        r = cli(*cfg, "remediate", "plan", item, *args)
+        plan = re.search(r"plan (rm-\S+):", r.stdout).group(1)
+        assert cli(*cfg, "remediate", "approve", plan, "--by", BY).exit_code == 0
+        assert cli(*cfg, "remediate", "apply", plan).exit_code == 0
+    _scan(settings)
+    rows = _csv(settings, tmp_path)
+    # The medical notes still hold personal data, but not where pupils can open them.
+    assert rows["staff/Restricted/medical.txt"]["review"] == "fixed"
+    # The renamed photo holds the name in its own metadata now, not in its file name: the
+    # decision follows it (new content, new inode) through the remediation.
+    img = rows[f"pupils/Photos/IMG-{photo['item']}.jpg"]
+    assert img["review"] == "fixed" and int(img["n_person"]) >= 1
+    from dataward.pipelines.report import write_report
+    html = write_report(settings, fmt="html", out=tmp_path / "r.html").path.read_text("utf-8")
+    assert "Review: 0 open, 0 to fix, 0 accepted, 2 fixed" in html
+    assert "fixed: no longer special-category data where pupils can open it" in html
+    assert "fixed: no longer a pupil&#39;s name in an image&#39;s file or folder name" in html
+    assert "no longer found" not in html
+    # The notes were moved, not removed and new.
+    assert "Moved: 1 item" in html

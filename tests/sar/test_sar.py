@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import PUPIL, line
+from tests.pipelines.conftest import PUPIL, line, make_roster
 from tests.report.conftest import configure
 
 BY = "Ann Smith (DPO)"
@@ -90,7 +90,7 @@ def test_a_request_from_receipt_to_an_encrypted_package(school, tmp_path: Path, 
                    capture_output=True)
     names = sorted(p.name for p in inner.rglob("*") if p.is_file())
     assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "amelia report.txt",
-                     "pair work.txt"]
+                     "old files.zip - old note.txt", "pair work.txt"]
     index = list(csv.reader(io.StringIO((inner / "SAR-index.csv").read_text("utf-8"))))
     assert index[0] == ["file", "other people's data", "occurrences", "masked previews"]
     rows = {(r[0], r[1]): r for r in index[1:]}
@@ -100,10 +100,9 @@ def test_a_request_from_receipt_to_an_encrypted_package(school, tmp_path: Path, 
     assert ("pair work.txt", "PHONE_NUMBER") in rows
     # Amelia's own report holds no one else's data (her own values are not listed).
     assert rows[("amelia report.txt", "")][3] == "no other person's data found"
-    # A member of an archive is not packaged with its container: listed to extract by hand.
-    member = [r for r in index[1:] if r[0].startswith("(not in this package) item ")]
-    assert len(member) == 1 and member[0][1] == "inside a mailbox or an archive"
-    assert "old files.zip" not in names
+    # A member of an archive is taken out of it, not packaged with its container.
+    assert (inner / "old files.zip - old note.txt").read_text() == line() + "\n"
+    assert rows[("old files.zip - old note.txt", "")][3] == "no other person's data found"
     text = (inner / "SAR-index.csv").read_text("utf-8")
     assert "Archie" not in text and "Ahmed" not in text and "0999" not in text
 
@@ -125,8 +124,9 @@ def test_overdue_requests_are_in_the_report(school, tmp_path: Path, cli):
     settings, _share = school
     cfg = ("--config", str(settings.config_path))
     old = date.today() - timedelta(days=70)
-    assert cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--received", old.isoformat(),
-               "--by", BY).exit_code == 0
+    late = cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--received", old.isoformat(),
+               "--by", BY)
+    assert late.exit_code == 0 and "(OVERDUE by " in late.stdout and "days left" not in late.stdout
     recent = cli(*cfg, "sar", "open", "--name", "Archie Ahmed", "--received",
                  date.today().isoformat(), "--by", BY)
     assert recent.exit_code == 0
@@ -139,3 +139,150 @@ def test_overdue_requests_are_in_the_report(school, tmp_path: Path, cli):
     assert "Subject access requests past their due date: 1" in section
     assert "A***** K***" in section and "A***** A****" not in section
     assert "Amelia" not in html
+
+
+def _mbox(path: Path) -> None:
+    """A parents' mailbox made by Python's own mailbox module: Amelia's mother writes
+    twice (once about Archie too, with an attachment), Archie's father once."""
+    import mailbox
+    from email.message import EmailMessage
+    box = mailbox.mbox(path)
+    for n, (sender, subject, body, attach) in enumerate([
+        ("mum@example.org", "Amelia's trip", f"Hello, about {line()}. Thanks.", None),
+        ("dad@example.net", "Archie's lunch", "Archie Ahmed will bring a packed lunch.", None),
+        ("mum@example.org", "Homework pair",
+         "Amelia Khan works with Archie Ahmed; his mum is on 020 7946 0999.",
+         f"UPN {PUPIL['upn']}\n"),
+    ], start=1):
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, "office@oakfield.sch.uk", subject
+        msg["Date"] = f"Mon, {n} Sep 2026 09:00:00 +0100"
+        msg["Message-ID"] = f"<m{n}@example.org>"
+        msg.set_content(body)
+        if attach:
+            msg.add_attachment(attach.encode(), maintype="text", subtype="plain",
+                               filename="note.txt")
+        box.add(msg)
+    box.flush()
+    box.close()
+
+
+def test_messages_in_a_mailbox_are_found_and_exported_one_by_one(dw_home: Path, tmp_path: Path, cli):
+    from email import message_from_bytes, policy
+
+    from dataward.pipelines.scan import run_scan
+    share = tmp_path / "share"
+    (share / "staff" / "Office").mkdir(parents=True)
+    (share / "pupils").mkdir()
+    _mbox(share / "staff" / "Office" / "parents.mbox")
+    roster = tmp_path / "pupils.csv"
+    roster.write_text(f"Legal Forename,Legal Surname,UPN\nAmelia,Khan,{PUPIL['upn']}\n"
+                      "Archie,Ahmed,\n", encoding="utf-8")
+    settings = configure(tmp_path, share, roster)
+    run_scan(settings)
+    cfg = ("--config", str(settings.config_path))
+    r = cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--upn", PUPIL["upn"],
+            "--received", date.today().isoformat(), "--by", BY)
+    sar_id = re.search(r"request (sar-[0-9a-f]{8})", r.stdout).group(1)
+
+    found = cli(*cfg, "sar", "find", sar_id)
+    assert found.exit_code == 0, found.output
+    text = " ".join(found.stdout.split())
+    # Message 1, message 3 and message 3's attachment; never message 2 (Archie's only).
+    assert "3 item(s)" in text, found.stdout
+    assert text.count("parents.mbox") == 3
+    assert "message 1" in text and "message 3" in text and "note.txt" in text
+    assert "message 2" not in text
+
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
+    assert r.exit_code == 0, r.output
+    assert "messages and members taken out of mailboxes or archives: 2" in r.stdout
+    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
+    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
+    outer, inner = tmp_path / "outer", tmp_path / "inner"
+    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{outer}", str(package)], check=True,
+                   capture_output=True)
+    subprocess.run(["7zz", "x", f"-o{inner}", str(outer / "contents.zip")], check=True,
+                   capture_output=True)
+    names = sorted(p.name for p in inner.rglob("*") if p.is_file())
+    assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "parents.mbox - message 1.eml",
+                     "parents.mbox - message 3.eml"]
+    first = message_from_bytes((inner / "parents.mbox - message 1.eml").read_bytes(),
+                               policy=policy.default)
+    third = message_from_bytes((inner / "parents.mbox - message 3.eml").read_bytes(),
+                               policy=policy.default)
+    assert first["Subject"] == "Amelia's trip" and third["Subject"] == "Homework pair"
+    assert [a.get_filename() for a in third.iter_attachments()] == ["note.txt"]
+    everything = b"".join(p.read_bytes() for p in inner.rglob("*.eml"))
+    assert b"packed lunch" not in everything     # message 2 is not disclosed
+
+    index = list(csv.reader(io.StringIO((inner / "SAR-index.csv").read_text("utf-8"))))
+    rows = {(r[0], r[1]): r for r in index[1:]}
+    third_rows = {k[1]: v for k, v in rows.items() if k[0] == "parents.mbox - message 3.eml"}
+    assert third_rows["PERSON"][3] == "A***** A****"
+    assert "PHONE_NUMBER" in third_rows and "0999" not in third_rows["PHONE_NUMBER"][3]
+    assert "EMAIL_ADDRESS" in third_rows     # the sender's address is someone else's
+    index_text = (inner / "SAR-index.csv").read_text("utf-8")
+    assert "Archie" not in index_text and "mum@example.org" not in index_text
+    assert not (settings.home / "sar" / sar_id).exists()
+
+
+def test_a_file_moved_since_the_scan_is_listed_not_fatal(school, tmp_path: Path, cli):
+    settings, share = school
+    cfg = ("--config", str(settings.config_path))
+    r = cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--upn", PUPIL["upn"],
+            "--received", date.today().isoformat(), "--by", BY)
+    sar_id = re.search(r"request (sar-[0-9a-f]{8})", r.stdout).group(1)
+    # After the scan, the DPO's fix renamed one file (as `remediate --rename` would).
+    (share / "staff" / "Year 6" / "amelia report.txt").rename(share / "staff" / "Year 6" / "DOC-1.txt")
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
+    assert r.exit_code == 0, r.output
+    assert "1 item(s) found by the scan are not in the package" in " ".join(r.stderr.split())
+    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
+    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
+    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{tmp_path / 'o'}", str(package)], check=True,
+                   capture_output=True)
+    subprocess.run(["7zz", "x", f"-o{tmp_path / 'i'}", str(tmp_path / "o" / "contents.zip")],
+                   check=True, capture_output=True)
+    index = (tmp_path / "i" / "SAR-index.csv").read_text("utf-8")
+    assert "no longer at its path" in index
+    assert not (tmp_path / "i" / "amelia report.txt").exists()
+    assert (tmp_path / "i" / "pair work.txt").exists()
+
+
+def test_a_message_changed_since_the_scan_is_not_taken_out(dw_home: Path, tmp_path: Path, cli):
+    from dataward.pipelines.scan import run_scan
+    share = tmp_path / "share"
+    (share / "staff").mkdir(parents=True)
+    (share / "pupils").mkdir()
+    box = share / "staff" / "parents.mbox"
+    _mbox(box)
+    settings = configure(tmp_path, share, make_roster(tmp_path))
+    run_scan(settings)
+    cfg = ("--config", str(settings.config_path))
+    r = cli(*cfg, "sar", "open", "--name", "Amelia Khan", "--received",
+            date.today().isoformat(), "--by", BY)
+    sar_id = re.search(r"request (sar-[0-9a-f]{8})", r.stdout).group(1)
+    # Someone edits the first message in the export after the scan.
+    box.write_bytes(box.read_bytes().replace(b"Thanks.", b"Thanks!", 1))
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
+    assert r.exit_code == 0, r.output
+    assert "taken out of mailboxes or archives: 1" in r.stdout
+    assert "1 item(s) found by the scan are not in the package" in " ".join(r.stderr.split())
+    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
+    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
+    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{tmp_path / 'o'}", str(package)], check=True,
+                   capture_output=True)
+    subprocess.run(["7zz", "x", f"-o{tmp_path / 'i'}", str(tmp_path / "o" / "contents.zip")],
+                   check=True, capture_output=True)
+    names = sorted(p.name for p in (tmp_path / "i").iterdir())
+    assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "parents.mbox - message 3.eml"]
+    index = (tmp_path / "i" / "SAR-index.csv").read_text("utf-8")
+    assert "not taken out: a message or member changed since the scan" in index
+    assert str(tmp_path) not in index

@@ -4,7 +4,6 @@ and deflated), and refuses a corrupt MAC, ZipCrypto, PKWARE strong encryption an
 encrypted central directory, each with its own exit code."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -22,7 +22,7 @@ from ..connectors.directory import (
 )
 from ..errors import ConfigError, IntegrityError, RefusedError, UsageError
 from ..ledger import Ledger, current_user, utcnow
-from ..pipelines.mis import read_pupils, read_staff
+from ..pipelines.mis import Pupil, StaffMember, read_pupils, read_staff
 from ..settings import Settings
 from . import store
 from .audit import LEAVER, AuditResult, People, audit_accounts
@@ -41,13 +41,14 @@ def read_people(settings: Settings, as_of: date) -> tuple[People, list[str]]:
     if r.leavers_csv is None and a.staff_csv is None:
         raise ConfigError("no MIS exports to audit against",
                           hint="set retention.leavers_csv (pupils) and accounts.staff_csv (staff)")
-    pupils, warnings = [], []
+    pupils: list[Pupil] = []
+    warnings: list[str] = []
     for path, leavers in ((r.leavers_csv, True), (r.on_roll_csv, False)):
         if path is not None:
             got = read_pupils(path, leavers=leavers)
             pupils.extend(got.pupils)
             warnings.extend(str(w) for w in got.warnings)
-    staff = []
+    staff: list[StaffMember] = []
     if a.staff_csv is not None:
         staff, issues = read_staff(a.staff_csv)
         warnings.extend(str(w) for w in issues)

@@ -22,7 +22,7 @@ from ..errors import RefusedError
 from ..ledger import Ledger, utcnow
 from ..settings import Settings
 from .certificate import build_certificate, certificate_json, new_certificate_id
-from .evidence import Evidence, read_evidence, store_evidence
+from .evidence import Evidence, EvidenceRole, read_evidence, store_evidence
 from .guards import check_disposal
 from .pdf import render_pdf
 from .register import get_asset
@@ -50,8 +50,8 @@ def certificates_dir(home: Path) -> Path:
 
 
 def _read_all(req: DisposalRequest, max_mb: float) -> list[Evidence]:
-    role = "destruction" if req.method == "destroy" else "erasure"
-    items = [read_evidence(p, role, max_mb=max_mb) for p in req.evidence]  # type: ignore[arg-type]
+    role: EvidenceRole = "destruction" if req.method == "destroy" else "erasure"
+    items = [read_evidence(p, role, max_mb=max_mb) for p in req.evidence]
     if req.pat_certificate:
         items.append(read_evidence(req.pat_certificate, "pat", max_mb=max_mb))
     if req.receipt:

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from ..errors import IntegrityError, NotFoundError
-from ..ledger import Ledger, audit_table
+from ..ledger import Ledger
+from ..schema import audit_table
 from ..settings import Settings
 from .signing import verify_detached
 from .tables import assets_table, disposals_table
@@ -111,11 +112,11 @@ def verify_certificate(settings: Settings, ledger: Ledger, target: str,
         files = [path]
     else:
         with ledger.engine.connect() as conn:
-            row = conn.execute(select(disposals_table).where(
+            found = conn.execute(select(disposals_table).where(
                 disposals_table.c.disposal_id == target.strip())).first()
-        if row is None:
+        if found is None:
             raise NotFoundError(f"no certificate file or certificate id {target!r}")
-        files = [Path(row.json_path), Path(row.pdf_path)]
+        files = [Path(found.json_path), Path(found.pdf_path)]
         for f in files:
             if not f.exists():
                 raise NotFoundError(f"certificate file {f} is missing")

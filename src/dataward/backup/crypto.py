@@ -109,11 +109,12 @@ class MasterKeys(WriterKeys):
 
 
 def writer_from_json(d: dict[str, str]) -> WriterKeys:
-    base = dict(repo_id=d["repo_id"], public_key=unb64(d["public_key"]),
-                id_key=unb64(d["id_key"]), auth_key=unb64(d["auth_key"]))
+    repo_id, public_key = d["repo_id"], unb64(d["public_key"])
+    id_key, auth_key = unb64(d["id_key"]), unb64(d["auth_key"])
     if d.get("private_key"):
-        return MasterKeys(**base, private_key=unb64(d["private_key"]))
-    return WriterKeys(**base)
+        return MasterKeys(repo_id=repo_id, public_key=public_key, id_key=id_key,
+                          auth_key=auth_key, private_key=unb64(d["private_key"]))
+    return WriterKeys(repo_id=repo_id, public_key=public_key, id_key=id_key, auth_key=auth_key)
 
 
 def new_object_key(public_key: bytes) -> tuple[bytes, bytes]:

@@ -96,7 +96,7 @@ class PackWriter:
     def __init__(self, keys: WriterKeys, spool_dir: Path | None = None) -> None:
         self.keys = keys
         self.eph_pub, self._key = new_object_key(keys.public_key)
-        self._file: BinaryIO = tempfile.TemporaryFile(dir=spool_dir)
+        self._file: BinaryIO = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - closed by close()
         self._hash = hashlib.sha256()
         self._size = 0
         self.entries: list[tuple[bytes, int, int, int]] = []

@@ -25,7 +25,7 @@ from .crypto import MasterKeys, WriterKeys, sha256_hex, writer_from_json
 FPR = re.compile(r"^[0-9A-Fa-f]{40}$|^[0-9A-Fa-f]{64}$")
 
 
-def _gpg(gnupghome: Path | None):  # noqa: ANN202 - gnupg.GPG
+def _gpg(gnupghome: Path | None):
     import gnupg
     try:
         return gnupg.GPG(gnupghome=str(gnupghome) if gnupghome else None)

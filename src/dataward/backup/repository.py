@@ -13,6 +13,7 @@ Layout (docs/backup.md has the byte formats)::
 from __future__ import annotations
 
 import hmac
+import builtins
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,7 +63,7 @@ class SnapshotInfo:
     def key(self) -> str:
         return f"snapshots/{self.id}"
 
-    def chunk_ids(self) -> set[bytes]:
+    def chunk_ids(self) -> set[builtins.bytes]:  # `bytes` here is the field above
         raw = unb64(self.summary.get("chunks", ""))
         return {raw[i:i + 32] for i in range(0, len(raw), 32)}
 

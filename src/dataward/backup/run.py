@@ -147,7 +147,8 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
     writer = PackWriter(keys, spool)
     errors: list[str] = []
     tree: list[dict[str, Any]] = []
-    file_rows: list[tuple[str, int, int, int, int, bytes]] = []
+    # (path, size, mtime_ns, ctime_ns, inode, chunk futures or ids): ids once the workers end.
+    read_rows: list[tuple[str, int, int, int, int, list[Any]]] = []
     used: set[bytes] = set()
     n_files = n_dirs = unchanged = 0
     total = read = new = 0
@@ -188,7 +189,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
                 entry.update(type="file", size=size, chunks=chunks)
                 total += size
                 n_files += 1
-                file_rows.append((path, size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, chunks))
+                read_rows.append((path, size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, chunks))
                 if progress:
                     progress(total, n_files)
             else:
@@ -209,7 +210,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
             ids = [_cid(c) for c in entry["chunks"]]
             used.update(ids)
             entry["chunks"] = [c.hex() for c in ids]
-    file_rows = [(*r[:5], b"".join(_cid(c) for c in r[5])) for r in file_rows]
+    file_rows = [(*r[:5], b"".join(_cid(c) for c in r[5])) for r in read_rows]
 
     # 2. index every pack not yet in an index object (this run's and resumed ones), once
     # the lock is known to be ours and every pack the snapshot needs is still stored.

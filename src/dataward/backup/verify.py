@@ -86,8 +86,8 @@ def verify(repo: Repository, *, read_data_percent: float = 0.0, seed: int | None
             problems.append(f"snapshot {short}: {exc}")
             continue
         from .crypto import unb64
-        raw = unb64(summary.get("chunks", ""))
-        chunks = [raw[i:i + 32] for i in range(0, len(raw), 32)]
+        packed = unb64(summary.get("chunks", ""))
+        chunks = [packed[i:i + 32] for i in range(0, len(packed), 32)]
         unindexed = sum(1 for c in chunks if c not in index)
         lost = sum(1 for c in chunks if c in index and index[c].pack not in packs_listed)
         if unindexed:

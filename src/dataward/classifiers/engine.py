@@ -19,11 +19,16 @@ import bisect
 import logging
 import re
 from collections import Counter
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NoOpNlpEngine
+from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
 from ..connectors.roster import Roster, canonical
 from .extractors.base import Column, Extracted, TextBuilder
@@ -35,6 +40,9 @@ from .recognizers.roster_names import is_word_char as roster_word_char
 from .recognizers.special_category import SpecialCategoryRecognizer
 from .recognizers.special_category import is_word_char as special_word_char
 from .recognizers.terms import TermMatcher
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 # Every pattern entity holds four digits close together, a digit and two letters (a
 # postcode's inward code) or an '@'. Cue words (DOB, passport) need no trigger of their
@@ -93,7 +101,9 @@ class _NoContextEnhancer(ContextAwareEnhancer):
         super().__init__(context_similarity_factor=0, min_score_with_context_similarity=0,
                          context_prefix_count=0, context_suffix_count=0)
 
-    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+    def enhance_using_context(self, text: str, raw_results: list[RecognizerResult],
+                              nlp_artifacts: NlpArtifacts, recognizers: list[EntityRecognizer],
+                              context: list[str] | None = None) -> list[RecognizerResult]:
         return raw_results
 
 
@@ -234,10 +244,13 @@ class Classifier:
             rest.add(f"{col.header}: {values[i]}", labels[i])
         return out
 
-    def _ner_findings(self, doc: Extracted, roster_hits) -> list[Finding]:
+    def _ner_findings(self, doc: Extracted, roster_hits: list[tuple[int, int, object]],
+                      ) -> list[Finding]:
         """PERSON entities from the optional spaCy model that the roster did not find."""
         taken = [(s, e) for s, e, _ in roster_hits]
-        out = []
+        out: list[Finding] = []
+        if self.ner is None:
+            return out
         for start in range(0, len(doc.text), NER_CHUNK):
             chunk = doc.text[start:start + NER_CHUNK]
             for ent in self.ner(chunk).ents:
@@ -258,7 +271,7 @@ NER_CHUNK = 100_000
 NER_SCORE = 0.6
 
 
-def load_ner(model: str | None):
+def load_ner(model: str | None) -> Language | None:
     """The spaCy pipeline named by ``model`` (an installed package or a model folder), or
     None. Nothing is ever downloaded: a missing model is logged and names come from the
     roster only."""
@@ -309,5 +322,5 @@ def _resolve_cluster(cluster: list[Hit]) -> list[Hit]:
     return kept
 
 
-def entity_counts(findings: list[Finding]) -> Counter:
+def entity_counts(findings: list[Finding]) -> Counter[str]:
     return Counter(f.entity_type for f in findings)

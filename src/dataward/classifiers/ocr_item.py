@@ -212,9 +212,11 @@ def recognise_item(fmt: str, data: bytes, doc: Extracted, settings: OcrSettings,
             missed.append("the item's time limit was reached" if budget.left() >= MIN_PAGE_SECONDS
                           else "the scan's text recognition budget was spent")
             continue
+        if page.image is None:  # pages come decoded; the image is dropped once read (below)
+            continue
         started = time.monotonic()
         try:
-            text = recognise(page.image, engine, left, page.dpi)  # type: ignore[arg-type]
+            text = recognise(page.image, engine, left, page.dpi)
         except subprocess.TimeoutExpired:
             missed.append(f"{page.label} took longer than {left:.0f} s")
             continue

@@ -7,7 +7,13 @@ from __future__ import annotations
 import zipfile
 from pathlib import PurePath
 
-from .extractors.mail_sniff import TNEF_MAGIC, is_outlook_msg, looks_like_mbox, looks_like_message
+from .extractors.mail_sniff import (
+    TNEF_MAGIC,
+    Opener,
+    is_outlook_msg,
+    looks_like_mbox,
+    looks_like_message,
+)
 
 HEAD_BYTES = 8192
 
@@ -31,7 +37,7 @@ _MAGIC = (
 _OOXML = {"word/": "docx", "xl/": "xlsx", "ppt/": "pptx"}
 
 
-def _zip_kind(path_or_bytes) -> str | None:
+def _zip_kind(path_or_bytes: Opener) -> str | None:
     """docx/xlsx/pptx/odt/ods/odp for office containers, zip for other archives, None when
     the zip cannot be opened at all (corrupt)."""
     try:
@@ -51,7 +57,7 @@ def _zip_kind(path_or_bytes) -> str | None:
     return "zip"
 
 
-def sniff(name: str, head: bytes, opener=None) -> str:
+def sniff(name: str, head: bytes, opener: Opener | None = None) -> str:
     """The format of an item called ``name`` whose first bytes are ``head``.
 
     ``opener`` (a path or a file object) lets a zip be looked into to tell OOXML and
@@ -63,8 +69,8 @@ def sniff(name: str, head: bytes, opener=None) -> str:
         if head.startswith(magic):
             return kind
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        kind = _zip_kind(opener) if opener is not None else None
-        return kind or (ext if ext in ("docx", "xlsx", "pptx", "odt", "ods", "odp") else "zip")
+        zkind = _zip_kind(opener) if opener is not None else None
+        return zkind or (ext if ext in ("docx", "xlsx", "pptx", "odt", "ods", "odp") else "zip")
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         if ext in ("xls", "doc", "msg", "docx", "xlsx", "pptx"):
             return ext  # OLE2: the name tells which, or an encrypted OOXML file

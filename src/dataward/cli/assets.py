@@ -19,22 +19,72 @@ dispose_app = typer.Typer(help="Record equipment disposals with signed certifica
                                "verify and export them.", no_args_is_help=True)
 
 
-def _choice(name: str, *values: str) -> type[Enum]:
-    """A str Enum Typer shows as a choice; ``.value`` is the plain string."""
-    return Enum(name, {v.replace("-", "_"): v for v in values}, type=str)  # type: ignore[return-value]
+# Str enums Typer shows as choices; ``.value`` is the plain string.
+class StatusC(str, Enum):
+    in_use = "in-use"
+    disposed = "disposed"
 
 
-StatusC = _choice("StatusC", "in-use", "disposed")
-MethodC = _choice("MethodC", "clear", "purge", "destroy")
-RouteC = _choice("RouteC", "waste", "gift", "sale", "return")
-YesNoC = _choice("YesNoC", "yes", "no", "unknown")
-TechniqueC = _choice("TechniqueC", "overwrite", "block-erase", "crypto-erase", "degauss",
-                     "shred", "disintegrate", "pulverise", "incinerate", "drill", "other")
-VerificationC = _choice("VerificationC", "full", "sampling", "none", "other")
-MediaC = _choice("MediaC", "hdd", "ssd", "flash", "hybrid", "optical", "other", "unknown")
-DestinationC = _choice("DestinationC", "internal-reuse", "external-reuse", "recycling",
-                       "manufacturer", "other")
-FormatC = _choice("FormatC", "csv", "parquet")
+class MethodC(str, Enum):
+    clear = "clear"
+    purge = "purge"
+    destroy = "destroy"
+
+
+class RouteC(str, Enum):
+    waste = "waste"
+    gift = "gift"
+    sale = "sale"
+    return_ = "return"  # `return` is a keyword: the value is what Typer shows
+
+
+class YesNoC(str, Enum):
+    yes = "yes"
+    no = "no"
+    unknown = "unknown"
+
+
+class TechniqueC(str, Enum):
+    overwrite = "overwrite"
+    block_erase = "block-erase"
+    crypto_erase = "crypto-erase"
+    degauss = "degauss"
+    shred = "shred"
+    disintegrate = "disintegrate"
+    pulverise = "pulverise"
+    incinerate = "incinerate"
+    drill = "drill"
+    other = "other"
+
+
+class VerificationC(str, Enum):
+    full = "full"
+    sampling = "sampling"
+    none = "none"
+    other = "other"
+
+
+class MediaC(str, Enum):
+    hdd = "hdd"
+    ssd = "ssd"
+    flash = "flash"
+    hybrid = "hybrid"
+    optical = "optical"
+    other = "other"
+    unknown = "unknown"
+
+
+class DestinationC(str, Enum):
+    internal_reuse = "internal-reuse"
+    external_reuse = "external-reuse"
+    recycling = "recycling"
+    manufacturer = "manufacturer"
+    other = "other"
+
+
+class FormatC(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
 
 
 def _v(choice: Optional[Enum]) -> Optional[str]:
@@ -118,7 +168,7 @@ def assets_add(
 @assets_app.command("list")
 def assets_list(
     ctx: typer.Context,
-    status: Annotated[Optional[StatusC], typer.Option(  # type: ignore[valid-type]
+    status: Annotated[Optional[StatusC], typer.Option(
         help="Only assets with this status.")] = None,
 ) -> None:
     """List the register (without who each asset is assigned to).
@@ -171,8 +221,8 @@ def assets_show(ctx: typer.Context, tag: Annotated[str, typer.Argument(help="Ass
 def dispose_record(
     ctx: typer.Context,
     tag: Annotated[str, typer.Argument(help="Asset tag.")],
-    method: Annotated[MethodC, typer.Option(help="NIST SP 800-88 method type.")],  # type: ignore[valid-type]
-    route: Annotated[RouteC, typer.Option(help="How it leaves the school.")],  # type: ignore[valid-type]
+    method: Annotated[MethodC, typer.Option(help="NIST SP 800-88 method type.")],
+    route: Annotated[RouteC, typer.Option(help="How it leaves the school.")],
     recipient: Annotated[str, typer.Option(help="Who received it (organisation or person).")],
     authorised_by: Annotated[str, typer.Option(help="Who authorised the disposal.")],
     technician: Annotated[str, typer.Option(help="Who performed the sanitization.")],
@@ -185,20 +235,20 @@ def dispose_record(
         help="The recipient's written receipt accepting responsibility for destroying "
              "personal data.")] = None,
     weee_note: Annotated[str, typer.Option(help="WEEE waste transfer note number (waste).")] = "",
-    personal_data: Annotated[YesNoC, typer.Option(  # type: ignore[valid-type]
-        help="Is personal data likely held on the storage media?")] = YesNoC.unknown,  # type: ignore[attr-defined]
+    personal_data: Annotated[YesNoC, typer.Option(
+        help="Is personal data likely held on the storage media?")] = YesNoC.unknown,
     licences_checked: Annotated[bool, typer.Option(
         "--licences-checked", help="Software licensing was verified before disposal.")] = False,
-    data_backed_up: Annotated[YesNoC, typer.Option(  # type: ignore[valid-type]
-        help="Was the data backed up first?")] = YesNoC.unknown,  # type: ignore[attr-defined]
-    technique: Annotated[Optional[TechniqueC], typer.Option(  # type: ignore[valid-type]
+    data_backed_up: Annotated[YesNoC, typer.Option(
+        help="Was the data backed up first?")] = YesNoC.unknown,
+    technique: Annotated[Optional[TechniqueC], typer.Option(
         help="Sanitization technique (default: overwrite; shred for destroy).")] = None,
     tool: Annotated[str, typer.Option(help="Tool and version (default: from the nwipe log).")] = "",
-    verification: Annotated[Optional[VerificationC], typer.Option(  # type: ignore[valid-type]
+    verification: Annotated[Optional[VerificationC], typer.Option(
         help="Verification method (default: from the nwipe log).")] = None,
-    media_type: Annotated[MediaC, typer.Option(  # type: ignore[valid-type]
-        help="Type of the storage media.")] = MediaC.unknown,  # type: ignore[attr-defined]
-    destination: Annotated[Optional[DestinationC], typer.Option(  # type: ignore[valid-type]
+    media_type: Annotated[MediaC, typer.Option(
+        help="Type of the storage media.")] = MediaC.unknown,
+    destination: Annotated[Optional[DestinationC], typer.Option(
         help="Media destination (default: from the route).")] = None,
     technician_title: Annotated[str, typer.Option(help="The technician's job title.")] = "",
     validated_by: Annotated[str, typer.Option(help="Who validated the sanitization.")] = "",
@@ -276,7 +326,7 @@ def dispose_verify(
 def dispose_register(
     ctx: typer.Context,
     year: Annotated[Optional[int], typer.Option(help="Only disposals in this calendar year.")] = None,
-    fmt: Annotated[FormatC, typer.Option("--format", help="csv or parquet.")] = FormatC.csv,  # type: ignore[valid-type, attr-defined]
+    fmt: Annotated[FormatC, typer.Option("--format", help="csv or parquet.")] = FormatC.csv,
     out_file: Annotated[Optional[Path], typer.Option(
         "--out", help="Output file (default: disposals-YEAR.FORMAT here).")] = None,
 ) -> None:
@@ -285,16 +335,14 @@ def dispose_register(
     Example: dataward dispose register --year 2026 --format parquet
     """
     from ..assets.export import export_register
-    fmt = _v(fmt)  # type: ignore[assignment]
-    target = out_file or Path(f"disposals-{year or 'all'}.{fmt}")
+    kind = _v(fmt) or "csv"
+    target = out_file or Path(f"disposals-{year or 'all'}.{kind}")
     with open_ledger(get_settings(ctx)) as ledger:
-        n = export_register(ledger, target, fmt=fmt, year=year)
-        ledger.audit("assets.register.export", target.name, rows=n, format=fmt, year=year)
+        n = export_register(ledger, target, fmt=kind, year=year)
+        ledger.audit("assets.register.export", target.name, rows=n, format=kind, year=year)
     out.print(f"wrote {n} disposal(s) to {target}")
 
 
 def register(app: typer.Typer) -> None:
-    # The asset tables live in their own module; import it so the ledger creates them.
-    from ..assets import tables  # noqa: F401
     app.add_typer(assets_app, name="assets")
     app.add_typer(dispose_app, name="dispose")

@@ -88,12 +88,9 @@ def _through_prefect(home: Path, cfg: Path) -> None:
     out.print(f"scan {scan['scan_id']}: {scan['status']}, {scan['items']} items, "
               f"{scan['items_with_findings']} with personal data, {scan['findings']} findings")
     out.print(f"  results: {scan['out_dir']}/items.parquet, findings.parquet")
-    try:
-        from ..flows.backup import nightly_backup
-    except ImportError:
-        nightly_backup = None
+    from ..flows.backup import nightly_backup
     settings = load_settings(cfg)
-    if nightly_backup is not None and settings.backup.targets:
+    if settings.backup.targets:
         from ..errors import RepositoryMissingError
         from ..backup.service import init_target, open_repo, resolve_targets
         for t in resolve_targets(settings):
@@ -146,6 +143,10 @@ def _demo_key(env: dict[str, str]) -> str:
         subprocess.run(gen + ["--quick-gen-key", uid, "ed25519", "cert", "never"],
                        env=env, capture_output=True, check=True)
         fpr = fingerprint()
+        if fpr is None:
+            from ..errors import DatawardError
+            raise DatawardError("gpg made the demo recovery key but does not list it",
+                                hint="check that `gpg --version` runs")
         subprocess.run(gen + ["--quick-add-key", fpr, "cv25519", "encr", "never"],
                        env=env, capture_output=True, check=True)
     return fpr

@@ -63,7 +63,7 @@ class _Group(TyperGroup):
         _tidy_help(self)
         return super().make_context(*args, **kwargs)
 
-    def invoke(self, ctx: typer.Context):  # type: ignore[override]
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer's Context, a subclass of the one its vendored click declares
         try:
             return super().invoke(ctx)
         except DatawardError as exc:
@@ -72,7 +72,7 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             console.print("[yellow]cancelled[/]")
             raise typer.Exit(EXIT_CANCELLED) from None
-        except Exception as exc:  # noqa: BLE001 - messages may hold document text
+        except Exception as exc:  # messages may hold document text
             root = ctx.find_root().obj
             if type(exc).__module__.startswith("typer") or (root is not None and root.debug):
                 raise  # usage errors, Exit and Abort: Typer prints and exits itself

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 
 import typer
 
 from rich.markup import escape
 
 from .common import console, get_settings, out, progress
+
+if TYPE_CHECKING:
+    from ..transfer.create import PackageProgress
+
+R = TypeVar("R")
 
 package_app = typer.Typer(
     help="Package files for an encrypted transfer to another school or the local "
@@ -52,13 +58,14 @@ def _read_password_file(path: Path) -> str:
     return pw
 
 
-def _with_progress(label: str, fn, total_hint: int = 0):  # type: ignore[no-untyped-def]
+def _with_progress(label: str, fn: Callable[[Callable[[PackageProgress], None]], R],
+                   total_hint: int = 0) -> R:
     """Run ``fn(progress_callback)`` under a bytes progress bar."""
     from rich.progress import DownloadColumn
     with progress(transient=True, extra=[DownloadColumn()]) as bar:
         task = bar.add_task(label, total=total_hint or None)
 
-        def cb(p) -> None:  # type: ignore[no-untyped-def]
+        def cb(p: PackageProgress) -> None:
             if p.stage == "packaging" or p.stage == "checking":
                 bar.update(task, description=p.stage, completed=p.done,
                            total=p.total or None)

@@ -3,23 +3,26 @@ names name pupils; plan, named approval, apply (resumable), undo."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..home import open_ledger
 from .common import console, get_settings, out
 
+if TYPE_CHECKING:
+    from ..remediate.plan import Plan
+
 remediate_app = typer.Typer(
     help="Fix exposed items safely: plan, approve with a name, apply, undo.", no_args_is_help=True)
 PlanId = Annotated[str, typer.Argument(help="The plan id printed by `remediate plan`.")]
 
 
-def _show(plan) -> None:  # type: ignore[no-untyped-def]
+def _show(plan: Plan) -> None:
     out.print(f"plan {plan.plan_id}: {plan.action} of {len(plan.items)} item(s), {plan.status}"
               + (f", approved by {plan.approved_by}" if plan.approved_by else ""))
     for it in plan.items:
-        out.print(f"  {it.item_id} {it.state}")
+        out.print(f"  {it.item_id} {it.state}" + (f" ({it.metadata_status})" if it.metadata_status else ""))
 
 
 @remediate_app.command("plan")

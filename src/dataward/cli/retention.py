@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.markup import escape
+from rich.progress import TaskID
 
 from ..errors import UsageError
 from ..home import open_ledger
+
+if TYPE_CHECKING:
+    from ..retention.planning import PlanSummary
 from .common import console, get_settings, out, progress, parse_as_of
 
 MAX_WARNINGS = 20
@@ -22,14 +26,14 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="retention")
 
 
-def _print_summary(s: object) -> None:
-    out.print(f"plan {s.plan_id}  (as of {s.as_of}, {s.status})")  # type: ignore[attr-defined]
-    out.print(f"  images looked at: {s.images}")  # type: ignore[attr-defined]
-    out.print(f"  due for deletion: {s.due} ({s.due_bytes / 1e6:.1f} MB)")  # type: ignore[attr-defined]
-    for code, n in s.counts.items():  # type: ignore[attr-defined]
+def _print_summary(s: PlanSummary) -> None:
+    out.print(f"plan {s.plan_id}  (as of {s.as_of}, {s.status})")
+    out.print(f"  images looked at: {s.images}")
+    out.print(f"  due for deletion: {s.due} ({s.due_bytes / 1e6:.1f} MB)")
+    for code, n in s.counts.items():
         if code != "due":
             out.print(f"  kept, {code}: {n}")
-    warnings = s.warnings  # type: ignore[attr-defined]
+    warnings = s.warnings
     for w in warnings[:MAX_WARNINGS]:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     if len(warnings) > MAX_WARNINGS:
@@ -57,7 +61,7 @@ def plan_cmd(
     inputs = inputs_from(s, leavers=leavers, on_roll=on_roll, consent=consent, images=images,
                          as_of=parse_as_of(as_of))
     with open_ledger(s) as ledger, progress(transient=True) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def tick(stage: str, n: int, total: int | None) -> None:
             if stage not in tasks:

@@ -81,6 +81,21 @@ def false_positive(
                               reason=reason))
 
 
+@review_app.command("withdraw")
+def withdraw(ctx: typer.Context, item: Item, by: By) -> None:
+    """Withdraw every decision about an item (accepted, to-fix, false-positive): the item
+    is open again in the report. Recorded in the audit log with the operating-system user.
+
+    Example: dataward review withdraw 3f9a0c1d2e4b --by "Ann Smith (DPO)"
+    """
+    from ..review.decisions import withdraw_decisions
+    s = get_settings(ctx)
+    with open_ledger(s) as ledger:
+        w = withdraw_decisions(s, ledger, item, by=by)
+    out.print(f"withdrawn: {len(w.decisions)} decision(s) about item {w.item_id} "
+              f"({', '.join(map(str, w.decisions))}); it is open again; in the audit log")
+
+
 @review_app.command("findings")
 def findings(ctx: typer.Context, item: Item) -> None:
     """List an item's findings (masked) with the REF that `review false-positive` takes.

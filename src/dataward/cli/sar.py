@@ -57,8 +57,9 @@ def open_(
                                      by=by, due=_date(due, "--due") if due else None)
     for w in warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
+    left = req.days_left()
     out.print(f"request {req.sar_id} for {req.subject}: received {req.received}, due {req.due} "
-              f"({req.days_left()} days left)")
+              + (f"({left} days left)" if left >= 0 else f"(OVERDUE by {-left} days)"))
 
 
 @sar_app.command("list")
@@ -85,22 +86,30 @@ def list_(
 
 @sar_app.command("find")
 def find(ctx: typer.Context, sar_id: Annotated[str, typer.Argument(help="The request id.")]) -> None:
-    """List every item of the latest scan holding the person's data.
+    """List every item of the latest scan holding the person's data: files, and messages
+    inside mailboxes (the mailbox's path and which message) or members of archives.
 
     Example: dataward sar find sar-1a2b3c4d
     """
-    from rich.table import Table
-
+    from ..home import fingerprint_key
     from ..pipelines.report_data import ENTITY_LABELS
+    from ..pipelines.report_paths import item_id
+    from ..pipelines.scan import top_locator
+    from ..sar.members import inside
     from ..sar.requests import find_request
-    with open_ledger(get_settings(ctx)) as ledger:
+    s = get_settings(ctx)
+    with open_ledger(s) as ledger:
         found = find_request(ledger, sar_id)
+    key = fingerprint_key(s)
     out.print(f"request {sar_id}: {len(found.hits)} item(s) in scan {found.scan_id}")
-    t = Table("path", "audience", "found")
     for h in found.hits:
-        t.add_row(h.path, h.audience, ", ".join(f"{ENTITY_LABELS.get(e, e)} {n}"
-                                                for e, n in sorted(h.counts.items())))
-    out.print(t)
+        rest = h.locator[len(top_locator(h.locator)):]
+        path = h.path[:-len(rest)] if rest and h.path.endswith(rest) else h.path
+        where = f"  [{escape(inside(h.locator))}]" if rest else ""
+        counts = ", ".join(f"{ENTITY_LABELS.get(e, e)} {n}" for e, n in sorted(h.counts.items()))
+        # One line an item (never wrapped), so a path can be copied whole.
+        out.print(f"  {item_id(key, h.locator)}  {escape(path)}{where}  ({h.audience}): {counts}",
+                  soft_wrap=True)
 
 
 @sar_app.command("export")
@@ -111,6 +120,7 @@ def export(
 ) -> None:
     """Package the person's files (AES-256, a passphrase shown once) with SAR-index.csv:
     per file, the other people's data it also holds (masked), to redact before disclosure.
+    A message in a mailbox is taken out of it as one .eml file (never the whole mailbox).
 
     Example: dataward sar export sar-1a2b3c4d --out ~/Outbox
     """
@@ -121,7 +131,12 @@ def export(
     with open_ledger(s) as ledger:
         res = export_request(s, ledger, sar_id, out_dir=out_dir)
     out.print(f"package: {res.package.path}")
-    out.print(f"files: {res.files}, index rows: {res.index_rows} (SAR-index.csv inside)")
+    out.print(f"files: {res.files}, messages and members taken out of mailboxes or archives: "
+              f"{res.messages}, index rows: {res.index_rows} (SAR-index.csv inside)")
+    if res.left_out:
+        console.print(f"[yellow]warning:[/] {res.left_out} item(s) found by the scan are not in "
+                      "the package (moved or changed since the scan; listed in SAR-index.csv): "
+                      "run `dataward scan`, then export again")
     if res.package.generated_password:
         console.print(Panel(f"[bold]{res.package.generated_password}[/]", title="passphrase",
                             expand=False))

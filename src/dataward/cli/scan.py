@@ -55,7 +55,7 @@ def scan(
     if workers:
         settings.scan.workers = workers
     adhoc = bool(paths)
-    if adhoc:
+    if paths:
         sources = adhoc_sources(list(paths))
     else:
         sources = settings.sources
@@ -94,7 +94,7 @@ def scan(
         out.print(f"  changes: {result.new} new, {result.changed} changed, {result.moved} moved, "
                   f"{result.removed} removed")
         out.print(f"  with personal data: {result.items_with_findings} items, {result.findings} findings")
-        out.print(f"  statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_status.items())))
+        out.print("  statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(result.by_status.items())))
         out.print(f"  read {mb:,.1f} MB in {result.seconds:.1f} s")
         for reason in result.reasons:
             out.print(f"  {reason}")

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import pathspec
 
-from ..errors import PathOutsideRootsError
+from ..errors import ConfigError, PathOutsideRootsError
 from ..settings import Source
 
 
@@ -147,6 +147,8 @@ def walk_tree(root: str, *, include: Iterable[str] = ("**",), exclude: Iterable[
 
 def walk(source: Source) -> Iterator[FileEntry]:
     """Every entry under the source's root that its include/exclude globs select."""
+    if source.path is None:  # an SMB source: walk_smb reads it
+        raise ConfigError(f"source {source.name!r} has no local path to walk")
     root = os.path.abspath(os.fspath(source.path))
     try:
         st = os.lstat(root)

@@ -93,6 +93,7 @@ class ObjectStore(ABC):
 
     def extend_retention(self, key: str, until: datetime) -> None:
         """Move the retain-until date later (never earlier)."""
+        return None  # a store without object lock has no date to move
 
     def older_versions(self, key: str) -> builtins.list[bytes]:
         """Bodies of earlier versions, newest first (versioned stores only)."""

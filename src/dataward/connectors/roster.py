@@ -113,7 +113,7 @@ def _read_people(reader: Iterator[list[str]], path: Path, kind: str) -> Roster:
         )
     roster = Roster()
     for row in reader:
-        def cell(i: int | None) -> str:
+        def cell(i: int | None, row: list[str] = row) -> str:
             return row[i].strip() if i is not None and i < len(row) else ""
         surname = cell(sn)
         forenames = [cell(fn), cell(pref)]

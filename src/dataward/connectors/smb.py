@@ -161,7 +161,9 @@ class SmbClient:
             "username": self.config.username, "password": self.password, "port": port,
             "connection_timeout": self.config.timeout_s, "connection_cache": self.cache(),
             "auth_protocol": "ntlm"}
-        modes = {"required": [True], "off": [None], "auto": [True, None]}[self.config.encrypt]
+        choices: dict[str, list[bool | None]] = {"required": [True], "off": [None],
+                                                  "auto": [True, None]}
+        modes = choices[self.config.encrypt]
         last: BaseException | None = None
         for encrypt in modes:
             try:
@@ -302,7 +304,7 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
         try:
             with smbclient.scandir(unc, **kw) as it:
                 listed = sorted(it, key=lambda d: d.name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any SMB fault is an entry for this folder
             yield error(unc, rel or ".", exc, "cannot list folder")
             continue
         packed = tuple(sorted(here.items()))
@@ -317,7 +319,7 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
                     continue
                 try:
                     sub = folder_origins(folder_sd(child_unc, client, url), child_unc, here)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001 - any SMB fault is an entry for this folder
                     yield error(child_unc, child_rel, exc, "cannot read the folder's permissions")
                     continue
                 subdirs.append((child_unc, child_rel, sub))

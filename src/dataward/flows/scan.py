@@ -15,12 +15,13 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from .common import load as _settings
 from .common import retry_if_transient as _retry_if_transient
 
 
-@task(name="scan", persist_result=False, cache_policy=None, retries=2, retry_delay_seconds=60,
+@task(name="scan", persist_result=False, cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60,
       retry_condition_fn=_retry_if_transient)
 def scan_task(config: str | None, full: bool = False) -> dict[str, Any]:
     """Scan the configured sources; return the scan's counts."""
@@ -37,7 +38,7 @@ def scan_task(config: str | None, full: bool = False) -> dict[str, Any]:
             "worker": f"{socket.gethostname()}:{os.getpid()}"}
 
 
-@task(name="report", persist_result=False, cache_policy=None, retries=2, retry_delay_seconds=30,
+@task(name="report", persist_result=False, cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30,
       retry_condition_fn=_retry_if_transient)
 def report_task(config: str | None, scan: dict[str, Any]) -> dict[str, Any]:
     """Render the HTML report of the scan ``scan_task`` made; return its path and counts."""
@@ -102,7 +103,7 @@ def _scan_then_report(config: str | None, full: bool) -> dict[str, Any]:
     scanned = scan_task.submit(config, full)
     # Passing the future (not its value) lets Dask run the report where the scan ran, on
     # a worker that has already imported what both need.
-    report = report_task.submit(config, scanned).result()
+    report = report_task.submit(config, scanned).result()  # type: ignore[call-overload]  # Prefect resolves a future argument; its types take values only
     return {"scan": scanned.result(), "report": report}
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from ..classifiers.extractors.base import Extracted, Member
 from ..classifiers.extractors.mail_message import MailExtracted, MessageInfo
 from ..settings import Settings
+from .outputs import TableRow
 
 EXTERNAL, INTERNAL = "external-mail", "internal-mail"
 
@@ -35,7 +36,7 @@ def is_internal(domain: str, school_domains: list[str]) -> bool:
     return False
 
 
-def apply_mail_policy(doc: Extracted, row: dict, settings: Settings,
+def apply_mail_policy(doc: Extracted, row: TableRow, settings: Settings,
                       now: datetime | None = None) -> None:
     """Set ``row``'s audience, status and notes from ``doc``, and cap its attachments."""
     if not isinstance(doc, MailExtracted):
@@ -52,7 +53,7 @@ def apply_mail_policy(doc: Extracted, row: dict, settings: Settings,
         row["error"] = "; ".join([row["error"]] + notes if row.get("error") else notes)
 
 
-def _message_rules(info: MessageInfo, row: dict, settings: Settings, now: datetime) -> list[str]:
+def _message_rules(info: MessageInfo, row: TableRow, settings: Settings, now: datetime) -> list[str]:
     notes: list[str] = []
     if info.damaged:
         row["status"] = "error"

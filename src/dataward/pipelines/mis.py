@@ -196,7 +196,7 @@ def read_pupils(path: Path, *, leavers: bool) -> PupilList:
         if not (forename and surname):
             issues.append(CsvIssue(path.name, line, "no full name: matched by UPN only"))
         leave: date | None = None
-        if leavers:
+        if leavers and i_leave is not None:  # None only when not leavers (refused above)
             raw = _cell(cells, i_leave)
             if not raw:
                 errors.append(CsvIssue(path.name, line, f"the leave date ({header[i_leave]!r}) is empty"))
@@ -266,7 +266,7 @@ def cross_check(leavers: PupilList, on_roll: PupilList | None,
     issues: list[CsvIssue] = []
     roll = {p.upn: p for p in on_roll.pupils if p.upn} if on_roll else {}
     for p in leavers.pupils:
-        if p.upn and p.upn in roll:
+        if on_roll is not None and p.upn and p.upn in roll:
             issues.append(CsvIssue(leavers.path.name, p.line, "this pupil is also on roll "
                                    f"({on_roll.path.name} line {roll[p.upn].line}); "
                                    "treated as on roll, so their images are kept"))

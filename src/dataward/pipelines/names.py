@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..classifiers.checksums import is_valid_upn, upn_check_letter  # noqa: F401 (re-exported)
+from ..classifiers.checksums import is_valid_upn, upn_check_letter  # noqa: F401 - re-exported for callers of names
 from ..connectors.names import APOSTROPHES, fold_name
 
 _UPN_SHAPE = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")

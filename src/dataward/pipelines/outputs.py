@@ -9,12 +9,17 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..classifiers.risk import ENTITY_TYPES
+
+# One row of items.parquet or findings.parquet: its keys are columns of the schema, which
+# `table_of` checks when the rows are written.
+TableRow = dict[str, Any]
 
 COUNT_COLUMNS = tuple(f"n_{e.lower()}" for e in ENTITY_TYPES)
 
@@ -52,7 +57,7 @@ FINDINGS_FILE = "findings.parquet"
 NAME_INDEX_FILE = "name_index.parquet"
 
 
-def table_of(rows: list[dict], schema: pa.Schema) -> pa.Table:
+def table_of(rows: list[TableRow], schema: pa.Schema) -> pa.Table:
     """Rows as a table of ``schema``. A key the schema does not have (a misspelt column)
     raises ValueError naming the key: ``pa.Table.from_pylist`` alone drops it silently."""
     names = frozenset(schema.names)
@@ -63,7 +68,7 @@ def table_of(rows: list[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def write_table(rows: list[dict] | pa.Table, schema: pa.Schema, path: Path) -> None:
+def write_table(rows: list[TableRow] | pa.Table, schema: pa.Schema, path: Path) -> None:
     table = rows if isinstance(rows, pa.Table) else table_of(rows, schema)
     tmp = path.with_suffix(".tmp")
     pq.write_table(table.cast(schema), tmp, compression="zstd")

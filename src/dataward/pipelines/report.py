@@ -26,7 +26,7 @@ from ..settings import Settings
 from .outputs import COUNT_COLUMNS
 from .report_data import UNREADABLE, ENTITY_LABELS, ReportData, build_report_data, riskiest_order
 from .report_rules import GENERAL, RULES
-from .report_svg import bar_chart, trend_chart
+from .report_svg import bar_chart, counted, trend_chart
 
 Format = Literal["html", "md", "csv"]
 FORMATS = ("html", "md", "csv")
@@ -36,12 +36,6 @@ CSV_COLUMNS = ["item_id", "shown", "source", "area", "audience", "format", "stat
 CSV_HEADER = ["item", "path", *CSV_COLUMNS[2:]]
 # A table longer than this starts collapsed (the DPO opens it with one click).
 FOLD_ROWS = 20
-
-
-def counted(n: int, word: str) -> str:
-    """``1 item``, ``2 items``, ``1 more item``, ``3 more items``."""
-    n = int(n)
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 

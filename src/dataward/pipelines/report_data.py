@@ -11,11 +11,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from sqlalchemy import Row
 
 from ..classifiers.risk import ENTITY_TYPES
 from ..ledger import Ledger
@@ -135,7 +137,7 @@ class ReportData:
     overdue_sars: list[OverdueSar] = field(default_factory=list)
     accounts: AccountsFigures | None = None
     unavailable_sources: list[UnavailableSource] = field(default_factory=list)
-    items_frame: pd.DataFrame = field(default=None, repr=False)  # type: ignore[assignment]
+    items_frame: pd.DataFrame = field(default=None, repr=False)
 
 
 def load_items(scan_dir: Path) -> pd.DataFrame:
@@ -212,7 +214,7 @@ def riskiest_order(df: pd.DataFrame) -> pd.DataFrame:
               .drop(columns="_exposed"))
 
 
-def _previous_scan(ledger: Ledger, row) -> object | None:
+def _previous_scan(ledger: Ledger, row: Row[Any]) -> Row[Any] | None:
     for r in ledger.scan_rows():
         if (r.started < row.started and r.status in ("complete", "partial")
                 and r.mode != "adhoc" and (Path(r.out_dir) / ITEMS_FILE).exists()):
@@ -227,6 +229,14 @@ def _removed(prev_dir: Path, df: pd.DataFrame) -> list[str]:
     prev = prev[~prev["locator"].str.contains("!/", regex=False)
                 & ~prev["locator"].str.contains("#", regex=False)]
     gone = prev[~prev["locator"].isin(set(df["locator"]))]
+    gone_ident = {(i, s, m) for i, s, m in zip(gone["inode"], gone["size"], gone["mtime_ns"]) if i}
+    # A file the scan read again at its new place (moved into another source, or from or
+    # to a path naming someone) is the same file: shown as moved, not as new and removed.
+    tops = ~df["locator"].str.contains("!/", regex=False) & ~df["locator"].str.contains("#", regex=False)
+    again = (df["change"] == "new") & tops & pd.Series(
+        [(i, s, m) in gone_ident for i, s, m in zip(df["inode"], df["size"], df["mtime_ns"])],
+        index=df.index)
+    df.loc[again, "change"] = "moved"
     moved = df[df["change"] == "moved"]
     ident = set(zip(moved["inode"], moved["size"], moved["mtime_ns"]))
     keep = [(i, s, m) not in ident for i, s, m in zip(gone["inode"], gone["size"], gone["mtime_ns"])]
@@ -249,7 +259,7 @@ def _trend(ledger: Ledger, current_started: str) -> list[TrendPoint]:
 
 
 
-def unavailable_sources(summary: dict) -> list[UnavailableSource]:
+def unavailable_sources(summary: dict[str, Any]) -> list[UnavailableSource]:
     """The sources the scan could not read (their last results were kept)."""
     return [UnavailableSource(name, rec.get("reason", ""), rec.get("scan_id", ""))
             for name, rec in sorted((summary.get("sources") or {}).items())

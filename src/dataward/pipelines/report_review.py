@@ -4,8 +4,9 @@ A decision names an item by its report id at the time (a keyed hash of its locat
 keeps the file's inode, size, mtime and content hash, never its path. Against a later scan
 the item is found again by, in order: the same id (same place); the same inode with the
 same size and mtime or the same content (renamed or moved on the same file system); the
-same content hash (copied elsewhere, or moved across file systems). So a decision follows
-the file across renames and moves.
+same content hash (copied elsewhere, or moved across file systems); the content a
+finished ``dataward remediate`` rename left (the old name written into the image). So a
+decision follows the file across renames and moves.
 
 What a decision means in a scan (``review_states``):
 - ``false-positive`` (one finding): that finding no longer counts; an item whose every
@@ -13,7 +14,10 @@ What a decision means in a scan (``review_states``):
 - ``accepted`` until its expiry date; after it the item is open again;
 - ``to-fix`` with an owner: open until fixed;
 - fixed: a scan later than the decision no longer finds personal data in the item (or
-  no longer finds the item at all).
+  no longer finds the item at all), or no longer finds the problem the decision was
+  about (the report's next-step rule when it was made: special-category data where
+  pupils can open it, a pupil's name in an image's name, past its retention date).
+A withdrawn decision (``dataward review withdraw``) no longer counts at all.
 
 Read by plain SQL (like report_extras), so the report does not depend on the review job.
 """
@@ -34,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..ledger import Ledger
 from .outputs import FINDINGS_FILE
 from .report_extras import _has
+from .report_rules import rule_of, rule_when
 
 KINDS = ("accepted", "to-fix", "false-positive")
 
@@ -56,6 +61,7 @@ class Decision:
     expires: str | None
     entity_type: str | None
     fingerprint: str | None
+    problem: str | None = None     # report_rules id of the item's next step when decided
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,9 @@ def load_decisions(ledger: Ledger) -> list[Decision]:
         with ledger.engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT decision_id, decided_at, decided_by, kind, item_id, scan_id, source, "
-                "inode, size, mtime_ns, sha256, reason, owner, expires, entity_type, fingerprint "
-                "FROM review_decisions ORDER BY decided_at, decision_id")).all()
+                "inode, size, mtime_ns, sha256, reason, owner, expires, entity_type, fingerprint, "
+                "problem FROM review_decisions WHERE withdrawn_at IS NULL "
+                "ORDER BY decided_at, decision_id")).all()
     except SQLAlchemyError:
         return []
     return [Decision(*r) for r in rows]
@@ -96,8 +103,9 @@ class ItemFinder:
     """Finds a decision's item among a scan's rows (needs columns item_id, inode, size,
     mtime_ns, sha256)."""
 
-    def __init__(self, df: pd.DataFrame) -> None:
+    def __init__(self, df: pd.DataFrame, successors: dict[str, str] | None = None) -> None:
         self.df = df
+        self.successors = successors or {}   # content hash -> the content dataward gave it
         self.by_id = {v: i for i, v in zip(df.index, df["item_id"])}
         self.by_inode: dict[int, list[int]] = {}
         for i, ino in zip(df.index, df["inode"]):
@@ -118,32 +126,51 @@ class ItemFinder:
             if same_content or same_stat:
                 return i
         found = self.by_sha.get(d.sha256) if d.sha256 else None
+        if found is None and d.sha256 in self.successors:   # renamed with its name kept inside
+            found = self.by_sha.get(self.successors[d.sha256])
         return None if found is None else int(found)
 
 
 @dataclass(frozen=True)
 class ReviewView:
     states: dict[int, ReviewState]     # decision id -> its state in this scan
-    status: dict[int, str]             # row -> open | to-fix | accepted | false-positive
+    status: dict[int, str]   # row -> open | to-fix | accepted | false-positive | fixed
 
     def counts(self) -> dict[str, int]:
         out = {"open": 0, "to-fix": 0, "accepted": 0, "false-positive": 0,
                "fixed": sum(1 for s in self.states.values() if s.state == "fixed"),
                "expired": sum(1 for s in self.states.values() if s.state == "expired")}
         for st in self.status.values():
-            out[st] += 1
+            if st != "fixed":            # counted once, from the decision's state
+                out[st] += 1
         return out
+
+
+def successors(ledger: Ledger) -> dict[str, str]:
+    """Content hash -> the content a finished remediation left (a rename that wrote the
+    old name into the image's metadata), so a decision follows the file through it."""
+    if not _has(ledger, "remediation_items"):
+        return {}
+    try:
+        with ledger.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT sha256, new_sha256 FROM remediation_items WHERE state = 'done' "
+                "AND new_sha256 <> '' AND new_sha256 <> sha256")).all()
+    except SQLAlchemyError:
+        return {}
+    return {a: b for a, b in rows}
 
 
 def review_states(decisions: list[Decision], df: pd.DataFrame, scan_started: str,
                   finding_keys: Callable[[list[str]], dict[str, set[tuple[str, str]]]],
-                  today: date | None = None) -> ReviewView:
+                  today: date | None = None, followed: dict[str, str] | None = None,
+                  ) -> ReviewView:
     """The state of the newest accepted/to-fix decision of each item and of every
     false-positive decision, and the review status of every row holding personal data.
     ``finding_keys(locators)``: locator -> the (entity type, fingerprint) of each of its
     findings (asked only for items with a false-positive decision)."""
     today_s = (today or date.today()).isoformat()
-    finder = ItemFinder(df)
+    finder = ItemFinder(df, followed)
     located = {d.decision_id: finder.find(d) for d in decisions}
     false_pos: dict[int, set[tuple[str, str]]] = {}
     for d in decisions:
@@ -173,6 +200,14 @@ def review_states(decisions: list[Decision], df: pd.DataFrame, scan_started: str
     for d in newest.values():
         row = located[d.decision_id]
         later = scan_started > d.decided_at
+        if (row is not None and later and d.problem and "next_step" in df.columns
+                and rule_of(str(df.at[row, "next_step"])) != d.problem):
+            # The problem the decision was about is gone (moved out of the pupils' area,
+            # renamed): fixed, though the item may still hold personal data.
+            states[d.decision_id] = ReviewState(
+                d, "fixed", row, f"fixed: no longer {rule_when(d.problem)}")
+            status[row] = "fixed"
+            continue
         if row is None or not open_findings(row):
             if later or row is None:
                 note = "no longer found" if row is None else "no personal data found any more"
@@ -207,7 +242,8 @@ def finding_keys(scan_dir: Path) -> Callable[[list[str]], dict[str, set[tuple[st
 
 def add_review(df: pd.DataFrame, ledger: Ledger, scan_dir: Path, started: str) -> ReviewView:
     """Adds the ``review`` column (open | to-fix | accepted | false-positive)."""
-    view = review_states(load_decisions(ledger), df, started, finding_keys(scan_dir))
+    view = review_states(load_decisions(ledger), df, started, finding_keys(scan_dir),
+                         followed=successors(ledger))
     df["review"] = [view.status.get(i, "") for i in df.index]
     return view
 

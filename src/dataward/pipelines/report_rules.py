@@ -13,13 +13,23 @@ import pandas as pd
 # (rule id, when it applies, what to do): shown in the report as a legend.
 RULES: tuple[tuple[str, str, str], ...] = (
     ("special-exposed", "special-category data where pupils can open it",
-     "move it to a staff-only folder or restrict who can open it"),
+     ("move it to a staff-only folder or restrict who can open it "
+      "(dataward remediate plan ITEM --move-to FOLDER)")),
     ("name-in-image-name", "a pupil's name in an image's file or folder name",
      "rename the image (dataward remediate plan ITEM --rename: IMG-<id>.jpg)"),
     ("past-retention", "older than its retention period",
      "review it for deletion (dataward retention plan)"),
 )
 GENERAL = "check that only the people who need it can open it"
+
+
+def rule_of(step: str) -> str | None:
+    """The id of the rule whose next step is ``step`` (None: the general step or none)."""
+    return next((rid for rid, _when, action in RULES if action == step), None)
+
+
+def rule_when(rule_id: str) -> str:
+    return next((when for rid, when, _action in RULES if rid == rule_id), rule_id)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,12 @@ from html import escape
 
 from .report_data import AreaLine, TrendPoint
 
+
+def counted(n: int, word: str) -> str:
+    """``1 item``, ``2 items``, ``1 more item``, ``3 more items``."""
+    n = int(n)
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
 BAR_COLOUR, HIGH_COLOUR, LINE2_COLOUR = "#2f6db5", "#c0392b", "#c0392b"
 
 
@@ -15,11 +21,12 @@ def _nice_max(v: int) -> int:
     if v <= 5:
         return 5
     for step in (1, 2, 5):
-        mag = 10 ** (len(str(v)) - 1)
+        mag: int = 10 ** (len(str(v)) - 1)
         top = step * mag
         if top >= v:
             return top
-    return 10 ** len(str(v))
+    last: int = 10 ** len(str(v))
+    return last
 
 
 def bar_chart(areas: list[AreaLine], limit: int = 12) -> str:
@@ -42,7 +49,8 @@ def bar_chart(areas: list[AreaLine], limit: int = 12) -> str:
         parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" '
                      f'font-size="12">{escape(label)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="18" fill="{BAR_COLOUR}">'
-                     f'<title>{escape(a.area)}: {a.with_data} items with personal data</title></rect>')
+                     f'<title>{escape(a.area)}: {counted(a.with_data, "item")} with personal data'
+                     '</title></rect>')
         if a.high:
             parts.append(f'<rect x="{label_w}" y="{y}" width="{wh:.1f}" height="18" '
                          f'fill="{HIGH_COLOUR}"><title>{a.high} high or critical</title></rect>')

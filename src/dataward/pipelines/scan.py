@@ -3,7 +3,8 @@ classify the rest, and write items.parquet and findings.parquet.
 
 Incremental by default: an item whose (size, mtime, inode) matches the last complete scan
 keeps that scan's result without being read; a file moved or renamed within the share
-(same inode, size and mtime under a new path) keeps it too. ``full=True`` reads everything.
+(same inode, size and mtime under a new path) keeps it too, unless its old or new path
+names someone on the roster (then its path-name findings change: it is read again). ``full=True`` reads everything.
 A result is kept only while everything that decided it is unchanged (``scan_basis``); a
 source that cannot be seen, or that the scan was not asked for, keeps its last results
 (``scan_plan``): every configured scan's catalog holds every configured source.
@@ -35,16 +36,18 @@ from ..connectors.smb import SmbEntry, client_for, walk_smb
 from ..errors import ConfigError
 from ..classifiers.ocr_item import RECOGNISED_FORMATS
 from ..home import ensure_home, fingerprint_key
-from ..ledger import Ledger, scans_table, utcnow
+from ..ledger import Ledger, utcnow
+from ..schema import scans_table
 from ..settings import Settings, Source
 from .outputs import (FINDINGS_FILE, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
-                      NAME_INDEX_SCHEMA, FindingsWriter, read_findings, read_items, table_of,
-                      write_table)
+                      NAME_INDEX_SCHEMA, FindingsWriter, TableRow, read_findings, read_items,
+                      table_of, write_table)
 from .scan_basis import rescore
 from .scan_plan import ScanPlan, prepare, read_name_filters
 from .scan_plan import record as plan_record
 from .mail_append import scan_appended_mbox
 from .scan_item import ItemContext, ItemOutcome
+from ..classifiers.path_names import names_in_path
 from .scan_recovery import hold, reap_interrupted, work_dir_for
 from .workers import ItemPool, Task
 
@@ -87,7 +90,7 @@ class ScanResult:
     reasons: list[str] = field(default_factory=list)            # why it read what it did
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)      # what decided each source
 
-    def summary(self) -> dict:
+    def summary(self) -> TableRow:
         d = {k: v for k, v in self.__dict__.items() if k != "out_dir"}
         d["out_dir"] = str(self.out_dir)
         return d
@@ -139,6 +142,7 @@ class _Previous:
         self.sources: list[str] = []
         self.scan_dir = scan_dir
         self._filters: dict[str, bytes] | None = None
+        self._path_named: frozenset[str] | None = None
         if scan_dir is None or not (scan_dir / ITEMS_FILE).exists():
             return
         self.items = read_items(scan_dir)
@@ -171,6 +175,16 @@ class _Previous:
             self._filters = read_name_filters(self.scan_dir) if self.scan_dir else {}
         return self._filters
 
+
+    def path_named(self) -> frozenset[str]:
+        """Locators whose file or folder name held a roster name (the path-name check)."""
+        if self._path_named is None:
+            self._path_named = frozenset()
+            if self.findings_path is not None and self.findings_path.exists():
+                t = read_findings(self.findings_path.parent).select(["locator", "where"])
+                t = t.filter(pc.is_in(t["where"], value_set=pa.array(["file name", "folder name"])))
+                self._path_named = frozenset(t["locator"].to_pylist())
+        return self._path_named
 
     def rows_under(self, folder_locator: str, seen: set[str]) -> list[int]:
         """Rows (with their members) of items below a folder, for a folder that could not
@@ -315,7 +329,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     seen: set[str] = set()
     reuse_idx: list[int] = []          # rows of the previous items table to carry over
     reuse_moves: dict[int, FileEntry] = {}
-    new_items: list[dict] = []
+    new_items: list[TableRow] = []
     # Findings are written as items finish: a dense export's never sit in memory at once.
     findings_out = FindingsWriter(work_dir / FINDINGS_FILE)
     new_index: list[tuple[str, bytes]] = []
@@ -324,6 +338,10 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
         locator = entry.locator
         seen.add(locator)
         idx = _reusable(previous, entry, locator, source.name, plan)
+        if idx is not None and previous.locators[idx] != locator and (
+                previous.locators[idx] in previous.path_named()
+                or names_in_path(ctx.classifier, entry.rel)):
+            idx = None  # moved from or to a path naming someone: its path findings change
         if idx is not None:
             reuse_idx.append(idx)
             members = previous.children_of.get(previous.locators[idx], [])
@@ -357,7 +375,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     # Everything not reused is read in isolated worker processes (time and memory limits).
     done = total - len(to_read)
     if to_read:
-        ctx.classifier  # build it once here, so forked workers share it  # noqa: B018
+        ctx.classifier  # noqa: B018 - built once here, so forked workers share it
     read_top: Counter[str] = Counter()
     rechecked: Counter[str] = Counter()
     with ItemPool(ctx) as pool:

@@ -34,7 +34,14 @@ from ..connectors.smb import SmbEntry
 from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
-from .outputs import COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, findings_table, table_of
+from .outputs import (
+    COUNT_COLUMNS,
+    FINDINGS_SCHEMA,
+    FindingsBuffer,
+    TableRow,
+    findings_table,
+    table_of,
+)
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
     from ..classifiers.engine import Classifier, Finding
@@ -84,10 +91,10 @@ class ItemContext:
 
 @dataclass
 class ItemOutcome:
-    item: dict
+    item: TableRow
     # Rows of findings.parquet (an Arrow table of FINDINGS_SCHEMA; a list of row dicts is
     # converted), and the spool file holding more of them when there were very many.
-    findings: pa.Table | list[dict]
+    findings: pa.Table | list[TableRow]
     bytes_read: int = 0
     # Items inside this one (archive members, attachments), already processed.
     children: list[ItemOutcome] = field(default_factory=list)
@@ -120,7 +127,7 @@ NAME_INDEX = "_name_index"
 MAX_DEPTH = 5
 
 
-def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) -> dict:
+def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) -> TableRow:
     row = {
         "scan_id": scan_id, "locator": entry.locator, "source": source_name,
         "path": entry.display_path, "format": "", "size": entry.size,
@@ -168,7 +175,7 @@ class ItemFindings:
         self.rows = FindingsBuffer(self.rows.spool_dir)
 
 
-def apply_counts(row: dict, found: ItemFindings, settings: Settings) -> None:
+def apply_counts(row: TableRow, found: ItemFindings, settings: Settings) -> None:
     counts = found.counts
     for entity, n in counts.items():
         col = ENTITY_TO_COLUMN.get(entity)
@@ -205,7 +212,7 @@ def _pieces(fmt: str, data: bytes) -> Iterator[Extracted]:
         yield from streamed(data)
 
 
-def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
+def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: TableRow,
                    found: ItemFindings, children: list[Member] | None = None) -> None:
     """Sniff, extract and classify bytes already in memory into ``found``; sets
     format/status/error. Members the extractor found inside (archive members,
@@ -219,7 +226,7 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: dict,
     row[NAME_INDEX] = name_index.build_tokens(ctx.index_key, found.tokens)
 
 
-def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
+def _classify_content(data: bytes, name: str, ctx: ItemContext, row: TableRow,
                       found: ItemFindings, children: list[Member] | None) -> None:
     fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
     row["format"] = fmt
@@ -284,7 +291,7 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: dict,
             ctx.progress(done)
 
 
-def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
+def process_member(member: Member, parent: TableRow, ctx: ItemContext, depth: int) -> ItemOutcome:
     """One member of a container item, processed like a file (recursively)."""
     row = dict(parent)
     row.update({c: 0 for c in COUNT_COLUMNS})
@@ -311,7 +318,7 @@ def process_member(member: Member, parent: dict, ctx: ItemContext, depth: int) -
     return _classified(member.data, member.name, row, ctx, depth)
 
 
-def _classified(data: bytes, name: str, row: dict, ctx: ItemContext, depth: int) -> ItemOutcome:
+def _classified(data: bytes, name: str, row: TableRow, ctx: ItemContext, depth: int) -> ItemOutcome:
     children: list[Member] = []
     found = ItemFindings(row["locator"], ctx)
     classify_bytes(data, name, ctx, row, found, children)

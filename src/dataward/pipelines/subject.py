@@ -140,7 +140,7 @@ def search_scan(scan_id: str, scan_dir: Path, fps: dict[str, str]) -> list[Subje
     t = t.filter(pa.array(keep, pa.bool_())) if t.num_rows else t
     if not t.num_rows:
         return []
-    counts: dict[str, Counter] = {}
+    counts: dict[str, Counter[str]] = {}
     for loc, ent in zip(t["locator"].to_pylist(), t["entity_type"].to_pylist()):
         counts.setdefault(loc, Counter())[ent] += 1
     items = pq.read_table(scan_dir / ITEMS_FILE,

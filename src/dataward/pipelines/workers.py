@@ -26,10 +26,16 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ..connectors.filesystem import FileEntry
 from ..errors import DatawardError
 from .scan_item import ItemContext, ItemOutcome, base_row, process_entry
+
+if TYPE_CHECKING:
+    import ctypes
+    from multiprocessing.context import ForkContext
 
 log = logging.getLogger("dataward.scan.workers")
 
@@ -136,7 +142,7 @@ def _release_memory() -> None:
         _LIBC.malloc_trim(0)
 
 
-def _load_libc():
+def _load_libc() -> ctypes.CDLL | None:
     try:
         import ctypes
         import ctypes.util
@@ -159,7 +165,7 @@ def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
     try:
         from ..classifiers.sniff import sniff
         row["format"] = sniff(task.entry.rel, b"")
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - the error row stands without a format
         pass
     return ItemOutcome(row, [])
 
@@ -202,7 +208,7 @@ def _heartbeat(conn: Connection, seq: int) -> Callable[[int], None]:
 class _Slot:
     """One worker process and the item it is reading."""
 
-    def __init__(self, mpctx, ctx: ItemContext, memory_mb: int,
+    def __init__(self, mpctx: ForkContext, ctx: ItemContext, memory_mb: int,
                  others: list[_Slot] | None = None) -> None:
         self.conn, child = mpctx.Pipe(duplex=True)
         # The worker closes its copies of the scan's pipe ends (see _die_with_parent).
@@ -226,6 +232,12 @@ class _Slot:
         self.stall_s = timeout_s
         self.progressed_at = 0.0
         self.conn.send((seq, task))
+
+    def current(self) -> tuple[int, Task]:
+        """The item this worker is reading (asked only while it reads one)."""
+        if self.seq is None or self.task is None:
+            raise RuntimeError("the worker is reading no item")
+        return self.seq, self.task
 
     def progressed(self, seq: int) -> None:
         """The item reported progress: it may go on until it stalls, up to the ceiling."""
@@ -268,7 +280,8 @@ class ItemPool:
     def __enter__(self) -> ItemPool:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close(kill=exc_type is not None)
 
     def close(self, kill: bool = False) -> None:
@@ -334,7 +347,7 @@ class ItemPool:
                             raise DatawardError("item workers keep dying before reading anything",
                                                 hint="check free memory, or lower scan.workers")
                     else:
-                        results[slot.seq] = self._failed(slot, self._death_reason(slot))
+                        self._fail(results, slot, self._death_reason(slot))
                     self._replace(slot)
                 elif time.monotonic() >= slot.deadline:
                     if slot.task is None:
@@ -343,14 +356,16 @@ class ItemPool:
                             raise DatawardError("item workers do not start",
                                                 hint="check free memory, or lower scan.workers")
                     elif slot.progressed_at:
-                        results[slot.seq] = self._failed(
-                            slot, f"stopped after the {slot.limit_s:.0f} s time limit: no "
-                                  f"progress for {time.monotonic() - slot.progressed_at:.0f} s "
-                                  "(the reader hung)")
+                        self._fail(
+                            results, slot,
+                            f"stopped after the {slot.limit_s:.0f} s time limit: no "
+                            f"progress for {time.monotonic() - slot.progressed_at:.0f} s "
+                            "(the reader hung)")
                     else:
-                        results[slot.seq] = self._failed(
-                            slot, f"stopped after the {slot.limit_s:.0f} s time limit "
-                                  "(the reader hung or the file is too slow to read)")
+                        self._fail(
+                            results, slot,
+                            f"stopped after the {slot.limit_s:.0f} s time limit "
+                            "(the reader hung or the file is too slow to read)")
                     self._replace(slot)
             while next_out in results:
                 yield next_out, results.pop(next_out)
@@ -373,6 +388,7 @@ class ItemPool:
             return f"the reader crashed ({name}); memory limit {self.memory_mb} MB"
         return f"the reader stopped unexpectedly (exit code {code})"
 
-    def _failed(self, slot: _Slot, reason: str) -> ItemOutcome:
-        log.warning("item %d: %s", slot.seq, reason)
-        return _error_outcome(slot.task, self.ctx, reason)
+    def _fail(self, results: dict[int, ItemOutcome], slot: _Slot, reason: str) -> None:
+        seq, task = slot.current()
+        log.warning("item %d: %s", seq, reason)
+        results[seq] = _error_outcome(task, self.ctx, reason)

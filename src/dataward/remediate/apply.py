@@ -2,14 +2,22 @@
 
 Each file is reached from its root folder by folder descriptors opened with O_NOFOLLOW
 (``retention.safefs``), checked (a regular file, one link, the content planned), then
-moved with one ``rename`` between the two folders' descriptors, and recorded as done in
-the ledger with an audit record. A crash between the rename and the record is repaired on
-the next run: a file found at its destination with the planned content counts as done. So
-``apply`` can be run again until every item is done, and ``undo`` moves them back the
-same way. Nothing is ever overwritten."""
+moved (``remediate.moves``): with one ``rename`` between the two folders' descriptors
+when both are on one file system, else by copy, verify, place and remove, each step
+recorded in the ledger. A file is recorded as done with an audit record. A crash is
+repaired on the next run: a file found at its destination with the planned content counts
+as done, and a copy goes on from the step it reached. So ``apply`` can be run again until
+every item is done, and ``undo`` moves them back the same way. Nothing is ever
+overwritten.
+
+A rename whose plan keeps the old name in the image's metadata (``metadata_status``
+"name kept ...") writes the new file as a copy with the description added
+(``remediate.imagemeta``), then removes the old name; its undo puts the old name back on
+that file (the description stays in it)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -17,8 +25,10 @@ from sqlalchemy import update
 
 from ..errors import RefusedError
 from ..ledger import Ledger
-from ..retention.safefs import ensure_dir, fsync_dir, is_regular, lstat_at, open_dir, sha256_at
+from ..retention.safefs import is_regular, lstat_at, open_dir
 from ..schema import remediation_items, remediation_plans
+from .imagemeta import describe
+from .moves import APPLY, UNDO, Steps, copy_move, rename_move, same_file_system
 from .plan import Plan, PlanItem, get_plan
 
 
@@ -27,44 +37,6 @@ class ApplyResult:
     plan_id: str
     done: int
     skipped: list[str]       # item id: why (never a path)
-
-
-def _dest_dir(root: str, rel_dir: str) -> int:
-    """A descriptor of ``root/rel_dir``, made if needed, no symlink followed."""
-    with open_dir(Path(root)) as rfd:
-        fd = os.dup(rfd)
-    for name in [p for p in rel_dir.split("/") if p]:
-        nfd = ensure_dir(fd, name, 0o750)
-        os.close(fd)
-        fd = nfd
-    return fd
-
-
-def _move(src_root: str, src_rel: str, dst_root: str, dst_rel: str, sha256: str) -> str | None:
-    """Move one file; returns why it was refused, or None when it is (now) at its
-    destination."""
-    s, d = PurePosixPath(src_rel), PurePosixPath(dst_rel)
-    with open_dir(Path(src_root), str(s.parent) if str(s.parent) != "." else "") as sfd:
-        dfd = _dest_dir(dst_root, str(d.parent) if str(d.parent) != "." else "")
-        try:
-            st, there = lstat_at(sfd, s.name), lstat_at(dfd, d.name)
-            if st is None and is_regular(there) and sha256_at(dfd, d.name) == sha256:
-                return None        # moved before a crash: count it as done
-            if not is_regular(st):
-                return "not a regular file any more (missing, a folder or a symlink)"
-            assert st is not None
-            if st.st_nlink > 1:
-                return f"has {st.st_nlink} hard links: moving one name would leave the data"
-            if sha256 and sha256_at(sfd, s.name) != sha256:
-                return "its content changed since the plan"
-            if there is not None:
-                return "a file of that name already exists at the destination"
-            os.rename(s.name, d.name, src_dir_fd=sfd, dst_dir_fd=dfd)
-            fsync_dir(dfd)
-            fsync_dir(sfd)
-            return None
-        finally:
-            os.close(dfd)
 
 
 def note_name(it: PlanItem) -> str:
@@ -98,6 +70,60 @@ def _set_state(ledger: Ledger, plan_id: str, it: PlanItem, state: str, action: s
         ledger.audit(action, it.item_id, conn=conn, plan_id=plan_id)
 
 
+def _recorder(ledger: Ledger, plan_id: str, it: PlanItem) -> Callable[[str, str], None]:
+    """Records one step of a copy (``remediate.moves``) in the ledger, with an audit
+    record of each step so the log shows how far a killed run got."""
+    def record(state: str, new_sha: str) -> None:
+        values: dict[str, str] = {"state": state}
+        if new_sha:
+            values["new_sha256"] = new_sha
+        with ledger.begin() as conn:
+            conn.execute(update(remediation_items).where(
+                (remediation_items.c.plan_id == plan_id)
+                & (remediation_items.c.item_no == it.item_no)).values(**values))
+            ledger.audit("remediate.step", it.item_id, conn=conn, plan_id=plan_id, state=state)
+    return record
+
+
+def keeps_name(it: PlanItem) -> bool:
+    return it.metadata_status.startswith("name kept")
+
+
+def _forward(ledger: Ledger, plan: Plan, it: PlanItem) -> str | None:
+    """Apply one item; why it was refused, or None when it is done."""
+    part = f".dataward-{plan.plan_id}-{it.item_no}.part"
+    record = _recorder(ledger, plan.plan_id, it)
+    if keeps_name(it):
+        name = PurePosixPath(it.rel).name
+
+        def add_name(data: bytes) -> bytes:
+            new = describe(data, PurePosixPath(it.rel).suffix, name).data
+            if new is None:
+                raise RefusedError(f"item {it.item_id}: its metadata can no longer be written")
+            return new
+        return copy_move(it.root, it.rel, it.dest_root, it.dest_rel, sha256=it.sha256,
+                         state=it.state, steps=APPLY, part=part, record=record,
+                         transform=add_name, placed_sha=it.new_sha256)
+    if it.state in (APPLY.copying, APPLY.placed) or not same_file_system(
+            it.root, it.rel, it.dest_root, it.dest_rel):
+        return copy_move(it.root, it.rel, it.dest_root, it.dest_rel, sha256=it.sha256,
+                         state=it.state, steps=APPLY, part=part, record=record,
+                         placed_sha=it.new_sha256)
+    return rename_move(it.root, it.rel, it.dest_root, it.dest_rel, it.sha256)
+
+
+def _backward(ledger: Ledger, plan: Plan, it: PlanItem) -> str | None:
+    """Undo one item; why it was refused, or None when it is back."""
+    sha = it.new_sha256 if keeps_name(it) else it.sha256
+    if keeps_name(it) or (it.state == "done" and same_file_system(
+            it.dest_root, it.dest_rel, it.root, it.rel)):
+        return rename_move(it.dest_root, it.dest_rel, it.root, it.rel, sha)
+    steps: Steps = UNDO
+    return copy_move(it.dest_root, it.dest_rel, it.root, it.rel, sha256=sha, state=it.state,
+                     steps=steps, part=f".dataward-{plan.plan_id}-{it.item_no}.undo.part",
+                     record=_recorder(ledger, plan.plan_id, it), placed_sha=it.sha256)
+
+
 def _finish(ledger: Ledger, plan: Plan, status: str, action: str, done: int,
             skipped: list[str]) -> ApplyResult:
     with ledger.begin() as conn:
@@ -117,7 +143,7 @@ def apply_plan(ledger: Ledger, plan_id: str) -> ApplyResult:
     for it in plan.items:
         if it.state == "done":
             continue
-        why = _move(it.root, it.rel, it.dest_root, it.dest_rel, it.sha256)
+        why = _forward(ledger, plan, it)
         if why:
             skipped.append(f"{it.item_id}: {why}")
             continue
@@ -132,9 +158,9 @@ def undo_plan(ledger: Ledger, plan_id: str) -> ApplyResult:
     plan = get_plan(ledger, plan_id)
     done, skipped = 0, []
     for it in plan.items:
-        if it.state != "done":
+        if it.state not in ("done", UNDO.copying, UNDO.placed):
             continue
-        why = _move(it.dest_root, it.dest_rel, it.root, it.rel, it.sha256)
+        why = _backward(ledger, plan, it)
         if why:
             skipped.append(f"{it.item_id}: {why}")
             continue

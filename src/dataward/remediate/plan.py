@@ -3,9 +3,11 @@ named person before anything moves.
 
 A plan is made from report item ids (``dataward show`` resolves the same ids). Each file
 must be a regular file with one link, under a configured source root; a move's
-destination must be a configured source root (or a folder inside one) on the same file
-system, so a move is one ``rename`` that cannot leave the roots. A rename gives an image
-the name ``IMG-<item id><ext>`` in its own folder. A move may leave a note
+destination must be a configured source root (or a folder inside one), so a move cannot
+leave the roots; on the same file system it is one ``rename``, on another a verified copy
+(``remediate.moves``). A rename gives an image the name ``IMG-<item id><ext>`` in its own
+folder; when the school keeps names (``remediate.keep_name_in_metadata``), the plan says
+per image whether its format can hold the old name (``remediate.imagemeta``). A move may leave a note
 (``MOVED-<item id>.txt``) where the file was, saying who to ask."""
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ class PlanItem:
     dest_rel: str
     sha256: str
     state: str
+    metadata_status: str = ""     # rename: whether the old name goes into the image's metadata
+    new_sha256: str = ""          # the content left at the destination (recorded on apply)
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class Plan:
 
 
 def _roots(settings: Settings) -> list[Path]:
-    return [Path(os.path.realpath(s.path)) for s in settings.sources]
+    return [Path(os.path.realpath(s.path)) for s in settings.sources if s.path is not None]
 
 
 def _root_of(path: Path, roots: list[Path]) -> Path | None:
@@ -88,16 +92,17 @@ def make_plan(settings: Settings, ledger: Ledger, items: list[str], *, action: s
         if root is None:
             raise PathOutsideRootsError(f"item {found.item_id} is outside the configured sources")
         rel = str(PurePosixPath(os.path.relpath(src, root)))
+        meta = ""
         if action == "move":
-            if os.stat(root).st_dev != os.stat(dest_root).st_dev:
-                raise RefusedError("--move-to is on another file system: a move must be one rename")
             dest_rel = PurePosixPath(rel).name
             base_root = dest_root
         else:
             dest_rel = str(PurePosixPath(rel).with_name(f"IMG-{found.item_id}{src.suffix.lower()}"))
             base_root = str(root)
+            if settings.remediate.keep_name_in_metadata:
+                meta = _metadata_status(root, rel)
         rows.append(PlanItem(n, found.item_id, str(root), rel, base_root, dest_rel,
-                             found.sha256, "planned"))
+                             found.sha256, "planned", meta))
     names = [(r.dest_root, r.dest_rel) for r in rows]
     if len(set(names)) != len(names):
         raise RefusedError("two items would get the same name at the destination")
@@ -112,6 +117,18 @@ def make_plan(settings: Settings, ledger: Ledger, items: list[str], *, action: s
     return get_plan(ledger, plan_id)
 
 
+def _metadata_status(root: Path, rel: str) -> str:
+    """What a rename will do with the old name (the plan shows it before approval)."""
+    from ..retention.safefs import open_dir
+    from .imagemeta import describe
+    p = PurePosixPath(rel)
+    with open_dir(root, "" if str(p.parent) == "." else str(p.parent)) as fd:
+        nfd = os.open(p.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd)
+        with os.fdopen(nfd, "rb") as fh:
+            data = fh.read()
+    return describe(data, p.suffix, p.name).status
+
+
 def get_plan(ledger: Ledger, plan_id: str) -> Plan:
     with ledger.engine.connect() as conn:
         p = conn.execute(select(remediation_plans).where(
@@ -122,7 +139,8 @@ def get_plan(ledger: Ledger, plan_id: str) -> Plan:
             remediation_items.c.plan_id == plan_id).order_by(remediation_items.c.item_no)).all()
     return Plan(p.plan_id, p.action, p.dest_root, p.status, p.approved_by,
                 [PlanItem(i.item_no, i.item_id, i.root, i.rel, i.dest_root, i.dest_rel,
-                          i.sha256, i.state) for i in items], p.note or "")
+                          i.sha256, i.state, i.metadata_status or "", i.new_sha256 or "")
+                 for i in items], p.note or "")
 
 
 def approve_plan(ledger: Ledger, plan_id: str, by: str) -> Plan:

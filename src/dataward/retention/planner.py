@@ -148,7 +148,7 @@ def plan(inventory: Iterable[ImageItem], leavers: Iterable[Pupil], rules: Rules,
         leavers_seen.update(named)
         if any(_keeps(consents.get(pupils[i].upn or "", frozenset()), keep_words) for i in named):
             return "consent", "a named pupil gave archive or publication consent", None
-        latest = max(pupils[i].leave_date for i in named)  # type: ignore[type-var]
+        latest = max(d for i in named if (d := pupils[i].leave_date) is not None)
         due_on = latest + timedelta(days=rules_pi.days_after_leaving)
         if as_of < due_on:
             return ("not-yet-due", f"names {len(named)} pupil(s) who left; due from "

@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Row
 
 from ..errors import ConfigError, IntegrityError, RefusedError, UsageError
 from ..ledger import Ledger, current_user, utcnow
@@ -118,7 +121,7 @@ def make_plan(settings: Settings, ledger: Ledger, inputs: PlanInputs, *,
     if inv.unreadable_dirs:
         warnings.append(f"{inv.unreadable_dirs} folder(s) could not be read")
 
-    items = []
+    items: list[dict[str, Any]] = []
     for no, d in enumerate(result.due, start=1):
         with open_dir(d.item.root, d.item.rel.rpartition("/")[0]) as dfd:
             sha = sha256_at(dfd, d.item.rel.rpartition("/")[2])
@@ -197,7 +200,7 @@ def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str,
     return summary_of(store.get_plan(ledger, row.plan_id))
 
 
-def summary_of(row: object) -> PlanSummary:
-    return PlanSummary(row.plan_id, date.fromisoformat(row.as_of), row.images, row.due,  # type: ignore[attr-defined]
-                       row.due_bytes, store.counts(row), json.loads(row.warnings),  # type: ignore[attr-defined]
-                       row.status)  # type: ignore[attr-defined]
+def summary_of(row: Row[Any]) -> PlanSummary:
+    return PlanSummary(row.plan_id, date.fromisoformat(row.as_of), row.images, row.due,
+                       row.due_bytes, store.counts(row), json.loads(row.warnings),
+                       row.status)

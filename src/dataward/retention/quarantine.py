@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from typing import Any
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from ..errors import (
     DatawardError, IntegrityError, NotFoundError, PartialError, PathOutsideRootsError,
     RefusedError,
 )
+from sqlalchemy import Row
+
 from ..ledger import Ledger, utcnow
 from ..settings import Settings
 from . import store
@@ -77,9 +80,9 @@ def append_manifest(qfd: int, records: list[dict[str, object]]) -> None:
         os.close(fd)
 
 
-def allowed_roots(plan_row: object) -> set[str]:
+def allowed_roots(plan_row: Row[Any]) -> set[str]:
     """The plan's roots, each checked again now (still a real folder, not a symlink)."""
-    roots = json.loads(plan_row.roots)  # type: ignore[attr-defined]
+    roots = json.loads(plan_row.roots)
     return {str(check_root(Path(r))) for r in roots}
 
 
@@ -115,16 +118,16 @@ class ApplyResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def check_approved(ledger: Ledger, row: object) -> None:
-    status = row.status  # type: ignore[attr-defined]
-    pid = row.plan_id  # type: ignore[attr-defined]
+def check_approved(ledger: Ledger, row: Row[Any]) -> None:
+    status = row.status
+    pid = row.plan_id
     if status == store.SUPERSEDED:
         raise RefusedError(f"plan {pid} was superseded by a newer plan before anyone approved "
                            "it; nothing was moved", hint="apply the newest approved plan")
     if status == store.PLANNED:
         raise RefusedError(f"plan {pid} has not been approved; nothing was moved",
                            hint=f"a named person runs `dataward retention approve {pid} --by NAME`")
-    if row.approved_digest != row.digest or store.current_digest(ledger, pid) != row.digest:  # type: ignore[attr-defined]
+    if row.approved_digest != row.digest or store.current_digest(ledger, pid) != row.digest:
         raise IntegrityError(f"plan {pid} no longer matches what was approved (its items were "
                              "altered in the ledger); nothing was moved",
                              hint="make and approve a new plan")
@@ -148,10 +151,10 @@ def apply_plan(settings: Settings, ledger: Ledger, plan_id: str, *, dry_run: boo
             raise
 
 
-def _apply_locked(settings: Settings, ledger: Ledger, row: object, *, dry_run: bool,
+def _apply_locked(settings: Settings, ledger: Ledger, row: Row[Any], *, dry_run: bool,
                   tick: Tick | None, actor: str | None) -> ApplyResult:
     check_approved(ledger, row)
-    plan_id = row.plan_id  # type: ignore[attr-defined]
+    plan_id = row.plan_id
     result = ApplyResult(plan_id, dry_run=dry_run)
     roots = allowed_roots(row)
     items = store.plan_items(ledger, plan_id)
@@ -168,7 +171,7 @@ def _apply_locked(settings: Settings, ledger: Ledger, row: object, *, dry_run: b
                            f"made; nothing was moved: {shown}",
                            hint="make and approve a new plan (`dataward retention plan`)")
     if dry_run or not waiting:
-        if not dry_run and row.status != store.APPLIED:  # type: ignore[attr-defined]
+        if not dry_run and row.status != store.APPLIED:
             with ledger.begin() as conn:
                 store.set_plan(conn, plan_id, status=store.APPLIED, applied_at=utcnow())
         return result
@@ -216,9 +219,9 @@ def _move_one(settings: Settings, it: ItemRow) -> str | None:
     with open_dir(Path(it.root), parent) as dfd, \
             quarantine_dir(settings, it.root, it.plan_id) as qfd:
         st = lstat_at(dfd, name)
-        if not is_regular(st) or st.st_size != it.size or st.st_mtime_ns != it.mtime_ns:  # type: ignore[union-attr]
+        if st is None or not is_regular(st) or st.st_size != it.size or st.st_mtime_ns != it.mtime_ns:
             return "changed while applying"
-        if st.st_nlink > 1:  # type: ignore[union-attr]
+        if st.st_nlink > 1:
             return "hard-linked to another name while applying"
         qname = quarantine_name(it)
         if lstat_at(qfd, qname) is not None:

@@ -11,17 +11,19 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 
-from ..errors import UsageError
+from ..errors import NotFoundError, UsageError
 from ..ledger import Ledger, current_user, utcnow
 from ..pipelines.outputs import FINDINGS_FILE
 from ..pipelines.report_data import build_report_data
 from ..pipelines.report_paths import PathMasker
-from ..pipelines.report_review import ReviewLine
+from ..pipelines.report_review import ItemFinder, ReviewLine, load_decisions, successors
+from ..pipelines.report_rules import rule_of
 from ..pipelines.report_show import locate_item
 from ..pipelines.scan import build_roster
 from ..schema import review_decisions
@@ -99,6 +101,7 @@ def record_decision(settings: Settings, ledger: Ledger, item: str, kind: str, *,
         entity, fingerprint = matches[0].entity_type, matches[0].fingerprint
     masker = PathMasker(build_roster(settings))
     values = dict(
+        problem=_problem(settings, ledger, found.scan_id, found.item_id),
         decided_at=utcnow(), decided_by=by.strip(), os_user=current_user(), kind=kind,
         item_id=found.item_id, scan_id=found.scan_id, source=found.source, inode=found.inode,
         size=found.size, mtime_ns=found.mtime_ns, sha256=found.sha256,
@@ -112,10 +115,58 @@ def record_decision(settings: Settings, ledger: Ledger, item: str, kind: str, *,
         ledger.audit(f"review.{kind}", found.item_id, conn=conn, decision_id=decision_id,
                      by=values["decided_by"], os_user=values["os_user"], scan_id=found.scan_id,
                      reason=values["reason"], owner=values["owner"], expires=values["expires"],
-                     entity_type=entity)
+                     entity_type=entity, problem=values["problem"])
     return Recorded(int(decision_id), kind, found.item_id, found.scan_id)
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    item_id: str
+    decisions: list[int]
+
+
+def withdraw_decisions(settings: Settings, ledger: Ledger, item: str, *, by: str) -> Withdrawn:
+    """Withdraw every standing decision about ``item`` (found again as the report finds
+    it: same place, or the same file renamed, moved or copied), so the item is open again.
+    Audited as ``review.withdrawn`` with the operating-system user and the typed name."""
+    if not by.strip():
+        raise UsageError("name the person withdrawing with --by \"Full Name\"")
+    found = locate_item(settings, ledger, item)
+    here = pd.DataFrame([{"item_id": found.item_id, "inode": found.inode, "size": found.size,
+                          "mtime_ns": found.mtime_ns, "sha256": found.sha256}])
+    finder = ItemFinder(here, successors(ledger))
+    ids = [d.decision_id for d in load_decisions(ledger) if finder.find(d) is not None]
+    if not ids:
+        raise NotFoundError(f"item {found.item_id} has no review decision to withdraw",
+                            hint="see `dataward review list`")
+    os_user = current_user()
+    with ledger.begin() as conn:
+        conn.execute(update(review_decisions).where(review_decisions.c.decision_id.in_(ids))
+                     .values(withdrawn_at=utcnow(), withdrawn_by=by.strip(),
+                             withdrawn_os_user=os_user))
+        ledger.audit("review.withdrawn", found.item_id, conn=conn, decisions=ids,
+                     by=by.strip(), os_user=os_user, scan_id=found.scan_id)
+    return Withdrawn(found.item_id, ids)
+
+
+def _problem(settings: Settings, ledger: Ledger, scan_id: str, item_id: str) -> str | None:
+    """The rule of the report's next step for the item in that scan (None: general)."""
+    df = build_report_data(settings, ledger, scan_id).items_frame
+    if "next_step" not in df.columns:
+        return None
+    steps = df.loc[df["item_id"] == item_id, "next_step"]
+    return rule_of(str(steps.iloc[0])) if len(steps) else None
+
+
 def review_list(settings: Settings, ledger: Ledger, scan: str = "latest") -> list[ReviewLine]:
-    """Every decision's state against ``scan`` (as the report shows them)."""
-    return build_report_data(settings, ledger, scan).reviews
+    """Every decision's state against ``scan`` (as the report shows them), then the
+    withdrawn ones, as history."""
+    lines = build_report_data(settings, ledger, scan).reviews
+    with ledger.engine.connect() as conn:
+        gone = conn.execute(select(review_decisions).where(
+            review_decisions.c.withdrawn_at.is_not(None))
+            .order_by(review_decisions.c.withdrawn_at)).all()
+    return lines + [ReviewLine(
+        r.item_id, "", r.kind, "withdrawn",
+        f"withdrawn by {r.withdrawn_by} {r.withdrawn_at[:16].replace('T', ' ')}",
+        r.decided_by, r.decided_at[:16].replace("T", " ")) for r in gone]

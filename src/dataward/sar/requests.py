@@ -11,8 +11,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, insert, select
 
 from ..classifiers.fingerprint import Fingerprinter, mask
 from ..errors import NotFoundError, UsageError
@@ -68,7 +69,7 @@ def open_request(settings: Settings, ledger: Ledger, query: SubjectQuery, *, rec
     return req, warnings
 
 
-def _from_row(r) -> SarRequest:  # type: ignore[no-untyped-def]
+def _from_row(r: Row[Any]) -> SarRequest:
     return SarRequest(r.sar_id, r.received, r.due, r.subject, r.status, r.opened_by,
                       json.loads(r.fingerprints), r.package_id)
 

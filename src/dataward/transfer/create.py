@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from ..connectors.filesystem import file_sha256
 from ..errors import NotFoundError, RefusedError, UsageError
@@ -143,7 +144,8 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
     report = progress or (lambda _p: None)
 
     report(PackageProgress("selecting", 0, 1))
-    sel = select_files(list(paths), settings)
+    # A subject access export may hold only messages taken out of mailboxes (extras).
+    sel = select_files(list(paths), settings) if paths or not extra_files else Selection([], 0)
     if extra_files:
         sel = Selection(sel.files + list(extra_files), sel.skipped_junk)
     limit_mb = cfg.limit_mb_for(recipient)
@@ -179,7 +181,8 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
         stamp = datetime.now(UTC).strftime("%Y%m%d")
         final = out_dir / (f"transfer-{stamp}-{pid}.zip" + (".gpg" if kind == "openpgp" else ""))
         part = out_dir / f".{final.name}.part"
-        header = {"package_id": pid, "created": utcnow(), "school": settings.school.name,
+        created = utcnow()
+        header = {"package_id": pid, "created": created, "school": settings.school.name,
                   "to": recipient, "purpose": purpose.strip(), "method": kind,
                   "entity_counts": scan.entity_counts if scan.status == "scanned" else None}
         total = sel.total_size
@@ -190,7 +193,7 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
             done += n
             report(PackageProgress("packaging", done, total))
 
-        def build(sink) -> InnerResult:  # type: ignore[no-untyped-def]
+        def build(sink: IO[bytes]) -> InnerResult:
             return write_inner_zip(sink, sel.files, header, level=cfg.compress_level,
                                    on_bytes=on_bytes)
 
@@ -217,7 +220,7 @@ def create_package(settings: Settings, paths: list[Path | str], *, recipient: st
 
         report(PackageProgress("recording", 0, 1))
         rec = PackageRecord(
-            package_id=pid, created=header["created"], created_by=actor or current_user(),  # type: ignore[arg-type]
+            package_id=pid, created=created, created_by=actor or current_user(),
             recipient=recipient, purpose=purpose.strip(), method=kind,
             key_fingerprint=key.fingerprint if key else None, file_name=final.name,
             file_count=inner.manifest.file_count, total_size=inner.bytes_read,

@@ -14,9 +14,9 @@ import stat
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from ..errors import DatawardError, IntegrityError, InputError, PathOutsideRootsError
 from .manifest import Manifest, ManifestFile, manifest_hash, parse_manifest
@@ -75,7 +75,7 @@ def _open_selected(f: SelectedFile, n: int) -> IO[bytes]:
     return src
 
 
-def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: dict[str, object],
+def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: Mapping[str, Any],
                     *, level: int = 6, on_bytes: BytesFn | None = None) -> InnerResult:
     """Write the inner zip of ``files`` to ``sink`` (need not be seekable).
 
@@ -90,7 +90,7 @@ def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: dict[str
                 info = zipfile.ZipInfo(f.arcname, date_time=_zip_time(f.mtime))
                 info.external_attr = 0o644 << 16
                 info.compress_type = zipfile.ZIP_STORED if _stored(f, first) else zipfile.ZIP_DEFLATED
-                info._compresslevel = level  # type: ignore[attr-defined]
+                info._compresslevel = level  # type: ignore[attr-defined]  # no public setter before 3.13
                 info.file_size = f.size  # lets zipfile choose ZIP64 for very large files
                 h = hashlib.sha256()
                 size = 0
@@ -105,7 +105,7 @@ def write_inner_zip(sink: IO[bytes], files: list[SelectedFile], header: dict[str
                         chunk = src.read(CHUNK)
             entries.append(ManifestFile(name=f.arcname, size=size, sha256=h.hexdigest()))
             total += size
-        manifest = Manifest(**header, files=entries, file_count=len(entries),  # type: ignore[arg-type]
+        manifest = Manifest(**header, files=entries, file_count=len(entries),
                             total_size=total)
         data = manifest.to_bytes()
         zf.writestr(zipfile.ZipInfo(MANIFEST_NAME, date_time=time.localtime()[:6]), data,

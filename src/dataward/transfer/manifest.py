@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
 
-FORMAT = "dataward-transfer"
+FORMAT: Final = "dataward-transfer"
 VERSION = 1
 
 

@@ -45,7 +45,7 @@ class Selection:
 def allowed_roots(settings: Settings) -> list[Path]:
     """``transfer.allowed_roots``; when empty, the folders of the configured shares."""
     roots = list(settings.transfer.allowed_roots) or [
-        s.path for s in settings.sources if s.kind == "share"]
+        s.path for s in settings.sources if s.kind == "share" and s.path is not None]
     if not roots:
         raise ConfigError(
             "no folders are allowed for packaging",

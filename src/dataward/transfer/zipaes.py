@@ -16,10 +16,13 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from ..errors import InputError, IntegrityError, RefusedError, WrongKeyError
 from .inner import CHUNK, BytesFn, InnerCheck, check_inner_zip
+
+if TYPE_CHECKING:
+    import pyzipper
 
 INNER_NAME = "contents.zip"
 T = TypeVar("T")
@@ -96,7 +99,7 @@ def check_password_zip(path: Path, password: str, *, on_bytes: BytesFn | None = 
                     while member.read(CHUNK):
                         pass
                     member.seek(0)
-                    inner = check_inner_zip(member, on_bytes=on_bytes)  # type: ignore[arg-type]
+                    inner = check_inner_zip(member, on_bytes=on_bytes)
                 return ZipCheck(True, inner, entries=1, aes_entries=1)
             return _check_foreign(oz, infos, pwd, on_bytes)
         except (WrongKeyError, IntegrityError, RefusedError, InputError):
@@ -106,7 +109,8 @@ def check_password_zip(path: Path, password: str, *, on_bytes: BytesFn | None = 
             raise _map_errors(exc) from None
 
 
-def _check_foreign(oz: object, infos: list, pwd: bytes, on_bytes: BytesFn | None) -> ZipCheck:
+def _check_foreign(oz: pyzipper.AESZipFile, infos: list[zipfile.ZipInfo], pwd: bytes,
+                   on_bytes: BytesFn | None) -> ZipCheck:
     check = ZipCheck(False)
     for n, info in enumerate(infos, start=1):
         encrypted = bool(info.flag_bits & 0x1)
@@ -117,7 +121,7 @@ def _check_foreign(oz: object, infos: list, pwd: bytes, on_bytes: BytesFn | None
                 f"member {n} uses ZipCrypto, the legacy zip encryption that is easily "
                 "broken; dataward does not accept it",
                 hint="ask the sender for an AES-256 zip (7-Zip: -mem=AES256) or OpenPGP")
-        with oz.open(info, pwd=pwd if encrypted else None) as r:  # type: ignore[attr-defined]
+        with oz.open(info, pwd=pwd if encrypted else None) as r:
             while chunk := r.read(CHUNK):
                 if on_bytes:
                     on_bytes(len(chunk))

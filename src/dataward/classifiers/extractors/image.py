@@ -13,6 +13,8 @@ them. Only the metadata is read; pixels are never decoded.
 A pupil's name in the file name is found by the scan from the path (``path_names``)."""
 from __future__ import annotations
 
+from typing import Any
+
 from ..image_metadata import (
     DATE,
     DATE_ORIGINAL,
@@ -27,7 +29,7 @@ from .base import Extracted, TextBuilder
 IMAGE_FORMATS = frozenset({"jpeg", "png", "tiff", "heic"})
 
 
-def _degrees(value, ref) -> float | None:
+def _degrees(value: Any, ref: object) -> float | None:  # EXIF rationals, as Pillow reads them
     try:
         d, m, s = (float(x) for x in value)
     except (TypeError, ValueError, ZeroDivisionError):
@@ -40,7 +42,7 @@ def _degrees(value, ref) -> float | None:
     return deg
 
 
-def gps_position(gps: dict) -> tuple[float, float] | None:
+def gps_position(gps: dict[int, Any]) -> tuple[float, float] | None:
     """(latitude, longitude) from a GPS IFD, or None when it holds no usable position."""
     lat = _degrees(gps.get(2), gps.get(1, "N")) if 2 in gps else None
     lon = _degrees(gps.get(4), gps.get(3, "E")) if 4 in gps else None

@@ -13,9 +13,11 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from functools import partial
 
 from .base import EncryptedItem, Extracted, TextBuilder, UnsupportedFormat
-from .text import cell_label, decode, table_rows
+from .tables import table_rows
+from .text import cell_label, decode
 
 CATDOC_TIMEOUT_S = 30
 
@@ -89,7 +91,7 @@ def _xls(data: bytes) -> Extracted:
             name = sheet.name
             builder.add(f"Sheet: {name}", f"{name}!A1")
             rows = (sheet.row_values(r) for r in range(sheet.nrows))
-            table_rows(rows, lambda r, c, name=name: cell_label(name, r, c), builder)
+            table_rows(rows, partial(cell_label, name), builder)
     finally:
         book.release_resources()
     return builder.build()
@@ -113,7 +115,7 @@ def _doc(data: bytes) -> Extracted:
 def extract_rtf(data: bytes) -> Extracted:
     from striprtf.striprtf import rtf_to_text
 
-    text = rtf_to_text(decode(data), errors="replace")
+    text = str(rtf_to_text(decode(data), errors="replace"))
     builder = TextBuilder()
     for n, para in enumerate(text.split("\n"), start=1):
         builder.add(para.strip(), f"line {n}")

@@ -132,7 +132,7 @@ def message_date(msg: Message) -> datetime | None:
 
 
 def recipient_domains(msg: Message) -> list[str]:
-    values = []
+    values: list[str] = []
     for name in ("to", "cc", "bcc"):
         values.extend(str(v) for v in msg.get_all(name, []))
     domains = []
@@ -273,8 +273,10 @@ class _Walker:
             return
         if ctype == "multipart/encrypted":
             parts = part.get_payload()
-            payload = parts[-1].get_payload(decode=True) if isinstance(parts, list) and parts else b""
-            self.attach(filename or "encrypted.asc", payload or b"", ctype, "encrypted",
+            last = parts[-1] if isinstance(parts, list) and parts else None
+            payload = last.get_payload(decode=True) if isinstance(last, Message) else None
+            self.attach(filename or "encrypted.asc", payload if isinstance(payload, bytes) else b"",
+                        ctype, "encrypted",
                         "protected: OpenPGP/MIME-encrypted message part")
             return
         if part.is_multipart():
@@ -283,7 +285,8 @@ class _Walker:
                 if isinstance(sub, Message):
                     self.walk(sub)
             return
-        data = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)  # bytes or None for a part that is not multipart
+        data = raw if isinstance(raw, bytes) else b""
         self.defects(part)  # base64 damage is found while decoding
         disposition = str(part.get("content-disposition") or "").split(";")[0].strip().lower()
         if ctype.startswith("multipart/"):  # boundaries not found: the body is raw text

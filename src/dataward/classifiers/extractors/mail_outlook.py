@@ -9,6 +9,7 @@ too)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from .base import Member, TextBuilder
 from .mail_message import MailExtracted, decode_bytes, extract_message, safe_name
@@ -33,9 +34,13 @@ def extract_msg_file(data: bytes) -> MailExtracted:
         return MailExtracted(status="error",
                              reason=f"damaged Outlook .msg: cannot be opened ({type(exc).__name__})")
     try:
+        from extract_msg.msg_classes import MessageBase
+        if not isinstance(msg, MessageBase):  # an OLE file but no Outlook item
+            return MailExtracted(status="error",
+                                 reason="damaged Outlook .msg: cannot be read (not an Outlook item)")
         try:
             mime = msg.asEmailMessage()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - extract-msg fails in many ways on a damaged item
             return MailExtracted(status="error",
                                  reason=f"damaged Outlook .msg: cannot be read ({type(exc).__name__})")
         doc = extract_message(mime)
@@ -48,7 +53,7 @@ def extract_msg_file(data: bytes) -> MailExtracted:
     finally:
         try:
             msg.close()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - closing a damaged item must not hide its result
             pass
 
 
@@ -60,16 +65,18 @@ def extract_tnef(data: bytes) -> MailExtracted:
         return MailExtracted(status="unsupported", reason="TNEF (winmail.dat) needs tnefparse")
     try:
         tnef = tnefparse.TNEF(data)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - tnefparse fails in many ways on damaged input
         return MailExtracted(status="error", reason=f"damaged TNEF (winmail.dat): {type(exc).__name__}")
     builder = TextBuilder()
     body = _tnef_body(tnef)
     builder.add(body, "body")
-    children, used, names = [], set(), []
+    children: list[Member] = []
+    used: set[str] = set()
+    names: list[str] = []
     for i, att in enumerate(tnef.attachments or [], start=1):
         try:
             raw = att.long_filename() or ""
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a damaged name: the attachment is kept without one
             raw = ""
         payload = bytes(att.data or b"")
         names.append(raw)
@@ -80,11 +87,11 @@ def extract_tnef(data: bytes) -> MailExtracted:
     return MailExtracted(doc.text, doc.marks, children=children)
 
 
-def _tnef_body(tnef) -> str:
+def _tnef_body(tnef: Any) -> str:  # a tnefparse.TNEF (no type information)
     for attr in ("body", "htmlbody"):
         try:
             value = getattr(tnef, attr)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a body that does not decode: try the next one
             continue
         if value:
             text = value if isinstance(value, str) else decode_bytes(bytes(value), "utf-8")
@@ -100,6 +107,6 @@ def _tnef_body(tnef) -> str:
         return ""
     from striprtf.striprtf import rtf_to_text
     try:
-        return rtf_to_text(decode_bytes(bytes(rtf), "cp1252"), errors="ignore")
-    except Exception:  # noqa: BLE001
+        return str(rtf_to_text(decode_bytes(bytes(rtf), "cp1252"), errors="ignore"))
+    except Exception:  # noqa: BLE001 - damaged RTF gives no text, not an error
         return ""

@@ -15,7 +15,9 @@ import email.utils
 import io
 import re
 from datetime import UTC, datetime
+from collections.abc import Iterator
 from email.message import EmailMessage
+from typing import Any
 
 from .base import Member
 from .mail_message import MailExtracted, decode_bytes
@@ -28,6 +30,8 @@ _PR_ATTACH_METHOD, _ATTACH_EMBEDDED_MSG = 0x3705, 5
 _UTF16_RUN = re.compile(rb"(?:[\x20-\x7e\xa0-\xff]\x00){4,}")  # Latin-1 text in UTF-16LE
 _ASCII_RUN = re.compile(rb"[\x20-\x7e]{6,}")
 _MAX_NESTING = 5
+# A libpff object (file, folder, message, attachment): its binding has no type information.
+Pff = Any
 _POLICY = email.policy.default.clone(max_line_length=998)
 
 
@@ -61,14 +65,14 @@ def extract_pst(data: bytes) -> MailExtracted:
         pst.close()
 
 
-def _ident(item) -> int | str:
+def _ident(item: Pff) -> int | str:
     try:
-        return item.identifier
-    except Exception:  # noqa: BLE001
+        return int(item.identifier)
+    except Exception:  # noqa: BLE001 - libpff raises OSError or IOError variants on damage
         return "unknown"
 
 
-def _items(folder, depth: int = 0):
+def _items(folder: Pff, depth: int = 0) -> Iterator[Pff]:
     if depth > 50:
         return
     for i in range(folder.number_of_sub_messages):
@@ -79,19 +83,19 @@ def _items(folder, depth: int = 0):
     for i in range(folder.number_of_sub_folders):
         try:
             sub = folder.get_sub_folder(i)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - an unreadable subfolder: the others are read
             continue
         yield from _items(sub, depth + 1)
 
 
-def _has_password(pst) -> bool:
+def _has_password(pst: Pff) -> bool:
     try:
         store = pst.get_message_store()
         for rs in store.record_sets:
             for entry in rs.entries:
                 if entry.entry_type == _PR_PST_PASSWORD:
                     return bool(entry.data_as_integer)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - no readable message store: no password to report
         return False
     return False
 
@@ -103,18 +107,18 @@ def _ns(dt: datetime | None) -> int:
     return ns if ns > 0 else 0
 
 
-def _item_date(item) -> datetime | None:
+def _item_date(item: Pff) -> datetime | None:
     for attr in ("client_submit_time", "delivery_time", "creation_time"):
         try:
             dt = getattr(item, attr, None)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a damaged date property: try the next one
             dt = None
         if isinstance(dt, datetime):
             return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
     return None
 
 
-def _strings(obj) -> dict[int, str]:
+def _strings(obj: Pff) -> dict[int, str]:
     out: dict[int, str] = {}
     try:
         for rs in obj.record_sets:
@@ -122,16 +126,16 @@ def _strings(obj) -> dict[int, str]:
                 if entry.value_type in _STRING_TYPES and entry.entry_type not in out:
                     try:
                         value = entry.data_as_string
-                    except Exception:  # noqa: BLE001
+                    except Exception:  # noqa: BLE001 - one damaged property does not lose the others
                         continue
                     if value:
                         out[entry.entry_type] = value
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - damaged record sets: the strings read so far stay
         pass
     return out
 
 
-def _recipients(item) -> dict[str, list[str]]:
+def _recipients(item: Pff) -> dict[str, list[str]]:
     kinds = {1: "To", 2: "Cc", 3: "Bcc"}
     out: dict[str, list[str]] = {"To": [], "Cc": [], "Bcc": []}
     recips = getattr(item, "recipients", None)
@@ -145,7 +149,7 @@ def _recipients(item) -> dict[str, list[str]]:
                     addr = entry.data_as_string or addr
                 elif entry.entry_type == _PR_RECIPIENT_TYPE:
                     kind = entry.data_as_integer & 0x3
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - one damaged recipient does not lose the others
                 continue
         if "@" in addr and "\n" not in addr:
             out[kinds.get(kind, "To")].append(addr)
@@ -162,15 +166,15 @@ def _set(msg: EmailMessage, name: str, value: str) -> None:
         pass
 
 
-def _as_mime(item, depth: int) -> bytes:
+def _as_mime(item: Pff, depth: int) -> bytes:
     msg = EmailMessage(policy=_POLICY)
     try:
         subject = getattr(item, "subject", None)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a damaged subject: the message is kept without one
         subject = None
     try:
         sender = getattr(item, "sender_name", None)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a damaged sender: the message is kept without one
         sender = None
     # Always a From line: with it the rebuilt message is recognised as mail by content.
     _set(msg, "From", sender or "unknown sender")
@@ -207,13 +211,13 @@ def _as_mime(item, depth: int) -> bytes:
     return msg.as_bytes()
 
 
-def _attach_method(att) -> int:
+def _attach_method(att: Pff) -> int:
     try:
         for rs in att.record_sets:
             for entry in rs.entries:
                 if entry.entry_type == _PR_ATTACH_METHOD:
-                    return entry.data_as_integer
-    except Exception:  # noqa: BLE001
+                    return int(entry.data_as_integer)
+    except Exception:  # noqa: BLE001 - damaged attachment properties: read as a plain file
         pass
     return 0
 
@@ -225,7 +229,7 @@ def _strings_of(blob: bytes) -> str:
     return "\n".join(found)
 
 
-def _body(item) -> tuple[str, str]:
+def _body(item: Pff) -> tuple[str, str]:
     """(plain text, HTML) of an item; RTF-only bodies become plain text; items that are
     not messages give their text properties."""
     if not hasattr(item, "plain_text_body"):
@@ -233,7 +237,7 @@ def _body(item) -> tuple[str, str]:
     for attr in ("plain_text_body", "html_body", "rtf_body"):
         try:
             raw = getattr(item, attr)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a body that does not decode: try the next one
             continue
         if not raw:
             continue
@@ -244,7 +248,7 @@ def _body(item) -> tuple[str, str]:
             return "", text
         from striprtf.striprtf import rtf_to_text
         try:
-            return rtf_to_text(text, errors="ignore"), ""
-        except Exception:  # noqa: BLE001
+            return str(rtf_to_text(text, errors="ignore")), ""
+        except Exception:  # noqa: BLE001 - damaged RTF gives no text, not an error
             return "", ""
     return "", ""

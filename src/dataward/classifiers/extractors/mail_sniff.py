@@ -4,7 +4,12 @@ property streams) and TNEF (winmail.dat). mbox ("From " first line) and PST ("!B
 have plain magic numbers that sniff.py checks itself."""
 from __future__ import annotations
 
+import os
 import re
+from typing import IO
+
+# What a container is opened from: a path or a file object.
+Opener = str | os.PathLike[str] | IO[bytes]
 
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 _HEADER = re.compile(rb"([A-Za-z0-9][A-Za-z0-9-]{0,60})[ \t]*:")
@@ -48,7 +53,7 @@ def looks_like_mbox(head: bytes) -> bool:
     return head.startswith(b"From ") and nl > 0 and looks_like_message(head[nl + 1:])
 
 
-def is_outlook_msg(head: bytes, opener=None) -> bool:
+def is_outlook_msg(head: bytes, opener: Opener | None = None) -> bool:
     """An OLE2 file holding MAPI property streams (an Outlook item saved as .msg)."""
     if any(s in head for s in _MSG_STREAMS):
         return True
@@ -56,15 +61,16 @@ def is_outlook_msg(head: bytes, opener=None) -> bool:
         return False
     try:
         import olefile
-        pos = opener.tell() if hasattr(opener, "tell") else None
+        stream = None if isinstance(opener, (str, os.PathLike)) else opener
+        pos = stream.tell() if stream is not None else None
         try:
             ole = olefile.OleFileIO(opener)
             try:
-                return ole.exists("__properties_version1.0")
+                return bool(ole.exists("__properties_version1.0"))
             finally:
                 ole.close()
         finally:
-            if pos is not None:
-                opener.seek(pos)
+            if stream is not None and pos is not None:
+                stream.seek(pos)
     except Exception:  # noqa: BLE001 - a damaged OLE file is just not a .msg
         return False

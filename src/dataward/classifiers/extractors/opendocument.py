@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable, Iterator
+from functools import partial
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from .base import EncryptedItem, Extracted, TextBuilder
 from .embedded import embedded_members
 from .office import _guard
-from .text import cell_label, table_rows
+from .tables import table_rows
+from .text import cell_label
+
+if TYPE_CHECKING:
+    from pptx.shapes.base import BaseShape
 
 
 def extract_pptx(data: bytes) -> Extracted:
     _guard(data)
     from pptx import Presentation
+    from pptx.shapes.autoshape import Shape
+    from pptx.shapes.graphfrm import GraphicFrame
 
     deck = Presentation(io.BytesIO(data))
     builder = TextBuilder()
     for n, slide in enumerate(deck.slides, start=1):
         label = f"slide {n}"
         for shape in _shapes(slide.shapes):
-            if shape.has_text_frame:
+            if isinstance(shape, Shape) and shape.has_text_frame:
                 builder.add(shape.text_frame.text, label)
-            if getattr(shape, "has_table", False) and shape.has_table:
+            if isinstance(shape, GraphicFrame) and shape.has_table:
                 rows = ([cell.text for cell in row.cells] for row in shape.table.rows)
-                table_rows(rows, lambda r, c, label=label: f"{label} table {cell_label(None, r, c)}",
-                           builder)
+                table_rows(rows, partial(_slide_cell, label), builder)
         if slide.has_notes_slide:
             builder.add(slide.notes_slide.notes_text_frame.text, f"{label} notes")
     doc = builder.build()
@@ -34,9 +43,15 @@ def extract_pptx(data: bytes) -> Extracted:
     return doc
 
 
-def _shapes(shapes):
+def _slide_cell(label: str, row: int, col: int) -> str:
+    return f"{label} table {cell_label(None, row, col)}"
+
+
+def _shapes(shapes: Iterable[BaseShape]) -> Iterator[BaseShape]:
+    from pptx.shapes.group import GroupShape
+
     for shape in shapes:
-        if shape.shape_type == 6:  # a group: its shapes hold the text
+        if isinstance(shape, GroupShape):  # a group: its shapes hold the text
             yield from _shapes(shape.shapes)
         else:
             yield shape
@@ -52,7 +67,7 @@ def _odf_guard(data: bytes) -> None:
         raise EncryptedItem("password-protected OpenDocument file")
 
 
-def _load(data: bytes):
+def _load(data: bytes) -> Any:  # odfpy has no types
     _odf_guard(data)
     from odf.opendocument import load
     return load(io.BytesIO(data))
@@ -79,7 +94,7 @@ def extract_ods(data: bytes) -> Extracted:
         name = sheet.getAttribute("name") or "Sheet"
         builder.add(f"Sheet: {name}", f"{name}!A1")
         table_rows(_ods_rows(sheet, table, teletype),
-                   lambda r, c, name=name: cell_label(name, r, c), builder)
+                   partial(cell_label, name), builder)
     return builder.build()
 
 
@@ -88,7 +103,7 @@ def extract_ods(data: bytes) -> Extracted:
 _MAX_REPEAT = 1000
 
 
-def _ods_rows(sheet, table, teletype):
+def _ods_rows(sheet: Any, table: ModuleType, teletype: ModuleType) -> Iterator[list[str]]:
     for row in sheet.getElementsByType(table.TableRow):
         cells: list[str] = []
         for cell in row.getElementsByType(table.TableCell):

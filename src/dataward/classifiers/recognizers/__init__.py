@@ -33,4 +33,9 @@ def header_entities(header: str) -> tuple[str, ...]:
         re.search(rf"(?<![^\W\d_]){re.escape(word)}(?![^\W\d_])", folded) for word in cls.CONTEXT))
 
 
-__all__ = [c.__name__ for c in PATTERN_RECOGNIZERS] + ["PATTERN_RECOGNIZERS", "header_entities"]
+# Written out (not built from PATTERN_RECOGNIZERS) so type checkers see the exports.
+__all__ = [
+    "PATTERN_RECOGNIZERS", "DateOfBirthRecognizer", "SchoolEmailRecognizer", "UkNhsRecognizer",
+    "UkNinoRecognizer", "UkPassportRecognizer", "UkPhoneRecognizer", "UkPostcodeRecognizer",
+    "UkUlnRecognizer", "UkUpnRecognizer", "header_entities",
+]

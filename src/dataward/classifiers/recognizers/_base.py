@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import re
 
-from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerResult
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from ..checksums import alnum_upper
+from ..checksums import alnum_upper as alnum_upper  # re-exported to the recognizers
 
 
 class DatawardPatternRecognizer(PatternRecognizer):
     ENTITY: str = ""
-    PATTERNS: list = []
+    PATTERNS: list[Pattern] = []
     CONTEXT: list[str] = []
     FLAGS = re.MULTILINE
     # A cheap test the engine runs first: when it finds nothing in a text, this recognizer
@@ -30,14 +31,15 @@ class DatawardPatternRecognizer(PatternRecognizer):
         # Patterns compiled once with the standard library's engine: every dataward pattern
         # is linear (no nested repetition), so the per-call timeout of the `regex` module
         # that Presidio's own analyze() uses is not needed.
-        self._compiled = [(p, re.compile(p.regex, self.FLAGS)) for p in self.patterns]
-        self._metadata = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+        self._compiled = [(p, re.compile(p.regex, self.FLAGS)) for p in self.PATTERNS]
+        self._metadata = {RecognizerResult.RECOGNIZER_NAME_KEY: type(self).__name__,
                           RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
 
-    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:
         """Presidio's pattern semantics (a validated match scores 1.0, an invalid one is
         dropped) without its per-match explanation objects and timing calls."""
-        results = []
+        results: list[RecognizerResult] = []
         for pattern, rx in self._compiled:
             for m in rx.finditer(text):
                 start, end = m.span()

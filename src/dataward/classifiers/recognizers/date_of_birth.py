@@ -8,7 +8,8 @@ import re
 from datetime import date
 from functools import lru_cache
 
-from presidio_analyzer import Pattern
+from presidio_analyzer import Pattern, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from .. import cues
 from ._base import DatawardPatternRecognizer
@@ -65,7 +66,8 @@ class DateOfBirthRecognizer(DatawardPatternRecognizer):
                 Pattern("date (words)", _WORDS, 0.7), Pattern("date (month first)", _US_WORDS, 0.7)]
     CONTEXT = ["dob", "date of birth", "born", "birthday"]
 
-    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         return [r for r in results if _CUE.search(text, max(0, r.start - WINDOW), r.start)]
 

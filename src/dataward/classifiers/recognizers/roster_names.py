@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from ...connectors.roster import Roster
 from .terms import TermMatcher, fold
@@ -59,7 +60,8 @@ class RosterNameRecognizer(EntityRecognizer):
         """(start, end, canonical name) of every whole-word roster name in ``text``."""
         return self.resolve(self.matcher.find_in(text)["PERSON"])
 
-    def analyze(self, text, entities, nlp_artifacts=None):
+    def analyze(self, text: str, entities: list[str],
+                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
         return [RecognizerResult(self.ENTITY, s, e, SCORE) for s, e, _ in self.find(text)]
 
 

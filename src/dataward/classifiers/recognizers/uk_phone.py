@@ -108,7 +108,7 @@ def _valid_national(nsn: str) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _parse(text: str):
+def _parse(text: str) -> phonenumbers.PhoneNumber | None:
     """The valid GB number ``text`` writes, or None (cached: validate, then normalise)."""
     try:
         number = phonenumbers.parse(text, "GB")

@@ -6,7 +6,7 @@ import re
 
 from presidio_analyzer import Pattern
 
-from ..checksums import UPN_CHECK_LETTERS, is_valid_upn, upn_check_letter, valid_upns  # noqa: F401
+from ..checksums import UPN_CHECK_LETTERS, is_valid_upn, valid_upns
 from ._base import DatawardPatternRecognizer
 
 CHECK_LETTERS = UPN_CHECK_LETTERS
