@@ -16,8 +16,9 @@ metadata = MetaData()
 DEFAULT_SCHOOL = "default"
 
 
-def _school_id() -> Column:
+def _school_id() -> Column[str]:
     return Column("school_id", String(40), nullable=False, server_default=DEFAULT_SCHOOL)
+
 
 # ---- The ledger itself: key/value meta, the audit chain, the scan catalog ----
 

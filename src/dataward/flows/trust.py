@@ -19,14 +19,19 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 from itertools import pairwise, zip_longest
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from ..errors import is_transient
 from .common import retry_if_transient
+
+if TYPE_CHECKING:
+    from ..trust.outcome import PartSummary
+    from ..trust.parts import Part
 
 
 def _trust(path: str) -> Any:
@@ -34,16 +39,17 @@ def _trust(path: str) -> Any:
     return load_trust(path)
 
 
-@task(name="trust-prepare-schools", persist_result=False, cache_policy=None, retries=2,
+@task(name="trust-prepare-schools", persist_result=False, cache_policy=NO_CACHE, retries=2,
       retry_delay_seconds=5, retry_condition_fn=retry_if_transient)
-def prepare_task(trust_path: str, school_ids: list[str]) -> tuple[list[list[Any]],
+def prepare_task(trust_path: str, school_ids: list[str]) -> tuple[list[list[Part]],
                                                                   dict[str, str]]:
     """Some schools prepared in one task (a task per school cost more in Prefect's
     bookkeeping than the work): each school's parts, and why for a school that could not
     be prepared."""
     from ..trust.scan import prepare_school
     trust = _trust(trust_path)
-    parts, failed = [], {}
+    parts: list[list[Part]] = []
+    failed: dict[str, str] = {}
     for school_id in school_ids:
         try:
             parts.append(prepare_school(trust, school_id))
@@ -54,9 +60,10 @@ def prepare_task(trust_path: str, school_ids: list[str]) -> tuple[list[list[Any]
     return parts, failed
 
 
-@task(name="trust-scan-parts", persist_result=False, cache_policy=None, retries=2,
+@task(name="trust-scan-parts", persist_result=False, cache_policy=NO_CACHE, retries=2,
       retry_delay_seconds=2)
-def scan_parts_task(trust_path: str, parts: list[Any]) -> tuple[list[Any], dict[str, str]]:
+def scan_parts_task(trust_path: str, parts: list[Part]) -> tuple[list[PartSummary],
+                                                                 dict[str, str]]:
     """Scan a batch of parts; returns the scanned parts' summaries and, for the parts whose
     scan raised, why (by ``school_id/part``). A killed worker is a lost attempt of the
     whole batch: Dask runs it again elsewhere, and the parts it had finished are
@@ -66,7 +73,7 @@ def scan_parts_task(trust_path: str, parts: list[Any]) -> tuple[list[Any], dict[
     return done, {f"{p.school_id}/{p.name}": type(exc).__name__ for p, exc in failed}
 
 
-def interleave(parts_by_school: list[list[Any]]) -> list[Any]:
+def interleave(parts_by_school: list[list[Part]]) -> list[Part]:
     """First part of every school, then the second of every school, and so on."""
     return [p for row in zip_longest(*parts_by_school) for p in row if p is not None]
 
@@ -78,8 +85,8 @@ ROUNDS = 3
 
 def _slots() -> int:
     """Threads on the cluster the flow's task runner is connected to."""
-    runner = FlowRunContext.get().task_runner
-    client = getattr(runner, "client", None)
+    context = FlowRunContext.get()
+    client = getattr(context.task_runner, "client", None) if context else None
     if client is None:
         return 1
     return max(1, sum(client.nthreads().values()))
@@ -95,13 +102,15 @@ def _run(trust_path: str) -> dict[str, Any]:
     ids, slots = [s.id for s in trust.schools], _slots()
     prepared = [prepare_task.submit(trust_path, ids[k::slots]) for k in range(slots)
                 if ids[k::slots]]
-    parts_by_school, failed = [], {}
-    for fut in prepared:
-        parts, unprepared = fut.result()
+    parts_by_school: list[list[Part]] = []
+    failed: dict[tuple[str, str], str] = {}
+    for ready in prepared:
+        parts, unprepared = ready.result()
         parts_by_school += parts
         failed.update({(school_id, "*"): why for school_id, why in unprepared.items()})
     clock.append(time.perf_counter())
-    todo, done = interleave(parts_by_school), []
+    todo = interleave(parts_by_school)
+    done: list[PartSummary] = []
     for round_no in range(ROUNDS):
         if not todo:
             break
@@ -121,8 +130,8 @@ def _run(trust_path: str) -> dict[str, Any]:
                 for p in group:
                     failed[(p.school_id, p.name)] = _why(fut.state)
             todo += retry
-        for p in done:
-            failed.pop((p.school_id, p.part), None)
+        for summary in done:
+            failed.pop((summary.school_id, summary.part), None)
     clock.append(time.perf_counter())
     written = write_parts(trust, done)
     clock.append(time.perf_counter())
