@@ -168,6 +168,12 @@ class DaskCluster:
             thaw(stopped)        # the part ended as we looked: try again
         return None
 
+    def _start(self, args: list[str], name: str) -> subprocess.Popen:
+        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the process keeps it
+        proc = subprocess.Popen([str(BIN / "dask"), *args], env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(proc)
+        return proc
 
     def add_worker(self, name: str) -> None:
         args = ["worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",
