@@ -78,8 +78,8 @@ def interleave(parts_by_school: list[list[Part]]) -> list[Part]:
     return [p for row in zip_longest(*parts_by_school) for p in row if p is not None]
 
 
-# A part that failed (its scan raised, or its batch was lost with a worker or the
-# cluster) is scanned again in a later round, alone, this many times.
+# Rounds in all: a part that failed in one (its scan raised, or its batch was lost with
+# a worker or the cluster) is scanned again, alone, in the next.
 ROUNDS = 3
 
 
