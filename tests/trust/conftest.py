@@ -98,6 +98,20 @@ def _state(pid: int) -> str:
         return ""
 
 
+def _stopped(pid: int, timeout: float = 5.0) -> bool:
+    """Whether ``pid`` has stopped after SIGSTOP (the kernel stops it when it next runs,
+    at once or a moment later on a busy machine); False once it is gone or a zombie."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = _state(pid)
+        if state in ("T", "t"):
+            return True
+        if state in ("", "Z", "X"):
+            return False
+        time.sleep(0.01)
+    return False
+
+
 def thaw(pids: list[int]) -> None:
     for pid in pids:
         try:
@@ -163,7 +177,7 @@ class DaskCluster:
                     stopped.append(child)
                 except ProcessLookupError:
                     continue
-            if stopped and any(_state(c) == "T" for c in stopped):
+            if stopped and any(_stopped(c) for c in stopped):
                 return pid, stopped
             thaw(stopped)        # the part ended as we looked: try again
         return None
