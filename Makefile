@@ -10,15 +10,19 @@ APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-instal
 # Tools the tests drive for real: gpg, 7-Zip, Chromium, pdftotext, antiword/catdoc, PostgreSQL,
 # Tesseract, and a Samba AD domain controller (SMB shares and LDAP) on loopback.
 TEST_TOOLS := gpg 7zz chromium pdftotext antiword catdoc pg_ctlcluster tesseract samba smbclient ldapsearch \
-  smbcacls ip openssl
+  smbcacls ip openssl kinit klist smbcontrol
 TEST_PACKAGES := gnupg 7zip chromium poppler-utils antiword catdoc postgresql tesseract-ocr tesseract-ocr-eng \
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind smbclient ldap-utils \
-  iproute2 openssl
+  iproute2 openssl krb5-user
 
 .PHONY: install lock demo lint test bench bench-backup clean system-python system-demo-tools system-test-tools
 
 system-python:
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq; $(APT) python3-venv python3-pip; }
+	@# the network extra's gssapi and krb5 (Kerberos) build against MIT Kerberos
+	@command -v krb5-config >/dev/null && command -v gcc >/dev/null && \
+	  $(PYTHON) -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || \
+	  { $(SUDO) apt-get update -qq; $(APT) libkrb5-dev gcc python3-dev >/dev/null; }
 
 system-demo-tools:
 	@command -v gpg >/dev/null || { $(SUDO) apt-get update -qq; $(APT) gnupg >/dev/null; }

@@ -139,6 +139,7 @@ def main() -> None:
         s3 = SeaweedS3(work / "seaweed") if "s3" in args.targets else None
         try:
             for kind in args.targets:
+                load_before = _load()
                 rows: dict[str, dict[str, list[float]]] = {"dataward": {}, "restic": {}}
                 for rep in range(args.repeat):
                     for tool in ("restic", "dataward") if rep % 2 else ("dataward", "restic"):
@@ -148,7 +149,9 @@ def main() -> None:
                             rows[tool].setdefault(k, []).append(v)
                 where = ("S3 target (SeaweedFS on loopback, S3 auth on)" if kind == "s3"
                          else "folder target on the same disk")
-                print(f"\nmedians of {args.repeat} runs, {mb:,.0f} MB tree, {where}")
+                print(f"\nmedians of {args.repeat} runs, {mb:,.0f} MB tree, {where}; load "
+                      f"average {load_before} before, {_load()} after (other work shares "
+                      "the machine: both tools ran interleaved under it)")
                 print(f"{'':10} {'1st backup MB/s':>16} {'2nd (unchanged) s':>18} "
                       f"{'restore MB/s':>13} {'peak RSS MB':>12} {'repo MB':>8}"
                       + (f" {'restore downloaded / packs':>27}" if kind == "s3" else ""))
@@ -168,6 +171,11 @@ def main() -> None:
                 s3.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages, as `uptime` prints them."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def free_port() -> int:

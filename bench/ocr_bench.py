@@ -1,7 +1,7 @@
 """Text recognition benchmark: recall on scanned school letters and forms, pages per second
 per core against Presidio's image redactor, and a nightly scan with OCR on and off.
 
-    python bench/ocr_bench.py [--docs 8] [--share-files 200] [--runs 1]
+    python bench/ocr_bench.py [--docs 8] [--share-files 200] [--runs 3]
 
 Run it with a Python that has dataward's dependencies and the `bench` extra
 (presidio-image-redactor, scikit-image for its public-domain photos of people).
@@ -19,12 +19,14 @@ Run it with a Python that has dataward's dependencies and the `bench` extra
    drawn playground) must give no finding.
 2. Peer, same pages, same process: presidio-image-redactor's ImageAnalyzerEngine (pytesseract
    over the whole image) with an AnalyzerEngine holding dataward's recognizers and roster,
-   so that only the reading of the picture differs. Both run Tesseract on one thread
+   so that only the reading of the picture differs; the peer as its documentation sets it
+   up (default TesseractOCR, no preprocessing). Both run Tesseract on one thread
    (OMP_THREAD_LIMIT=1); pages per second per core = pages / CPU seconds of the process
-   and its Tesseract children.
+   and its Tesseract children. The two sides take turns page by page (which goes first
+   alternates), --runs times; figures are medians of the runs.
 3. Nightly scan: --share-files files of which 5% are image-only PDFs (one or two scanned
    pages), the rest typed letters (txt, docx, text PDF); a full scan with 2 workers, OCR
-   off then on; wall time of each (median of --runs).
+   off and on in turn (interleaved); wall time of each (median of --runs).
 """
 from __future__ import annotations
 
@@ -121,10 +123,21 @@ class DatawardSide:
         self.ctx = ItemContext(settings, classifier, "bench")
 
     def findings(self, name: str, data: bytes) -> set[tuple[str, str]]:
-        from dataward.pipelines.scan_item import classify_bytes
-        row = {"status": "ok", "error": "", "audience": "staff"}
-        found = classify_bytes(data, name, self.ctx, row)
-        return {(f.entity_type, f.fingerprint) for f in found if f.entity_type != "GPS_LOCATION"}
+        from dataward.pipelines.scan_item import ItemFindings, classify_bytes
+
+        class Kept(ItemFindings):  # the item's findings as the scan gathers them
+            kept: list
+
+            def add(self, findings):
+                super().add(findings)
+                self.kept.extend(findings)
+
+        row = {"status": "ok", "error": "", "audience": "staff", "locator": name, "taken": "",
+               "ocr": ""}
+        found = Kept(name, self.ctx)
+        found.kept = []
+        classify_bytes(data, name, self.ctx, row, found)
+        return {(f.entity_type, f.fingerprint) for f in found.kept if f.entity_type != "GPS_LOCATION"}
 
 
 class PresidioImageSide:
@@ -173,21 +186,38 @@ def expected(classifier, planted) -> set[tuple[str, str]]:
     return out
 
 
-def bench_pages(side, pages, photos, classifier) -> dict:
-    per_variant: dict[str, list[int]] = {}
-    cpu0, wall0 = _cpu(), time.perf_counter()
-    for variant, name, data, planted in pages:
-        want = expected(classifier, planted)
-        got = side.findings(name, data)
-        hit = per_variant.setdefault(variant, [0, 0])
-        hit[0] += len(want & got)
-        hit[1] += len(want)
-    cpu, wall = _cpu() - cpu0, time.perf_counter() - wall0
-    photo_findings = sum(len(side.findings(n, d)) for n, d in photos)
-    return {"recall": {v: h[0] / h[1] for v, h in per_variant.items()},
-            "all": sum(h[0] for h in per_variant.values()) / sum(h[1] for h in per_variant.values()),
-            "pages_per_cpu_s": len(pages) / cpu, "pages_per_wall_s": len(pages) / wall,
-            "photo_findings": photo_findings}
+def bench_pages(sides, pages, photos, classifier, runs: int) -> dict:
+    """Both sides over the same pages, page by page, the side going first alternating
+    (so a burst of load from other work falls on both); recall from the first run (the
+    reading is deterministic), pages per CPU-second and per second as medians of runs."""
+    out = {s.name: {"hits": {}, "cpu": [], "wall": []} for s in sides}
+    for run in range(runs):
+        spent = {s.name: [0.0, 0.0] for s in sides}
+        for k, (variant, name, data, planted) in enumerate(pages):
+            want = expected(classifier, planted)
+            for side in (sides if (k + run) % 2 == 0 else sides[::-1]):
+                cpu0, wall0 = _cpu(), time.perf_counter()
+                got = side.findings(name, data)
+                spent[side.name][0] += _cpu() - cpu0
+                spent[side.name][1] += time.perf_counter() - wall0
+                if run == 0:
+                    hit = out[side.name]["hits"].setdefault(variant, [0, 0])
+                    hit[0] += len(want & got)
+                    hit[1] += len(want)
+        for name, (cpu, wall) in spent.items():
+            out[name]["cpu"].append(len(pages) / cpu)
+            out[name]["wall"].append(len(pages) / wall)
+    results = {}
+    for side in sides:
+        r = out[side.name]
+        hits = r["hits"]
+        results[side.name] = {
+            "recall": {v: h[0] / h[1] for v, h in hits.items()},
+            "all": sum(h[0] for h in hits.values()) / sum(h[1] for h in hits.values()),
+            "pages_per_cpu_s": statistics.median(r["cpu"]),
+            "pages_per_wall_s": statistics.median(r["wall"]),
+            "photo_findings": sum(len(side.findings(n, d)) for n, d in photos)}
+    return results
 
 
 def nightly(settings_factory, n_files: int, runs: int) -> dict:
@@ -199,18 +229,20 @@ def nightly(settings_factory, n_files: int, runs: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         share = Path(tmp) / "share"
         n_image = build_share(share, n_files)
-        for ocr_on in (False, True):
-            times = []
-            for _ in range(runs):
+        times: dict[bool, list[float]] = {False: [], True: []}
+        counts: dict[bool, tuple[int, int]] = {}
+        for run in range(runs):
+            for ocr_on in ((False, True) if run % 2 == 0 else (True, False)):  # interleaved
                 settings = settings_factory()
                 settings.ocr.enabled = ocr_on
                 started = time.perf_counter()
                 result = run_scan(settings, sources=[Source(name="s", path=share)], adhoc=True)
-                times.append(time.perf_counter() - started)
-            import pyarrow.parquet as pq
-            ocr_col = pq.read_table(result.out_dir / "items.parquet", columns=["ocr"])["ocr"].to_pylist()
-            out["on" if ocr_on else "off"] = (statistics.median(times), ocr_col.count("read"),
-                                              ocr_col.count("needed") + ocr_col.count("partial"))
+                times[ocr_on].append(time.perf_counter() - started)
+                import pyarrow.parquet as pq
+                col = pq.read_table(result.out_dir / "items.parquet", columns=["ocr"])["ocr"].to_pylist()
+                counts[ocr_on] = (col.count("read"), col.count("needed") + col.count("partial"))
+        for ocr_on in (False, True):
+            out["on" if ocr_on else "off"] = (statistics.median(times[ocr_on]), *counts[ocr_on])
     out["image_pdfs"] = n_image
     return out
 
@@ -219,7 +251,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=8)
     ap.add_argument("--share-files", type=int, default=200)
-    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="dw-ocr-bench-"))
@@ -239,11 +271,13 @@ def main() -> None:
     settings = load_settings(cfg)
     classifier = make_classifier(settings, build_roster(settings))
     photos = photos_of_people()
-    print(f"{len(pages)} pages ({args.docs} documents x 4 variants), {len(photos)} photos; "
+    print("load average at start: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
+    print(f"{len(pages)} pages ({args.docs} documents x 4 variants), {len(photos)} photos, "
+          f"{args.runs} run(s); "
           f"Tesseract on one thread; machine shared with other work.")
 
     sides = [DatawardSide(settings, classifier), PresidioImageSide(classifier, settings.scan.score_threshold)]
-    results = {s.name: bench_pages(s, pages, photos, classifier) for s in sides}
+    results = bench_pages(sides, pages, photos, classifier, args.runs)
     variants = list(next(iter(results.values()))["recall"])
     print(f"\n{'':26}" + "".join(f"{v:>9}" for v in variants)
           + f"{'all':>7}{'pages/cpu-s':>13}{'pages/s':>9}{'photo findings':>16}")
@@ -252,6 +286,7 @@ def main() -> None:
               + f"{r['all']:7.3f}{r['pages_per_cpu_s']:13.3f}{r['pages_per_wall_s']:9.3f}"
               + f"{r['photo_findings']:16d}")
 
+    print("load average: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     if not args.share_files:
         return
     night = nightly(lambda: load_settings(cfg), args.share_files, args.runs)
@@ -260,6 +295,7 @@ def main() -> None:
     print(f"  OCR off: {off[0]:6.1f} s  ({off[2]} items marked as still needing OCR)")
     print(f"  OCR on:  {on[0]:6.1f} s  ({on[1]} items read by OCR, {on[2]} still needing it)"
           f"  -> x{on[0] / off[0]:.1f}")
+    print("load average at end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

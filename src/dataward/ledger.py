@@ -144,6 +144,8 @@ class Ledger:
         Opening an up-to-date ledger costs one query. Otherwise one process migrates while
         the others wait: a file lock beside a SQLite ledger, an advisory lock on
         PostgreSQL; each re-reads the version once it holds the lock."""
+        if self._at_quick_head():
+            return
         from .migrations import runner
         try:
             if runner.current_revision(self.engine) == runner.head():
@@ -161,6 +163,20 @@ class Ledger:
         other = copy.copy(self)
         other.school_id = school_id
         return other
+
+    def _at_quick_head(self) -> bool:
+        """True when the stamped revision is the newest one, found without importing
+        Alembic (``migrations.heads``); False sends the caller to Alembic."""
+        from .migrations.heads import quick_head
+        head = quick_head()
+        if head is None:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        except SQLAlchemyError:
+            return False  # no version table yet (a new or a 0.1.0 ledger)
+        return len(rows) == 1 and rows[0][0] == head
 
     def close(self) -> None:
         self.engine.dispose()

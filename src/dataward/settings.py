@@ -108,6 +108,10 @@ class Smb(_Section):
     })
     # The accounts.directories entry (an LDAP one) that turns group names into SIDs.
     directory: str | None = None
+    # kerberos: log on with a ticket, from `keytab` (0600) or else the ticket cache
+    # (KRB5CCNAME) that kinit keeps fresh; no password is read. See connectors/kerberos.py.
+    auth: Literal["password", "kerberos"] = "password"
+    keytab: Path | None = None
 
 
 class Scan(_Section):
@@ -343,6 +347,9 @@ class Directory(_Section):
     start_tls: bool = False
     timeout_s: float = Field(30.0, gt=0)
     path: Path | None = None        # the CSV export (google-csv, m365-csv)
+    # ldap: `kerberos` binds with SASL GSSAPI (a ticket from `keytab`, else KRB5CCNAME).
+    auth: Literal["simple", "kerberos"] = "simple"
+    keytab: Path | None = None
 
     @model_validator(mode="after")
     def _where(self) -> Directory:

@@ -94,3 +94,70 @@ def test_streamed_text_finds_a_value_cut_by_a_piece_boundary(monkeypatch, classi
     for piece in text_pieces(data):
         found += [(f.entity_type, f.offset) for f in classifier.classify(piece)]
     assert sorted(found) == [("UK_NHS", len(prefix) + 26), ("UK_UPN", len(prefix) + 4)]
+
+
+def test_identifier_column_findings_are_columns_with_cell_places_previews_and_fingerprints(classifier):
+    """A streamed CSV's identifier column gives one ColumnFindings per entity: each cell's
+    place from its row number, its preview and its fingerprint (HMAC computed here with
+    the standard library), and a cell that fails its check is read as text."""
+    import hashlib
+    import hmac
+
+    from tests.classifiers.conftest import KEY
+
+    data = (b"Name,UPN,Phone\n"
+            b"Amelia Khan,U820200014013,020 7946 0123\n"
+            b"Jo,T820200014013,07712 345678\n"        # wrong check letter: read as text
+            b"Zoe,B82020001401A,0113 496 0999\n")
+    (piece,) = list(csv_pieces(data))
+    _, batches = classifier.classify_batched(piece)
+    by_entity = {b.entity_type: b for b in batches}
+    upn = by_entity["UK_UPN"]
+    assert upn.where() == ["B2", "B4"]
+    assert upn.previews == ["***********13", "***********1A"]
+    assert upn.fingerprints == [
+        hmac.new(KEY, f"UK_UPN:{v}".encode(), hashlib.sha256).hexdigest()[:32]
+        for v in ("U820200014013", "B82020001401A")]
+    phone = by_entity["PHONE_NUMBER"]
+    assert phone.where() == ["C2", "C3", "C4"]
+    assert phone.previews == ["*** **** **23", "***** ****78", "**** *** **99"]
+    assert phone.fingerprints[1] == hmac.new(KEY, b"PHONE_NUMBER:+447712345678",
+                                             hashlib.sha256).hexdigest()[:32]
+    # The one-Finding-each form says the same.
+    same = [f for f in classifier.classify(piece) if f.entity_type in ("UK_UPN", "PHONE_NUMBER")]
+    assert sorted((f.entity_type, f.where, f.preview, f.fingerprint) for f in same) == sorted(
+        (b.entity_type, w, p, fp) for b in (upn, phone)
+        for w, p, fp in zip(b.where(), b.previews, b.fingerprints))
+    # Counting only: the same counts, nothing of the values.
+    _, counted = classifier.classify_batched(piece, counts_only=True)
+    assert [(b.entity_type, len(b), b.fingerprints) for b in counted] == [
+        ("UK_UPN", 2, []), ("PHONE_NUMBER", 3, [])]
+
+
+@pytest.mark.parametrize("entity, value, preview", [
+    ("UK_NHS", "943 476 5919", "*** *** **19"),
+    ("UK_NHS", " 943 476 5919", "*** *** **19"),     # leading space: stripped first
+    ("UK_UPN", "U82020001401é", "***********1é"),    # not ASCII: the slow path
+    ("UK_POSTCODE", "sw1a  1aa", "SW1A ***"),
+    ("UK_POSTCODE", "M1 1AE", "M1 ***"),
+    ("DATE_OF_BIRTH", "03/11/2014", "**/**/****"),
+    ("EMAIL_ADDRESS", "Amelia.Khan@Example.ORG", "A***@example.org"),
+])
+def test_previews_of_a_column_are_the_previews_of_each_value(entity, value, preview):
+    from dataward.classifiers.fingerprint import mask, mask_many
+    assert mask(entity, value) == preview
+    assert mask_many(entity, [value, value]) == [preview, preview]
+
+
+@pytest.mark.parametrize("entity, values, expected", [
+    ("UK_NHS", ["943 476 5919", "943-476-5919"], ["9434765919", "9434765919"]),
+    ("UK_UPN", ["u820200014013", "A1\nB2"], ["U820200014013", "A1B2"]),   # a line break inside
+    ("UK_NINO", ["QQ 12 34 56 C", "ÀB123456C"], ["QQ123456C", "B123456C"]),
+    ("UK_POSTCODE", ["sw1a1aa", "M1  1AE"], ["SW1A 1AA", "M1 1AE"]),
+    ("PHONE_NUMBER", ["07712 345678", "+44 (0)20 7946 0123"], ["+447712345678", "+442079460123"]),
+])
+def test_normalising_a_column_is_normalising_each_value(entity, values, expected):
+    from dataward.classifiers.recognizers import PATTERN_RECOGNIZERS
+    rec = next(cls() for cls in PATTERN_RECOGNIZERS if cls.ENTITY == entity)
+    assert rec.normalise_many(values) == expected
+    assert [rec.normalise(v) for v in values] == expected

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from dataward.ledger import Ledger, verify_or_raise
 from dataward.migrations import runner
@@ -98,3 +99,41 @@ def test_the_comparison_sees_a_column_added_without_a_migration():
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
     assert [d[0] for d in diffs] == ["remove_column"]
+
+
+def test_the_quick_head_check_agrees_with_alembic():
+    """Opening an up-to-date ledger skips importing Alembic: the newest revision read from
+    the revision files must be the one Alembic itself finds."""
+    from dataward.migrations.heads import quick_head
+    assert quick_head() == runner.head()
+
+
+def test_the_quick_head_check_gives_way_to_alembic_on_an_unusual_revision_file(tmp_path):
+    """A revision file the quick reader cannot parse must not leave the ledger at the
+    previous revision: the check answers None and Alembic decides."""
+    from dataward.migrations.heads import VERSIONS, quick_head
+    versions = tmp_path / "versions"
+    shutil.copytree(VERSIONS, versions, ignore=shutil.ignore_patterns("__pycache__"))
+    newest = runner.head()
+    (versions / "9999_unusual.py").write_text(
+        f'revision = "9999"  # written by hand\ndown_revision = "{newest}"\n')
+    assert quick_head(versions) is None
+    plain = tmp_path / "plain"  # another folder: the answer is cached per folder
+    shutil.copytree(versions, plain)
+    (plain / "9999_unusual.py").write_text(f'revision = "9999"\ndown_revision = "{newest}"\n')
+    assert quick_head(plain) == "9999"
+
+
+def test_a_ledger_one_revision_behind_is_upgraded_on_open(tmp_path):
+    """The quick check must not mistake a ledger at the previous revision for an
+    up-to-date one: it is migrated on open and then matches the schema."""
+    from sqlalchemy import create_engine
+    db = tmp_path / "ledger.sqlite"
+    newest = ScriptDirectory.from_config(runner._config()).get_revision(runner.head())
+    engine = create_engine(f"sqlite:///{db}")
+    runner.upgrade(engine, newest.down_revision)
+    assert runner.current_revision(engine) == newest.down_revision
+    engine.dispose()
+    with Ledger(f"sqlite:///{db}") as ledger:
+        assert runner.current_revision(ledger.engine) == runner.head()
+        assert _differences(ledger) == []

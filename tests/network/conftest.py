@@ -4,6 +4,7 @@ inherited and broken-inheritance permissions, as a school's file server would.""
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from .samba_dc import (
     ADMIN_PASS,
     FULL,
     READ,
+    REALM,
     SVC_PASS,
     SVC_USER,
     SambaDC,
@@ -52,6 +54,10 @@ def _inherit(dacl: str) -> str:
 ROOT = "(A;OICI;{F};;;{Domain Admins})(A;OICI;{R};;;{Staff})(A;OICI;{R};;;{svc-dataward})"
 YEAR6 = "(A;OICI;{R};;;{Pupils})" + _inherit(ROOT)
 OFFICE = "(A;OICI;{F};;;{Domain Admins})(A;OICI;{R};;;{Office})(A;OICI;{R};;;{svc-dataward})"
+# Clubs: inheritance broken, readable by Lunch Club, a group inside Clubs inside Pupils
+# (no ACE names Pupils), and one file readable by one pupil's own account.
+CLUBS = "(A;OICI;{F};;;{Domain Admins})(A;OICI;{R};;;{Lunch Club})(A;OICI;{R};;;{svc-dataward})"
+ONE_PUPIL = "(A;;{R};;;{ebrown})(A;;{F};;;{Domain Admins})(A;;{R};;;{svc-dataward})"
 
 
 def _file(folder_dacl: str) -> str:
@@ -90,6 +96,8 @@ def _write_tree(dc: SambaDC) -> None:
         "Staff/SEN register.txt": SEN_REGISTER,
         "Year 6/unknown sid.txt": SPELLING,
         "Year 6/locked.txt": SPELLING,
+        "Clubs/allergies.txt": CARE_PLAN,
+        "Clubs/ella.txt": CARE_PLAN,
         **{f"Year 6/odd/{n}": SPELLING for n in ODD_NAMES},
     }
     for rel, text in files.items():
@@ -102,12 +110,13 @@ def _write_tree(dc: SambaDC) -> None:
     acls = {"": "P" + acl(ROOT), "Year 6": acl(YEAR6), "Year 6/Health": _inherit(acl(YEAR6)),
             "Year 6/odd": _inherit(acl(YEAR6)),
             "Office": "P" + acl(OFFICE),          # inheritance broken: the office's own
+            "Clubs": "P" + acl(CLUBS),
             "Staff": _inherit(acl(ROOT))}
     for rel in files:
         folder = rel.rsplit("/", 1)[0]
-        base = {"Office": OFFICE, "Staff": ROOT}.get(folder.split("/")[0], YEAR6)
+        base = {"Office": OFFICE, "Staff": ROOT, "Clubs": CLUBS}.get(folder.split("/")[0], YEAR6)
         extra = f"(A;;{READ};;;{UNKNOWN_SID})" if rel.endswith("unknown sid.txt") else ""
-        acls[rel] = extra + _file(acl(base))
+        acls[rel] = "P" + acl(ONE_PUPIL) if rel == "Clubs/ella.txt" else extra + _file(acl(base))
     # Deepest first: the server checks the caller's access to each folder on the way down
     # with the folder's permissions as they are, so a folder is closed only after its items.
     for rel in sorted(acls, key=lambda r: (-r.count("/") - bool(r), r)):
@@ -126,6 +135,8 @@ def samba_dc() -> SambaDC:
         conn = dc.ldap()
         for g in ("Pupils", "Staff", "Office"):
             add_group(conn, g)
+        add_group(conn, "Clubs", member_of=("Pupils",))
+        add_group(conn, "Lunch Club", member_of=("Clubs",))
         add_user(conn, SVC_USER, "", "", SVC_PASS)
         for p in PEOPLE:
             add_user(conn, p.sam, p.given, p.surname, f"{p.sam}-Pw-2024!", enabled=p.enabled,
@@ -165,3 +176,52 @@ def net_home(samba_dc: SambaDC, dw_home: Path) -> Path:
     }
     (dw_home / "dataward.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
     return dw_home
+
+
+@dataclass
+class Kerberos:
+    """The domain's KDC as a client sees it: a krb5.conf naming it, and a keytab of the
+    service account (exported on the DC, as a technician would)."""
+
+    conf: Path
+    keytab: Path
+    principal: str
+
+    def env(self, cache: Path) -> dict[str, str]:
+        return {**os.environ, "KRB5_CONFIG": str(self.conf), "KRB5CCNAME": f"FILE:{cache}"}
+
+    def kinit(self, cache: Path, lifetime: str | None = None) -> None:
+        """A ticket for the service account from its password, into ``cache``."""
+        args = ["kinit", *(["-l", lifetime] if lifetime else []), self.principal]
+        subprocess.run(args, input=SVC_PASS + "\n", env=self.env(cache), text=True,
+                       capture_output=True, check=True, timeout=60)
+
+    def klist(self, cache: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(["klist", "-c", f"FILE:{cache}"], env=self.env(cache), text=True,
+                              capture_output=True, check=False, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def kerberos(samba_dc: SambaDC, tmp_path_factory) -> Kerberos:
+    folder = tmp_path_factory.mktemp("krb")
+    # The tests name the DC by its address: give its account the service names a client
+    # asks tickets for (a school's sources name the server as the domain knows it).
+    for service in ("cifs", "ldap"):
+        samba_dc.tool("spn", "add", f"{service}/{samba_dc.addr}", f"{samba_dc.netbios}$")
+    conf = folder / "krb5.conf"
+    conf.write_text(f"""[libdefaults]
+  default_realm = {REALM}
+  dns_lookup_kdc = false
+  dns_lookup_realm = false
+  dns_canonicalize_hostname = false
+  rdns = false
+[realms]
+  {REALM} = {{
+    kdc = {samba_dc.addr}
+  }}
+""")
+    keytab = folder / "svc.keytab"
+    principal = f"{SVC_USER}@{REALM}"
+    samba_dc.tool("domain", "exportkeytab", str(keytab), f"--principal={principal}")
+    keytab.chmod(0o600)
+    return Kerberos(conf, keytab, principal)

@@ -24,7 +24,7 @@ BASE_DN = "DC=oakfield,DC=test"
 ADMIN_PASS = "Adm1n-Oakfield-2024!"
 SVC_USER, SVC_PASS = "svc-dataward", "Svc-Scan-Pass-2024!"
 READ, FULL = "0x001200a9", "0x001f01ff"
-NEEDED = ("samba", "samba-tool", "smbcacls", "ip", "openssl")
+NEEDED = ("samba", "samba-tool", "smbcacls", "smbcontrol", "ip", "openssl", "kinit", "klist")
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -73,6 +73,26 @@ class SambaDC:
                 return
             time.sleep(1 + attempt)
         raise RuntimeError(f"smbcacls failed on {rel!r}: {done.stdout.strip()} {done.stderr.strip()}")
+
+    @property
+    def netbios(self) -> str:
+        for line in self.conf.read_text().splitlines():
+            key, _, value = line.strip().partition("=")
+            if key.strip() == "netbios name":
+                return value.strip()
+        raise RuntimeError("no netbios name in smb.conf")
+
+    def tool(self, *args: str) -> str:
+        """samba-tool on the DC's own database (as a technician on the DC would)."""
+        done = subprocess.run(["samba-tool", *args, "-s", str(self.conf)], capture_output=True,
+                              text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"samba-tool {args[:2]}: {done.stdout.strip()} {done.stderr.strip()}")
+        return done.stdout
+
+    def smbcontrol(self, *args: str) -> None:
+        subprocess.run(["smbcontrol", "-s", str(self.conf), "smbd", *args], check=True,
+                       capture_output=True, timeout=60)
 
     def ldap(self):
         import ldap3
@@ -153,8 +173,12 @@ def start_dc() -> SambaDC:
         raise
 
 
-def add_group(conn, name: str) -> None:
-    conn.add(f"CN={name},CN=Users,{BASE_DN}", ["top", "group"], {"sAMAccountName": name})
+def add_group(conn, name: str, member_of: tuple[str, ...] = ()) -> None:
+    import ldap3
+    dn = f"CN={name},CN=Users,{BASE_DN}"
+    conn.add(dn, ["top", "group"], {"sAMAccountName": name})
+    for g in member_of:
+        conn.modify(f"CN={g},CN=Users,{BASE_DN}", {"member": [(ldap3.MODIFY_ADD, [dn])]})
 
 
 def add_user(conn, sam: str, given: str, surname: str, password: str, *, enabled: bool = True,

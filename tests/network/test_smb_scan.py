@@ -125,3 +125,39 @@ def test_share_folder_disappearing_mid_scan(net_home, samba_dc):
     assert set(during) == set(good)
     after = _items(run_scan(settings))
     assert all(r["status"] == "ok" for r in after.values())
+
+
+def test_nested_groups_and_a_pupils_own_account_count_as_pupils(net_home, samba_dc):
+    """No ACE on Clubs names Pupils: Lunch Club is in Clubs, which is in Pupils, and the
+    directory (not the config) says so; ella.txt is readable by one pupil's account."""
+    items = _items(run_scan(load_settings()))
+    nested = items[samba_dc.unc("Clubs", "allergies.txt")]
+    assert nested["status"] == "ok" and nested["special_category"] is True
+    assert nested["audience"] == "pupils" and nested["risk_level"] == "critical"
+    assert "Lunch Club (member of Pupils)" in nested["readers"].split(", ")
+    assert f"Lunch Club (member of Pupils): {samba_dc.unc('Clubs')}" in nested["readers_from"]
+    own = items[samba_dc.unc("Clubs", "ella.txt")]
+    assert own["audience"] == "pupils" and own["risk_level"] == "critical"
+    assert "ebrown (member of Pupils)" in own["readers"].split(", ")
+
+
+def test_a_membership_changed_in_the_directory_counts_at_the_next_scan(net_home, samba_dc):
+    import ldap3
+
+    from .samba_dc import BASE_DN
+    settings = load_settings()
+    run_scan(settings)
+    conn = samba_dc.ldap()
+    clubs, pupils = f"CN=Clubs,CN=Users,{BASE_DN}", f"CN=Pupils,CN=Users,{BASE_DN}"
+    conn.modify(pupils, {"member": [(ldap3.MODIFY_DELETE, [clubs])]})
+    try:
+        # No file changed; the memberships did, so the incremental scan reads again.
+        changed = run_scan(settings)
+        row = _items(changed)[samba_dc.unc("Clubs", "allergies.txt")]
+        assert changed.read == changed.items and changed.reused == 0
+        assert run_scan(settings).read == 0           # and reuses again once they hold still
+    finally:
+        conn.modify(pupils, {"member": [(ldap3.MODIFY_ADD, [clubs])]})
+        conn.unbind()
+    assert row["audience"] == "staff"           # the source's own: no mapped group reads it
+    assert row["readers"].split(", ").count("Lunch Club") == 1

@@ -77,3 +77,50 @@ def photo_of_children(size=(1600, 1200)) -> Image.Image:
 def ocr_settings(dw_home: Path, tmp_path: Path):
     from tests.formats.conftest import make_settings
     return make_settings(tmp_path, "workers: 1")
+
+
+# A pupil information form as schools print them: each label and value in a box ruled
+# across and down. The values are the ones above (worked by hand) and a real postcode
+# (Buckingham Palace's, widely published).
+FORM = [("Pupil name", "Amelia Khan"), ("Date of birth", "14/03/2015"), ("UPN", UPN),
+        ("NHS number", NHS), ("Postcode", "SW1A 1AA"), ("Telephone", "020 7946 0123")]
+
+
+def render_form(dpi: int = 300) -> Image.Image:
+    """An A4 form (greyscale) with a ruled box round every row and a rule between the
+    label and its value, 1 pt lines, 12 pt type."""
+    pt = dpi / 72
+    w, h = int(8.27 * dpi), int(11.69 * dpi)
+    img = Image.new("L", (w, h), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=int(12 * pt))
+    draw.text((int(60 * pt), int(70 * pt)), "Pupil information form (please check and return)",
+              font=ImageFont.load_default(size=int(14 * pt)), fill=0)
+    y = 110 * pt
+    for label, value in FORM:
+        box = [int(60 * pt), int(y), int(530 * pt), int(y + 28 * pt)]
+        draw.rectangle(box, outline=0, width=max(1, int(pt)))
+        draw.line([int(200 * pt), box[1], int(200 * pt), box[3]], fill=0, width=max(1, int(pt)))
+        draw.text((int(68 * pt), int(y + 7 * pt)), label + ":", font=font, fill=0)
+        draw.text((int(210 * pt), int(y + 7 * pt)), value, font=font, fill=0)
+        y += 36 * pt
+    return img
+
+
+def photographed(page: Image.Image, corners: list[tuple[float, float]],
+                 frame: tuple[int, int] = (3024, 4032)) -> Image.Image:
+    """``page`` photographed on a desk: its corners (top left, top right, bottom right,
+    bottom left) at ``corners`` of a phone's frame, warm light fading to one side."""
+    import numpy as np
+    src = [(0, 0), (page.width, 0), (page.width, page.height), (0, page.height)]
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(corners, src):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    coeffs = np.linalg.solve(np.array(rows, float), np.array(rhs, float)).tolist()
+    paper = Image.merge("RGB", [page.point(lambda v, k=k: v * k // 255) for k in (240, 232, 215)])
+    warped = paper.transform(frame, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
+    mask = Image.new("L", page.size, 255).transform(frame, Image.Transform.PERSPECTIVE, coeffs)
+    photo = Image.composite(warped, Image.new("RGB", frame, (120, 88, 60)), mask)
+    light = np.linspace(1.0, 0.7, frame[0], dtype=np.float32)[None, :, None]
+    return Image.fromarray((np.asarray(photo, dtype=np.float32) * light).astype(np.uint8))

@@ -49,3 +49,33 @@ def test_checksums_stay_strict_in_recognised_text(ocr_settings, tmp_path):
     assert s.items["form.png"].ocr == "read"
     found = set(s.findings.entity_type)
     assert "PERSON" in found and not found & {"UK_NHS", "UK_UPN", "UK_ULN"}
+
+
+@pytest.mark.parametrize("words, entity", [
+    # The NHS number and UPN of conftest.py (worked by hand), as OCR slips on them.
+    (["UPN:", "U8202000", "14013"], "UK_UPN"),          # a space inside
+    (["UPN:", "U82020OO14013"], "UK_UPN"),              # O for 0
+    (["NHS", "number:", "943", "476", "59l9"], "UK_NHS"),  # l for 1
+    (["NHS", "number:", "9434765", "919"], "UK_NHS"),
+    (["Postcode:", "SWlA", "1AA"], "UK_POSTCODE"),      # l where only a digit can be
+])
+def test_identifiers_mended_when_the_check_digit_agrees(dw_home, tmp_path, words, entity):
+    from dataward.pipelines.scan import build_roster, make_classifier
+    classifier = make_classifier(make_settings(tmp_path), build_roster(make_settings(tmp_path)))
+    page = parse_tsv(_tsv(words))
+    assert len(page.text) == len(" ".join(words)) + 1  # same length: word offsets hold
+    assert entity in {f.entity_type for f in classifier.classify(Extracted(page.text))}
+    typed = " ".join(words)  # typed text is never mended
+    assert entity not in {f.entity_type for f in classifier.classify(Extracted(typed))}
+
+
+@pytest.mark.parametrize("words", [
+    ["UPN:", "U8202000", "14014"],             # one digit off: the check letter disagrees
+    ["NHS", "number:", "943", "476", "59l8"],  # mended, the check digit still fails
+    ["Tel", "020", "7946", "0123"],            # numbers side by side are not joined into one
+])
+def test_mending_never_invents_an_identifier(dw_home, tmp_path, words):
+    from dataward.pipelines.scan import build_roster, make_classifier
+    classifier = make_classifier(make_settings(tmp_path), build_roster(make_settings(tmp_path)))
+    found = {f.entity_type for f in classifier.classify(Extracted(parse_tsv(_tsv(words)).text))}
+    assert not found & {"UK_UPN", "UK_NHS", "UK_ULN"}

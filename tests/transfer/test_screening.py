@@ -79,3 +79,47 @@ def test_a_hanging_reader_is_stopped_by_the_scan_time_limit(school, hanging_form
                          recipient="LA", method=PasswordMethod(), out_dir=school.out)
     assert time.monotonic() - started < 60
     assert res.scan.files_not_readable == 1 and res.scan.entity_counts == {"UK_NHS": 1}
+
+
+def test_a_file_the_nightly_scan_read_is_not_read_again(school, monkeypatch):
+    """Packaging a file whose contents the latest scan read under the same code, settings
+    and roster takes that scan's counts without reading it (no classifier is even built);
+    changed contents or a changed deciding setting make it read again."""
+    from dataward.pipelines import classify
+    from dataward.pipelines.scan import run_scan
+
+    f = school.share / "census.csv"
+    f.write_text(f"Name,UPN,NHS Number\nPupil One,{UPN},{NHS}\n")
+
+    def config(**scan):
+        school.config.write_text(yaml.safe_dump({
+            "school": {"name": "Oakfield Primary School"},
+            "sources": [{"name": "office", "path": str(school.share), "audience": "admin"}],
+            "scan": scan,
+            "transfer": {"allowed_roots": [str(school.share)], "gnupg_home": school.gnupg_home,
+                         "scan_before_packaging": True}}))
+
+    config()
+    run_scan(school.settings())
+
+    def not_again(*_a, **_k):
+        raise AssertionError("the file was read again")
+
+    with monkeypatch.context() as m:
+        m.setattr(classify, "make_classifier", not_again)
+        res = create_package(school.settings(), [f], recipient="LA", method=PasswordMethod(),
+                             out_dir=school.out)
+    assert res.scan.entity_counts == {"UK_NHS": 1, "UK_UPN": 1}
+    assert res.scan.files_with_personal_data == 1
+
+    config(max_file_mb=50)  # a setting that decides findings: the scan's result no longer stands
+    with monkeypatch.context() as m, pytest.raises(AssertionError, match="read again"):
+        m.setattr(classify, "make_classifier", not_again)
+        create_package(school.settings(), [f], recipient="LA", method=PasswordMethod(),
+                       out_dir=school.out)
+
+    config()
+    f.write_text(f"Name,UPN,NHS Number\nPupil One,{UPN},{NHS}\nPupil Two,,{NHS}\n")
+    res = create_package(school.settings(), [f], recipient="LA", method=PasswordMethod(),
+                         out_dir=school.out)
+    assert res.scan.entity_counts == {"UK_NHS": 2, "UK_UPN": 1}

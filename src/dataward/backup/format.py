@@ -138,18 +138,20 @@ class PackWriter:
 
 
 def read_blob(keys: WriterKeys, pack: bytes, obj_key: bytes, chunk_id: bytes,
-              ref: BlobRef) -> bytes:
+              ref: BlobRef) -> bytes | memoryview:
     """Decrypt, decompress and check one chunk of a pack whose object key is known."""
     return open_blob(keys, obj_key, chunk_id, ref,
                      memoryview(pack)[ref.offset:ref.offset + ref.length])
 
 
 def open_blob(keys: WriterKeys, obj_key: bytes, chunk_id: bytes, ref: BlobRef,
-              ct: bytes | memoryview) -> bytes:
-    """Decrypt, decompress and check one chunk from its sealed bytes."""
+              ct: bytes | memoryview) -> bytes | memoryview:
+    """Decrypt, decompress and check one chunk from its sealed bytes (a stored chunk comes
+    back as a view of the decrypted buffer: no copy of it is made)."""
     plain = unseal(obj_key, nonce_for(ref.offset), ct, chunk_id, f"a chunk in pack {ref.pack[:12]}")
-    data = zstandard.ZstdDecompressor().decompress(plain[1:], max_output_size=ref.raw_length) \
-        if plain[0] == ZSTD else plain[1:]
+    body = memoryview(plain)[1:]
+    data = zstandard.ZstdDecompressor().decompress(body, max_output_size=ref.raw_length) \
+        if plain[0] == ZSTD else body
     if len(data) != ref.raw_length or keys.chunk_id(data) != chunk_id:
         raise IntegrityError(f"a chunk in pack {ref.pack[:12]} does not match its id")
     return data
@@ -174,7 +176,7 @@ class PackReader:
     def _take(self, n: int) -> bytes:
         parts, left = [], n
         while left:
-            piece = self.stream.read(min(left, self.PIECE))
+            piece = self.stream.read(left)  # a chunk at once: one copy, no join
             if not piece:
                 raise IntegrityError(f"object {self.name} is truncated")
             parts.append(piece)
@@ -184,7 +186,7 @@ class PackReader:
         self._pos += n
         return data
 
-    def blob(self, chunk_id: bytes, ref: BlobRef) -> bytes:
+    def blob(self, chunk_id: bytes, ref: BlobRef) -> bytes | memoryview:
         if ref.offset < self._pos:
             raise IntegrityError(f"the index places chunks of pack {self.name[6:18]} out of order")
         while self._pos < ref.offset:

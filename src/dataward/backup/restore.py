@@ -1,9 +1,11 @@
 """`backup restore`: rebuild files from a snapshot, byte for byte, with mode and mtime.
 
-The restore is planned by pack, as restic's restorer does: every file to restore is
-created (sparse, at its full size) under a temporary name, then each pack that holds a
-needed chunk is streamed exactly once, on a few threads at a time, and each of its
-chunks is written at every offset of every file that needs it as it goes by. A pack's
+The restore is planned by pack, as restic's restorer does: every file's place is checked
+first (nothing is written when one is refused), then each pack that holds a needed chunk
+is streamed exactly once, on a few threads at a time, and each of its chunks is written
+(``pwrite``) at every offset of every file that needs it as it goes by. A file is created
+(sparse, at its full size, under a temporary name) by the first thread that writes to
+it, so creating thousands of files overlaps the downloads instead of preceding them. A pack's
 chunks count as written only when the whole pack passed its name hash and MAC; a file is
 renamed into place when its last chunk counts. Memory stays at about one chunk per
 download thread whatever the tree, and no pack is fetched twice (a pack whose current
@@ -85,6 +87,16 @@ class _File:
     tmp: Path
     left: int          # chunk writes still to do
     ok: bool = True
+    created: bool = False  # the temporary twin exists (made by its first writer)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def create(self) -> None:
+        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        try:
+            os.ftruncate(fd, self.entry["size"])
+        finally:
+            os.close(fd)
+        self.created = True
 
 
 # One chunk of a pack, and where it goes: (file number, offset) for every use.
@@ -106,8 +118,15 @@ class _PackRestorer:
         for f in list(self.files):
             if f.left == 0:
                 self._finish(f)
+        # The packs with the most to do go first, so no thread is left with a big one at
+        # the end while the others wait (bytes to write, plus a file creation's worth
+        # for each file a pack starts).
+        def work(uses: list[_Use]) -> int:
+            return sum(ref.raw_length * len(d) + 64 * 1024 * sum(1 for _, o in d if o == 0)
+                       for _, ref, d in uses)
+        order = sorted(plan.items(), key=lambda item: work(item[1]), reverse=True)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dw-restore") as pool:
-            for fut in [pool.submit(self._pack, name, uses) for name, uses in plan.items()]:
+            for fut in [pool.submit(self._pack, name, uses) for name, uses in order]:
                 fut.result()
 
     def _pack(self, name: str, uses: list[_Use]) -> None:
@@ -144,9 +163,13 @@ class _PackRestorer:
             self._written(dests, ok=True)
         del data
 
-    def _write(self, blob: bytes, dests: list[tuple[int, int]]) -> None:
+    def _write(self, blob: bytes | memoryview, dests: list[tuple[int, int]]) -> None:
         for fno, offset in dests:
             f = self.files[fno]
+            if not f.created:
+                with f.lock:  # one creator; a thread with a chunk of the same file waits
+                    if not f.created:
+                        f.create()
             if f.ok:
                 fd = os.open(f.tmp, os.O_WRONLY | os.O_NOFOLLOW)
                 try:
@@ -168,6 +191,8 @@ class _PackRestorer:
 
     def _finish(self, f: _File) -> None:
         if f.ok:
+            if not f.created:  # an empty file: nothing was written to it
+                f.create()
             os.chmod(f.tmp, f.entry["mode"])
             os.utime(f.tmp, ns=(f.entry["mtime_ns"], f.entry["mtime_ns"]))
             os.replace(f.tmp, f.target)
@@ -221,7 +246,7 @@ def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[
         restorer.run({p: list(uses.values()) for p, uses in plan.items()}, workers)
     finally:
         for f in files:
-            if f.left or not f.ok:
+            if f.created and (f.left or not f.ok):
                 f.tmp.unlink(missing_ok=True)
     for target, entry in sorted(dirs, key=lambda d: len(d[0].parts), reverse=True):
         os.chmod(target, entry["mode"], follow_symlinks=False)
@@ -238,7 +263,8 @@ def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[
 def _plan_file(dest: Path, checked: set[Path], entry: dict[str, Any], overwrite: bool,
                index: dict[bytes, BlobRef], files: list[_File],
                plan: dict[str, dict[bytes, _Use]]) -> None:
-    """Create the file's temporary twin at full size and add its chunks to the plan."""
+    """Check the file's place and add its chunks to the plan (its temporary twin is made
+    by the first write)."""
     target = dest_path(dest, entry["path"])
     _safe_parent(dest, target, checked)
     if os.path.lexists(target) and (
@@ -246,11 +272,6 @@ def _plan_file(dest: Path, checked: set[Path], entry: dict[str, Any], overwrite:
         raise RefusedError("a file to restore already exists in the restore folder; "
                            "restore into an empty folder or pass --overwrite")
     tmp = target.with_name(f".{target.name}.dwrestore")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    try:
-        os.ftruncate(fd, entry["size"])
-    finally:
-        os.close(fd)
     f = _File(entry, target, tmp, len(entry["chunks"]))
     fno = len(files)
     files.append(f)

@@ -11,10 +11,11 @@ Order of writes, so that ``kill -9`` at any point leaves a valid repository:
 A run killed before step 3 leaves packs that no snapshot uses (prune removes them, or
 the next run reuses them); it never leaves a snapshot pointing at missing data.
 
-The run holds a shared repository lock (``locks``), refreshed in the background. Before
-the index and again before the snapshot it checks strictly that the lock is still its
-own, then that every pack the snapshot relies on is still in the store: a run whose
-lock was taken over (a prune after a missed refresh) stops without writing either.
+The run holds a shared repository lock (``locks``), refreshed in the background. Right
+before the index and the snapshot (both sealed beforehand) it checks strictly that the
+lock is still its own, refreshing it, then that every pack the snapshot relies on is
+still in the store: a run whose lock was taken over (a prune after a missed refresh)
+stops without writing either.
 """
 from __future__ import annotations
 
@@ -132,10 +133,12 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
     lock = repo.lock("shared", wait=lock_wait)
     index = repo.load_index()
     known: set[bytes] = set(index)
-    # Packs a killed run uploaded: reuse those the store really has.
-    present = {o.key for o in repo.store.list("packs/")}
-    resumed = {n: e for n, e in repo.cache.pending().items() if n in present}
-    repo.cache.clear_pending(set(repo.cache.pending()) - set(resumed))
+    # Packs a killed run uploaded: reuse those the store really has (listed only when
+    # there are some: an unchanged run of a large repository lists packs once, below).
+    pending = repo.cache.pending()
+    present = {o.key for o in repo.store.list("packs/")} if pending else set()
+    resumed = {n: e for n, e in pending.items() if n in present}
+    repo.cache.clear_pending(set(pending) - set(resumed))
     for name, entries in resumed.items():
         for cid, off, length, raw in entries:
             if cid not in known:
@@ -222,6 +225,14 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
     if missing:  # a chunk lost from the store between the index load and now
         raise NotFoundError(f"{len(missing)} chunks vanished from the repository during the run; "
                             "run `dataward backup verify`, then run the backup again")
+    # 3. then the snapshot. Both are sealed first, so the strict lock check (``ensure``:
+    # our lock refreshed on the spot, no rival) and the pack check sit right before the
+    # two writes: a prune cannot take a freshly refreshed lock over in between.
+    summary = {"v": 1, "time": datetime.now(UTC).isoformat(), "host": socket.gethostname(),
+               "paths": [os.path.abspath(r) for r in roots], "files": n_files, "dirs": n_dirs,
+               "bytes": total, "bytes_new": new, "errors": len(errors), "tags": tags or [],
+               "chunks": b64(b"".join(sorted(used)))}
+    snap_name, snap_data = encode_snapshot(keys, summary, tree, zstd_level)
     lock.ensure()
     _check_packs(repo, {index[c].pack for c in used} | set(fresh))
     if fresh:
@@ -230,14 +241,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
         name, data = encode_index(keys, doc)
         repo.put(name, data)
         repo.cache.put_index(name, data)
-
-    # 3. the snapshot, then lock extension, then the local file cache.
-    summary = {"v": 1, "time": datetime.now(UTC).isoformat(), "host": socket.gethostname(),
-               "paths": [os.path.abspath(r) for r in roots], "files": n_files, "dirs": n_dirs,
-               "bytes": total, "bytes_new": new, "errors": len(errors), "tags": tags or [],
-               "chunks": b64(b"".join(sorted(used)))}
-    snap_name, snap_data = encode_snapshot(keys, summary, tree, zstd_level)
-    lock.ensure()
+    lock.check()
     repo.put(snap_name, snap_data)
     repo.cache.clear_pending(fresh)
     if repo.lock_days:

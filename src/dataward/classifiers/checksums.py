@@ -21,6 +21,19 @@ def alnum_upper(value: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", value).upper()
 
 
+_NOT_ALNUM_NOR_NEWLINE = str.maketrans("", "", "".join(
+    chr(c) for c in range(128) if not chr(c).isalnum() and chr(c) != "\n"))
+
+
+def alnum_upper_many(values: list[str]) -> list[str]:
+    """``alnum_upper`` of each value: for a column of ASCII values without line breaks,
+    one translation of them all joined."""
+    joined = "\n".join(values)
+    if values and joined.isascii() and joined.count("\n") == len(values) - 1:
+        return joined.translate(_NOT_ALNUM_NOR_NEWLINE).upper().split("\n")
+    return [alnum_upper(v) for v in values]
+
+
 def upn_check_letter(body: str) -> str | None:
     """Check letter of a UPN for the 12 characters after it: weights 2..13, sum mod 23;
     a temporary UPN's last character is a letter, valued by its place in the alphabet."""

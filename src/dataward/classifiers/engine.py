@@ -31,9 +31,10 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
 from ..connectors.roster import Roster, canonical
-from .extractors.base import Column, Extracted, TextBuilder
+from .column_check import CONTEXT_BOOST, ColumnFindings, check_column
+from .extractors.base import Extracted, TextBuilder
 from .fingerprint import Fingerprinter, mask
-from .recognizers import PATTERN_RECOGNIZERS, header_entities
+from .recognizers import PATTERN_RECOGNIZERS
 from .recognizers.roster_names import SCORE as ROSTER_SCORE
 from .recognizers.roster_names import RosterNameRecognizer
 from .recognizers.roster_names import is_word_char as roster_word_char
@@ -55,7 +56,6 @@ log = logging.getLogger("dataward.classifiers")
 WINDOW_BEFORE = 72
 WINDOW_AFTER = 28
 CONTEXT_WINDOW = 40
-CONTEXT_BOOST = 0.25
 
 
 class Finding(NamedTuple):
@@ -168,6 +168,16 @@ class Classifier:
         return _resolve_overlaps(hits)
 
     def classify(self, doc: Extracted) -> list[Finding]:
+        """Every finding in ``doc``, one ``Finding`` each."""
+        findings, batches = self.classify_batched(doc)
+        findings.extend(as_findings(batches))
+        return findings
+
+    def classify_batched(self, doc: Extracted, *, counts_only: bool = False
+                         ) -> tuple[list[Finding], list[ColumnFindings]]:
+        """The findings in ``doc``: those in its text one ``Finding`` each, those in its
+        identifier columns as columns (``column_check``), as a scan writes them.
+        ``counts_only``: column findings carry no previews or fingerprints."""
         text = doc.text
         lo, hi, base = doc.keep_from, len(text) if doc.keep_to is None else doc.keep_to, doc.base
         where, fp = doc.where, self.fingerprint
@@ -205,44 +215,15 @@ class Classifier:
             findings.append(Finding(entity, at, -1, 1.0, "metadata", mask(entity, value),
                                     fp(entity, value.strip().upper())))
         findings.sort(key=lambda f: f.offset)
+        batches: list[ColumnFindings] = []
         if doc.columns:
             rest = TextBuilder()
             for col in doc.columns:
-                findings.extend(self._column_findings(col, rest))
+                batches.extend(check_column(col, self.recognizers, self.fingerprint,
+                                            self.threshold, rest, counts_only=counts_only))
             if rest.parts:  # cells that are not one identifier each: read as text
                 findings.extend(f._replace(offset=-1) for f in self.classify(rest.build()))
-        return findings
-
-    def _column_findings(self, col: Column, rest: TextBuilder) -> list[Finding]:
-        """The cells of an identifier column, checked whole and in bulk by the recognizers
-        its header names (the header is the cue, as in ``"NHS Number: 943 476 5919"``).
-        Cells no recognizer accepts go to ``rest`` to be read as text."""
-        out: list[Finding] = []
-        fp, threshold = self.fingerprint, self.threshold
-        pending = list(range(len(col.values)))
-        values, labels = col.values, col.labels
-        for entity in header_entities(col.header):
-            if not pending:
-                break
-            rec = self.recognizers[entity]
-            normalise, name = rec.normalise, type(rec).__name__
-            cells = [values[i] for i in pending]
-            scores = rec.column_scores(cells)
-            boosted = {s: round(min(1.0, s + CONTEXT_BOOST), 3) for s in set(scores) if s is not None}
-            kept = [(i, v, boosted[s]) for i, v, s in zip(pending, cells, scores)
-                    if s is not None and boosted[s] >= threshold]
-            pending = [i for i, s in zip(pending, scores) if s is None]
-            if not kept:
-                continue
-            found = [v for _, v, _ in kept]
-            previews = [mask(entity, v) for v in found]
-            prints = fp.many(entity, [normalise(v) for v in found])
-            out.extend(Finding(entity, labels[i], -1, s, name, p, f)
-                       for (i, _, s), p, f in zip(kept, previews, prints))
-        col.unread = [values[i] for i in pending]
-        for i in pending:
-            rest.add(f"{col.header}: {values[i]}", labels[i])
-        return out
+        return findings, batches
 
     def _ner_findings(self, doc: Extracted, roster_hits: list[tuple[int, int, object]],
                       ) -> list[Finding]:
@@ -320,6 +301,11 @@ def _resolve_cluster(cluster: list[Hit]) -> list[Hit]:
             kept.append(h)
     kept.sort(key=lambda h: h[1])
     return kept
+
+
+def as_findings(batches: list[ColumnFindings]) -> list[Finding]:
+    """Column findings as one ``Finding`` each (for callers that want them so)."""
+    return [Finding(*t) for b in batches for t in b.tuples()]
 
 
 def entity_counts(findings: list[Finding]) -> Counter[str]:

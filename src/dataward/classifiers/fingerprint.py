@@ -49,29 +49,42 @@ class Fingerprinter:
 
     def many(self, entity_type: str, normalised: list[str]) -> list[str]:
         """Fingerprints of a column of values, in one pass."""
-        inner_state, outer_state = self._inner, self._outer
+        inner_copy, outer_copy = self._inner.copy, self._outer.copy
         prefix = f"{entity_type}:"
-        cache = self._cache if entity_type in self.REPEATING else None
+        if entity_type not in self.REPEATING:
+            out: list[str] = []
+            append = out.append
+            for value in normalised:
+                inner = inner_copy()
+                inner.update((prefix + value).encode())
+                outer = outer_copy()
+                outer.update(inner.digest())
+                append(outer.hexdigest()[:FINGERPRINT_HEX])
+            return out
+        cache = self._cache
         out = []
         for value in normalised:
             msg = prefix + value
-            fp = cache.get(msg) if cache is not None else None
+            fp = cache.get(msg)
             if fp is None:
-                inner = inner_state.copy()
+                inner = inner_copy()
                 inner.update(msg.encode())
-                outer = outer_state.copy()
+                outer = outer_copy()
                 outer.update(inner.digest())
                 fp = outer.hexdigest()[:FINGERPRINT_HEX]
-                if cache is not None:
-                    if len(cache) >= self.CACHE:
-                        cache.clear()
-                    cache[msg] = fp
+                if len(cache) >= self.CACHE:
+                    cache.clear()
+                cache[msg] = fp
             out.append(fp)
         return out
 
 
 # Every ASCII letter and digit to '*': the mask of an identifier in one C call.
 _STAR = str.maketrans({c: "*" for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"})
+
+
+def _masked_postcode(compact: str) -> str:
+    return f"{compact[:-3]} ***"
 
 
 def _star_all_but_last(value: str, keep: int) -> str:
@@ -92,6 +105,23 @@ def mask(entity_type: str, value: str) -> str:
     return _mask(entity_type, value)
 
 
+# Entities whose preview is the shape of the value and its last two characters.
+_SHAPED = frozenset({"UK_UPN", "UK_ULN", "UK_NHS", "UK_NINO", "UK_PASSPORT", "PHONE_NUMBER"})
+
+
+def mask_many(entity_type: str, values: list[str]) -> list[str]:
+    """``mask`` of each value (a column of identifiers at once)."""
+    if entity_type in _SHAPED:
+        star = _STAR
+        return [v[:-2].translate(star) + v[-2:]
+                if v.isascii() and v[-2:].isalnum() and not v[:1].isspace()
+                else _mask(entity_type, v) for v in values]
+    if entity_type == "UK_POSTCODE":  # postcodes rarely repeat within one column
+        return [_masked_postcode("".join(v.split()).upper()) for v in values]
+    one = _mask_repeating if entity_type in _REPEATING else _mask
+    return [one(entity_type, v) for v in values]
+
+
 def _mask(entity_type: str, value: str) -> str:
     v = value.strip()
     if entity_type == "PERSON":
@@ -100,8 +130,7 @@ def _mask(entity_type: str, value: str) -> str:
         local, _, domain = v.partition("@")
         return f"{local[:1]}***@{domain.lower()}"
     if entity_type == "UK_POSTCODE":
-        compact = re.sub(r"\s", "", v).upper()
-        return f"{compact[:-3]} ***"
+        return _masked_postcode(re.sub(r"\s", "", v).upper())
     if entity_type in ("DATE_OF_BIRTH",):
         return re.sub(r"[0-9A-Za-z]", "*", v)
     if entity_type == "GPS_LOCATION":

@@ -11,21 +11,23 @@ Running the program also gives a hard time limit per page (the process is killed
 ties its life to the worker's (PR_SET_PDEATHSIG: a worker killed for overrunning an item
 takes its Tesseract with it).
 
-A page is recognised upright first (``--psm 3``, ~1 s for an A4 page at 300 dpi). When
-that reads few or doubtful words the page may be on its side or upside down. Its lines
-of ink say which: lines across the page mean upside down (read again turned by 180
-degrees), lines down the page mean on its side (turned by 90, then by 270 if still
-doubtful); the most confident reading is kept. Tesseract's own orientation detection
-(``--psm 0`` with the ``osd`` data) was tried and dropped: it costs a reading of its own
-and told a rendered letter upside down to turn by 90 degrees (with its top confidence).
-Tesseract straightens skew of a few degrees by itself. Long horizontal rules (form boxes)
-are whitened first, and the words are put in rows by their position on the page, so a
-form's label and value ("Date of birth: 14/03/2015") stay together.
+A page is made easy to read first (``ocr_image``: the sheet of a phone photo made flat,
+even light, form rules whitened, hairline strokes bolder, blank margins cut off), then
+read once with ``--psm 3`` (~1 s for an A4 page at 300 dpi), the likelier way up: lines
+of ink down the page mean it is on its side, and ink above and below the lines says
+which side (or whether a page with lines across is upside down). Only when that reading
+gives few or doubtful words is the other way read too; the most confident reading is
+kept. Tesseract's own orientation detection (``--psm 0`` with the ``osd`` data) was tried
+and dropped: it costs a reading of its own and told a rendered letter upside down to
+turn by 90 degrees (with its top confidence). Tesseract straightens skew of a few
+degrees by itself. The words are put in rows by their position on the page, so a form's
+label and value ("Date of birth: 14/03/2015") stay together.
 
 Context words in recognised text are repaired before the recognizers see them: a token
 that differs from a cue word (``NHS``, ``DOB``, ``passport``...) only by characters OCR
 confuses (``NUS``, ``D0B``, ``passp0rt``) is read as that cue. Values are never repaired:
-checksums stay as strict as for typed text.
+checksums stay as strict as for typed text: an identifier is mended (a space inside it,
+``O`` for ``0``) only when its check digit then passes (``ocr_values``).
 """
 from __future__ import annotations
 
@@ -39,7 +41,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageChops
+from PIL import Image
+
+from . import ocr_image, ocr_values
 
 # Pages are sent at about this many pixels on the long side (an A4 page at ~300 dpi).
 TARGET_LONG_SIDE = 3300
@@ -51,9 +55,8 @@ MAX_LONG_SIDE = 4400
 # A first reading below this mean word confidence (0..100) is tried again with OSD.
 RETRY_BELOW_CONF = 60.0
 RETRY_BELOW_WORDS = 4
-# Horizontal rules: runs this long (pixels of the prepared page), blocks this dark (0..255).
-RULE_PX = 100
-RULE_DARK = 70
+# A page's long side in inches, for its resolution when the image does not say (A4).
+A4_LONG_INCHES = 11.69
 
 
 class TesseractFailed(Exception):
@@ -109,13 +112,17 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
 
 def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.Image:
-    """Greyscale, square pixels (a fine fax is 204 x 196 dpi), about 300 dpi."""
+    """Greyscale, square pixels (a fine fax is 204 x 196 dpi), the sheet of a photo made
+    flat, about 300 dpi, even light, blank margins cut off, form rules whitened, strokes
+    of a fine page one pixel bolder (``ocr_image``)."""
     grey = img.convert("L")
     w, h = grey.size
     x_dpi, y_dpi = (float(dpi[0] or 0), float(dpi[1] or 0)) if dpi else (0.0, 0.0)
     if x_dpi > 0 and y_dpi > 0 and abs(x_dpi - y_dpi) > 1:
         h = int(h * x_dpi / y_dpi)
         grey = grey.resize((w, h), Image.Resampling.BILINEAR)
+    grey = ocr_image.unwarp(grey)
+    w, h = grey.size
     long_side = max(w, h)
     scale = min(MAX_UPSCALE, TARGET_LONG_SIDE / long_side) if long_side < UPSCALE_BELOW else 1.0
     if long_side * scale > MAX_LONG_SIDE:
@@ -123,24 +130,9 @@ def prepare(img: Image.Image, dpi: tuple[float, float] | None = None) -> Image.I
     if abs(scale - 1.0) > 0.05:
         grey = grey.resize((max(1, int(w * scale)), max(1, int(h * scale))),
                            Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
-    return without_rules(grey)
-
-
-def without_rules(grey: Image.Image) -> Image.Image:
-    """The page with its long horizontal rules (form boxes, lines to write on) whitened:
-    they make Tesseract's layout analysis read a form's boxes as pictures. A rule is a run
-    of ``RULE_PX`` pixels, mostly dark, found by averaging blocks of that width (longer
-    than any letter's stroke at ~300 dpi, so text is left alone)."""
-    w, h = grey.size
-    if w < 2 * RULE_PX:
-        return grey
-    rules = grey.resize((w // RULE_PX, h), Image.Resampling.BOX).point(
-        lambda v: 255 if v < RULE_DARK else 0)
-    if not rules.getbbox():
-        return grey
-    mask = Image.new("L", (w, h), 0)
-    mask.paste(rules.resize((w // RULE_PX * RULE_PX, h), Image.Resampling.NEAREST), (0, 0))
-    return ImageChops.lighter(grey, mask)
+    grey = ocr_image.flatten(grey)
+    ppi = max(grey.size) / A4_LONG_INCHES
+    return ocr_image.bolder(ocr_image.without_rules(ocr_image.trimmed(grey, ppi), ppi), ppi)
 
 
 def _tesseract(engine: Engine, pgm: bytes, psm: int, timeout_s: float, tsv: bool = True) -> str:
@@ -210,13 +202,15 @@ def parse_tsv(tsv: str) -> PageText:
     for line in sorted(lines.values(), key=lambda ln: (ln.top + ln.bottom) / 2):
         middle = (line.top + line.bottom) / 2
         # Side by side only: lines that overlap across are one above the other (a skewed
-        # page's lines overlap in height too).
+        # page's lines overlap in height too). A middle anywhere within the row's height
+        # joins: on a form scanned askew, the value at the right sits a third of a line
+        # higher than its label.
         if (rows and rows[-1].top <= middle <= rows[-1].reach
                 and all(line.left >= o.right or line.right <= o.left for o in rows[-1].lines)):
             rows[-1].lines.append(line)
-            rows[-1].reach = max(rows[-1].reach, (line.top + 3 * line.bottom) / 4)
+            rows[-1].reach = max(rows[-1].reach, line.bottom)
         else:
-            rows.append(_Row(line.top, (line.top + 3 * line.bottom) / 4, [line]))
+            rows.append(_Row(line.top, line.bottom, [line]))
     parts: list[str] = []
     words: list[tuple[int, int, float]] = []
     pos = 0
@@ -231,7 +225,7 @@ def parse_tsv(tsv: str) -> PageText:
             pos += len(word)
         parts.append("\n")
         pos += 1
-    return PageText("".join(parts), words)
+    return PageText(ocr_values.repair_values("".join(parts)), words)
 
 
 def recognise(img: Image.Image, engine: Engine, timeout_s: float,
@@ -241,19 +235,24 @@ def recognise(img: Image.Image, engine: Engine, timeout_s: float,
     from .doclike import lines_run_down
     started = time.monotonic()
     page = prepare(img, dpi)
-    best = _run(engine, _pgm(page), 3, timeout_s)
-    # Lines across: upright or upside down; lines down: on its left or right side.
-    turns = (90, 270) if lines_run_down(page) else (180,)
+    # Lines across: upright or upside down; lines down: on its left or right side. The
+    # likelier way up is read first (ink above and below the lines says which), the other
+    # only when that reading is poor.
+    if lines_run_down(page):
+        turns = (270, 90) if ocr_image.upside_down(page.rotate(-90, expand=True)) else (90, 270)
+    else:
+        turns = (180, 0) if ocr_image.upside_down(page) else (0, 180)
+    best: PageText | None = None
     for turn in turns:
-        if _good(best):
-            break
         left = timeout_s - (time.monotonic() - started)
-        if left <= 1:
+        if best is not None and (_good(best) or left <= 1):
             break
-        other = _run(engine, _pgm(page.rotate(-turn, expand=True, fillcolor=255)), 3, left)
-        other.rotated = True
-        if other.confidence * len(other.words) > best.confidence * len(best.words):
+        turned = page.rotate(-turn, expand=True, fillcolor=255) if turn else page
+        other = _run(engine, _pgm(turned), 3, left)
+        other.rotated = bool(turn)
+        if best is None or other.confidence * len(other.words) > best.confidence * len(best.words):
             best = other
+    assert best is not None
     return best
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     ConfigError,
+    DatawardError,
     InputError,
     NotFoundError,
     TransientError,
     WrongKeyError,
 )
 from .credentials import read_secret
+from .kerberos import kerberos_reason, ldap_credentials
 from .schoolcsv import decode_export, norm_header
 from .smb_acl import sid_string
 
@@ -78,17 +81,24 @@ def filetime(value: Any) -> datetime | None:
 
 # ---- LDAP -------------------------------------------------------------------------
 def ldap_connect(d: Directory) -> Any:
-    """A bound ldap3 connection (simple bind; use ldaps:// or start_tls on a real network)."""
+    """A bound ldap3 connection: a simple bind, or SASL GSSAPI with ``auth: kerberos`` (use
+    ldaps:// or start_tls on a real network either way)."""
     import ldap3
     from ldap3.core import exceptions as lx
-    password = read_secret(d.password_file, d.password_env, f"the password of directory {d.name}")
-    if not d.bind_user or password is None:
-        raise ConfigError(f"directory {d.name}: no bind user or password",
-                          hint=f"set bind_user and password_file (mode 0600) or ${d.password_env}")
     server = ldap3.Server(d.url, get_info=ldap3.DSA, connect_timeout=int(d.timeout_s))
-    try:
+    if d.auth != "kerberos":
+        password = read_secret(d.password_file, d.password_env, f"the password of directory {d.name}")
+        if not d.bind_user or password is None:
+            raise ConfigError(f"directory {d.name}: no bind user or password",
+                              hint=f"set bind_user and password_file (mode 0600) or ${d.password_env}")
         conn = ldap3.Connection(server, user=d.bind_user, password=password,
                                 receive_timeout=int(d.timeout_s), read_only=False)
+    try:
+        if d.auth == "kerberos":
+            creds = ldap_credentials(d)
+            conn = ldap3.Connection(server, authentication=ldap3.SASL, sasl_mechanism=ldap3.KERBEROS,
+                                    sasl_credentials=(None, None, creds) if creds is not None else None,
+                                    receive_timeout=int(d.timeout_s), read_only=False)
         if d.start_tls:
             conn.open()
             conn.start_tls()
@@ -103,6 +113,14 @@ def ldap_connect(d: Directory) -> Any:
                              hint="check the server name, the network and the port") from None
     except lx.LDAPException as exc:
         raise TransientError(f"directory {d.name}: LDAP error ({type(exc).__name__})") from None
+    except DatawardError:
+        raise
+    except Exception as exc:  # gssapi's errors: a missing or expired ticket, a keytab
+        reason = kerberos_reason(exc)
+        if reason is None:
+            raise
+        raise TransientError(f"directory {d.name}: {reason}",
+                             hint="see docs/network.md, Kerberos") from None
     return conn
 
 
@@ -159,23 +177,61 @@ def read_ldap(d: Directory, conn: Any | None = None) -> list[Account]:
             conn.unbind()
 
 
-def directory_sid_names(d: Directory) -> dict[str, str]:
-    """objectSid -> sAMAccountName of every group and account (for SMB permissions)."""
+# AD's LDAP_MATCHING_RULE_IN_CHAIN: the server follows nested memberships for us.
+IN_CHAIN = "1.2.840.113556.1.4.1941"
+
+
+@dataclass(frozen=True)
+class SidDirectory:
+    """What SMB permissions need from the directory, read once per scan."""
+
+    names: dict[str, str]                 # objectSid -> sAMAccountName (groups and accounts)
+    groups: dict[str, frozenset[str]]     # objectSid -> the wanted groups it is in, nested or not
+
+
+def read_sid_directory(d: Directory, wanted: Iterable[str]) -> SidDirectory:
+    """Every group's and account's SID and name, and for the groups ``wanted`` (names in
+    any case, or SIDs: the keys of ``smb.audiences``) every account and group inside them
+    however deep: a group that is a member of Pupils, and each pupil's account, count as
+    Pupils. One paged query for the names and one in-chain query per wanted group.
+
+    Membership through an account's primary group (Domain Users) is not a ``member``
+    value and is not followed: every account has it, and it says nothing of a pupil."""
     if d.kind != "ldap":
         raise ConfigError(f"smb.directory must name an ldap directory; {d.name} is {d.kind}")
+    from ldap3.utils.conv import escape_filter_chars
     conn = ldap_connect(d)
     try:
-        out: dict[str, str] = {}
+        base = base_dn(conn, d)
+        names: dict[str, str] = {}
+        group_dns: dict[str, tuple[str, str]] = {}  # casefolded name or SID -> (DN, name)
         for e in conn.extend.standard.paged_search(
-                base_dn(conn, d), "(|(objectClass=group)(objectClass=user))",
-                attributes=["objectSid", "sAMAccountName"], paged_size=1000, generator=True):
+                base, "(|(objectClass=group)(objectClass=user))",
+                attributes=["objectSid", "sAMAccountName", "objectClass"], paged_size=1000,
+                generator=True):
             if e.get("type") != "searchResEntry":
                 continue
             raw = _first(e["raw_attributes"], "objectSid")
             name = _first(e["raw_attributes"], "sAMAccountName")
-            if raw and name:
-                out[sid_string(bytes(raw))] = name.decode("utf-8", "replace")
-        return out
+            if not raw or not name:
+                continue
+            sid, text = sid_string(bytes(raw)), name.decode("utf-8", "replace")
+            names[sid] = text
+            classes = {bytes(c).lower() for c in e["raw_attributes"].get("objectClass", [])}
+            if b"group" in classes:
+                group_dns[text.casefold()] = group_dns[sid.casefold()] = (e["dn"], text)
+        groups: dict[str, set[str]] = {}
+        for key in wanted:
+            if key.casefold() not in group_dns:
+                continue
+            dn, label = group_dns[key.casefold()]
+            for e in conn.extend.standard.paged_search(
+                    base, f"(memberOf:{IN_CHAIN}:={escape_filter_chars(dn)})",
+                    attributes=["objectSid"], paged_size=1000, generator=True):
+                raw = _first(e.get("raw_attributes", {}), "objectSid") if e.get("type") == "searchResEntry" else None
+                if raw:
+                    groups.setdefault(sid_string(bytes(raw)), set()).add(label)
+        return SidDirectory(names, {sid: frozenset(g) for sid, g in groups.items()})
     finally:
         conn.unbind()
 

@@ -4,7 +4,7 @@ One small interface, three implementations:
 
 * ``LocalStore``: a folder (the second device: a USB disk, a NAS mount). Writes are
   atomic (temporary file, fsync, rename); symlinks are never followed.
-* ``S3Store`` (``s3store``): an S3-compatible bucket through boto3 (AWS, Wasabi, Backblaze B2, a NAS
+* ``S3Store`` (``s3store``): an S3-compatible bucket through botocore (AWS, Wasabi, Backblaze B2, a NAS
   running an S3 server). With Object Lock, every object is written in COMPLIANCE mode
   with a retain-until date: nobody, the account owner included, can delete or shorten it.
 * ``MemoryStore``: an in-memory fake with the same lock semantics, for unit tests.

@@ -4,7 +4,8 @@ Read-only: files are opened for read data, read attributes and read control only
 full sharing (a teacher's open document is never blocked by the scan), and their bytes
 stay in memory. SMB 2/3 with signing always; with encryption when the server offers it
 (``smb.encrypt: auto``), or required. Credentials come from a protected file or the
-environment (``connectors.credentials``), never from the config.
+environment (``connectors.credentials``), or Kerberos (``connectors.kerberos``: a keytab
+or the ticket cache), never from the config.
 
 The walk lists each folder once (FileIdFullDirectoryInformation gives the server's file
 id, size, write and change time in the listing) and reads each folder's security
@@ -25,10 +26,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-from ..errors import ConfigError, DatawardError, TransientError
+from ..errors import ConfigError, DatawardError
 from .credentials import read_secret
 from .filesystem import FileEntry, glob_spec
+from .kerberos import smb_credential
 from .smb_acl import Descriptor, folder_origins, parse_sd
+from .smb_errors import SmbError, is_stale, reason_for, smb_error
 
 if TYPE_CHECKING:
     from ..settings import Settings, Smb, Source
@@ -42,10 +45,6 @@ FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT = 0x10, 0x400
 OWNER_GROUP_DACL = 0x1 | 0x2 | 0x4
 # Windows FILETIME (100 ns since 1601) -> Unix ns
 _EPOCH_DIFF_100NS = 116444736000000000
-
-
-class SmbError(TransientError):
-    """A share could not be reached or read (the message says why and what to do)."""
 
 
 def is_smb_path(value: object) -> bool:
@@ -141,6 +140,27 @@ class SmbClient:
     def password(self) -> str | None:
         return read_secret(self.config.password_file, self.config.password_env, "the SMB password")
 
+    def logon(self) -> dict[str, Any]:
+        """How the service account logs on: its password over NTLM, or Kerberos."""
+        if self.config.auth == "kerberos":
+            return {"username": self.kerberos_credential, "password": None, "auth_protocol": "kerberos"}
+        if not self.config.username:
+            raise ConfigError("no user name for SMB shares", hint="set smb.username in the config")
+        if self.password is None:
+            raise ConfigError("no SMB password",
+                              hint=f"set smb.password_file (mode 0600) or ${self.config.password_env}")
+        return {"username": self.config.username, "password": self.password, "auth_protocol": "ntlm"}
+
+    @cached_property
+    def kerberos_credential(self) -> Any:
+        return smb_credential(self.config)
+
+    def forget_if_stale(self, exc: BaseException) -> None:
+        """After a share was removed or a session ended, log on afresh next time (a
+        cached tree would fail every later request, this scan's and the next's)."""
+        if is_stale(exc):
+            self.close()
+
     def kwargs(self, url: SmbUrl) -> dict[str, Any]:
         return {"port": url.port or self.config.port, "connection_cache": self.cache()}
 
@@ -152,15 +172,9 @@ class SmbClient:
         key = (url.server.lower(), port, os.getpid())
         if key in self._sessions:
             return self._sessions[key]
-        if not self.config.username:
-            raise ConfigError("no user name for SMB shares", hint="set smb.username in the config")
-        if self.password is None:
-            raise ConfigError("no SMB password",
-                              hint=f"set smb.password_file (mode 0600) or ${self.config.password_env}")
         common: dict[str, Any] = {
-            "username": self.config.username, "password": self.password, "port": port,
-            "connection_timeout": self.config.timeout_s, "connection_cache": self.cache(),
-            "auth_protocol": "ntlm"}
+            "port": port, "connection_timeout": self.config.timeout_s,
+            "connection_cache": self.cache(), **self.logon()}
         choices: dict[str, list[bool | None]] = {"required": [True], "off": [None],
                                                   "auto": [True, None]}
         modes = choices[self.config.encrypt]
@@ -179,47 +193,6 @@ class SmbClient:
                 log.warning("SMB session to %s is signed but not encrypted", url.server)
             return encrypted
         raise smb_error(last or RuntimeError("no session"), url.unc()) from None
-
-
-def smb_error(exc: BaseException, where: str) -> SmbError:
-    """One error for the technician: what failed, where, and what to do."""
-    reason, hint = reason_for(exc), None
-    if "password" in reason or "logon" in reason:
-        hint = "check smb.username and the password file or variable"
-    elif "unreachable" in reason or "not answering" in reason:
-        hint = "check the server name, the network and that port 445 is open"
-    return SmbError(f"{where}: {reason}", hint=hint)
-
-
-def reason_for(exc: BaseException) -> str:
-    """A short reason for an item's error column (never a document's text)."""
-    from smbprotocol import exceptions as e
-    status = getattr(exc, "ntstatus", None) or getattr(exc, "status", None)
-    by_status = {
-        0xC000006D: "logon failure: wrong user name or password",
-        0xC000006A: "logon failure: wrong password",
-        0xC0000071: "the service account's password has expired",
-        0xC0000072: "the service account is disabled",
-        0xC0000022: "access denied to the service account",
-        0xC0000043: "in use by another program that allows no sharing (locked); read next scan",
-        0xC0000034: "disappeared during the scan",
-        0xC000003A: "its folder disappeared during the scan",
-        0xC00000CC: "the share is not there (removed or renamed on the server)",
-        0xC0000056: "being deleted on the server",
-        0xC00000B5: "the server took too long to answer",
-    }
-    if isinstance(status, int) and status in by_status:
-        return by_status[status]
-    if isinstance(exc, (e.SMBAuthenticationError,)):
-        return "logon failure: wrong user name or password"
-    if isinstance(exc, (e.SMBConnectionClosed, ConnectionError, TimeoutError)) or \
-            type(exc).__name__ in ("ValueError",) and "connect" in str(exc).lower():
-        return "the server is unreachable or stopped answering"
-    if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
-        return exc.strerror.lower()
-    if isinstance(status, int):
-        return f"the server refused (NTSTATUS 0x{status:08X})"
-    return f"SMB error ({type(exc).__name__})"
 
 
 # ---- security descriptors ---------------------------------------------------------
@@ -288,14 +261,22 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
                         source=source.name, url=source.url or "")
 
     try:
-        client.connect(url)
-        origins = _origins_to_root(client, url)
+        try:
+            client.connect(url)
+            origins = _origins_to_root(client, url)
+        except Exception as exc:  # a session left from a share since removed
+            if not is_stale(exc):
+                raise
+            client.close()       # log on afresh once: the share may be back, or say it is not
+            client.connect(url)
+            origins = _origins_to_root(client, url)
     except DatawardError as exc:  # credentials, logon, unreachable server
         detail = exc.message.split(": ", 1)[-1] if isinstance(exc, SmbError) else str(exc)
         yield SmbEntry(url.unc(), "", "dir-error", error=f"cannot open the share: {detail}",
                        source=source.name, url=source.url)
         return
     except Exception as exc:  # noqa: BLE001 - an unreachable share is an entry, not a crash
+        client.forget_if_stale(exc)
         yield error(url.unc(), "", exc, "cannot open the share")
         return
     stack: list[tuple[str, str, dict[str, str]]] = [(url.unc(), "", origins)]
@@ -305,6 +286,7 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
             with smbclient.scandir(unc, **kw) as it:
                 listed = sorted(it, key=lambda d: d.name)
         except Exception as exc:  # noqa: BLE001 - any SMB fault is an entry for this folder
+            client.forget_if_stale(exc)
             yield error(unc, rel or ".", exc, "cannot list folder")
             continue
         packed = tuple(sorted(here.items()))
@@ -320,6 +302,7 @@ def walk_smb(source: Source, client: SmbClient) -> Iterator[SmbEntry]:
                 try:
                     sub = folder_origins(folder_sd(child_unc, client, url), child_unc, here)
                 except Exception as exc:  # noqa: BLE001 - any SMB fault is an entry for this folder
+                    client.forget_if_stale(exc)
                     yield error(child_unc, child_rel, exc, "cannot read the folder's permissions")
                     continue
                 subdirs.append((child_unc, child_rel, sub))
@@ -356,7 +339,11 @@ def read_smb(entry: SmbEntry, client: SmbClient, limit: int) -> SmbRead:
     client.connect(url)
     raw = SMBFileIO(entry.path, mode="rb", share_access="rwd", desired_access=READ_ACCESS,
                     **client.kwargs(url))
-    raw.open()
+    try:
+        raw.open()
+    except Exception as exc:
+        client.forget_if_stale(exc)
+        raise
     try:
         fd = raw.fd
         if fd.file_id is None:

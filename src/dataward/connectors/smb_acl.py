@@ -124,9 +124,11 @@ def folder_origins(sd: Descriptor, folder: str, parent: dict[str, str]) -> dict[
 @dataclass
 class SidNames:
     """SID -> name for display and for the config's audience map (names from the
-    directory, well-known SIDs built in)."""
+    directory, well-known SIDs built in), and SID -> the mapped groups it is a member of,
+    directly or through nested groups (``directory.read_sid_directory``)."""
 
     names: dict[str, str] = field(default_factory=lambda: dict(WELL_KNOWN))
+    groups: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def name(self, sid: str) -> str | None:
         return self.names.get(sid)
@@ -136,7 +138,8 @@ class SidNames:
 class Access:
     """Who can read one item, in the words the report uses."""
 
-    readers: tuple[str, ...]           # group or account names (a SID when unknown)
+    readers: tuple[str, ...]           # group or account names (a SID when unknown), with
+                                       # "(member of Pupils)" when membership decides
     origins: tuple[tuple[str, str], ...]  # (reader, folder or item the grant comes from)
     audience: str | None               # the widest mapped audience, None when none maps
     unknown: tuple[str, ...]           # SIDs no directory or well-known table names
@@ -149,7 +152,9 @@ def describe(sd: Descriptor, item: str, origins: dict[str, str], names: SidNames
 
     ``origins`` is the containing folder's map from ``folder_origins``; ``audiences``
     maps group names (any case) or SIDs to audiences; ``factors`` ranks audiences
-    (the risk weights: the widest audience has the largest factor)."""
+    (the risk weights: the widest audience has the largest factor). A reader counts as
+    each mapped group it is in (``names.groups``): a nested group of Pupils, or a
+    pupil's own account, is read as Pupils."""
     amap = {k.casefold(): v for k, v in audiences.items()}
     found: list[tuple[str, str]] = []
     unknown: list[str] = []
@@ -159,9 +164,13 @@ def describe(sd: Descriptor, item: str, origins: dict[str, str], names: SidNames
         if name is None:
             unknown.append(sid)
         label = name or sid
+        via = sorted(names.groups.get(sid, ()))
+        if via:
+            label += f" (member of {'/'.join(via)})"
         found.append((label, origins.get(sid, item) if inherited else item))
-        aud = amap.get(sid.casefold()) or (amap.get(name.casefold()) if name else None)
-        if aud is not None and (best is None or factors.get(aud, 1.0) > factors.get(best, 1.0)):
-            best = aud
+        for candidate in (sid, name, *via):
+            aud = amap.get(candidate.casefold()) if candidate else None
+            if aud is not None and (best is None or factors.get(aud, 1.0) > factors.get(best, 1.0)):
+                best = aud
     owner = names.name(sd.owner) or sd.owner
     return Access(tuple(r for r, _ in found), tuple(found), best, tuple(unknown), owner)

@@ -9,13 +9,16 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..classifiers.risk import ENTITY_TYPES
+
+if TYPE_CHECKING:
+    from ..classifiers.column_check import ColumnFindings
 
 # One row of items.parquet or findings.parquet: its keys are columns of the schema, which
 # `table_of` checks when the rows are written.
@@ -114,6 +117,36 @@ def findings_table(findings: Sequence[tuple[object, ...]], locator: str, scan_id
               "locator": pa.repeat(pa.scalar(locator, pa.string()), n)}
     for name in FINDING_FIELDS:
         arrays[name] = pa.array(columns[name], FINDINGS_SCHEMA.field(name).type)
+    return pa.table([arrays[f.name] for f in FINDINGS_SCHEMA], schema=FINDINGS_SCHEMA)
+
+
+def column_findings_table(batch: ColumnFindings, locator: str, scan_id: str) -> pa.Table:
+    """One identifier column's findings (``classifiers.column_check``) as a table of
+    ``FINDINGS_SCHEMA``: what is the same for every row is one repeated value, the
+    cells' places are made from their row numbers in Arrow."""
+    n = len(batch)
+    if not n:
+        return FINDINGS_SCHEMA.empty_table()
+    string = pa.string()
+
+    def same(value: object, field: str) -> pa.Array:
+        return pa.repeat(pa.scalar(value, FINDINGS_SCHEMA.field(field).type), n)
+
+    if batch.labels is not None:
+        where = pa.array(batch.labels, string)
+    else:
+        numbers = pc.cast(pc.add(pa.array(batch.rows, pa.int64()), 1), string)
+        where = pc.binary_join_element_wise(pa.scalar(batch.prefix, string), numbers, "")
+    scores = batch.scores
+    score = (same(scores[0], "score") if scores.count(scores[0]) == n
+             else pa.array(scores, pa.float32()))
+    arrays = {"scan_id": same(scan_id, "scan_id"), "locator": same(locator, "locator"),
+              "entity_type": same(batch.entity_type, "entity_type"), "where": where,
+              "offset": same(-1, "offset"), "score": score,
+              "recognizer": same(batch.recognizer, "recognizer"),
+              "preview": pa.array(batch.previews, string),
+              "fingerprint": pa.array(batch.fingerprints, string),
+              "category": same("", "category"), "via": same("", "via")}
     return pa.table([arrays[f.name] for f in FINDINGS_SCHEMA], schema=FINDINGS_SCHEMA)
 
 

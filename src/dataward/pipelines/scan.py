@@ -259,7 +259,7 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
         previous = _Previous(Path(last.out_dir) if last is not None else None)
         plan = prepare(settings, sources, roster, fingerprint_key(settings, create=True), previous,
                        json.loads(last.summary or "{}") if last is not None else {},
-                       full=full, adhoc=adhoc, accept_removals=accept_removals)
+                       full=full, adhoc=adhoc, accept_removals=accept_removals, scan_id=ctx.scan_id)
         result = _scan_into(work_dir, sources, ctx, previous, progress, plan)
         result.scan_id = scan_id
         if final_dir.exists():

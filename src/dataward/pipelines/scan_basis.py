@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..connectors.roster import Roster
     from ..settings import Settings
 
-READ_PARTS = ("dataward", "code", "recognizers", "terms", "settings")
+READ_PARTS = ("dataward", "code", "recognizers", "terms", "settings", "groups")
 # Scan settings that change how long or how a scan runs, never what it finds.
 NOT_DECIDING = {"workers", "item_timeout_s", "item_memory_mb", "vanish_min_items",
                 "vanish_fraction"}
@@ -50,7 +50,7 @@ CODE_FILES = ("pipelines/scan_item.py", "pipelines/mail_policy.py", "connectors/
               "connectors/roster.py")
 LABELS = {"dataward": "dataward version", "code": "classifier or extractor code",
           "recognizers": "recognizer set", "terms": "special-category terms",
-          "settings": "scan settings"}
+          "settings": "scan settings", "groups": "group memberships in the directory (SMB)"}
 
 
 @lru_cache(maxsize=1)
@@ -188,7 +188,7 @@ def plan_source(name: str, old: dict[str, Any] | None, new: dict[str, Any],
         if had_items:
             plan.reread = "no record of what decided its last results (an older dataward)"
         return plan
-    changed = [k for k in READ_PARTS if old.get(k) != new[k]]
+    changed = [k for k in READ_PARTS if old.get(k) != new.get(k)]
     if changed:
         what = []
         for k in changed:

@@ -23,7 +23,7 @@ import pyarrow as pa
 from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
 from ..classifiers.extractors import EncryptedItem, Extracted, Member, UnsupportedFormat, extract
-from ..classifiers.extractors.text import PIECES, ReadAsText, text_pieces
+from ..classifiers.extractors.text import PIECES, ReadAsText
 from ..classifiers.extractors.archive import CAP_PREFIX, reset_budget
 from ..classifiers.extractors.failure import failure_reason
 from ..classifiers.ocr_item import OcrBudget, fold_confidence, recognise_item
@@ -39,11 +39,13 @@ from .outputs import (
     FINDINGS_SCHEMA,
     FindingsBuffer,
     TableRow,
+    column_findings_table,
     findings_table,
     table_of,
 )
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
+    from ..classifiers.column_check import ColumnFindings
     from ..classifiers.engine import Classifier, Finding
 
 ENTITY_TO_COLUMN = dict(zip(risk_mod.ENTITY_TYPES, COUNT_COLUMNS))
@@ -64,6 +66,9 @@ class ItemContext:
     # Called as a streamed item is read, with the characters read so far: a worker turns
     # it into a heartbeat, so a long item that is making progress is not taken for hung.
     progress: Callable[[int], None] | None = None
+    # Only the counts are wanted (the screening before packaging): no findings rows, no
+    # fingerprints or previews of column cells, no name index.
+    counts_only: bool = False
     _index_key: bytes | None = field(default=None, init=False, repr=False)
     # Text recognition time left for the scan, shared by the workers forked from it.
     ocr_budget: OcrBudget = field(init=False, repr=False)
@@ -157,6 +162,7 @@ class ItemFindings:
         self.categories: set[str] = set()
         self.rows = FindingsBuffer(ctx.spool_dir)
         self.tokens: set[str] = set()
+        self.counts_only = ctx.counts_only
 
     def add(self, findings: list[Finding]) -> None:
         self.counts.update(f.entity_type for f in findings)
@@ -164,7 +170,19 @@ class ItemFindings:
             self.weighted[entity] = self.weighted.get(entity, 0.0) + w
         self.outside.update(risk_mod.outside_headers(findings))
         self.categories.update(f.category for f in findings if f.category)
-        self.rows.add(findings_table(findings, self.locator, self.scan_id))
+        if not self.counts_only:
+            self.rows.add(findings_table(findings, self.locator, self.scan_id))
+
+    def add_columns(self, batches: list[ColumnFindings]) -> None:
+        """Findings of identifier columns, as columns: table cells, never mail headers,
+        with no category, so each counts once everywhere."""
+        for batch in batches:
+            n, entity = len(batch), batch.entity_type
+            self.counts[entity] += n
+            self.weighted[entity] = self.weighted.get(entity, 0.0) + n
+            self.outside[entity] += n
+            if not self.counts_only:
+                self.rows.add(column_findings_table(batch, self.locator, self.scan_id))
 
     def clear(self) -> None:
         self.tokens = set()
@@ -204,12 +222,16 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _pieces(fmt: str, data: bytes) -> Iterator[Extracted]:
-    """The item's text: streamed in pieces for text-like formats, else extracted whole."""
+    """The item's text: streamed in pieces for text-like formats, else extracted whole.
+    The collector stays paused from the first streamed piece until the last has been
+    classified (or the reading ends otherwise and this generator is closed): turned on
+    between pieces, it would first pass over every cell and mark of the piece just read."""
     streamed = PIECES.get(fmt)
     if streamed is None:
         yield extract(fmt, data)
     else:
-        yield from streamed(data)
+        with _collector_paused():
+            yield from streamed(data)
 
 
 def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: TableRow,
@@ -221,6 +243,8 @@ def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: TableRow,
     be read."""
     _classify_content(data, name, ctx, row, found, children)
     found.add(names_in_path(ctx.classifier, name))
+    if ctx.counts_only:
+        return
     found.tokens |= name_index.tokens(path_words(name))
     # Lets a later scan find names added to the roster without reading this item again.
     row[NAME_INDEX] = name_index.build_tokens(ctx.index_key, found.tokens)
@@ -245,7 +269,7 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: TableRow,
                 doc = next(pieces, None)
         except ReadAsText:  # a .csv that is not CSV: its pieces so far are dropped
             found.clear()
-            pieces, done = text_pieces(data), 0
+            pieces, done = _pieces("txt", data), 0
             continue
         except UnsupportedFormat:
             row["status"], row["error"] = "unsupported", f"no reader for {fmt} files yet"
@@ -278,15 +302,24 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: TableRow,
                 if ocr.state != "read" and row["status"] == "ok":
                     row["status"], row["error"] = "partial", ocr.note
         with _collector_paused():
-            findings = ctx.classifier.classify(doc)
-            found.add(fold_confidence(findings, ocr) if ocr is not None else findings)
+            findings, batches = ctx.classifier.classify_batched(doc, counts_only=ctx.counts_only)
+            if ocr is not None:  # recognised text: each finding's confidence is folded in
+                from ..classifiers.engine import as_findings
+                findings = fold_confidence(findings + as_findings(batches), ocr)
+                batches = []
+            found.add(findings)
+            found.add_columns(batches)
             # The words of the item (cells of identifier columns that held no identifier
             # included) for the name index.
-            found.tokens |= name_index.tokens(doc.text)
-            for col in doc.columns:
-                if col.unread:
-                    found.tokens |= name_index.tokens("\n".join(col.unread))
+            if not ctx.counts_only:
+                found.tokens |= name_index.tokens(doc.text)
+                for col in doc.columns:
+                    if col.unread:
+                        found.tokens |= name_index.tokens("\n".join(col.unread))
         done += len(doc.text)
+        # Freed now, while the collector is paused: the last piece is still referenced
+        # when the collector comes back on, else it would pass over all its cells.
+        doc = findings = batches = None  # type: ignore[assignment]
         if ctx.progress is not None:
             ctx.progress(done)
 

@@ -76,7 +76,7 @@ class ScanPlan:
 
 def prepare(settings: Settings, sources: list[Source], roster: Roster, key: bytes,
             previous: _Previous, old_summary: dict[str, Any], *, full: bool, adhoc: bool,
-            accept_removals: bool) -> ScanPlan:
+            accept_removals: bool, scan_id: str = "") -> ScanPlan:
     plan = ScanPlan(full=full, accept_removals=accept_removals,
                     vanish=(settings.scan.vanish_min_items, settings.scan.vanish_fraction))
     plan.old_records = dict(old_summary.get("sources") or {})
@@ -89,6 +89,9 @@ def prepare(settings: Settings, sources: list[Source], roster: Roster, key: byte
             plan.mark_unavailable(source.name, problem)
             continue
         new = basis_for(settings, record.digest, source.audience)
+        if source.kind == "smb":  # who is in which group decides an SMB item's audience
+            from .smb_item import groups_digest
+            new["groups"] = groups_digest(settings, scan_id)
         old = (plan.old_records.get(source.name) or {}).get("basis")
         sp = plan_source(source.name, old, new, plan.previous_top.get(source.name, 0) > 0)
         if full:

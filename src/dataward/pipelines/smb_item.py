@@ -9,13 +9,15 @@ audience can read is ``critical`` whatever its score: pupils can open it today.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..classifiers.sniff import sniff
-from ..connectors.smb import ItemChanged, SmbEntry, client_for, read_smb, reason_for
+from ..connectors.smb import ItemChanged, SmbEntry, client_for, read_smb
 from ..connectors.smb_acl import SidNames, describe
+from ..connectors.smb_errors import reason_for
 from ..errors import DatawardError
 from .report_data import PUPIL_AUDIENCES
 from .scan_item import ItemOutcome, _classified, base_row
@@ -27,9 +29,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class SmbNames:
-    """SID names for this process: well-known ones, the config's SIDs, and the groups
-    and accounts of ``smb.directory`` (read once, before the workers are forked)."""
+    """SID names for one scan in this process: well-known ones, and the groups and
+    accounts of ``smb.directory`` with the nested memberships of the groups that
+    ``smb.audiences`` maps (read once per scan, so a membership changed since the last
+    scan counts)."""
 
+    scan_id: str
     names: SidNames = field(default_factory=SidNames)
     loaded: bool = False
     error: str = ""
@@ -38,20 +43,38 @@ class SmbNames:
 _NAMES: dict[int, SmbNames] = {}
 
 
-def sid_names(settings: Settings) -> SmbNames:
-    """Loaded once per process; a directory that cannot be read leaves SIDs unnamed and
-    says so on each item (the scan goes on)."""
-    entry = _NAMES.setdefault(id(settings), SmbNames())
+def sid_names(settings: Settings, scan_id: str) -> SmbNames:
+    """Loaded once per scan and process; a directory that cannot be read leaves SIDs
+    unnamed and groups unexpanded, and says so on each item (the scan goes on)."""
+    entry = _NAMES.get(id(settings))
+    if entry is None or entry.scan_id != scan_id:
+        _NAMES.clear()
+        entry = _NAMES[id(settings)] = SmbNames(scan_id)
     if not entry.loaded:
         entry.loaded = True
         name = settings.smb.directory
         if name:
-            from ..connectors.directory import directory_sid_names, find_directory
+            from ..connectors.directory import find_directory, read_sid_directory
             try:
-                entry.names.names.update(directory_sid_names(find_directory(settings, name)))
+                found = read_sid_directory(find_directory(settings, name), settings.smb.audiences)
             except DatawardError as exc:
                 entry.error = f"group names unavailable ({exc.message})"
+            else:
+                entry.names.names.update(found.names)
+                entry.names.groups.update(found.groups)
     return entry
+
+
+def groups_digest(settings: Settings, scan_id: str) -> str:
+    """A digest of who is in each mapped group this scan (nested memberships included),
+    part of an SMB source's basis: when a membership changes, the source's items are read
+    again, so no reused row keeps an audience the directory no longer gives. A directory
+    that cannot be read has its own digest (its items are read again once it answers)."""
+    names = sid_names(settings, scan_id)
+    if names.error:
+        return "unavailable"
+    groups = sorted((sid, sorted(g)) for sid, g in names.names.groups.items())
+    return hashlib.sha256(json.dumps(groups).encode()).hexdigest()[:32]
 
 
 def process_smb_entry(entry: SmbEntry, source_name: str, audience: str,
@@ -80,7 +103,7 @@ def process_smb_entry(entry: SmbEntry, source_name: str, audience: str,
         return ItemOutcome(row, [])
     notes = [got.sd_error] if got.sd_error else []
     if got.sd is not None:
-        names = sid_names(ctx.settings)
+        names = sid_names(ctx.settings, ctx.scan_id)
         if names.error:
             notes.append(names.error)
         access = describe(got.sd, entry.path, dict(entry.origins), names.names,

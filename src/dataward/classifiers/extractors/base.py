@@ -3,6 +3,7 @@ each stretch of text came from (page, sheet and cell, paragraph, line)."""
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from functools import lru_cache
 from dataclasses import dataclass, field
 
@@ -37,13 +38,29 @@ class Column:
     """The cells of one table column whose header names an identifier (``UPN``, ``NHS
     Number``, ``DOB``...). The engine checks them as a column (each cell whole against
     the recognizers the header names) instead of searching text; a cell that is not
-    exactly one such value is read as text after all."""
+    exactly one such value is read as text after all.
+
+    Where each cell is: its own label in ``given`` (``table 2 B7``), or, when the table's
+    labels are a column prefix and the row number (``B7``, ``Sheet1!B7``), ``prefix`` and
+    the 0-based ``rows``, so a dense column does not make a label string per cell."""
 
     header: str
     values: list[str] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)   # where each cell is (B7, Sheet!C3)
+    given: list[str] = field(default_factory=list)
+    prefix: str | None = None
+    rows: list[int] = field(default_factory=list)
     # Cells no recognizer took as one value (set by the engine; they were read as text).
     unread: list[str] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        """Where each cell is (``B7``, ``Sheet!C3``)."""
+        if self.prefix is None:
+            return self.given
+        return [f"{self.prefix}{r + 1}" for r in self.rows]
+
+    def label(self, i: int) -> str:
+        return self.given[i] if self.prefix is None else f"{self.prefix}{self.rows[i] + 1}"
 
 
 @dataclass
@@ -101,24 +118,28 @@ class TextBuilder:
         self.parts: list[str] = []
         self.marks: list[tuple[int, str]] = []
         self.length = 0
-        self.columns: dict[str, Column] = {}
+        self.columns: dict[object, Column] = {}
         self._plan_header: list[str] | None = None
         self._plan: list[Column | None] = []
 
-    def columns_for(self, header: list[str]) -> list[Column | None]:
+    def columns_for(self, header: list[str],
+                    prefix_of: Callable[[int], str] | None = None) -> list[Column | None]:
         """For each header cell, the column its cells go to (None: they are text).
-        Worked out once per header row, not once per row."""
+        Worked out once per header row, not once per row. ``prefix_of(c)``: the label of
+        a cell in column ``c`` is this prefix and the row number (see ``Column``)."""
         if self._plan_header is not header:
             self._plan_header = header
-            self._plan = [self._column_of(h) if h else None for h in header]
+            self._plan = [self._column_of(h, None if prefix_of is None else prefix_of(i))
+                          if h else None for i, h in enumerate(header)]
         return self._plan
 
-    def _column_of(self, header: str) -> Column | None:
+    def _column_of(self, header: str, prefix: str | None = None) -> Column | None:
         if not is_identifier_header(header):
             return None
-        col = self.columns.get(header)
+        key = header if prefix is None else (header, prefix)
+        col = self.columns.get(key)
         if col is None:
-            col = self.columns[header] = Column(header)
+            col = self.columns[key] = Column(header, prefix=prefix)
         return col
 
     def cell(self, header: str, value: str, label: str) -> None:
@@ -129,7 +150,7 @@ class TextBuilder:
             if col is None:
                 col = self.columns[header] = Column(header)
             col.values.append(value)
-            col.labels.append(label)
+            col.given.append(label)
         else:
             self.add(f"{header}: {value}", label)
 
@@ -142,6 +163,19 @@ class TextBuilder:
         self.parts.append(text)
         self.parts.append(end)
         self.length += len(text) + len(end)
+
+    def add_row(self, cells: list[tuple[str, str]]) -> None:
+        """One table row: each (text, label) a cell of non-empty text, a tab between
+        them and a line break after (``add`` for each, in one call)."""
+        parts, marks, length = self.parts, self.marks, self.length
+        last = len(cells) - 1
+        for k, (text, label) in enumerate(cells):
+            if not marks or marks[-1][1] != label:
+                marks.append((length, label))
+            parts.append(text)
+            parts.append("\n" if k == last else "\t")
+            length += len(text) + 1
+        self.length = length
 
     def build(self) -> Extracted:
         return Extracted("".join(self.parts), self.marks, columns=list(self.columns.values()))

@@ -42,8 +42,12 @@ class TableReader:
     (UPN, NHS number, date of birth...) go to the builder's identifier columns, checked
     cell by cell, not into the text (``TextBuilder.columns_for``)."""
 
-    def __init__(self, label_of: Callable[[int, int], str]) -> None:
+    def __init__(self, label_of: Callable[[int, int], str],
+                 column_prefix: Callable[[int], str] | None = None) -> None:
+        """``column_prefix(c)``, when given: ``label_of(r, c)`` is this prefix followed by
+        ``r + 1`` (``B7``), so identifier columns keep row numbers, not labels."""
         self.label_of = label_of
+        self.column_prefix = column_prefix
         self.header: list[str] | None = None
         self.cues: dict[int, str] = {}
         self._pending: list[tuple[int, list[str]]] = []
@@ -77,7 +81,7 @@ class TableReader:
                 _add_row(cells, r_index, self.label_of, builder, {})
 
     def _add(self, r_index: int, cells: list[str], builder: TextBuilder) -> None:
-        columns = builder.columns_for(self.header) if self.header else None
+        columns = builder.columns_for(self.header, self.column_prefix) if self.header else None
         _add_row(cells, r_index, self.label_of, builder, self.cues, columns)
 
 
@@ -94,20 +98,27 @@ def _add_row(cells: list[str], r_index: int, label_of: Callable[[int, int], str]
              builder: TextBuilder, cues: dict[int, str],
              columns: Sequence[Column | None] | None = None) -> None:
     filled = []
+    n_columns = len(columns) if columns is not None else 0
     for c_index, cell in enumerate(cells):
-        cell = cell.strip() if cell else ""
         if not cell:
             continue
-        col = columns[c_index] if columns is not None and c_index < len(columns) else None
+        cell = cell.strip()
+        if not cell:
+            continue
+        col = columns[c_index] if c_index < n_columns else None  # type: ignore[index]
         if col is not None:
             col.values.append(cell)
-            col.labels.append(label_of(r_index, c_index))
+            if col.prefix is None:
+                col.given.append(label_of(r_index, c_index))
+            else:
+                col.rows.append(r_index)
             continue
         filled.append((c_index, cell))
-    for k, (c_index, cell) in enumerate(filled):
-        cue = cues.get(c_index)
-        text = f"{cue}: {cell}" if cue and not _starts_with_cue(cell) else cell
-        builder.add(text, label_of(r_index, c_index), end="\n" if k == len(filled) - 1 else "\t")
+    if cues:
+        filled = [(c_index, f"{cues[c_index]}: {cell}" if c_index in cues
+                   and not _starts_with_cue(cell) else cell) for c_index, cell in filled]
+    if filled:
+        builder.add_row([(cell, label_of(r_index, c_index)) for c_index, cell in filled])
 
 
 def _starts_with_cue(cell: str) -> bool:

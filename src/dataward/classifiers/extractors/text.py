@@ -192,7 +192,7 @@ def csv_pieces(data: bytes, delimiter: str | None = None) -> Iterator[Extracted]
             delimiter = ","
     stream = io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data), encoding=codec,
                               errors="replace", newline="")
-    reader = TableReader(_csv_label)
+    reader = TableReader(_csv_label, _col_letter)
     builder, rows = TextBuilder(), 0
     try:
         for r_index, row in enumerate(csv.reader(stream, delimiter=delimiter)):

@@ -10,6 +10,7 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from ..checksums import alnum_upper as alnum_upper  # re-exported to the recognizers
+from ..checksums import alnum_upper_many as alnum_upper_many
 
 
 class DatawardPatternRecognizer(PatternRecognizer):
@@ -57,17 +58,41 @@ class DatawardPatternRecognizer(PatternRecognizer):
         """The score of each table cell that is exactly one value of this entity, else
         None. The same patterns and check as ``analyze``, on whole cells: a column of
         identifiers is validated in bulk (``validate_many``) without searching text."""
-        scores: list[float | None] = [None] * len(values)
-        shaped: list[tuple[int, str, float]] = []
-        for i, value in enumerate(values):
-            for pattern, rx in self._compiled:
-                if rx.fullmatch(value):
-                    shaped.append((i, value, pattern.score))
-                    break
-        checks = self.validate_many([v for _, v, _ in shaped])
-        for (i, _v, pattern_score), valid in zip(shaped, checks):
+        n = len(values)
+        if not n or not self._compiled:
+            return [None] * n
+        shape: list[float | None] = [None] * n   # the score of the first pattern matched
+        left: list[int] | None = None           # cells no pattern matched yet (None: all)
+        for pattern, rx in self._compiled:
+            cells = values if left is None else [values[i] for i in left]
+            matched = list(map(rx.fullmatch, cells))
+            if left is None and None not in matched:   # the whole column has this shape
+                shape, left = [pattern.score] * n, []
+                break
+            index = range(n) if left is None else left
+            left = []
+            for i, m in zip(index, matched):
+                if m is None:
+                    left.append(i)
+                else:
+                    shape[i] = pattern.score
+            if not left:
+                break
+        if left is not None and len(left) == n:
+            return shape
+        if not left:
+            checks = self.validate_many(values)
+            if False not in checks and None not in checks:  # every cell passes its check
+                return [EntityRecognizer.MAX_SCORE] * n
+            shaped: range | list[int] = range(n)
+        else:
+            shaped = [i for i, s in enumerate(shape) if s is not None]
+            checks = self.validate_many([values[i] for i in shaped])
+        maximum = EntityRecognizer.MAX_SCORE
+        scores: list[float | None] = [None] * n
+        for i, valid in zip(shaped, checks):
             if valid is not False:
-                scores[i] = EntityRecognizer.MAX_SCORE if valid else pattern_score
+                scores[i] = maximum if valid else shape[i]
         return scores
 
     def validate_many(self, values: list[str]) -> list[bool | None]:
@@ -78,3 +103,9 @@ class DatawardPatternRecognizer(PatternRecognizer):
     def normalise(value: str) -> str:
         """The canonical form of a matched value (fingerprints are taken of this)."""
         return alnum_upper(value)
+
+    def normalise_many(self, values: list[str]) -> list[str]:
+        """``normalise`` of each value (a column at once)."""
+        if type(self).normalise is DatawardPatternRecognizer.normalise:
+            return alnum_upper_many(values)
+        return list(map(self.normalise, values))

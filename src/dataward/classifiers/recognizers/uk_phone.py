@@ -74,9 +74,10 @@ def _plans() -> list[Plan]:
         md = PhoneMetadata.metadata_for_region(region)
         if md is None:
             continue
+        # Any type will do, so the common ones are tried first.
         types = [d for d in (_desc(getattr(md, name)) for name in (
-            "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
-            "uan", "voicemail", "fixed_line", "mobile")) if d is not None]
+            "mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip",
+            "personal_number", "pager", "uan", "voicemail")) if d is not None]
         leading = re.compile(md.leading_digits) if md.leading_digits else None
         out.append((leading, _desc(md.general_desc), types))
     return out

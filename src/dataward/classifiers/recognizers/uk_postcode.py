@@ -5,7 +5,7 @@ import re
 
 from presidio_analyzer import Pattern
 
-from ._base import DatawardPatternRecognizer, alnum_upper
+from ._base import DatawardPatternRecognizer, alnum_upper, alnum_upper_many
 
 _INWARD = r"\s?[0-9][ABD-HJLNP-UW-Z]{2}"
 _REGEX = (
@@ -34,3 +34,6 @@ class UkPostcodeRecognizer(DatawardPatternRecognizer):
     @staticmethod
     def normalise(value: str) -> str:
         return normalise_postcode(value)
+
+    def normalise_many(self, values: list[str]) -> list[str]:
+        return [f"{v[:-3]} {v[-3:]}" if len(v) >= 5 else v for v in alnum_upper_many(values)]
