@@ -58,7 +58,7 @@ def known_items(settings: Settings, roster: Roster) -> dict[str, KnownItem]:
     now = basis_for(settings, roster_record(roster, key).digest, "")
     sources = (json.loads(last.summary or "{}").get("sources") or {})
     same = [name for name, rec in sources.items()
-            if all((rec.get("basis") or {}).get(k) == now[k] for k in DECIDING)]
+            if all((rec.get("basis") or {}).get(k) == now.get(k) for k in DECIDING)]
     if not same:
         return {}
     return _plain_items(scan_dir, same)
