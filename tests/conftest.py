@@ -78,9 +78,9 @@ def gpg_home(tmp_path_factory) -> dict[str, str]:
     subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True)
 
 
-# One Prefect test harness per test process, for every test that needs a Prefect API
-# (tests/flows, tests/network's accounts flow): it costs 10-15 s to start, and two in one
-# process clash.
+# One Prefect test harness per test process, for every test that needs a Prefect API (the
+# flows, tests/network's accounts flow, the trust's Dask workers): it costs 10-15 s to
+# start, and two in one process clash.
 @pytest.fixture(scope="session")
 def prefect_harness(tmp_path_factory):
     """A temporary Prefect server and database under a private PREFECT_HOME."""

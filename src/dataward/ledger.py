@@ -13,6 +13,7 @@ truncated tail. Audit details hold ids, counts and hashes, never personal values
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .errors import DatawardError, IntegrityError, LockedError, NotFoundError
-from .schema import audit_table, meta_table, scans_table
+from .schema import DEFAULT_SCHOOL, audit_table, meta_table, scans_table
 
 GENESIS = "0" * 64
 _PENDING_HEAD = "dataward.audit_head"   # conn.info key: the head to write after commit
@@ -105,17 +106,28 @@ def _ensure_wal(cur: Any) -> None:
 
 
 class Ledger:
-    """Connection to the ledger database. Cheap to open; use as a context manager."""
+    """Connection to the ledger database. Cheap to open; use as a context manager.
 
-    def __init__(self, url: str, *, head_file: Path | None = None) -> None:
+    ``school_id``: whose rows this connection reads and writes. A trust's schools share
+    one ledger; the scan catalog and the audit records are kept apart by this id (every
+    query of them is filtered by it). The audit chain itself runs across the whole
+    ledger, so ``verify_audit`` checks every school's records together."""
+
+    def __init__(self, url: str, *, head_file: Path | None = None,
+                 school_id: str = DEFAULT_SCHOOL) -> None:
         self.url = url
+        self.school_id = school_id
         if url.startswith("sqlite:///"):
             db_path = Path(url.removeprefix("sqlite:///"))
             db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             head_file = head_file or db_path.with_name("audit.head")
         self.head_file = head_file
         try:
-            self.engine: Engine = create_engine(url, future=True)
+            # pool_pre_ping: a ledger held open across a PostgreSQL restart (a trust's
+            # worker scanning a part) finds its pooled connection dead and takes a new one
+            # instead of failing the scan's next write.
+            self.engine: Engine = create_engine(
+                url, future=True, pool_pre_ping=not url.startswith("sqlite"))
         except (SQLAlchemyError, ImportError) as exc:
             raise DatawardError(f"cannot open the ledger at {url}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
@@ -124,7 +136,7 @@ class Ledger:
 
     @classmethod
     def for_settings(cls, settings: Any) -> Ledger:
-        return cls(settings.ledger_url)
+        return cls(settings.ledger_url, school_id=settings.school.id)
 
     def ensure_schema(self) -> None:
         """Bring the database to this release's schema (Alembic, ``dataward/migrations``).
@@ -144,6 +156,13 @@ class Ledger:
             if "locked" in str(exc.orig).lower():
                 raise LockedError("the ledger is busy (another dataward run?)") from None
             raise DatawardError(f"cannot bring the ledger up to date: {exc.orig}") from None
+
+    def for_school(self, school_id: str) -> Ledger:
+        """The same database and engine, reading and writing ``school_id``'s rows (the
+        trust report reads every school's rows over one connection pool)."""
+        other = copy.copy(self)
+        other.school_id = school_id
+        return other
 
     def _at_quick_head(self) -> bool:
         """True when the stamped revision is the newest one, found without importing
@@ -230,7 +249,7 @@ class Ledger:
         h = _record_hash(seq, ts, actor, action, subject, body, prev)
         conn.execute(insert(audit_table).values(
             seq=seq, ts=ts, actor=actor, action=action, subject=subject, details=body,
-            prev_hash=prev, hash=h))
+            prev_hash=prev, hash=h, school_id=self.school_id))
         head = json.dumps({"seq": seq, "hash": h})
         if conn.execute(select(meta_table.c.key).where(meta_table.c.key == "audit_head")).first():
             conn.execute(update(meta_table).where(meta_table.c.key == "audit_head").values(value=head))
@@ -241,7 +260,8 @@ class Ledger:
 
     def audit_records(self, *, action_prefix: str = "") -> list[AuditRecord]:
         with self.engine.connect() as conn:
-            q = select(audit_table).order_by(audit_table.c.seq)
+            q = (select(audit_table).where(audit_table.c.school_id == self.school_id)
+                 .order_by(audit_table.c.seq))
             if action_prefix:
                 q = q.where(audit_table.c.action.startswith(action_prefix))
             return [AuditRecord(r.seq, r.ts, r.actor, r.action, r.subject,
@@ -284,7 +304,8 @@ class Ledger:
     # ---- scans ----------------------------------------------------------------------
     def scan_rows(self, *, status: str | None = None) -> list[Row[Any]]:
         with self.engine.connect() as conn:
-            q = select(scans_table).order_by(scans_table.c.started.desc())
+            q = (select(scans_table).where(scans_table.c.school_id == self.school_id)
+                 .order_by(scans_table.c.started.desc()))
             if status:
                 q = q.where(scans_table.c.status == status)
             return list(conn.execute(q))
@@ -296,11 +317,13 @@ class Ledger:
             if scan_id == "latest":
                 row = conn.execute(
                     select(scans_table)
+                    .where(scans_table.c.school_id == self.school_id)
                     .where(scans_table.c.status.in_(("complete", "partial")))
                     .where(scans_table.c.mode != "adhoc")
                     .order_by(scans_table.c.started.desc()).limit(1)).first()
             else:
                 row = conn.execute(select(scans_table).where(
+                    scans_table.c.school_id == self.school_id,
                     scans_table.c.scan_id == scan_id)).first()
         if row is None:
             raise NotFoundError(f"no scan {scan_id!r} in the ledger",

@@ -7,9 +7,18 @@ to a table here needs a migration there (``tests/foundation/test_migrations.py``
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
+
+# The school a row belongs to. A trust's schools share one ledger; a single school's
+# ledger uses DEFAULT_SCHOOL. Tables with this column are read only through it.
+DEFAULT_SCHOOL = "default"
+
+
+def _school_id() -> Column[str]:
+    return Column("school_id", String(40), nullable=False, server_default=DEFAULT_SCHOOL)
+
 
 # ---- The ledger itself: key/value meta, the audit chain, the scan catalog ----
 
@@ -29,7 +38,9 @@ audit_table = Table(
     Column("details", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    _school_id(),
 )
+Index("ix_audit_school_id", audit_table.c.school_id)
 
 scans_table = Table(
     "scans", metadata,
@@ -47,7 +58,9 @@ scans_table = Table(
     Column("reused", Integer, default=0),
     Column("bytes_read", Integer, default=0),
     Column("summary", Text, default="{}"),
+    _school_id(),
 )
+Index("ix_scans_school_id", scans_table.c.school_id)
 
 # ---- Retention: plans, their items, and the deletion record ------------------
 
@@ -179,7 +192,9 @@ backup_snapshots = Table(
     Column("bytes_uploaded", Integer, nullable=False),
     Column("errors", Integer, nullable=False),
     Column("seconds", Integer, nullable=False),
+    _school_id(),
 )
+Index("ix_backup_snapshots_school_id", backup_snapshots.c.school_id)
 
 backup_restore_tests = Table(
     "backup_restore_tests", metadata,
@@ -193,7 +208,9 @@ backup_restore_tests = Table(
     Column("files_failed", Integer, nullable=False),
     Column("bytes", Integer, nullable=False),
     Column("detail", Text, nullable=False, default=""),
+    _school_id(),
 )
+Index("ix_backup_restore_tests_school_id", backup_restore_tests.c.school_id)
 
 # ---- Transfer packages -------------------------------------------------------
 

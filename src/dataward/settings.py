@@ -38,6 +38,8 @@ class _Section(BaseModel):
 
 class School(_Section):
     name: str = "Our School"
+    # The school's id in a shared (trust) ledger; a school on its own keeps the default.
+    id: str = Field("default", pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     # Mail domains that count as inside the school; anything else is external.
     domains: list[str] = Field(default_factory=list)
 
@@ -435,6 +437,8 @@ class Settings(BaseSettings):
 
     # Where the YAML came from (None: defaults and environment only).
     config_path: Path | None = Field(default=None, exclude=True)
+    # A trust sets each school's state folder itself (above $DATAWARD_HOME).
+    home_override: Path | None = Field(default=None, exclude=True)
 
     @field_validator("sources")
     @classmethod
@@ -470,7 +474,10 @@ class Settings(BaseSettings):
     # ---- derived places -------------------------------------------------------------
     @property
     def home(self) -> Path:
-        """The state folder: $DATAWARD_HOME, else state_dir, else the per-user default."""
+        """The state folder: $DATAWARD_HOME, else state_dir, else the per-user default
+        (a trust's school: the folder its trust gives it)."""
+        if self.home_override is not None:
+            return self.home_override
         env = os.environ.get("DATAWARD_HOME")
         if env:
             return Path(env).expanduser().resolve()

@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"pipelines"},
     {"retention", "assets", "backup", "transfer", "accounts", "review"},   # the jobs, side by side
     {"sar", "remediate"},                                      # use the jobs above
+    {"trust"},                     # many schools: scans, results and report across jobs
     {"synthetic"},
     {"demo"},
     {"flows"},

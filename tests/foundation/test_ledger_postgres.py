@@ -9,6 +9,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,26 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def postgres_url():
+    with running_postgres() as url:
+        yield url
+
+
+# Server URL -> its data folder, for the tests that restart a server mid-run.
+DATA_DIRS: dict[str, Path] = {}
+
+
+def restart_postgres(url: str) -> None:
+    """Restart the server behind ``url`` as an administrator would (``pg_ctl restart -m
+    fast``: every connection is ended, the server is back once this returns)."""
+    data = DATA_DIRS[url.rsplit("/", 1)[0] + "/postgres"]
+    subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(data / "db"), "-w", "-m", "fast",
+                                 "-l", str(data / "log"), "restart"]),
+                   check=True, capture_output=True)
+
+
+@contextmanager
+def running_postgres() -> Iterator[str]:
+    """A PostgreSQL server on a free loopback port for as long as the block runs."""
     data = Path(tempfile.mkdtemp(prefix="dw-pg-"))
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")
@@ -55,8 +77,10 @@ def postgres_url():
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+        DATA_DIRS[url] = data
         yield url
     finally:
+        DATA_DIRS.pop(url, None)
         subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(data / "db"), "-m", "immediate",
                                      "stop"]), capture_output=True)
         shutil.rmtree(data, ignore_errors=True)

@@ -13,8 +13,6 @@ from ..ledger import Ledger, utcnow
 from ..schema import backup_restore_tests, backup_snapshots
 
 
-
-
 @dataclass(frozen=True)
 class RestoreTestRecord:
     time: str
@@ -35,7 +33,7 @@ def record_snapshot(ledger: Ledger, result: Any) -> None:
             snapshot_id=result.snapshot_id, target=result.target, time=utcnow(), status=status,
             files=result.files, bytes=result.bytes, bytes_new=result.bytes_new,
             bytes_uploaded=result.bytes_uploaded, errors=result.errors,
-            seconds=int(result.seconds)))
+            seconds=int(result.seconds), school_id=ledger.school_id))
         ledger.audit("backup.run", result.target, conn=conn, snapshot=result.snapshot_id,
                      status=status, files=result.files, bytes=result.bytes,
                      bytes_new=result.bytes_new, errors=result.errors)
@@ -47,7 +45,8 @@ def record_restore_test(ledger: Ledger, rec: RestoreTestRecord, detail: str = ""
         conn.execute(insert(backup_restore_tests).values(
             time=rec.time, target=rec.target, snapshot_id=rec.snapshot_id, status=rec.status,
             files_checked=rec.files_checked, files_matched=rec.files_matched,
-            files_failed=rec.files_failed, bytes=rec.bytes, detail=detail))
+            files_failed=rec.files_failed, bytes=rec.bytes, detail=detail,
+            school_id=ledger.school_id))
         ledger.audit("backup.restore_test", rec.target, conn=conn, snapshot=rec.snapshot_id,
                      status=rec.status, checked=rec.files_checked, matched=rec.files_matched,
                      failed=rec.files_failed)
@@ -58,8 +57,30 @@ def last_restore_test(ledger: Ledger) -> RestoreTestRecord | None:
     ledger.ensure_schema()
     with ledger.engine.connect() as conn:
         row = conn.execute(select(backup_restore_tests)
+                           .where(backup_restore_tests.c.school_id == ledger.school_id)
                            .order_by(backup_restore_tests.c.test_id.desc()).limit(1)).first()
     if row is None:
         return None
     return RestoreTestRecord(row.time, row.target, row.snapshot_id, row.status,
                              row.files_checked, row.files_matched, row.files_failed, row.bytes)
+
+
+@dataclass(frozen=True)
+class SnapshotRecord:
+    time: str
+    target: str
+    snapshot_id: str
+    status: str
+    files: int
+    bytes: int
+
+
+def last_snapshot(ledger: Ledger) -> SnapshotRecord | None:
+    """The school's newest backup snapshot (for the trust report)."""
+    with ledger.engine.connect() as conn:
+        row = conn.execute(select(backup_snapshots)
+                           .where(backup_snapshots.c.school_id == ledger.school_id)
+                           .order_by(backup_snapshots.c.time.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return SnapshotRecord(row.time, row.target, row.snapshot_id, row.status, row.files, row.bytes)

@@ -245,6 +245,7 @@ def _register() -> None:
     __import__("dataward.cli.remediate", fromlist=["register"]).register(app)
     __import__("dataward.cli.accounts", fromlist=["register"]).register(app)
     __import__("dataward.cli.status", fromlist=["register"]).register(app)
+    __import__("dataward.cli.trust", fromlist=["register"]).register(app)
 
 
 _register()

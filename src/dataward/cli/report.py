@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -21,8 +21,10 @@ def report(
     scan: Annotated[str, typer.Option("--scan", help="Scan id, or `latest`.")] = "latest",
     fmt: Annotated[str, typer.Option("--format", "-f",
                                      help="html (one self-contained page), md or csv.")] = "html",
-    out_path: Annotated[Optional[Path], typer.Option(
+    out_path: Annotated[Path | None, typer.Option(
         "--out", "-o", help="File (or folder) to write; default: the state folder's reports/.")] = None,
+    trust: Annotated[Path | None, typer.Option(
+        "--trust", help="A trust file: one page with every school side by side (--out: a folder).")] = None,
 ) -> None:
     """Write the DPO's personal-data exposure report for a scan.
 
@@ -32,7 +34,18 @@ def report(
       dataward report                                  # latest scan, HTML
       dataward report --scan 20261002T010000Z-1a2b3c --format md --out report.md
       dataward report --format csv --out exposure.csv  # every item
+      dataward report --trust trust.yaml --out trust-report/   # the trust DPO's page
     """
+    if trust is not None:
+        from ..trust.config import load_trust
+        from ..trust.report import write_trust_report
+        written = write_trust_report(load_trust(trust), out_path)
+        out.print(f"trust report: {written.path} ({len(written.schools)} schools)")
+        for s in written.schools:
+            missing = f"; not read: {', '.join(sorted(s.not_read))}" if s.not_read else ""
+            out.print(f"  {s.school_id}: {s.with_personal_data} of {s.items} items hold personal "
+                      f"data; {s.special_pupil} special category in pupil areas{missing}")
+        return
     from ..pipelines.report import write_report
     settings = get_settings(ctx)
     with open_ledger(settings) as ledger:
@@ -68,15 +81,15 @@ def show(
 @subject_app.command("find")
 def subject_find(
     ctx: typer.Context,
-    name: Annotated[Optional[str], typer.Option(help="Full name, as 'Forename Surname' or 'Surname, Forename'.")] = None,
-    dob: Annotated[Optional[str], typer.Option(help="Date of birth (DD/MM/YYYY or YYYY-MM-DD).")] = None,
-    upn: Annotated[Optional[str], typer.Option(help="Unique Pupil Number.")] = None,
-    nhs: Annotated[Optional[str], typer.Option(help="NHS number (spaces allowed).")] = None,
-    uln: Annotated[Optional[str], typer.Option(help="Unique Learner Number.")] = None,
-    nino: Annotated[Optional[str], typer.Option(help="National Insurance number.")] = None,
-    email: Annotated[Optional[str], typer.Option(help="E-mail address.")] = None,
-    phone: Annotated[Optional[str], typer.Option(help="Phone number.")] = None,
-    postcode: Annotated[Optional[str], typer.Option(help="Postcode.")] = None,
+    name: Annotated[str | None, typer.Option(help="Full name, as 'Forename Surname' or 'Surname, Forename'.")] = None,
+    dob: Annotated[str | None, typer.Option(help="Date of birth (DD/MM/YYYY or YYYY-MM-DD).")] = None,
+    upn: Annotated[str | None, typer.Option(help="Unique Pupil Number.")] = None,
+    nhs: Annotated[str | None, typer.Option(help="NHS number (spaces allowed).")] = None,
+    uln: Annotated[str | None, typer.Option(help="Unique Learner Number.")] = None,
+    nino: Annotated[str | None, typer.Option(help="National Insurance number.")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number.")] = None,
+    postcode: Annotated[str | None, typer.Option(help="Postcode.")] = None,
     scan: Annotated[str, typer.Option("--scan", help="Scan id, or `latest`.")] = "latest",
     all_scans: Annotated[bool, typer.Option("--all-scans", help="Search every scan, not one.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the items as JSON.")] = False,

@@ -55,7 +55,8 @@ def latest_restore_test(ledger: Ledger) -> RestoreTest | None:
         with ledger.engine.connect() as conn:
             r = conn.execute(text(
                 "SELECT time, target, snapshot_id, status, files_checked, files_matched, "
-                "files_failed FROM backup_restore_tests ORDER BY time DESC LIMIT 1")).first()
+                "files_failed FROM backup_restore_tests WHERE school_id = :s "
+                "ORDER BY time DESC LIMIT 1"), {"s": ledger.school_id}).first()
     except SQLAlchemyError:
         return None
     if r is None:

@@ -206,11 +206,15 @@ def top_locator(locator: str) -> str:
     return locator.split("!/", 1)[0].split("#", 1)[0]
 
 
-def _latest_catalog(ledger: Ledger) -> Any:
-    """The newest complete configured scan (ad hoc scans are never the catalog)."""
+def _latest_catalog(ledger: Ledger, names: set[str]) -> Any:
+    """The newest complete configured scan of any of these sources (ad hoc scans are never
+    the catalog). A trust scans a share in parts, each part a source of its own scanned
+    on its own: each part's catalog is the newest scan that recorded it."""
     for row in ledger.scan_rows():
         if row.status in ("complete", "partial") and row.mode != "adhoc":
-            return row
+            recorded = set(json.loads(row.summary or "{}").get("sources", {}))
+            if not recorded or recorded & names:
+                return row
     return None
 
 
@@ -244,12 +248,14 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
     started = time.perf_counter()
     with ledger.begin() as conn:
         conn.execute(insert(scans_table).values(scan_id=scan_id, started=utcnow(), status="running",
-                                                mode=mode, out_dir=str(final_dir)))
+                                                mode=mode, out_dir=str(final_dir),
+                                                school_id=ledger.school_id))
     try:
         roster = build_roster(settings, rosters)
         ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id,
                           spool_dir=work_dir / "spool")
-        last = None if adhoc else _latest_catalog(ledger)
+        last = None if adhoc else _latest_catalog(
+            ledger, {s.name for s in settings.sources} | {s.name for s in sources})
         previous = _Previous(Path(last.out_dir) if last is not None else None)
         plan = prepare(settings, sources, roster, fingerprint_key(settings, create=True), previous,
                        json.loads(last.summary or "{}") if last is not None else {},
@@ -267,7 +273,8 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
         os.close(lock_fd)
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         with ledger.begin() as conn:
-            conn.execute(update(scans_table).where(scans_table.c.scan_id == scan_id)
+            conn.execute(update(scans_table).where(scans_table.c.scan_id == scan_id,
+                                                   scans_table.c.school_id == ledger.school_id)
                          .values(status=status, finished=utcnow()))
             ledger.audit(f"scan.{status}", scan_id, conn=conn, reason=type(exc).__name__)
         if own_ledger:
@@ -277,7 +284,8 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
     result.seconds = round(time.perf_counter() - started, 3)
     result.status = "partial" if result.errors or result.unavailable else "complete"
     with ledger.begin() as conn:
-        conn.execute(update(scans_table).where(scans_table.c.scan_id == scan_id).values(
+        conn.execute(update(scans_table).where(scans_table.c.scan_id == scan_id,
+                                               scans_table.c.school_id == ledger.school_id).values(
             status=result.status, finished=utcnow(), items=result.items,
             items_with_findings=result.items_with_findings, findings=result.findings,
             errors=result.errors, reused=result.reused, bytes_read=result.bytes_read,

@@ -73,6 +73,7 @@ def reap_interrupted(ledger: Ledger, scans_dir: Path) -> list[str]:
         shutil.rmtree(work, ignore_errors=True)
         with ledger.begin() as conn:
             n = conn.execute(update(scans_table).where(scans_table.c.scan_id == row.scan_id,
+                                                       scans_table.c.school_id == ledger.school_id,
                                                        scans_table.c.status == "running")
                              .values(status="interrupted", finished=utcnow())).rowcount
             if n:
