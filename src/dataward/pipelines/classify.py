@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..classifiers.risk import score as risk_score
 from ..connectors.filesystem import FileEntry, file_sha256, walk
 from ..settings import Settings, Source
 from .scan import build_roster, make_classifier, new_scan_id
+from .item_row import ItemRow
 from .scan_item import ENTITY_TO_COLUMN, ItemContext
 from .screen_reuse import KnownItem, known_items
 from .workers import ItemPool, Task
@@ -68,11 +68,12 @@ def classify_files(paths: list[Path], settings: Settings,
     return [c for i in range(len(tasks)) for c in done[i]]
 
 
-def _classification(item: dict[str, Any], inside: bool) -> FileClassification:
-    counts = {entity: item[col] for entity, col in ENTITY_TO_COLUMN.items() if item.get(col)}
-    return FileClassification(item["path"], item["format"], item["status"], item["error"],
-                              item["size"], item["sha256"], counts, item["special_category"],
-                              item["risk_level"], inside=inside)
+def _classification(item: ItemRow, inside: bool) -> FileClassification:
+    counts = {entity: item.count(col) for entity, col in ENTITY_TO_COLUMN.items()
+              if item.count(col)}
+    return FileClassification(item.path, item.format, item.status, item.error, item.size,
+                              item.sha256, counts, item.special_category, item.risk_level,
+                              inside=inside)
 
 
 def _reused(entry: FileEntry, known: dict[str, KnownItem],

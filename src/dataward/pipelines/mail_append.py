@@ -23,7 +23,7 @@ from ..connectors.mail import read_if_appended
 from .scan_item import ItemContext, ItemOutcome, base_row, process_member
 
 if TYPE_CHECKING:
-    from .scan import _Previous
+    from .scan_previous import Previous as _Previous
 
 _NUMBER = re.compile(r"#(\d+)")
 
@@ -69,12 +69,12 @@ def scan_appended_mbox(previous: _Previous, entry: FileEntry, source_name: str, 
                if message_number(previous.locators[i], locator) in kept]
 
     row = base_row(entry, source_name, audience, ctx.scan_id)
-    row.update(format="mbox", sha256=hashlib.sha256(data).hexdigest(), change="changed")
+    row.set(format="mbox", sha256=hashlib.sha256(data).hexdigest(), change="changed")
     outcome = ItemOutcome(row, [], len(data))
     fresh = [m for m in msgs if m.number not in kept]
     for member in mbox_members(data, fresh):
         child = process_member(member, row, ctx, 1)
         for part in child.flatten():
-            part.item["change"] = "new"
+            part.item.change = "new"
         outcome.children.append(child)
     return outcome, carried

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from ..classifiers.extractors.base import Extracted, Member
 from ..classifiers.extractors.mail_message import MailExtracted, MessageInfo
 from ..settings import Settings
-from .outputs import TableRow
+from .item_row import ItemRow
 
 EXTERNAL, INTERNAL = "external-mail", "internal-mail"
 
@@ -36,34 +36,34 @@ def is_internal(domain: str, school_domains: list[str]) -> bool:
     return False
 
 
-def apply_mail_policy(doc: Extracted, row: TableRow, settings: Settings,
+def apply_mail_policy(doc: Extracted, row: ItemRow, settings: Settings,
                       now: datetime | None = None) -> None:
     """Set ``row``'s audience, status and notes from ``doc``, and cap its attachments."""
     if not isinstance(doc, MailExtracted):
         return
     notes: list[str] = []
     if doc.status and doc.status != "ok":
-        row["status"] = doc.status
+        row.status = doc.status
     if doc.reason:
         notes.append(doc.reason)
     if doc.info is not None:
         notes.extend(_message_rules(doc.info, row, settings, now or datetime.now(UTC)))
     _cap_attachments(doc, settings)
     if notes:
-        row["error"] = "; ".join([row["error"]] + notes if row.get("error") else notes)
+        row.error = "; ".join([row.error] + notes if row.error else notes)
 
 
-def _message_rules(info: MessageInfo, row: TableRow, settings: Settings, now: datetime) -> list[str]:
+def _message_rules(info: MessageInfo, row: ItemRow, settings: Settings, now: datetime) -> list[str]:
     notes: list[str] = []
     if info.damaged:
-        row["status"] = "error"
+        row.status = "error"
         notes.append("damaged message: " + ", ".join(info.problems)
                      + " (what could be read was scanned)")
     elif info.problems:
         notes.extend(info.problems)
     outside = [d for d in info.recipient_domains if not is_internal(d, settings.school.domains)]
-    external = bool(outside) or row.get("audience") == EXTERNAL
-    row["audience"] = EXTERNAL if external else INTERNAL
+    external = bool(outside) or row.audience == EXTERNAL
+    row.audience = EXTERNAL if external else INTERNAL
     if outside:
         notes.append(f"sent outside the school: {len(outside)} of "
                      f"{len(info.recipient_domains)} recipients")

@@ -34,19 +34,21 @@ from ..connectors.filesystem import FileEntry, walk
 from ..connectors.roster import Roster, load_roster
 from ..connectors.smb import SmbEntry, client_for, walk_smb
 from ..errors import ConfigError
-from ..classifiers.ocr_item import RECOGNISED_FORMATS
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger, utcnow
 from ..schema import scans_table
 from ..settings import Settings, Source
 from .outputs import (FINDINGS_FILE, ITEMS_FILE, ITEMS_SCHEMA, NAME_INDEX_FILE,
-                      NAME_INDEX_SCHEMA, FindingsWriter, TableRow, read_findings, read_items,
-                      table_of, write_table)
+                      NAME_INDEX_SCHEMA, FindingsWriter, TableRow, write_table)
 from .scan_basis import rescore
-from .scan_plan import ScanPlan, prepare, read_name_filters
+from .scan_plan import ScanPlan, prepare
 from .scan_plan import record as plan_record
 from .mail_append import scan_appended_mbox
+from .item_row import ItemRow
+from .item_row import items_table as rows_table
 from .scan_item import ItemContext, ItemOutcome
+from .scan_previous import Previous, carry_over, change_of, reusable
+from .scan_previous import top_locator as top_locator  # re-exported: sar/ and cli/ use it
 from ..classifiers.path_names import names_in_path
 from .scan_recovery import hold, reap_interrupted, work_dir_for
 from .workers import ItemPool, Task
@@ -128,84 +130,6 @@ def adhoc_sources(paths: list[Path]) -> list[Source]:
     return sources
 
 
-class _Previous:
-    """The last complete scan's items, indexed for reuse."""
-
-    def __init__(self, scan_dir: Path | None) -> None:
-        self.items: pa.Table | None = None
-        self.findings_path: Path | None = None
-        self.by_locator: dict[str, int] = {}
-        self.children_of: dict[str, list[int]] = {}  # top-level locator -> member rows
-        self.identity: list[tuple[int, int, int]] = []
-        self.by_identity: dict[tuple[int, int, int], int] = {}
-        self.locators: list[str] = []
-        self.sources: list[str] = []
-        self.scan_dir = scan_dir
-        self._filters: dict[str, bytes] | None = None
-        self._path_named: frozenset[str] | None = None
-        if scan_dir is None or not (scan_dir / ITEMS_FILE).exists():
-            return
-        self.items = read_items(scan_dir)
-        self.findings_path = scan_dir / FINDINGS_FILE
-        self.sources = self.items["source"].to_pylist()
-        cols = self.items.select(["locator", "size", "mtime_ns", "inode", "status", "format",
-                                  "ocr"]).to_pydict()
-        for i, (loc, size, mt, ino, status, fmt, ocr) in enumerate(zip(
-                cols["locator"], cols["size"], cols["mtime_ns"], cols["inode"], cols["status"],
-                cols["format"], cols["ocr"])):
-            self.identity.append((ino, size, mt))
-            top = top_locator(loc)
-            if top != loc:
-                self.children_of.setdefault(top, []).append(i)
-                continue
-            if ocr is None and fmt in RECOGNISED_FORMATS:
-                continue  # read before text recognition existed: read again
-            if status in ("ok", "encrypted", "unsupported", "skipped"):
-                self.by_locator[loc] = i
-                self.by_identity[(ino, size, mt)] = i
-        self.locators = cols["locator"]
-
-    def top_counts(self) -> Counter[str]:
-        """Top-level items (files) of each source."""
-        return Counter(s for loc, s in zip(self.locators, self.sources) if top_locator(loc) == loc)
-
-    def name_filters(self) -> dict[str, bytes]:
-        """locator -> the keyed index of its words, for items that had text."""
-        if self._filters is None:
-            self._filters = read_name_filters(self.scan_dir) if self.scan_dir else {}
-        return self._filters
-
-
-    def path_named(self) -> frozenset[str]:
-        """Locators whose file or folder name held a roster name (the path-name check)."""
-        if self._path_named is None:
-            self._path_named = frozenset()
-            if self.findings_path is not None and self.findings_path.exists():
-                t = read_findings(self.findings_path.parent).select(["locator", "where"])
-                t = t.filter(pc.is_in(t["where"], value_set=pa.array(["file name", "folder name"])))
-                self._path_named = frozenset(t["locator"].to_pylist())
-        return self._path_named
-
-    def rows_under(self, folder_locator: str, seen: set[str]) -> list[int]:
-        """Rows (with their members) of items below a folder, for a folder that could not
-        be listed this time: the last result is kept, and the folder's row says why."""
-        if self.items is None:
-            return []
-        prefix = folder_locator.rstrip("/") + "/"
-        rows = []
-        for loc, i in self.by_locator.items():
-            if loc.startswith(prefix) and loc not in seen:
-                seen.add(loc)
-                rows.append(i)
-                rows.extend(self.children_of.get(loc, []))
-        return rows
-
-
-def top_locator(locator: str) -> str:
-    """The file a member locator belongs to (``file:///a.zip!/b.docx`` -> ``file:///a.zip``)."""
-    return locator.split("!/", 1)[0].split("#", 1)[0]
-
-
 def _latest_catalog(ledger: Ledger, names: set[str]) -> Any:
     """The newest complete configured scan of any of these sources (ad hoc scans are never
     the catalog). A trust scans a share in parts, each part a source of its own scanned
@@ -256,7 +180,7 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
                           spool_dir=work_dir / "spool")
         last = None if adhoc else _latest_catalog(
             ledger, {s.name for s in settings.sources} | {s.name for s in sources})
-        previous = _Previous(Path(last.out_dir) if last is not None else None)
+        previous = Previous(Path(last.out_dir) if last is not None else None)
         plan = prepare(settings, sources, roster, fingerprint_key(settings, create=True), previous,
                        json.loads(last.summary or "{}") if last is not None else {},
                        full=full, adhoc=adhoc, accept_removals=accept_removals, scan_id=ctx.scan_id)
@@ -302,7 +226,7 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
     return result
 
 
-def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous: _Previous,
+def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous: Previous,
                progress: ProgressFn | None, plan: ScanPlan) -> ScanResult:
     result = ScanResult(scan_id=ctx.scan_id, out_dir=work_dir, status="running")
     entries: list[tuple[FileEntry, Source]] = []
@@ -329,7 +253,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     seen: set[str] = set()
     reuse_idx: list[int] = []          # rows of the previous items table to carry over
     reuse_moves: dict[int, FileEntry] = {}
-    new_items: list[TableRow] = []
+    new_items: list[ItemRow] = []
     # Findings are written as items finish: a dense export's never sit in memory at once.
     findings_out = FindingsWriter(work_dir / FINDINGS_FILE)
     new_index: list[tuple[str, bytes]] = []
@@ -337,7 +261,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     for entry, source in entries:
         locator = entry.locator
         seen.add(locator)
-        idx = _reusable(previous, entry, locator, source.name, plan)
+        idx = reusable(previous, entry, locator, source.name, plan)
         if idx is not None and previous.locators[idx] != locator and (
                 previous.locators[idx] in previous.path_named()
                 or names_in_path(ctx.classifier, entry.rel)):
@@ -365,7 +289,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
                     new_items.append(part.item)
                     _write_findings(findings_out, part)
                     if part.name_index is not None:
-                        new_index.append((part.item["locator"], part.name_index))
+                        new_index.append((part.item.locator, part.name_index))
                 result.bytes_read += outcome.bytes_read
                 continue
             to_read.append(Task(entry, source.name, source.audience))
@@ -374,32 +298,30 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     seen.update(previous.locators[i] for i in kept_idx)
     # Everything not reused is read in isolated worker processes (time and memory limits).
     done = total - len(to_read)
-    if to_read:
-        ctx.classifier  # noqa: B018 - built once here, so forked workers share it
     read_top: Counter[str] = Counter()
     rechecked: Counter[str] = Counter()
     with ItemPool(ctx) as pool:
         for _i, outcome in pool.run(to_read):
-            change = _change_of(previous, outcome.item)
-            read_top[outcome.item["source"]] += 1
-            if outcome.item["locator"] in plan.recheck and change == "unchanged":
-                rechecked[outcome.item["source"]] += 1
+            change = change_of(previous, outcome.item)
+            read_top[outcome.item.source] += 1
+            if outcome.item.locator in plan.recheck and change == "unchanged":
+                rechecked[outcome.item.source] += 1
             for part in outcome.flatten():
-                part.item["change"] = change
+                part.item.change = change
                 new_items.append(part.item)
                 _write_findings(findings_out, part)
                 if part.name_index is not None:
-                    new_index.append((part.item["locator"], part.name_index))
+                    new_index.append((part.item.locator, part.name_index))
             result.bytes_read += outcome.bytes_read
             done += 1
             if progress:
                 progress(ScanProgress("reading", done, total, result.bytes_read))
 
-    items_table = table_of(new_items, ITEMS_SCHEMA)
+    items_table = rows_table(new_items)
     index_table = pa.table({"locator": [x for x, _ in new_index], "tokens": [y for _, y in new_index]},
                            schema=NAME_INDEX_SCHEMA)
     if (reuse_idx or kept_idx) and previous.items is not None:
-        carried, carried_findings, carried_index = _carry_over(
+        carried, carried_findings, carried_index = carry_over(
             previous, reuse_idx + kept_idx, reuse_moves, ctx.scan_id)
         carried = rescore(carried, ctx.settings, plan.rescore)
         items_table = pa.concat_tables([carried, items_table])
@@ -443,64 +365,3 @@ def _write_findings(out: FindingsWriter, part: ItemOutcome) -> None:
     out.write(part.findings)
     if part.findings_spool is not None:
         out.write_spool(part.findings_spool)
-
-
-def _change_of(previous: _Previous, row: dict[str, Any]) -> str:
-    """new, changed, or unchanged (a file read again though it did not change)."""
-    idx = previous.by_locator.get(row["locator"])
-    if idx is None:
-        return "new"
-    same = previous.identity[idx] == (row["inode"], row["size"], row["mtime_ns"])
-    return "unchanged" if same else "changed"
-
-
-def _reusable(previous: _Previous, entry: FileEntry, locator: str, source: str,
-              plan: ScanPlan) -> int | None:
-    if previous.items is None or entry.kind != "file" or source in plan.no_reuse:
-        return None
-    idx = previous.by_locator.get(locator)
-    if idx is not None:
-        same = previous.identity[idx] == (entry.inode, entry.size, entry.mtime_ns)
-    else:
-        idx = previous.by_identity.get((entry.inode, entry.size, entry.mtime_ns))
-        same = idx is not None
-    if not same or idx is None:
-        return None
-    if previous.sources[idx] != source or previous.locators[idx] in plan.recheck:
-        return None  # decided under another source's basis, or may hold a new roster name
-    return idx
-
-
-def _carry_over(previous: _Previous, idx: list[int], moves: dict[int, FileEntry],
-                scan_id: str) -> tuple[pa.Table, pa.Table, pa.Table]:
-    assert previous.items is not None and previous.findings_path is not None
-    carried = previous.items.take(pa.array(idx, pa.int64()))
-    n = carried.num_rows
-    change = ["moved" if i in moves else "unchanged" for i in idx]
-
-    def renamed(old: str, entry: FileEntry) -> str:
-        top = top_locator(old)
-        return entry.locator + old[len(top):]
-
-    carried = carried.set_column(carried.schema.get_field_index("scan_id"), "scan_id", pa.array([scan_id] * n))
-    carried = carried.set_column(carried.schema.get_field_index("change"), "change", pa.array(change))
-    old_locators = [previous.locators[i] for i in idx]
-    rename = {previous.locators[i]: renamed(previous.locators[i], e) for i, e in moves.items()}
-    if moves:
-        loc = [rename.get(x, x) for x in old_locators]
-        path = [moves[i].display_path + p[len(p.split("!/", 1)[0].split("#", 1)[0]):]
-                if i in moves else p for i, p in zip(idx, carried["path"].to_pylist())]
-        carried = carried.set_column(carried.schema.get_field_index("locator"), "locator", pa.array(loc))
-        carried = carried.set_column(carried.schema.get_field_index("path"), "path", pa.array(path))
-    findings = read_findings(previous.findings_path.parent)
-    keep = findings.filter(pc.is_in(findings["locator"], value_set=pa.array(old_locators)))
-    keep = keep.set_column(keep.schema.get_field_index("scan_id"), "scan_id",
-                           pa.array([scan_id] * keep.num_rows, pa.string()))
-    if moves:
-        keep = keep.set_column(keep.schema.get_field_index("locator"), "locator", pa.array(
-            [rename.get(x, x) for x in keep["locator"].to_pylist()], pa.string()))
-    filters = previous.name_filters()
-    index = [(rename.get(x, x), filters[x]) for x in old_locators if x in filters]
-    index_table = pa.table({"locator": [a for a, _ in index], "tokens": [b for _, b in index]},
-                           schema=NAME_INDEX_SCHEMA)
-    return carried, keep, index_table

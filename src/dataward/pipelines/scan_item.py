@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -34,15 +34,9 @@ from ..connectors.smb import SmbEntry
 from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
-from .outputs import (
-    COUNT_COLUMNS,
-    FINDINGS_SCHEMA,
-    FindingsBuffer,
-    TableRow,
-    column_findings_table,
-    findings_table,
-    table_of,
-)
+from .item_row import ItemRow
+from .outputs import (COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, TableRow,
+                      column_findings_table, findings_table, table_of)
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
     from ..classifiers.column_check import ColumnFindings
@@ -96,7 +90,7 @@ class ItemContext:
 
 @dataclass
 class ItemOutcome:
-    item: TableRow
+    item: ItemRow
     # Rows of findings.parquet (an Arrow table of FINDINGS_SCHEMA; a list of row dicts is
     # converted), and the spool file holding more of them when there were very many.
     findings: pa.Table | list[TableRow]
@@ -125,26 +119,17 @@ QUICK_LOOK_BYTES = 1 << 20
 # Text recognition stops at this share of the item's time limit (the worker is killed at it).
 OCR_SHARE_OF_ITEM_TIME = 0.7
 
-# The row key classify_bytes leaves the name index under (taken off before the row is kept).
-NAME_INDEX = "_name_index"
-
 # Containers inside containers: deeper members are recorded as skipped, not read.
 MAX_DEPTH = 5
 
 
-def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) -> TableRow:
-    row = {
-        "scan_id": scan_id, "locator": entry.locator, "source": source_name,
-        "path": entry.display_path, "format": "", "size": entry.size,
-        "mtime": datetime.fromtimestamp(entry.mtime_ns / 1e9, UTC) if entry.mtime_ns else None,
-        "mtime_ns": entry.mtime_ns, "inode": entry.inode, "owner": owner_name(entry.uid),
-        "mode": f"{entry.mode:03o}", "sha256": "", "status": "ok", "error": "",
-        "audience": audience, "change": "new", "n_findings": 0,
-        "special_category": False, "special_categories": "", "risk_score": 0.0,
-        "risk_level": "none", "taken": "", "ocr": "", "readers": "", "readers_from": "",
-    }
-    row.update({c: 0 for c in COUNT_COLUMNS})
-    return row
+def base_row(entry: FileEntry, source_name: str, audience: str, scan_id: str) -> ItemRow:
+    return ItemRow(
+        scan_id=scan_id, locator=entry.locator, source=source_name, path=entry.display_path,
+        size=entry.size,
+        mtime=datetime.fromtimestamp(entry.mtime_ns / 1e9, UTC) if entry.mtime_ns else None,
+        mtime_ns=entry.mtime_ns, inode=entry.inode, owner=owner_name(entry.uid),
+        mode=f"{entry.mode:03o}", audience=audience)
 
 
 class ItemFindings:
@@ -193,17 +178,17 @@ class ItemFindings:
         self.rows = FindingsBuffer(self.rows.spool_dir)
 
 
-def apply_counts(row: TableRow, found: ItemFindings, settings: Settings) -> None:
+def apply_counts(row: ItemRow, found: ItemFindings, settings: Settings) -> None:
     counts = found.counts
     for entity, n in counts.items():
         col = ENTITY_TO_COLUMN.get(entity)
         if col:
-            row[col] = n
-    row["n_findings"] = sum(counts.values())
-    row["special_category"] = risk_mod.is_special_category(found.outside)
-    row["special_categories"] = ",".join(sorted(found.categories))
-    row["risk_score"], row["risk_level"] = risk_mod.score(found.weighted, row["audience"],
-                                                          settings.risk, row["special_category"])
+            row.set_count(col, n)
+    row.n_findings = sum(counts.values())
+    row.special_category = risk_mod.is_special_category(found.outside)
+    row.special_categories = ",".join(sorted(found.categories))
+    row.risk_score, row.risk_level = risk_mod.score(found.weighted, row.audience,
+                                                    settings.risk, row.special_category)
 
 
 @contextmanager
@@ -234,28 +219,29 @@ def _pieces(fmt: str, data: bytes) -> Iterator[Extracted]:
             yield from streamed(data)
 
 
-def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: TableRow,
-                   found: ItemFindings, children: list[Member] | None = None) -> None:
+def classify_bytes(data: bytes, name: str, ctx: ItemContext, row: ItemRow,
+                   found: ItemFindings, children: list[Member] | None = None) -> bytes | None:
     """Sniff, extract and classify bytes already in memory into ``found``; sets
     format/status/error. Members the extractor found inside (archive members,
     attachments) are appended to ``children`` for the caller to process as items. A roster
     name in the item's file or folder name is a finding whether or not its content could
-    be read."""
+    be read. Returns the keyed index of the item's words (``classifiers.name_index``):
+    it lets a later scan find names added to the roster without reading the item again
+    (None when only counts are wanted)."""
     _classify_content(data, name, ctx, row, found, children)
     found.add(names_in_path(ctx.classifier, name))
     if ctx.counts_only:
-        return
+        return None
     found.tokens |= name_index.tokens(path_words(name))
-    # Lets a later scan find names added to the roster without reading this item again.
-    row[NAME_INDEX] = name_index.build_tokens(ctx.index_key, found.tokens)
+    return name_index.build_tokens(ctx.index_key, found.tokens)
 
 
-def _classify_content(data: bytes, name: str, ctx: ItemContext, row: TableRow,
+def _classify_content(data: bytes, name: str, ctx: ItemContext, row: ItemRow,
                       found: ItemFindings, children: list[Member] | None) -> None:
     fmt = sniff(name, data[:HEAD_BYTES], io.BytesIO(data))
-    row["format"] = fmt
+    row.format = fmt
     if not data:
-        row["status"], row["error"] = "skipped", "empty file"
+        row.status, row.error = "skipped", "empty file"
         return
     pieces = _pieces(fmt, data)
     streamed = fmt in PIECES
@@ -272,14 +258,14 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: TableRow,
             pieces, done = _pieces("txt", data), 0
             continue
         except UnsupportedFormat:
-            row["status"], row["error"] = "unsupported", f"no reader for {fmt} files yet"
+            row.status, row.error = "unsupported", f"no reader for {fmt} files yet"
             return
         except EncryptedItem as exc:
-            row["status"], row["error"] = "encrypted", str(exc)
+            row.status, row.error = "encrypted", str(exc)
             return
         except Exception as exc:  # noqa: BLE001 - a hostile file must not stop the scan
             found.clear()
-            row["status"], row["error"] = "error", failure_reason(fmt, exc, row["locator"])
+            row.status, row.error = "error", failure_reason(fmt, exc, row.locator)
             return
         if doc is None:
             break
@@ -287,10 +273,10 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: TableRow,
         if children is not None:
             children.extend(doc.children)
         if doc.status != "ok":
-            row["status"], row["error"] = doc.status, doc.reason
-        elif doc.reason and not row["error"]:  # read, with a note of what could not be
-            row["error"] = doc.reason
-        row["taken"] = row["taken"] or doc.taken
+            row.status, row.error = doc.status, doc.reason
+        elif doc.reason and not row.error:  # read, with a note of what could not be
+            row.error = doc.reason
+        row.taken = row.taken or doc.taken
         ocr = None
         if not streamed:
             # Pictures of text (scanned pages, faxes, photos of forms): recognised, or said
@@ -298,9 +284,9 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: TableRow,
             deadline = time.monotonic() + OCR_SHARE_OF_ITEM_TIME * ctx.settings.scan.item_timeout_s
             ocr = recognise_item(fmt, data, doc, ctx.settings.ocr, ctx.ocr_budget, deadline)
             if ocr is not None:
-                row["ocr"] = ocr.state
-                if ocr.state != "read" and row["status"] == "ok":
-                    row["status"], row["error"] = "partial", ocr.note
+                row.ocr = ocr.state
+                if ocr.state != "read" and row.status == "ok":
+                    row.status, row.error = "partial", ocr.note
         with _collector_paused():
             findings, batches = ctx.classifier.classify_batched(doc, counts_only=ctx.counts_only)
             if ocr is not None:  # recognised text: each finding's confidence is folded in
@@ -324,38 +310,34 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: TableRow,
             ctx.progress(done)
 
 
-def process_member(member: Member, parent: TableRow, ctx: ItemContext, depth: int) -> ItemOutcome:
+def process_member(member: Member, parent: ItemRow, ctx: ItemContext, depth: int) -> ItemOutcome:
     """One member of a container item, processed like a file (recursively)."""
-    row = dict(parent)
-    row.update({c: 0 for c in COUNT_COLUMNS})
-    row.update(locator=parent["locator"] + member.sep + member.name,
-               path=parent["path"] + member.sep + member.name, format="", sha256="",
-               status=member.status, error=member.error, n_findings=0,
-               special_category=False, special_categories="", risk_score=0.0,
-               risk_level="none", change=parent["change"], taken="", ocr="",
-               size=member.size if member.size is not None else len(member.data or b""))
+    row = parent.copy(locator=parent.locator + member.sep + member.name,
+                      path=parent.path + member.sep + member.name, format="", sha256="",
+                      status=member.status, error=member.error, taken="", ocr="",
+                      size=member.size if member.size is not None else len(member.data or b""))
+    row.clear_findings()
     if member.audience:
-        row["audience"] = member.audience
+        row.audience = member.audience
     if member.mtime_ns:
-        row["mtime_ns"] = member.mtime_ns
-        row["mtime"] = datetime.fromtimestamp(member.mtime_ns / 1e9, UTC)
+        row.mtime_ns = member.mtime_ns
+        row.mtime = datetime.fromtimestamp(member.mtime_ns / 1e9, UTC)
     if member.data is None:  # not read (encrypted, over a cap): its name is all we know
         fmt = sniff(member.name, b"")
-        row["format"] = "unknown" if fmt == "empty" else fmt
+        row.format = "unknown" if fmt == "empty" else fmt
         return _not_read(row, member.name, ctx)
-    row["sha256"] = hashlib.sha256(member.data).hexdigest()
+    row.sha256 = hashlib.sha256(member.data).hexdigest()
     if depth > MAX_DEPTH:
-        row.update(status="skipped", error=f"nested deeper than {MAX_DEPTH} containers",
-                   format=sniff(member.name, member.data[:HEAD_BYTES]))
-        return ItemOutcome(row, [], capped=row["error"])
+        row.set(status="skipped", error=f"nested deeper than {MAX_DEPTH} containers",
+                format=sniff(member.name, member.data[:HEAD_BYTES]))
+        return ItemOutcome(row, [], capped=row.error)
     return _classified(member.data, member.name, row, ctx, depth)
 
 
-def _classified(data: bytes, name: str, row: TableRow, ctx: ItemContext, depth: int) -> ItemOutcome:
+def _classified(data: bytes, name: str, row: ItemRow, ctx: ItemContext, depth: int) -> ItemOutcome:
     children: list[Member] = []
-    found = ItemFindings(row["locator"], ctx)
-    classify_bytes(data, name, ctx, row, found, children)
-    index = row.pop(NAME_INDEX, None)
+    found = ItemFindings(row.locator, ctx)
+    index = classify_bytes(data, name, ctx, row, found, children)
     apply_counts(row, found, ctx.settings)
     table, spool = found.rows.result()
     outcome = ItemOutcome(row, table, len(data), findings_spool=spool, name_index=index)
@@ -363,18 +345,18 @@ def _classified(data: bytes, name: str, row: TableRow, ctx: ItemContext, depth: 
     # A container a cap stopped, at any depth below it, is `skipped` up to the file on
     # the share (docs/formats.md): it was not read in full.
     capped = next((c.capped for c in outcome.children if c.capped), "")
-    if not capped and row["status"] == "skipped" and row["error"].startswith(CAP_PREFIX):
-        capped = row["error"]
+    if not capped and row.status == "skipped" and row.error.startswith(CAP_PREFIX):
+        capped = row.error
     if capped:
         outcome.capped = capped
-        if row["status"] == "ok":
-            row["status"], row["error"] = "skipped", f"a cap stopped reading inside it: {capped}"
+        if row.status == "ok":
+            row.status, row.error = "skipped", f"a cap stopped reading inside it: {capped}"
     return outcome
 
 
-def _not_read(row: dict[str, Any], rel: str, ctx: ItemContext) -> ItemOutcome:
+def _not_read(row: ItemRow, rel: str, ctx: ItemContext) -> ItemOutcome:
     """An item whose content was not read: its path can still name a pupil."""
-    found = ItemFindings(row["locator"], ctx)
+    found = ItemFindings(row.locator, ctx)
     found.add(names_in_path(ctx.classifier, rel))
     apply_counts(row, found, ctx.settings)
     table, spool = found.rows.result()
@@ -387,40 +369,40 @@ def process_entry(entry: FileEntry, source_name: str, audience: str, ctx: ItemCo
         return process_smb_entry(entry, source_name, audience, ctx)
     row = base_row(entry, source_name, audience, ctx.scan_id)
     if entry.kind == "symlink":
-        row.update(status="skipped", format="symlink", error=entry.error or "symbolic link (not followed)")
+        row.set(status="skipped", format="symlink", error=entry.error or "symbolic link (not followed)")
         return ItemOutcome(row, [])
     if entry.kind == "dir-error":
-        row.update(status="error", format="folder", error=entry.error)
+        row.set(status="error", format="folder", error=entry.error)
         return ItemOutcome(row, [])
     if entry.kind == "special":
-        row.update(status="skipped", format="special", error="not a regular file (device, FIFO or socket)")
+        row.set(status="skipped", format="special", error="not a regular file (device, FIFO or socket)")
         return ItemOutcome(row, [])
     if entry.size > ctx.max_bytes:
-        row.update(status="skipped", error=f"larger than the {ctx.settings.scan.max_file_mb:g} MB cap")
-        row["format"] = sniff(entry.rel, b"")
+        row.set(status="skipped", error=f"larger than the {ctx.settings.scan.max_file_mb:g} MB cap",
+                format=sniff(entry.rel, b""))
         return _not_read(row, entry.rel, ctx)
     try:
         if entry.size > QUICK_LOOK_BYTES:
             # An unknown binary (a video, a program) is dismissed from its first bytes.
             head = read_head(entry, HEAD_BYTES)
             if sniff(entry.rel, head) == "binary":
-                row.update(status="unsupported", format="binary",
+                row.set(status="unsupported", format="binary",
                            error="unknown binary format (only its first bytes were read)")
                 return _not_read(row, entry.rel, ctx)
         data = read_file(entry, ctx.max_bytes)
     except FileNotFoundError:
-        row.update(status="error", error="disappeared during the scan")
+        row.set(status="error", error="disappeared during the scan")
         return ItemOutcome(row, [])
     except PermissionError:
-        row.update(status="error", error="permission denied")
+        row.set(status="error", error="permission denied")
         return _not_read(row, entry.rel, ctx)
     except OSError as exc:
         reason = "is a symbolic link now (not followed)" if exc.errno == 40 else (exc.strerror or "read error")
-        row.update(status="error", error=reason)
+        row.set(status="error", error=reason)
         return ItemOutcome(row, [])
     except ValueError as exc:
-        row.update(status="error", error=str(exc))
+        row.set(status="error", error=str(exc))
         return ItemOutcome(row, [])
-    row["sha256"] = hashlib.sha256(data).hexdigest()
+    row.sha256 = hashlib.sha256(data).hexdigest()
     reset_budget()  # one expansion budget for each file and every archive nested in it
     return _classified(data, entry.rel, row, ctx, 0)

@@ -35,7 +35,7 @@ from .scan_basis import (
 if TYPE_CHECKING:
     from ..connectors.roster import Roster
     from ..settings import Settings, Source
-    from .scan import _Previous
+    from .scan_previous import Previous as _Previous
 
 EXPECTS_FOLDER = ("share", "eml", "msg")
 
@@ -127,7 +127,7 @@ def prepare(settings: Settings, sources: list[Source], roster: Roster, key: byte
 def roster_candidates(previous: _Previous, source: str, change: RosterChange, key: bytes) -> set[str]:
     """Top-level locators of ``source`` that may hold a name added to the roster (the name
     index says maybe) or that held a name now gone from it."""
-    from .scan import top_locator
+    from .scan_previous import top_locator
     if previous.items is None:
         return set()
     rows = [i for i, s in enumerate(previous.sources) if s == source]

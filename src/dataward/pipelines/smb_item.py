@@ -80,26 +80,26 @@ def groups_digest(settings: Settings, scan_id: str) -> str:
 def process_smb_entry(entry: SmbEntry, source_name: str, audience: str,
                       ctx: ItemContext) -> ItemOutcome:
     row = base_row(entry, source_name, audience, ctx.scan_id)
-    row["owner"], row["mode"] = "", ""
+    row.owner, row.mode = "", ""
     if entry.write_ns:  # the column people read is the last write; mtime_ns stays the change time
-        row["mtime"] = datetime.fromtimestamp(entry.write_ns / 1e9, UTC)
+        row.mtime = datetime.fromtimestamp(entry.write_ns / 1e9, UTC)
     if entry.kind == "symlink":
-        row.update(status="skipped", format="symlink", error=entry.error)
+        row.set(status="skipped", format="symlink", error=entry.error)
         return ItemOutcome(row, [])
     if entry.kind == "dir-error":
-        row.update(status="error", format="folder", error=entry.error)
+        row.set(status="error", format="folder", error=entry.error)
         return ItemOutcome(row, [])
     if entry.size > ctx.max_bytes:
-        row.update(status="skipped", format=sniff(entry.rel, b""),
+        row.set(status="skipped", format=sniff(entry.rel, b""),
                    error=f"larger than the {ctx.settings.scan.max_file_mb:g} MB cap")
         return ItemOutcome(row, [])
     try:
         got = read_smb(entry, client_for(ctx.settings), ctx.max_bytes)
     except ItemChanged as exc:
-        row.update(status="error", format=sniff(entry.rel, b""), error=str(exc))
+        row.set(status="error", format=sniff(entry.rel, b""), error=str(exc))
         return ItemOutcome(row, [])
     except Exception as exc:  # noqa: BLE001 - any server or network fault is this item's status
-        row.update(status="error", format=sniff(entry.rel, b""), error=reason_for(exc))
+        row.set(status="error", format=sniff(entry.rel, b""), error=reason_for(exc))
         return ItemOutcome(row, [])
     notes = [got.sd_error] if got.sd_error else []
     if got.sd is not None:
@@ -108,24 +108,24 @@ def process_smb_entry(entry: SmbEntry, source_name: str, audience: str,
             notes.append(names.error)
         access = describe(got.sd, entry.path, dict(entry.origins), names.names,
                           ctx.settings.smb.audiences, ctx.settings.risk.audience_factors)
-        row["owner"] = access.owner
-        row["readers"] = ", ".join(access.readers)
-        row["readers_from"] = "; ".join(f"{r}: {src}" for r, src in access.origins)
+        row.owner = access.owner
+        row.readers = ", ".join(access.readers)
+        row.readers_from = "; ".join(f"{r}: {src}" for r, src in access.origins)
         if access.audience is not None:
-            row["audience"] = access.audience
+            row.audience = access.audience
         if access.unknown:
             notes.append("the permissions name unknown account(s) " + ", ".join(access.unknown)
                          + "; the audience comes from the known ones")
-    row["sha256"] = hashlib.sha256(got.data).hexdigest()
+    row.sha256 = hashlib.sha256(got.data).hexdigest()
     from ..classifiers.extractors.archive import reset_budget
     reset_budget()
     outcome = _classified(got.data, entry.rel, row, ctx, 0)
     for part in outcome.flatten():
         item = part.item
-        if notes and item["status"] == "ok" and not item["error"]:
-            item["error"] = "; ".join(notes)
-        if item["special_category"] and item["audience"] in PUPIL_AUDIENCES:
+        if notes and item.status == "ok" and not item.error:
+            item.error = "; ".join(notes)
+        if item.special_category and item.audience in PUPIL_AUDIENCES:
             levels = ctx.settings.risk.levels
-            item["risk_level"] = "critical"
-            item["risk_score"] = max(item["risk_score"], levels.get("critical", 0.0))
+            item.risk_level = "critical"
+            item.risk_score = max(item.risk_score, levels.get("critical", 0.0))
     return outcome

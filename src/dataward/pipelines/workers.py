@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from ..connectors.filesystem import FileEntry
 from ..errors import DatawardError
@@ -73,8 +73,17 @@ def _address_space() -> int:
     return 0
 
 
+_show_warning = warnings.showwarning
+# Said to the terminal as any process says them (when the filters let them through): a
+# deprecation is a message to dataward's developers, not about a file.
+DEPRECATIONS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
 def _log_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                 file: object = None, line: str | None = None) -> None:
+                 file: TextIO | None = None, line: str | None = None) -> None:
+    if issubclass(category, DEPRECATIONS):
+        _show_warning(message, category, filename, lineno, file, line)
+        return
     log.info("reader warning (%s, %s): %s", category.__name__, os.path.basename(filename),
              str(message).strip()[:160])
 
@@ -105,7 +114,7 @@ def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int, parent_pid:
     # A crash is reported as the item's status; no C stack dump on the scan's terminal.
     faulthandler.disable()
     # Parsers warn about damaged files (Pillow's "Corrupt EXIF data"): to the log, not raw
-    # onto the terminal.
+    # onto the terminal. Deprecations are not hidden there (see _log_warning).
     warnings.showwarning = _log_warning
     limit = _address_space() + memory_mb * MiB
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -161,10 +170,10 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
     row = base_row(task.entry, task.source, task.audience, ctx.scan_id)
-    row.update(status="error", error=reason)
+    row.set(status="error", error=reason)
     try:
         from ..classifiers.sniff import sniff
-        row["format"] = sniff(task.entry.rel, b"")
+        row.format = sniff(task.entry.rel, b"")
     except Exception:  # noqa: BLE001 - the error row stands without a format
         pass
     return ItemOutcome(row, [])
