@@ -14,7 +14,7 @@ PACKAGE = Path(dataward.__file__).parent
 
 # Lower layers first; a unit may import only from units of a strictly lower layer.
 LAYERS: list[set[str]] = [
-    {"errors", "safeyaml", "cells"},   # no dataward imports: text and YAML safety
+    {"errors", "safeyaml", "cells", "job_settings"},   # no dataward imports: text, YAML safety, config sections
     {"settings"},
     {"schema"},
     {"migrations"},
