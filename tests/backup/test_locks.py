@@ -280,3 +280,26 @@ def test_a_run_whose_lock_was_taken_over_while_stopped_writes_no_snapshot(
     service.backup_run(settings, target=str(target), sources=[slow])
     restore_and_compare(settings, str(target), snapshot_sources(settings, str(target)),
                         tmp_path / "out", Path(gpg_home["home"]))
+
+
+def test_a_cache_held_by_a_stopped_run_does_not_stop_another(tmp_path):
+    """A run stopped mid-write (a server gone to sleep) holds the local cache's write lock:
+    another run still lists and prunes; what it could not cache is fetched again later."""
+    import sqlite3
+
+    from dataward.backup.cache import RepoCache
+    cache = RepoCache(tmp_path / "cache")
+    holder = sqlite3.connect(cache.path, isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # the stopped run's open write
+    try:
+        cache.db.execute("PRAGMA busy_timeout = 100")
+        cache.put_summary("snapshots/a", "{}")
+        cache.put_index("index/a", b"x")
+        cache.drop_summaries(["snapshots/b"])
+        assert cache.summaries() == {} and cache.index_objects() == {}
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    cache.put_summary("snapshots/a", "{}")
+    assert cache.summaries() == {"snapshots/a": "{}"}
+    cache.close()

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .format import BLOB_ENTRY
 
@@ -33,6 +34,21 @@ CREATE TABLE IF NOT EXISTS indexes (id TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS retention (key TEXT PRIMARY KEY, until TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS summaries (id TEXT PRIMARY KEY, summary TEXT NOT NULL);
 """
+
+
+def _optional(sql: str, args: Any, db: sqlite3.Connection, many: bool = False) -> None:
+    """A write the cache can do without: index objects and snapshot summaries are only
+    ever used for names the repository still lists. Another run on this server that holds
+    the cache's write lock (stopped mid-write: a server that went to sleep) must not make
+    this one fail; the entry is simply not cached this time."""
+    try:
+        if many:
+            db.executemany(sql, args)
+        else:
+            db.execute(sql, args)
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
 
 
 class RepoCache:
@@ -100,20 +116,20 @@ class RepoCache:
         return dict(self.db.execute("SELECT id, data FROM indexes"))
 
     def put_index(self, name: str, data: bytes) -> None:
-        self.db.execute("INSERT OR REPLACE INTO indexes VALUES (?, ?)", (name, data))
+        _optional("INSERT OR REPLACE INTO indexes VALUES (?, ?)", (name, data), self.db)
 
     def drop_indexes(self, names: Iterable[str]) -> None:
-        self.db.executemany("DELETE FROM indexes WHERE id = ?", [(n,) for n in names])
+        _optional("DELETE FROM indexes WHERE id = ?", [(n,) for n in names], self.db, many=True)
 
     # snapshot summaries (objects are immutable: a summary checked once stays true) ----
     def summaries(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, summary FROM summaries"))
 
     def put_summary(self, name: str, summary: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO summaries VALUES (?, ?)", (name, summary))
+        _optional("INSERT OR REPLACE INTO summaries VALUES (?, ?)", (name, summary), self.db)
 
     def drop_summaries(self, names: Iterable[str]) -> None:
-        self.db.executemany("DELETE FROM summaries WHERE id = ?", [(n,) for n in names])
+        _optional("DELETE FROM summaries WHERE id = ?", [(n,) for n in names], self.db, many=True)
 
     # retention ---------------------------------------------------------------------
     def retention(self, key: str) -> datetime | None:
