@@ -220,3 +220,10 @@ class Assets(_Section):
     pat_max_age_days: int = Field(365, ge=1)
     # Evidence files larger than this are refused (vendor certificates are small).
     evidence_max_mb: float = Field(50.0, gt=0)
+
+
+def check_unique(values: list[str], what: str) -> None:
+    """A validator's check that no value repeats (source names, a trust's school ids)."""
+    dupes = sorted({v for v in values if values.count(v) > 1})
+    if dupes:
+        raise ValueError(f"{what} must be unique; repeated: {', '.join(dupes)}")

@@ -30,7 +30,7 @@ from .errors import ConfigError
 from .job_settings import (  # explicit re-exports (mypy strict)
     Accounts as Accounts, Assets as Assets, Backup as Backup, BackupTarget as BackupTarget,
     Directory as Directory, Mail as Mail, Ocr as Ocr, Remediate as Remediate,
-    Retention as Retention, Transfer as Transfer, _Section,
+    Retention as Retention, Transfer as Transfer, _Section, check_unique as check_unique,
 )
 
 CONFIG_FILE_NAME = "dataward.yaml"
@@ -240,10 +240,7 @@ class Settings(BaseSettings):
     @field_validator("sources")
     @classmethod
     def _unique_source_names(cls, sources: list[Source]) -> list[Source]:
-        names = [s.name for s in sources]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        check_unique([s.name for s in sources], "source names")
         return sources
 
     @model_validator(mode="after")

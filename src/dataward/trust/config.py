@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
-from ..settings import Settings, load_settings
+from ..settings import Settings, check_unique, load_settings
 
 SCHOOL_ID = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
@@ -62,10 +62,7 @@ class Trust(_Model):
     @field_validator("schools")
     @classmethod
     def _unique_ids(cls, schools: list[TrustSchool]) -> list[TrustSchool]:
-        ids = [s.id for s in schools]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"school ids must be unique; repeated: {', '.join(dupes)}")
+        check_unique([s.id for s in schools], "school ids")
         return schools
 
     @property
