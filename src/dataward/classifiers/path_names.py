@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .fingerprint import mask
 
 if TYPE_CHECKING:  # the engine loads Presidio: only once an item is read
+    from ..connectors.roster import Roster
     from .engine import Classifier, Finding
     from .recognizers.roster_names import RosterNameRecognizer
 
@@ -50,3 +51,22 @@ def names_in_path(classifier: Classifier, path: str) -> list[Finding]:
                                 mask("PERSON", written),
                                 classifier.fingerprint("PERSON", canon)))
     return findings
+
+
+class RosterPaths:
+    """Whether a path names someone on the roster, found with the roster's own name
+    automaton: the scanning process asks this of moved files without building the
+    Classifier (Presidio's registry, the pattern recognizers, an NER model), which only
+    the processes that read items need."""
+
+    def __init__(self, roster: Roster) -> None:
+        self.roster = roster
+        self._names: RosterNameRecognizer | None = None
+
+    def names_someone(self, path: str) -> bool:
+        if not self.roster.people:
+            return False
+        if self._names is None:
+            from .recognizers.roster_names import RosterNameRecognizer
+            self._names = RosterNameRecognizer(self.roster)
+        return bool(name_spans(self._names, path))

@@ -10,6 +10,7 @@ again: the scan's counts stand (``screen_reuse``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ..classifiers.risk import score as risk_score
@@ -17,7 +18,8 @@ from ..connectors.filesystem import FileEntry, file_sha256, walk
 from ..settings import Settings, Source
 from .scan import build_roster, make_classifier, new_scan_id
 from .item_row import ItemRow
-from .scan_item import ENTITY_TO_COLUMN, ItemContext
+from .item_context import ItemContext
+from .scan_item import ENTITY_TO_COLUMN
 from .screen_reuse import KnownItem, known_items
 from .workers import ItemPool, Task
 
@@ -59,7 +61,7 @@ def classify_files(paths: list[Path], settings: Settings,
             done[i] = [reused]
     todo = [i for i in range(len(tasks)) if i not in done]
     if todo:
-        ctx = ItemContext(settings, make_classifier(settings, roster), new_scan_id(),
+        ctx = ItemContext(settings, partial(make_classifier, settings, roster), new_scan_id(),
                           counts_only=True)
         with ItemPool(ctx, workers) as pool:
             for k, outcome in pool.run([tasks[i] for i in todo]):

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
@@ -46,10 +47,10 @@ from .scan_plan import record as plan_record
 from .mail_append import scan_appended_mbox
 from .item_row import ItemRow
 from .item_row import items_table as rows_table
-from .scan_item import ItemContext, ItemOutcome
+from .item_context import ItemContext, ItemOutcome
 from .scan_previous import Previous, carry_over, change_of, reusable
 from .scan_previous import top_locator as top_locator  # re-exported: sar/ and cli/ use it
-from ..classifiers.path_names import names_in_path
+from ..classifiers.path_names import RosterPaths
 from .scan_recovery import hold, reap_interrupted, work_dir_for
 from .workers import ItemPool, Task
 
@@ -176,15 +177,20 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
                                                 school_id=ledger.school_id))
     try:
         roster = build_roster(settings, rosters)
-        ctx = ItemContext(settings, lambda: make_classifier(settings, roster), scan_id,
+        # A factory (it pickles): the Classifier is built where items are read.
+        ctx = ItemContext(settings, partial(make_classifier, settings, roster), scan_id,
                           spool_dir=work_dir / "spool")
-        last = None if adhoc else _latest_catalog(
-            ledger, {s.name for s in settings.sources} | {s.name for s in sources})
-        previous = Previous(Path(last.out_dir) if last is not None else None)
-        plan = prepare(settings, sources, roster, fingerprint_key(settings, create=True), previous,
-                       json.loads(last.summary or "{}") if last is not None else {},
-                       full=full, adhoc=adhoc, accept_removals=accept_removals, scan_id=ctx.scan_id)
-        result = _scan_into(work_dir, sources, ctx, previous, progress, plan)
+        with ItemPool(ctx) as pool:
+            pool.start_host()  # if workers come from a host, it starts while the scan plans
+            last = None if adhoc else _latest_catalog(
+                ledger, {s.name for s in settings.sources} | {s.name for s in sources})
+            previous = Previous(Path(last.out_dir) if last is not None else None)
+            plan = prepare(settings, sources, roster, fingerprint_key(settings, create=True),
+                           previous, json.loads(last.summary or "{}") if last is not None else {},
+                           full=full, adhoc=adhoc, accept_removals=accept_removals,
+                           scan_id=ctx.scan_id)
+            result = _scan_into(work_dir, sources, pool, previous, progress, plan,
+                                RosterPaths(roster))
         result.scan_id = scan_id
         if final_dir.exists():
             for name in (ITEMS_FILE, FINDINGS_FILE, NAME_INDEX_FILE):
@@ -226,8 +232,9 @@ def run_scan(settings: Settings, *, sources: list[Source] | None = None,
     return result
 
 
-def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous: Previous,
-               progress: ProgressFn | None, plan: ScanPlan) -> ScanResult:
+def _scan_into(work_dir: Path, sources: list[Source], pool: ItemPool, previous: Previous,
+               progress: ProgressFn | None, plan: ScanPlan, named: RosterPaths) -> ScanResult:
+    ctx = pool.ctx
     result = ScanResult(scan_id=ctx.scan_id, out_dir=work_dir, status="running")
     entries: list[tuple[FileEntry, Source]] = []
     for source in sources:
@@ -264,7 +271,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
         idx = reusable(previous, entry, locator, source.name, plan)
         if idx is not None and previous.locators[idx] != locator and (
                 previous.locators[idx] in previous.path_named()
-                or names_in_path(ctx.classifier, entry.rel)):
+                or named.names_someone(entry.rel)):
             idx = None  # moved from or to a path naming someone: its path findings change
         if idx is not None:
             reuse_idx.append(idx)
@@ -300,7 +307,7 @@ def _scan_into(work_dir: Path, sources: list[Source], ctx: ItemContext, previous
     done = total - len(to_read)
     read_top: Counter[str] = Counter()
     rechecked: Counter[str] = Counter()
-    with ItemPool(ctx) as pool:
+    with pool:  # its workers (and host) end as soon as the items are read
         for _i, outcome in pool.run(to_read):
             change = change_of(previous, outcome.item)
             read_top[outcome.item.source] += 1

@@ -119,12 +119,14 @@ def load_roster_record(home: Path, digest: str) -> RosterRecord | None:
 
 def basis_for(settings: Settings, roster_digest: str, audience: str) -> dict[str, Any]:
     """The basis of a source scanned now with these settings."""
-    from ..classifiers.recognizers import PATTERN_RECOGNIZERS
+    # Names and term lists only: Presidio is not loaded for them (the scanning process
+    # whose workers come from a worker host never loads it).
+    from ..classifiers.recognizers import PATTERN_RECOGNIZER_NAMES
     from ..classifiers.recognizers.special_category import NOT_TERMS, TERMS
     return {
         "dataward": dataward.__version__,
         "code": code_digest(),
-        "recognizers": sorted([c.__name__ for c in PATTERN_RECOGNIZERS]
+        "recognizers": sorted([*PATTERN_RECOGNIZER_NAMES]
                               + ["RosterNameRecognizer", "SpecialCategoryRecognizer"]),
         "terms": _json_digest([TERMS, NOT_TERMS]),  # and the role names that are not terms
         "settings": deciding_settings(settings),

@@ -11,14 +11,10 @@ import hashlib
 import io
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-import pyarrow as pa
 
 from ..classifiers import name_index
 from ..classifiers import risk as risk_mod
@@ -26,91 +22,23 @@ from ..classifiers.extractors import EncryptedItem, Extracted, Member, Unsupport
 from ..classifiers.extractors.text import PIECES, ReadAsText
 from ..classifiers.extractors.archive import CAP_PREFIX, reset_budget
 from ..classifiers.extractors.failure import failure_reason
-from ..classifiers.ocr_item import OcrBudget, fold_confidence, recognise_item
+from ..classifiers.ocr_item import fold_confidence, recognise_item
 from ..classifiers.path_names import names_in_path, path_words
 from ..classifiers.sniff import HEAD_BYTES, sniff
 from ..connectors.filesystem import FileEntry, owner_name, read_file, read_head
 from ..connectors.smb import SmbEntry
-from ..home import fingerprint_key
 from ..settings import Settings
 from .mail_policy import apply_mail_policy
 from .item_row import ItemRow
-from .outputs import (COUNT_COLUMNS, FINDINGS_SCHEMA, FindingsBuffer, TableRow,
-                      column_findings_table, findings_table, table_of)
+from .item_context import ItemContext as ItemContext  # re-exported: its home until it moved
+from .item_context import ItemOutcome as ItemOutcome
+from .outputs import COUNT_COLUMNS, FindingsBuffer, column_findings_table, findings_table
 
 if TYPE_CHECKING:  # the engine imports Presidio and spaCy: only when an item is read
     from ..classifiers.column_check import ColumnFindings
-    from ..classifiers.engine import Classifier, Finding
+    from ..classifiers.engine import Finding
 
 ENTITY_TO_COLUMN = dict(zip(risk_mod.ENTITY_TYPES, COUNT_COLUMNS))
-
-
-@dataclass
-class ItemContext:
-    """What every item of one scan shares (built once per process).
-
-    ``classifier`` may be given as a zero-argument factory: it is then built on first use,
-    so a rescan that reads nothing never loads the NLP stack (about 70 MB)."""
-    settings: Settings
-    classifier_or_factory: Classifier | Callable[[], Classifier]
-    scan_id: str
-    # Where an item with very many findings spools them (the scan's work folder); None:
-    # they stay in memory.
-    spool_dir: Path | None = None
-    # Called as a streamed item is read, with the characters read so far: a worker turns
-    # it into a heartbeat, so a long item that is making progress is not taken for hung.
-    progress: Callable[[int], None] | None = None
-    # Only the counts are wanted (the screening before packaging): no findings rows, no
-    # fingerprints or previews of column cells, no name index.
-    counts_only: bool = False
-    _index_key: bytes | None = field(default=None, init=False, repr=False)
-    # Text recognition time left for the scan, shared by the workers forked from it.
-    ocr_budget: OcrBudget = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.ocr_budget = OcrBudget(self.settings.ocr.scan_budget_minutes)
-
-    @property
-    def classifier(self) -> Classifier:
-        if callable(self.classifier_or_factory):
-            self.classifier_or_factory = self.classifier_or_factory()
-        return self.classifier_or_factory
-
-    @property
-    def index_key(self) -> bytes:
-        """The key of the name index (derived from the school's fingerprint key)."""
-        if self._index_key is None:
-            self._index_key = name_index.index_key(fingerprint_key(self.settings))
-        return self._index_key
-
-    @property
-    def max_bytes(self) -> int:
-        return int(self.settings.scan.max_file_mb * 1024 * 1024)
-
-
-@dataclass
-class ItemOutcome:
-    item: ItemRow
-    # Rows of findings.parquet (an Arrow table of FINDINGS_SCHEMA; a list of row dicts is
-    # converted), and the spool file holding more of them when there were very many.
-    findings: pa.Table | list[TableRow]
-    bytes_read: int = 0
-    # Items inside this one (archive members, attachments), already processed.
-    children: list[ItemOutcome] = field(default_factory=list)
-    findings_spool: Path | None = None
-    # Why a cap stopped reading this item or something inside it ("" when none did).
-    capped: str = ""
-    # The keyed index of its words (classifiers.name_index), when it has text.
-    name_index: bytes | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.findings, pa.Table):
-            self.findings = table_of(self.findings, FINDINGS_SCHEMA)
-
-    def flatten(self) -> Iterator[ItemOutcome]:
-        yield self
-        for child in self.children:
-            yield from child.flatten()
 
 
 # Files larger than this are sniffed from their first bytes before being read whole.

@@ -7,51 +7,53 @@ its limit gets a MemoryError (caught: the item is an ``error``) or dies. Either 
 item is recorded with status ``error`` and the reason, a fresh worker takes its place, and
 the scan goes on.
 
-Workers are forked from the scanning process, so each inherits the scan's ``ItemContext``
-(settings and the Classifier built once for the scan) without rebuilding it, and starts
-in milliseconds after a kill. The memory limit (RLIMIT_AS) is set in the worker right
-after the fork: the worker's address space at that moment plus ``item_memory_mb``.
+Where workers are forked from (the memory sharing and the fork hazard):
+
+* When no thread but the scanning process's own runs Python code (``dataward scan``, the
+  tests), workers are forked from the scanning process, as they always were: the
+  Classifier is built there once before the first fork and frozen out of the garbage
+  collector's passes, so every worker shares its pages and a replacement starts in
+  milliseconds. Native threads of libraries that stop themselves around a fork
+  (pyarrow's jemalloc purging thread and Arrow's thread pools, there from ``import
+  pyarrow`` and the first Parquet read) do not count: they run no Python and take their
+  own locks before a fork (pthread_atfork).
+* When other Python threads run (a Prefect flow's task runner and API client, a Dask
+  worker), a fork could copy a lock one of them holds and deadlock the child. Workers are
+  then forked by a worker host (``worker_host``): a fresh single-threaded interpreter that
+  builds the Classifier once and forks the workers from itself. The scanning process
+  never builds the Classifier for them.
+
+The worker's own side (memory limit, dying with its parent, heartbeats) is in
+``item_worker``.
 """
 from __future__ import annotations
 
-import faulthandler
 import gc
 import logging
 import multiprocessing as mp
 import os
-import resource
 import signal
+import sys
+import threading
 import time
-import warnings
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from types import TracebackType
-from typing import TYPE_CHECKING, TextIO
+from typing import Protocol
 
-from ..connectors.filesystem import FileEntry
 from ..errors import DatawardError
-from .scan_item import ItemContext, ItemOutcome, base_row, process_entry
-
-if TYPE_CHECKING:
-    import ctypes
-    from multiprocessing.context import ForkContext
+from .item_context import ItemContext, ItemOutcome
+from .item_worker import Task as Task  # re-exported: scan and classify take it from here
+from .item_worker import error_outcome, worker_main
+from .worker_host import WorkerHost
 
 log = logging.getLogger("dataward.scan.workers")
 
-MiB = 1024 * 1024
 # A worker that cannot get going (fork, first message) within this many seconds is replaced.
 STARTUP_TIMEOUT_S = 60.0
 # This many workers in a row dying before their first item means something is wrong with
 # the machine, not with a file: the scan stops with an error instead of looping.
 MAX_STARTUP_FAILURES = 3
-
-
-@dataclass(frozen=True)
-class Task:
-    entry: FileEntry
-    source: str
-    audience: str
 
 
 def default_workers() -> int:
@@ -61,122 +63,12 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _address_space() -> int:
-    """The calling process's virtual memory size in bytes (VmSize)."""
-    try:
-        with open("/proc/self/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-_show_warning = warnings.showwarning
-# Said to the terminal as any process says them (when the filters let them through): a
-# deprecation is a message to dataward's developers, not about a file.
-DEPRECATIONS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
-
-
-def _log_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                 file: TextIO | None = None, line: str | None = None) -> None:
-    if issubclass(category, DEPRECATIONS):
-        _show_warning(message, category, filename, lineno, file, line)
-        return
-    log.info("reader warning (%s, %s): %s", category.__name__, os.path.basename(filename),
-             str(message).strip()[:160])
-
-
-def _die_with_parent(parent_pid: int, inherited: list[Connection]) -> None:
-    """A worker must not outlive the scan (``kill -9`` of ``dataward scan`` once left
-    workers running for minutes, holding the ledger and the log open):
-
-    * the kernel sends SIGKILL when the forking process ends (PR_SET_PDEATHSIG), checked
-      against the parent's pid in case it ended before the call;
-    * the scan's ends of the pipes, inherited through fork (this worker's own and every
-      earlier worker's), are closed here, so a worker waiting for its next item sees
-      end-of-file as soon as the scan is gone even where the signal is not available.
-    """
-    for c in inherited:
-        c.close()
-    if _LIBC is not None:
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent_pid:
-        os._exit(0)
-
-
-def _worker_main(conn: Connection, ctx: ItemContext, memory_mb: int, parent_pid: int = 0,
-                 inherited: list[Connection] | None = None) -> None:
-    _die_with_parent(parent_pid or os.getppid(), inherited or [])
-    # Ctrl-C reaches the whole process group: the scanning process decides what happens.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A crash is reported as the item's status; no C stack dump on the scan's terminal.
-    faulthandler.disable()
-    # Parsers warn about damaged files (Pillow's "Corrupt EXIF data"): to the log, not raw
-    # onto the terminal. Deprecations are not hidden there (see _log_warning).
-    warnings.showwarning = _log_warning
-    limit = _address_space() + memory_mb * MiB
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard == resource.RLIM_INFINITY or limit <= hard:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            msg = conn.recv()
-        except EOFError:
-            return
-        if msg is None:
-            return
-        seq, task = msg
-        ctx.progress = _heartbeat(conn, seq)
-        try:
-            outcome = process_entry(task.entry, task.source, task.audience, ctx)
-        except MemoryError:
-            outcome = _error_outcome(task, ctx, f"needs more than the {memory_mb} MB memory limit")
-        except Exception as exc:  # noqa: BLE001 - never let one item end the worker
-            outcome = _error_outcome(task, ctx, f"internal error while reading ({type(exc).__name__})")
-        try:
-            conn.send((seq, outcome))
-        except MemoryError:
-            conn.send((seq, _error_outcome(task, ctx, f"needs more than the {memory_mb} MB memory limit")))
-        del outcome
-        _release_memory()
-
-
-def _release_memory() -> None:
-    """Hand the heap an item's parsers used back to the system, so an idle worker does not
-    keep the peak of the largest file it has read."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _load_libc() -> ctypes.CDLL | None:
-    try:
-        import ctypes
-        import ctypes.util
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                               ctypes.c_ulong]
-        return libc
-    except (OSError, AttributeError):
-        return None
-
-
-_LIBC = _load_libc()
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def _error_outcome(task: Task, ctx: ItemContext, reason: str) -> ItemOutcome:
-    row = base_row(task.entry, task.source, task.audience, ctx.scan_id)
-    row.set(status="error", error=reason)
-    try:
-        from ..classifiers.sniff import sniff
-        row.format = sniff(task.entry.rel, b"")
-    except Exception:  # noqa: BLE001 - the error row stands without a format
-        pass
-    return ItemOutcome(row, [])
+def python_threads() -> int:
+    """How many threads of this process run Python code: the threads ``threading`` knows
+    and any other thread with a Python frame (a C library's thread calling back into
+    Python). Native threads that never run Python (Arrow's pools, jemalloc's purger) are
+    not counted."""
+    return max(threading.active_count(), len(sys._current_frames()))
 
 
 # A big item (a mailbox export, a large spreadsheet) may take longer than a small one:
@@ -188,7 +80,6 @@ MIN_RATE_MB = 0.5
 # ``item_timeout_s`` passes with no progress, up to a ceiling of DENSE_RATE_MB per second.
 # A reader that hangs stops reporting and is stopped as before.
 DENSE_RATE_MB = 0.05
-HEARTBEAT_S = 1.0
 
 
 def item_time_limit(task: Task, base_s: float) -> float:
@@ -202,31 +93,25 @@ def item_time_ceiling(task: Task, base_s: float) -> float:
     return base_s + task.entry.size / (DENSE_RATE_MB * 1e6)
 
 
-def _heartbeat(conn: Connection, seq: int) -> Callable[[int], None]:
-    """A progress callback that tells the scanning process, at most every HEARTBEAT_S."""
-    last = [time.monotonic()]
-
-    def beat(done: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= HEARTBEAT_S:
-            last[0] = now
-            conn.send(("progress", seq, done))
-    return beat
+class WorkerProcess(Protocol):
+    """What the pool needs of a worker process: a ``multiprocessing`` Process forked here,
+    or a ``worker_host.Worker`` forked by the host."""
+    @property
+    def pid(self) -> int | None: ...
+    @property
+    def sentinel(self) -> int: ...
+    @property
+    def exitcode(self) -> int | None: ...
+    def kill(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+    def is_alive(self) -> bool: ...
 
 
 class _Slot:
     """One worker process and the item it is reading."""
 
-    def __init__(self, mpctx: ForkContext, ctx: ItemContext, memory_mb: int,
-                 others: list[_Slot] | None = None) -> None:
-        self.conn, child = mpctx.Pipe(duplex=True)
-        # The worker closes its copies of the scan's pipe ends (see _die_with_parent).
-        inherited = [self.conn] + [s.conn for s in others or [] if not s.conn.closed]
-        self.proc = mpctx.Process(target=_worker_main,
-                                  args=(child, ctx, memory_mb, os.getpid(), inherited),
-                                  name="dataward-item-worker", daemon=True)
-        self.proc.start()
-        child.close()
+    def __init__(self, proc: WorkerProcess, conn: Connection) -> None:
+        self.proc, self.conn = proc, conn
         self.ready = False
         self.deadline = time.monotonic() + STARTUP_TIMEOUT_S
         self.seq: int | None = None
@@ -283,6 +168,7 @@ class ItemPool:
         self.timeout_s = timeout_s or scan.item_timeout_s
         self.memory_mb = memory_mb or scan.item_memory_mb
         self._mp = mp.get_context("fork")
+        self._host: WorkerHost | None = None
         self._slots: list[_Slot] = []
         self.restarts = 0
 
@@ -297,14 +183,51 @@ class ItemPool:
         for slot in self._slots:
             slot.stop(kill=kill or slot.task is not None)
         self._slots = []
+        if self._host is not None:
+            self._host.close()
+            self._host = None
+
+    @property
+    def host_pid(self) -> int | None:
+        """The worker host's pid, once workers are forked by one."""
+        return self._host.wait_ready() if self._host is not None else None
+
+    def start_host(self) -> None:
+        """Start the worker host now if workers will come from one (other threads run
+        here), so its start overlaps what the scan does before it reads items."""
+        if self._host is None and python_threads() > 1:
+            self._new_host()
+
+    def _new_host(self) -> WorkerHost:
+        self._host = WorkerHost(self.ctx, self.memory_mb)
+        return self._host
 
     def _spawn(self) -> _Slot:
+        # Decided at each fork: a thread started since the last one sends this and later
+        # workers to the host. Once there is a host, every new worker comes from it.
+        if self._host is None and python_threads() == 1:
+            slot = self._fork_here()
+        else:
+            worker = (self._host or self._new_host()).fork()
+            slot = _Slot(worker, worker.conn)
+        self._slots.append(slot)
+        return slot
+
+    def _fork_here(self) -> _Slot:
+        """A worker forked from this (single-threaded) process."""
+        self.ctx.classifier  # noqa: B018 - built once here, so forked workers share it
         # Objects that exist now (the classifier, the roster) are left out of the garbage
         # collector's passes, so a worker does not copy their pages by merely scanning them.
         gc.freeze()
-        slot = _Slot(self._mp, self.ctx, self.memory_mb, self._slots)
-        self._slots.append(slot)
-        return slot
+        conn, child = self._mp.Pipe(duplex=True)
+        # The worker closes its copies of the scan's pipe ends (item_worker.die_with_parent).
+        inherited = [conn] + [s.conn for s in self._slots if not s.conn.closed]
+        proc = self._mp.Process(target=worker_main,
+                                args=(child, self.ctx, self.memory_mb, os.getpid(), inherited),
+                                name="dataward-item-worker", daemon=True)
+        proc.start()
+        child.close()
+        return _Slot(proc, conn)
 
     def _replace(self, slot: _Slot) -> None:
         self._slots.remove(slot)
@@ -400,4 +323,4 @@ class ItemPool:
     def _fail(self, results: dict[int, ItemOutcome], slot: _Slot, reason: str) -> None:
         seq, task = slot.current()
         log.warning("item %d: %s", seq, reason)
-        results[seq] = _error_outcome(task, self.ctx, reason)
+        results[seq] = error_outcome(task, self.ctx, reason)
