@@ -1,5 +1,7 @@
 """`kill -9` of `dataward scan` (issue 16): its workers die with it, and the next scan
-marks the killed one `interrupted` and removes its hidden partial folder."""
+marks the killed one `interrupted` and removes its hidden partial folder. A scanning
+process that runs other threads (issue 13) has its workers forked by a worker host: the
+host and its workers die with it too."""
 from __future__ import annotations
 
 import os
@@ -28,6 +30,26 @@ def _children(pid: int) -> set[int]:
     return kids
 
 
+def _descendants(pid: int) -> set[int]:
+    """Children, their children, ...: a worker host and the workers it forked."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        kids = _children(todo.pop()) - found
+        found |= kids
+        todo.extend(kids)
+    return found
+
+
+def _is_host(pid: int, scan_pid: int) -> bool:
+    """The worker host: a child of the scanning process running the host's entry point
+    (its workers, forked from it, show the same command line one level further down)."""
+    try:
+        return pid in _children(scan_pid) and b"host_entry" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -47,31 +69,41 @@ def slow_tree(tmp_path: Path) -> Path:
     return share
 
 
-def _start_scan(share: Path, home: Path) -> subprocess.Popen:
+# A scanning process with a live extra thread, as under a Prefect flow.
+THREADED = ("import threading; threading.Thread(target=threading.Event().wait, daemon=True)"
+            ".start(); ")
+
+
+def _start_scan(share: Path, home: Path, threaded: bool = False) -> subprocess.Popen:
     env = {**os.environ, "DATAWARD_HOME": str(home)}
-    cmd = [sys.executable, "-c", "from dataward.cli.main import main; main()",
-           "scan", "--workers", "2", "--full", str(share)]
+    code = (THREADED if threaded else "") + "from dataward.cli.main import main; main()"
+    cmd = [sys.executable, "-c", code, "scan", "--workers", "2", "--full", str(share)]
     # Its own session: the kill reaches the scanning process only, as `kill -9 PID` does.
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def _wait_for_workers(proc: subprocess.Popen, n: int = 2) -> set[int]:
+    """The scan's processes once ``n`` workers run (and the worker host, if any)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        kids = {k for k in _children(proc.pid) if _alive(k)}
-        if len(kids) >= n:
+        kids = {k for k in _descendants(proc.pid) if _alive(k)}
+        workers = {k for k in kids if not _is_host(k, proc.pid)}
+        if len(workers) >= n:
             time.sleep(1.0)          # let them take their first items
-            return {k for k in _children(proc.pid) if _alive(k)}
+            return {k for k in _descendants(proc.pid) if _alive(k)}
         time.sleep(0.05)
     raise AssertionError("the scan never started its workers")
 
 
-def test_kill_9_of_the_scan_takes_its_workers_with_it_every_time(dw_home, slow_tree):
+@pytest.mark.parametrize("threaded", [False, True], ids=["forked-by-scan", "worker-host"])
+def test_kill_9_of_the_scan_takes_its_workers_with_it_every_time(dw_home, slow_tree, threaded):
     for trial in range(4):
-        proc = _start_scan(slow_tree, dw_home)
+        proc = _start_scan(slow_tree, dw_home, threaded)
         try:
             workers = _wait_for_workers(proc)
+            # With a host: the host and its two workers; else the two workers.
+            assert len(workers) == (3 if threaded else 2), workers
         finally:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

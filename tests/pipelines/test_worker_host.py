@@ -1,0 +1,176 @@
+"""Issue 13: a scan run where other Python threads run (a Prefect flow's task runner, a Dask
+worker) does not fork its item workers from that threaded process. They come from the
+worker host, which had one thread when it forked them; the results are those of a scan
+whose workers were forked from the scanning process; the scanning process never loads the
+classifier; a hung item is still stopped at its time limit."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from dataward.settings import Source, load_settings
+
+LINE = ("Pupil Amelia Khan, UPN U820200014013, NHS 943 476 5919, tel 020 7946 0123, "
+        "amelia.khan@example.co.uk, born 04/05/2015.\n")
+
+
+def _ppid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def _children(pid: int) -> set[int]:
+    kids: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids |= {int(x) for x in (task / "children").read_text().split()}
+    return kids
+
+
+class Watcher(threading.Thread):
+    """A live extra thread in the scanning process (as Prefect's are) that notes every
+    process below it: its parent, the parent's thread count, and whether it is the host."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root, self.stop, self.seen = root, threading.Event(), {}
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                todo = list(_children(self.root))
+                while todo:
+                    pid = todo.pop()
+                    try:
+                        parent = _ppid(pid)
+                        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                        self.seen.setdefault(pid, (parent, _threads(parent),
+                                                   b"host_entry" in cmd and parent == self.root))
+                        todo.extend(_children(pid))
+                    except OSError:  # ended meanwhile
+                        pass
+            except OSError:
+                pass
+            time.sleep(0.01)
+
+
+SCRIPT = """
+import json, os, sys, threading
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from test_worker_host import Watcher
+watcher = Watcher(os.getpid())
+watcher.start()
+from dataward.pipelines.scan import run_scan
+from dataward.settings import Source, load_settings
+result = run_scan(load_settings(Path(sys.argv[1])),
+                  sources=[Source(name="s", path=Path(sys.argv[2]), audience="staff")],
+                  full=True)
+watcher.stop.set(); watcher.join()
+print(json.dumps({"out": str(result.out_dir), "seen": watcher.seen, "me": os.getpid(),
+                  "loaded": sorted(m for m in ("dataward.classifiers.engine",
+                                               "presidio_analyzer", "spacy")
+                                   if m in sys.modules)}))
+"""
+
+
+def _table(path: Path, name: str, columns: list[str]) -> list[tuple]:
+    return sorted(tuple(r[c] for c in columns)
+                  for r in pq.read_table(path / name).to_pylist())
+
+
+@pytest.fixture
+def school(dw_home, tmp_path):
+    share = tmp_path / "share"
+    (share / "Year 6").mkdir(parents=True)
+    for i in range(12):
+        (share / f"record-{i:02d}.txt").write_text(LINE * (i + 1))
+    (share / "Year 6" / "Amelia Khan sports day.txt").write_text("Sports day.\n")
+    (share / "minutes.txt").write_text("Governors met. Budget agreed.\n")
+    roster = tmp_path / "pupils.csv"
+    roster.write_text("Forename,Surname\nAmelia,Khan\n")
+    cfg = tmp_path / "dataward.yaml"
+    cfg.write_text(f"rosters:\n  - {{path: {roster}, kind: pupils}}\nscan: {{workers: 2}}\n")
+    return share, cfg
+
+
+def test_a_threaded_scanning_process_gets_workers_from_a_one_thread_host_and_same_results(
+        school, dw_home):
+    share, cfg = school
+    from dataward.pipelines.scan import run_scan
+    forked_here = run_scan(load_settings(cfg), sources=[Source(name="s", path=share,
+                                                              audience="staff")], full=True)
+
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(cfg), str(share),
+                           str(Path(__file__).parent)], capture_output=True, text=True,
+                          env={**os.environ, "DATAWARD_HOME": str(dw_home)}, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = {int(pid): tuple(v) for pid, v in got["seen"].items()}
+    hosts = [pid for pid, (parent, _n, is_host) in seen.items() if is_host]
+    workers = {pid: v for pid, v in seen.items() if pid not in hosts}
+    assert len(hosts) == 1 and seen[hosts[0]][0] == got["me"]
+    assert seen[hosts[0]][1] > 1           # the scanning process ran other threads
+    assert workers, "no item worker was seen"
+    for pid, (parent, threads, _h) in workers.items():
+        assert parent == hosts[0] != got["me"], pid   # forked by the host, not the scan
+        assert threads == 1, (pid, threads)           # which had exactly one thread
+    # The scanning process never built, nor even imported, the classifier.
+    assert got["loaded"] == []
+
+    out = Path(got["out"])
+    item_cols = ["locator", "status", "format", "sha256", "n_findings", "n_person",
+                 "n_uk_upn", "n_uk_nhs", "risk_level"]
+    assert (_table(out, "items.parquet", item_cols)
+            == _table(forked_here.out_dir, "items.parquet", item_cols))
+    finding_cols = ["locator", "entity_type", "fingerprint", "preview"]
+    threaded = _table(out, "findings.parquet", finding_cols)
+    assert threaded == _table(forked_here.out_dir, "findings.parquet", finding_cols)
+    assert any(f[1] == "PERSON" and "sports" in f[0] for f in threaded)
+
+
+def test_a_hung_item_is_stopped_at_its_time_limit_under_the_host(dw_home, tmp_path, monkeypatch):
+    from dataward.pipelines import worker_host
+    from dataward.pipelines.scan import run_scan
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))  # the host takes this path
+    monkeypatch.setattr(worker_host, "PRELOAD", ("hung_reader:register",))
+    share = tmp_path / "share"
+    share.mkdir()
+    for name in ("a-stuck.hang", "b-stuck.hang"):  # both workers hang, then are replaced
+        (share / name).write_bytes(b"\x00\x01" * 1000)
+    (share / "note.txt").write_text(LINE)
+    cfg = tmp_path / "dataward.yaml"
+    cfg.write_text("scan: {workers: 2, item_timeout_s: 2}\n")
+    watcher = Watcher(os.getpid())
+    watcher.start()
+    try:
+        started = time.monotonic()
+        result = run_scan(load_settings(cfg), sources=[Source(name="s", path=share,
+                                                              audience="staff")], adhoc=True)
+        took = time.monotonic() - started
+    finally:
+        watcher.stop.set()
+        watcher.join()
+    items = {r["path"].rsplit("/", 1)[1]: r
+             for r in pq.read_table(result.out_dir / "items.parquet").to_pylist()}
+    assert items["note.txt"]["status"] == "ok" and items["note.txt"]["n_uk_upn"] == 1
+    for name in ("a-stuck.hang", "b-stuck.hang"):
+        assert items[name]["status"] == "error"
+        assert "time limit" in items[name]["error"]
+    assert took < 60
+    hosts = [pid for pid, v in watcher.seen.items() if v[2]]
+    assert len(hosts) == 1
+    workers = [v for pid, v in watcher.seen.items() if pid not in hosts]
+    # Two first workers and the one that replaced the killed worker, all from the host.
+    assert len(workers) >= 3 and all(v[0] == hosts[0] and v[1] == 1 for v in workers)
