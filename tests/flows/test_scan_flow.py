@@ -4,6 +4,7 @@ file Prefect writes under PREFECT_HOME holds a planted value; only transient err
 retried."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -47,10 +48,20 @@ def _prefect_texts(flow_run_ids: list) -> list[str]:
     return [str(a["data"]) + str(a["description"]) for a in arts] + [line["message"] for line in logs]
 
 
-def test_thread_and_dask_runners_find_the_same_and_write_no_values(prefect_harness, config):
+def test_thread_and_dask_runners_find_the_same_and_write_no_values(prefect_harness, config,
+                                                                   caplog):
     from dataward.flows.scan import nightly_scan
 
-    thread_state = nightly_scan(config=config, full=True, return_state=True)
+    workers_log = logging.getLogger("dataward.scan.workers")  # Prefect stops its propagation
+    workers_log.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="dataward.scan.workers"):
+            thread_state = nightly_scan(config=config, full=True, return_state=True)
+    finally:
+        workers_log.removeHandler(caplog.handler)
+    # Prefect's threads run in this process: its item workers came from a worker host
+    # (issue 13), never forked from here.
+    assert "item workers come from a worker host" in caplog.text
     threaded = thread_state.result()
     dask_state = nightly_scan(config=config, full=True, task_runner="dask", dask_workers=2,
                               return_state=True)

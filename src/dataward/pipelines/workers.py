@@ -199,6 +199,8 @@ class ItemPool:
             self._new_host()
 
     def _new_host(self) -> WorkerHost:
+        log.info("item workers come from a worker host: %d other Python thread(s) run in "
+                 "the scanning process", python_threads() - 1)
         self._host = WorkerHost(self.ctx, self.memory_mb)
         return self._host
 
