@@ -12,9 +12,13 @@ import secrets
 from importlib import resources
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .errors import ConfigError, DatawardError
-from .ledger import Ledger
 from .settings import CONFIG_FILE_NAME, Settings
+
+if TYPE_CHECKING:  # SQLAlchemy: not loaded by a process that only needs the keys (item workers)
+    from .ledger import Ledger
 
 KEY_BYTES = 32
 log = logging.getLogger("dataward")
@@ -46,6 +50,7 @@ def ensure_home(settings: Settings) -> Path:
 
 def open_ledger(settings: Settings) -> Ledger:
     """The school's ledger, with its state folder made first (CLI and flows alike)."""
+    from .ledger import Ledger
     ensure_home(settings)
     return Ledger.for_settings(settings)
 
