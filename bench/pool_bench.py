@@ -99,6 +99,7 @@ def main() -> None:
     ap.add_argument("--mb", type=float, default=5.0)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--only", default="", help="run only the variants whose name holds this")
     args = ap.parse_args()
     docs, pupils = build_corpus(args.mb)
     tmp = Path(tempfile.mkdtemp(prefix="dw-pool-bench-"))
@@ -115,6 +116,7 @@ def main() -> None:
                     "peer, threaded (forks from it)": (args.peer_src, True),
                     "this, one thread (forks from it)": (args.this_src, False),
                     "peer, one thread (forks from it)": (args.peer_src, False)}
+        variants = {k: v for k, v in variants.items() if args.only in k}
         figures: dict[str, list[dict[str, float]]] = {k: [] for k in variants}
         load_start = os.getloadavg()
         for run in range(args.runs):
@@ -141,6 +143,8 @@ def main() -> None:
                   f"scanning process {statistics.median(r['scanner_pss_mb'] for r in rows):5.0f} MB  "
                   f"items {rows[0]['items']} errors {rows[0]['errors']} "
                   f"findings {rows[0]['findings']}")
+            print(f"  {'':34} runs: " + ", ".join(f"{r['seconds']:.2f} s" for r in rows)
+                  + "; tree PSS " + ", ".join(f"{r['tree_pss_mb']:.0f}" for r in rows) + " MB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

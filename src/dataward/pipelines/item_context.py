@@ -78,11 +78,6 @@ class ItemContext:
         return self._built
 
     @property
-    def classifier_built(self) -> bool:
-        """True once this process holds a built classifier."""
-        return self._built is not None or not callable(self.classifier_or_factory)
-
-    @property
     def index_key(self) -> bytes:
         """The key of the name index (derived from the school's fingerprint key)."""
         if self._index_key is None:

@@ -136,8 +136,11 @@ def host_entry(fd: int) -> None:
         _import_preload(preload)
         _warm_up(ctx)
     except Exception as exc:  # noqa: BLE001 - told to the scanning process, which raises it
+        # Only the kind of failure: a message could quote a roster entry.
         ctrl.send(("failed", exc if isinstance(exc, DatawardError) else
-                   DatawardError(f"the item reader could not start ({type(exc).__name__}: {exc})")))
+                   DatawardError(f"the item reader could not start ({type(exc).__name__})",
+                                 hint="run `dataward --debug scan` with the same config "
+                                      "(no host there) to see why")))
         return
     # What exists now is left out of the collector's passes, so a worker does not copy its
     # pages by merely scanning them.
