@@ -39,11 +39,33 @@ def _children(pid: int) -> set[int]:
 
 class Watcher(threading.Thread):
     """A live extra thread in the scanning process (as Prefect's are) that notes every
-    process below it: its parent, the parent's thread count, and whether it is the host."""
+    process below it: its parent, the parent's thread count, whether it is the worker host
+    (a child running the host's entry point) and whether it is a fork of its parent (same
+    command line: an item worker, as opposed to a helper program a library runs)."""
 
     def __init__(self, root: int) -> None:
         super().__init__(daemon=True)
-        self.root, self.stop, self.seen = root, threading.Event(), {}
+        self.root, self.stop = root, threading.Event()
+        self.seen: dict[int, tuple[int, int, bool, bool]] = {}
+
+    def _note(self, pid: int) -> None:
+        parent = _ppid(pid)
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if not cmd:  # ended: nothing more to learn
+            return
+        forked = cmd == Path(f"/proc/{parent}/cmdline").read_bytes()
+        first = self.seen.get(pid) or (parent, _threads(parent), False, True)
+        # Right after a fork, before an exec, a child still shows its parent's command
+        # line: it is the host once seen to be, and a fork only while never seen otherwise.
+        self.seen[pid] = (first[0], first[1],
+                          first[2] or (b"host_entry" in cmd and parent == self.root),
+                          first[3] and forked)
+
+    def workers(self) -> dict[int, tuple[int, int, bool, bool]]:
+        return {pid: v for pid, v in self.seen.items() if v[3] and not v[2]}
+
+    def hosts(self) -> list[int]:
+        return [pid for pid, v in self.seen.items() if v[2]]
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -52,10 +74,7 @@ class Watcher(threading.Thread):
                 while todo:
                     pid = todo.pop()
                     try:
-                        parent = _ppid(pid)
-                        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-                        self.seen.setdefault(pid, (parent, _threads(parent),
-                                                   b"host_entry" in cmd and parent == self.root))
+                        self._note(pid)
                         todo.extend(_children(pid))
                     except OSError:  # ended meanwhile
                         pass
@@ -77,7 +96,9 @@ result = run_scan(load_settings(Path(sys.argv[1])),
                   sources=[Source(name="s", path=Path(sys.argv[2]), audience="staff")],
                   full=True)
 watcher.stop.set(); watcher.join()
-print(json.dumps({"out": str(result.out_dir), "seen": watcher.seen, "me": os.getpid(),
+print(json.dumps({"out": str(result.out_dir), "hosts": watcher.hosts(),
+                  "workers": watcher.workers(), "me": os.getpid(),
+                  "host_parent": [watcher.seen[h][:2] for h in watcher.hosts()],
                   "loaded": sorted(m for m in ("dataward.classifiers.engine",
                                                "presidio_analyzer", "spacy")
                                    if m in sys.modules)}))
@@ -116,13 +137,11 @@ def test_a_threaded_scanning_process_gets_workers_from_a_one_thread_host_and_sam
                           env={**os.environ, "DATAWARD_HOME": str(dw_home)}, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
-    seen = {int(pid): tuple(v) for pid, v in got["seen"].items()}
-    hosts = [pid for pid, (parent, _n, is_host) in seen.items() if is_host]
-    workers = {pid: v for pid, v in seen.items() if pid not in hosts}
-    assert len(hosts) == 1 and seen[hosts[0]][0] == got["me"]
-    assert seen[hosts[0]][1] > 1           # the scanning process ran other threads
+    hosts, workers = got["hosts"], {int(pid): v for pid, v in got["workers"].items()}
+    assert len(hosts) == 1 and got["host_parent"][0][0] == got["me"]
+    assert got["host_parent"][0][1] > 1    # the scanning process ran other threads
     assert workers, "no item worker was seen"
-    for pid, (parent, threads, _h) in workers.items():
+    for pid, (parent, threads, _h, _f) in workers.items():
         assert parent == hosts[0] != got["me"], pid   # forked by the host, not the scan
         assert threads == 1, (pid, threads)           # which had exactly one thread
     # The scanning process never built, nor even imported, the classifier.
@@ -169,8 +188,47 @@ def test_a_hung_item_is_stopped_at_its_time_limit_under_the_host(dw_home, tmp_pa
         assert items[name]["status"] == "error"
         assert "time limit" in items[name]["error"]
     assert took < 60
-    hosts = [pid for pid, v in watcher.seen.items() if v[2]]
+    hosts = watcher.hosts()
     assert len(hosts) == 1
-    workers = [v for pid, v in watcher.seen.items() if pid not in hosts]
-    # Two first workers and the one that replaced the killed worker, all from the host.
+    workers = list(watcher.workers().values())
+    # Two first workers and the one that replaced a killed worker, all from the host.
     assert len(workers) >= 3 and all(v[0] == hosts[0] and v[1] == 1 for v in workers)
+
+
+def test_a_kept_host_serves_scan_after_scan_with_each_scans_own_roster(dw_home, tmp_path):
+    """A trust's Dask worker scans part after part: its host is kept between scans and
+    builds each scan's classifier from that scan's roster (one school's names never find
+    another's)."""
+    from dataward.pipelines import worker_host
+    from dataward.pipelines.scan import run_scan
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "letter.txt").write_text("Amelia Khan and Oliver Bennett read at assembly.\n")
+    runs = []
+    watcher = Watcher(os.getpid())
+    watcher.start()
+    worker_host.keep_between_scans()
+    try:
+        for name in ("Amelia,Khan", "Oliver,Bennett"):
+            roster = tmp_path / f"{name[:3]}.csv"
+            roster.write_text(f"Forename,Surname\n{name}\n")
+            cfg = tmp_path / f"{name[:3]}.yaml"
+            cfg.write_text(f"rosters:\n  - {{path: {roster}, kind: pupils}}\n"
+                           "scan: {workers: 1}\n")
+            result = run_scan(load_settings(cfg), sources=[Source(name="s", path=share,
+                                                                  audience="staff")],
+                              adhoc=True)
+            runs.append(pq.read_table(result.out_dir / "findings.parquet").to_pylist())
+        kept = [h.proc.pid for h in worker_host._kept]
+    finally:
+        watcher.stop.set()
+        watcher.join()
+        worker_host.end_kept()
+    previews = [sorted(f["preview"] for f in run if f["entity_type"] == "PERSON") for run in runs]
+    assert len(previews[0]) == len(previews[1]) == 1
+    assert previews[0] != previews[1]          # each scan found its own school's pupil
+    hosts = watcher.hosts()
+    assert hosts == kept and len(hosts) == 1   # one host served both scans
+    workers = list(watcher.workers().values())
+    assert len(workers) >= 2 and all(v[0] == hosts[0] and v[1] == 1 for v in workers)

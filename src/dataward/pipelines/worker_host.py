@@ -42,6 +42,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import warnings
 from dataclasses import dataclass
 from multiprocessing import reduction
@@ -89,12 +90,19 @@ class ProcessSetup:
             filters.append(entry)
         return cls(files, levels, tuple(filters))
 
-    def apply(self) -> None:
+    def apply(self, added: list[logging.Handler]) -> None:
+        """Apply in the host; ``added`` holds the handlers an earlier scan's setup added
+        (a host kept between scans), removed first."""
         ours = logging.getLogger("dataward")
+        for old in added:
+            ours.removeHandler(old)
+            old.close()
+        added.clear()
         for path, fmt in self.log_files:
             handler = logging.FileHandler(path, encoding="utf-8")
             handler.setFormatter(logging.Formatter(fmt))
             ours.addHandler(handler)
+            added.append(handler)
         for name, level in self.log_levels:
             logging.getLogger(name).setLevel(level)
         # In place: the C half of the warnings module holds this same list.
@@ -124,29 +132,31 @@ def _warm_up(ctx: ItemContext) -> None:
     ctx.index_key  # noqa: B018 - the name index key, read once
 
 
+def _use(msg: tuple[Any, ...], added: list[logging.Handler]) -> tuple[ItemContext, int]:
+    """Build a scan's context in the host (``("context", ctx, memory_mb, preload, setup)``)."""
+    _tag, ctx, memory_mb, preload, setup = msg
+    gc.unfreeze()  # an earlier scan's classifier, if any, may be collected now
+    gc.collect()
+    setup.apply(added)
+    _import_preload(preload)
+    _warm_up(ctx)
+    # What exists now is left out of the collector's passes, so a worker does not copy its
+    # pages by merely scanning them.
+    gc.freeze()
+    return ctx, memory_mb
+
+
 def host_entry(fd: int) -> None:
     """The host's main: ``fd`` is its end of the control connection."""
+    from ..classifiers import engine  # noqa: F401 - Presidio and spaCy, before any context
     from .item_worker import die_with_parent, worker_main
     die_with_parent(os.getppid(), [])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     ctrl = Connection(fd)
-    try:
-        ctx, memory_mb, preload, setup = ctrl.recv()
-        setup.apply()
-        _import_preload(preload)
-        _warm_up(ctx)
-    except Exception as exc:  # noqa: BLE001 - told to the scanning process, which raises it
-        # Only the kind of failure: a message could quote a roster entry.
-        ctrl.send(("failed", exc if isinstance(exc, DatawardError) else
-                   DatawardError(f"the item reader could not start ({type(exc).__name__})",
-                                 hint="run `dataward --debug scan` with the same config "
-                                      "(no host there) to see why")))
-        return
-    # What exists now is left out of the collector's passes, so a worker does not copy its
-    # pages by merely scanning them.
-    gc.freeze()
-    ctrl.send(("ready", os.getpid()))
     host_pid = os.getpid()
+    added: list[logging.Handler] = []
+    ctx: ItemContext | None = None
+    memory_mb = 0
     while True:
         try:
             msg = ctrl.recv()
@@ -154,7 +164,18 @@ def host_entry(fd: int) -> None:
             return
         if msg is None:
             return
-        if msg[0] == "fork":
+        if msg[0] == "context":
+            try:
+                ctx, memory_mb = _use(msg, added)
+            except Exception as exc:  # noqa: BLE001 - told to the scanning process, which raises it
+                # Only the kind of failure: a message could quote a roster entry.
+                ctrl.send(("failed", exc if isinstance(exc, DatawardError) else DatawardError(
+                    f"the item reader could not start ({type(exc).__name__})",
+                    hint="run `dataward --debug scan` with the same config (no host there) "
+                         "to see why")))
+                return
+            ctrl.send(("ready", host_pid))
+        elif msg[0] == "fork" and ctx is not None:
             ours, theirs = mp.Pipe(duplex=True)
             sentinel_r, sentinel_w = os.pipe()
             pid = os.fork()
@@ -186,9 +207,11 @@ def host_entry(fd: int) -> None:
 class WorkerHost:
     """The scanning process's handle on its worker host. Starting one does not wait for
     it: the host imports the reading stack and builds the classifier while the scanning
-    process goes on (plans, walks); the first ``fork`` waits until it is ready."""
+    process goes on (plans, walks); the first ``fork`` waits until it is ready. ``use``
+    gives it a scan's context; a host kept between scans (``keep_between_scans``) is given
+    the next scan's."""
 
-    def __init__(self, ctx: ItemContext, memory_mb: int) -> None:
+    def __init__(self) -> None:
         ours, theirs = socket.socketpair()
         code = ("import sys, json; sys.path[:0] = json.loads(sys.argv[1]); "
                 "from dataward.pipelines.worker_host import host_entry; "
@@ -201,20 +224,28 @@ class WorkerHost:
             env={**HOST_ENV, **os.environ})
         theirs.close()
         self.ctrl = Connection(ours.detach())
-        # Only the factory of the classifier travels; the host builds it.
-        self.ctrl.send((ctx, memory_mb, tuple(PRELOAD), ProcessSetup.of_this_process()))
         self.pid: int | None = None
+        self.ready = False
 
-    def wait_ready(self) -> int:
+    def use(self, ctx: ItemContext, memory_mb: int) -> None:
+        """Send a scan's context (only the classifier's factory travels; the host builds
+        it) without waiting for the host to build it."""
+        self._send(("context", ctx, memory_mb, tuple(PRELOAD), ProcessSetup.of_this_process()))
+        self.ready = False
+
+    def wait_ready(self) -> int | None:
         """The host's pid, once it has built the context (its error, raised here, if it
         could not)."""
-        if self.pid is None:
+        if not self.ready:
             msg = self._recv()
             if msg[0] == "failed":
                 self.close()
                 raise msg[1]
-            self.pid = int(msg[1])
+            self.pid, self.ready = int(msg[1]), True
         return self.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
 
     def _send(self, msg: tuple[Any, ...]) -> None:
         try:
@@ -251,7 +282,7 @@ class WorkerHost:
         return code  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        if self.pid is None and self.proc.poll() is None:
+        if not self.ready and self.proc.poll() is None:
             self.proc.kill()  # never used (nothing to read): not waited for to get ready
         if self.proc.poll() is None:
             try:
@@ -296,3 +327,60 @@ class Worker:
 
     def is_alive(self) -> bool:
         return self.exitcode is None
+
+
+# Hosts kept between scans, ready for the next one (see keep_between_scans).
+_kept: list[WorkerHost] = []
+_kept_lock = threading.Lock()
+_keep = False
+
+
+def keep_between_scans() -> None:
+    """For a process that runs scan after scan (a trust's Dask worker, which scans a part
+    of a share per task): its worker host is kept between scans and given the next scan's
+    context, so each part does not start an interpreter and import the reading stack
+    again; one is started now. A kept host ends with this process."""
+    global _keep
+    with _kept_lock:
+        _keep = True
+        if not _kept:
+            _kept.append(WorkerHost())
+
+
+def host_for(ctx: ItemContext, memory_mb: int) -> WorkerHost:
+    """A worker host given this scan's context: a kept one if there is one, else new."""
+    host = None
+    with _kept_lock:
+        while _kept and host is None:
+            candidate = _kept.pop()
+            if candidate.alive():
+                host = candidate
+            else:
+                candidate.close()
+    host = host or WorkerHost()
+    host.use(ctx, memory_mb)
+    return host
+
+
+def release(host: WorkerHost) -> None:
+    """A pool is done with its host (its workers ended and reaped): kept for the next scan
+    when this process keeps hosts, else ended."""
+    if _keep and host.alive():
+        try:
+            host.wait_ready()
+        except DatawardError:
+            return
+        with _kept_lock:
+            _kept.append(host)
+        return
+    host.close()
+
+
+def end_kept() -> None:
+    """End the kept hosts and keep none from now on."""
+    global _keep
+    with _kept_lock:
+        _keep = False
+        hosts, _kept[:] = list(_kept), []
+    for host in hosts:
+        host.close()

@@ -45,6 +45,7 @@ from ..errors import DatawardError
 from .item_context import ItemContext, ItemOutcome
 from .item_worker import Task as Task  # re-exported: scan and classify take it from here
 from .item_worker import error_outcome, worker_main
+from . import worker_host
 from .worker_host import WorkerHost
 
 log = logging.getLogger("dataward.scan.workers")
@@ -184,7 +185,7 @@ class ItemPool:
             slot.stop(kill=kill or slot.task is not None)
         self._slots = []
         if self._host is not None:
-            self._host.close()
+            worker_host.release(self._host)
             self._host = None
 
     @property
@@ -201,7 +202,7 @@ class ItemPool:
     def _new_host(self) -> WorkerHost:
         log.info("item workers come from a worker host: %d other Python thread(s) run in "
                  "the scanning process", python_threads() - 1)
-        self._host = WorkerHost(self.ctx, self.memory_mb)
+        self._host = worker_host.host_for(self.ctx, self.memory_mb)
         return self._host
 
     def _spawn(self) -> _Slot:
