@@ -120,6 +120,16 @@ def thaw(pids: list[int]) -> None:
             pass
 
 
+def _children_of(pid: int) -> list[int]:
+    """The children of ``pid``, forked from any of its threads."""
+    kids: list[int] = []
+    for thread in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(c) for c in (thread / "children").read_text().split()]
+        except OSError:
+            continue
+    return kids
+
 class DaskCluster:
     """`dask scheduler` and `dask worker` processes, started the way an operator would:
     under a service manager that starts a worker again when its process ends (systemd's
@@ -155,8 +165,9 @@ class DaskCluster:
         self.scheduler = self._start_scheduler()
 
     def freeze_a_scanning_worker(self) -> tuple[int, list[int]] | None:
-        """A worker caught in the middle of a part: its item readers (the child processes
-        a scan forks for its reading phase, and only then) are stopped with SIGSTOP, so
+        """A worker caught in the middle of a part: its item readers (the processes a scan
+        forks for its reading phase, and only then: a Dask worker runs threads, so they
+        are forked by its worker host, kept between parts) are stopped with SIGSTOP, so
         the part cannot finish until they are continued. Returns (worker pid, reader
         pids), or None when no worker is reading right now."""
         try:
@@ -165,11 +176,12 @@ class DaskCluster:
             return None
         for pid in pids:
             readers = []
-            for thread in Path(f"/proc/{pid}/task").glob("*"):   # forked from any thread
+            for child in _children_of(pid):
                 try:
-                    readers += [int(c) for c in (thread / "children").read_text().split()]
+                    is_host = b"host_entry" in Path(f"/proc/{child}/cmdline").read_bytes()
                 except OSError:
                     continue
+                readers += _children_of(child) if is_host else [child]
             stopped = []
             for child in readers:
                 try:
