@@ -322,7 +322,10 @@ class Worker:
             return
         from multiprocessing.connection import wait
         if wait([self.sentinel], timeout):
-            self.exitcode = self.host.reap(self.pid)
+            try:
+                self.exitcode = self.host.reap(self.pid)
+            except DatawardError:  # the host ended, and its workers with it
+                self.exitcode = -signal.SIGKILL
             os.close(self.sentinel)
 
     def is_alive(self) -> bool:

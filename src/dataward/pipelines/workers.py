@@ -188,11 +188,6 @@ class ItemPool:
             worker_host.release(self._host)
             self._host = None
 
-    @property
-    def host_pid(self) -> int | None:
-        """The worker host's pid, once workers are forked by one."""
-        return self._host.wait_ready() if self._host is not None else None
-
     def start_host(self) -> None:
         """Start the worker host now if workers will come from one (other threads run
         here), so its start overlaps what the scan does before it reads items."""
