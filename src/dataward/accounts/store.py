@@ -16,11 +16,12 @@ from sqlalchemy.engine import Connection
 
 from ..errors import NotFoundError
 from ..ledger import Ledger
+from ..pipelines.approval import PLANNED, SUPERSEDED
 from ..schema import accounts_audits_table as audits_table
 from ..schema import accounts_items_table as items_table
 from ..schema import accounts_plans_table as plans_table
 
-PLANNED, APPROVED, APPLIED, SUPERSEDED = "planned", "approved", "applied", "superseded"
+APPROVED, APPLIED = "approved", "applied"
 WAITING, DISABLED, RESTORED, SKIPPED = "planned", "disabled", "restored", "skipped"
 
 def insert_audit(conn: Connection, row: dict[str, Any]) -> None:

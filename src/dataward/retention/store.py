@@ -19,10 +19,11 @@ from sqlalchemy.engine import Connection
 
 from ..errors import NotFoundError
 from ..ledger import Ledger
+from ..pipelines.approval import PLANNED, SUPERSEDED
 from ..schema import deletions_table, items_table, plans_table
 
-PLANNED, APPROVED, APPLYING, APPLIED = "planned", "approved", "applying", "applied"
-SUPERSEDED = "superseded"  # a newer plan was made before this one was approved
+APPROVED, APPLYING, APPLIED = "approved", "applying", "applied"
+# PLANNED, SUPERSEDED (a newer plan was made before this one was approved): pipelines.approval
 # item states
 WAITING, QUARANTINED, RESTORED, PURGED = "planned", "quarantined", "restored", "purged"
 
