@@ -38,3 +38,18 @@ def test_newest_snapshot_and_restore_test_are_the_schools_own(tmp_path: Path):
         assert last_restore_test(a).status == "failed"
         assert (last_snapshot(b).snapshot_id, last_restore_test(b).snapshot_id) == (
             "bbbb1111", "bbbb1111")
+
+
+def test_the_school_report_shows_the_schools_own_newest_backup(tmp_path: Path):
+    """The DPO report's backup line and the trust report read the same school's snapshot."""
+    from dataward.pipelines.report_extras import latest_backup, latest_restore_test
+    with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        a, b = ledger.for_school("oak"), ledger.for_school("elm")
+        record_snapshot(a, _snapshot("aaaa1111"))
+        record_restore_test(a, RestoreTestRecord("2026-11-01T10:00:00", "offsite", "aaaa1111",
+                                                 "passed", 3, 3, 0, 300))
+        record_snapshot(b, _snapshot("bbbb1111"))      # the other school's, written last
+        assert latest_backup(a).snapshot == "aaaa1111"
+        assert latest_restore_test(a).snapshot == "aaaa1111"
+        assert latest_backup(b).snapshot == "bbbb1111"
+        assert latest_restore_test(b) is None

@@ -118,7 +118,7 @@ class LastBackup:
 def latest_backup(ledger: Ledger) -> LastBackup | None:
     rows = optional_rows(ledger, "backup_snapshots",
                          "SELECT time, target, snapshot_id, status, files FROM backup_snapshots "
-                         "ORDER BY time DESC LIMIT 1")
+                         "WHERE school_id = :s ORDER BY time DESC LIMIT 1", {"s": ledger.school_id})
     if not rows:
         return None
     r = rows[0]
