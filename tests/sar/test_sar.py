@@ -18,6 +18,25 @@ from tests.report.conftest import configure
 BY = "Ann Smith (DPO)"
 
 
+def _export_and_open(cli, cfg, sar_id: str, tmp_path: Path):
+    """`dataward sar export`, then the recipient opens the package with 7-Zip and the
+    passphrase shown once (on stderr, never stdout); returns the result and the folder
+    the package's contents went to."""
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
+    assert r.exit_code == 0, r.output
+    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
+    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
+    assert pw not in r.stdout
+    outer, inner = tmp_path / "outer", tmp_path / "inner"
+    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{outer}", str(package)], check=True,
+                   capture_output=True)
+    subprocess.run(["7zz", "x", f"-o{inner}", str(outer / "contents.zip")], check=True,
+                   capture_output=True)
+    return r, inner
+
+
 @pytest.mark.parametrize("received, due", [
     # The ICO's examples ("Time limits for responding", right of access guidance).
     ("2025-09-03", "2025-10-03"),     # the corresponding date in the next month
@@ -74,20 +93,7 @@ def test_a_request_from_receipt_to_an_encrypted_package(school, tmp_path: Path, 
     assert "amelia report.txt" in found.stdout and "pair work.txt" in found.stdout
     assert "other pupil.txt" not in found.stdout
 
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
-    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
-    assert r.exit_code == 0, r.output
-    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
-    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
-    assert pw not in r.stdout
-
-    # The recipient opens it with 7-Zip and the passphrase.
-    outer, inner = tmp_path / "outer", tmp_path / "inner"
-    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{outer}", str(package)], check=True,
-                   capture_output=True)
-    subprocess.run(["7zz", "x", f"-o{inner}", str(outer / "contents.zip")], check=True,
-                   capture_output=True)
+    r, inner = _export_and_open(cli, cfg, sar_id, tmp_path)
     names = sorted(p.name for p in inner.rglob("*") if p.is_file())
     assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "amelia report.txt",
                      "old files.zip - old note.txt", "pair work.txt"]
@@ -194,18 +200,8 @@ def test_messages_in_a_mailbox_are_found_and_exported_one_by_one(dw_home: Path, 
     assert "message 1" in text and "message 3" in text and "note.txt" in text
     assert "message 2" not in text
 
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
-    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
-    assert r.exit_code == 0, r.output
+    r, inner = _export_and_open(cli, cfg, sar_id, tmp_path)
     assert "messages and members taken out of mailboxes or archives: 2" in r.stdout
-    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
-    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
-    outer, inner = tmp_path / "outer", tmp_path / "inner"
-    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{outer}", str(package)], check=True,
-                   capture_output=True)
-    subprocess.run(["7zz", "x", f"-o{inner}", str(outer / "contents.zip")], check=True,
-                   capture_output=True)
     names = sorted(p.name for p in inner.rglob("*") if p.is_file())
     assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "parents.mbox - message 1.eml",
                      "parents.mbox - message 3.eml"]
