@@ -78,3 +78,23 @@ def test_both_approve_commands_refuse_the_same_input_and_record_the_os_user(both
             assert len(records) == 1     # the refused attempts left no approval behind
             assert records[0].actor == "ann smith"      # the typed name, spaces tidied
             assert records[0].details["os_user"] == getpass.getuser()
+
+
+def test_both_jobs_store_and_find_plans_alike(both_jobs, cli):
+    """A new plan supersedes the one still waiting; `latest` is the newest; an unknown
+    id is one NotFoundError naming the job's list command."""
+    from dataward.accounts import store as accounts_store
+    from dataward.errors import NotFoundError
+    from dataward.retention import store as retention_store
+    stores = {"accounts": accounts_store, "retention": retention_store}
+    made = {job: [_plan(cli, job), _plan(cli, job)] for job in stores}
+    with Ledger.for_settings(load_settings()) as ledger:
+        for job, store in stores.items():
+            old, new = made[job]
+            assert [(r.plan_id, r.status) for r in store.list_plans(ledger)] == [
+                (new, "planned"), (old, "superseded")]
+            assert store.get_plan(ledger, "latest").plan_id == new
+            with pytest.raises(NotFoundError) as missing:
+                store.get_plan(ledger, "xp-nope")
+            assert str(missing.value) == (f"no {job} plan 'xp-nope' "
+                                          f"(`dataward {job} list` shows the plans)")
