@@ -18,6 +18,29 @@ import tempfile
 os.environ["DATAWARD_HOME"] = tempfile.mkdtemp(prefix="dw-test-home-")
 
 
+@pytest.fixture(autouse=True)
+def _threads_of_this_test_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan forks its item workers from the scanning process only while no other Python
+    thread runs there, else a worker host forks them (issue 13). Threads an earlier test
+    left running in this test process (the session's Prefect harness and its client)
+    would send every later test's scan to a host, where the readers and caps a test
+    patches in this process are not seen. So a test counts the threads it started itself
+    (a flow run's task runner, a test's own thread), and a scan with none forks from here
+    as `dataward scan` does."""
+    import sys
+    import threading
+
+    from dataward.pipelines import workers
+
+    earlier = {t.ident for t in threading.enumerate()} - {threading.main_thread().ident}
+
+    def threads_of_this_test() -> int:
+        now = set(sys._current_frames()) | {t.ident for t in threading.enumerate()}
+        return len(now - earlier)
+
+    monkeypatch.setattr(workers, "python_threads", threads_of_this_test)
+
+
 @pytest.fixture
 def dw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An initialised state folder ($DATAWARD_HOME) under the test's tmp dir."""
