@@ -5,6 +5,7 @@ other thread, as `dataward scan`), beside a peer build of dataward (another sour
 in the same run.
 
     python bench/pool_bench.py --peer-src DIR [--this-src DIR] [--mb 5] [--runs 3] [--workers 2]
+                               [--only "threaded"]
 
 The corpus is scan_bench's school-like text written as files, with its pupils as the
 roster. Each run is a fresh interpreter running ``run_scan`` (full), with or without a
