@@ -124,7 +124,7 @@ NASTY_CELLS = {
 def test_identifier_cells_of_every_kind(classifier, header):
     cells = NASTY_CELLS[header]
     rng = random.Random(header)
-    data = _cells_file(header, cells * 3 + rng.sample(cells, len(cells)))
+    data = _cells_file(header, cells * 40 + rng.sample(cells, len(cells)))  # bulk from 500
     assert arrow_table(data) is not None
     _same(classifier, data)
 

@@ -128,19 +128,20 @@ def _plan_match(nsn: pa.StringArray, lengths: np.ndarray, desc: tuple[frozenset[
     return _set(todo, _match(nsn.filter(pa.array(todo)), f"^(?:{pattern})$"))
 
 
-# Numbers left undecided by the bulk checks below this many are checked one by one.
-FEW = 64
+# Bulk checks cost more to set up (RE2 compiles each pattern per call) than this many
+# numbers cost one by one.
+FEW = 500
 
 
 def _valid_national(nsn: pa.StringArray) -> np.ndarray:
     """``uk_phone.valid_national`` of each national number: a number of the first region
     (GB, which claims no leading digits) whose type that region knows is valid, checked
-    in bulk a type at a time (mobile and fixed line decide nearly all); the few left are
-    checked by the recognizer's own function."""
+    in bulk a type at a time (mobile and fixed line decide nearly all); the rest (a
+    Crown dependency's numbers, the invalid ones) by the recognizer's own function."""
     n = len(nsn)
     known = np.zeros(n, dtype=bool)
     leading, general, types = PLANS[0]
-    if leading is None and general is not None:
+    if leading is None and general is not None and n >= FEW:
         lengths = pc.utf8_length(nsn).to_numpy(zero_copy_only=False)
         fits = _plan_match(nsn, lengths, general, np.ones(n, dtype=bool))
         for desc in types:

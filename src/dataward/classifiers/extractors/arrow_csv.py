@@ -123,7 +123,8 @@ def read_arrow_csv(data: bytes, delimiter: str | None = None) -> ArrowCsv | None
         return None
     columns = [table.column(i).combine_chunks() for i in range(width)]
     limit = csv.field_size_limit()
-    if any(len(c) and pc.max(pc.utf8_length(c)).as_py() >= limit for c in columns):
+    if any(len(c) and pc.max(pc.binary_length(c)).as_py() >= limit   # bytes >= characters
+           and pc.max(pc.utf8_length(c)).as_py() >= limit for c in columns):
         return None   # Python's csv stops at such a field: the item is read as text
     header_raw = [c[0].as_py() for c in columns]
     if not looks_like_header(header_raw):
