@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow_arrays import bools, indices, ints, offsets
+from .arrow_arrays import mask as as_mask
 from .checksums import valid_nhs_rows, valid_uln_rows, valid_upn_rows
 from .recognizers import UkPostcodeRecognizer
 from .recognizers.uk_phone import PLANS, valid_national
@@ -27,17 +29,16 @@ MAX_SCORE = 1.0
 
 
 def _match(cells: pa.Array, pattern: str) -> np.ndarray:
-    out: np.ndarray = pc.match_substring_regex(cells, pattern).to_numpy(zero_copy_only=False)
-    return out
+    return bools(pc.match_substring_regex(cells, pattern))
 
 
 def _rows(cells: pa.StringArray, mask: np.ndarray, width: int) -> np.ndarray:
     """The bytes of the cells under ``mask`` (each ``width`` ASCII characters) as rows."""
-    sub = cells.filter(pa.array(mask))
+    sub = cells.filter(as_mask(mask))
     if not len(sub):
         return np.empty((0, width), dtype=np.uint8)
-    offsets = np.frombuffer(sub.buffers()[1], dtype=np.int32)[sub.offset:sub.offset + len(sub) + 1]
-    data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    at = offsets(sub)
+    data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[at[0]:at[-1]]
     return data.reshape(len(sub), width)
 
 
@@ -114,7 +115,7 @@ _EMAIL = (r"^[A-Za-z0-9](?:[A-Za-z0-9._%+'-]{0,62}[A-Za-z0-9_'-])?"
 def _email(cells: pa.StringArray) -> Accepted:
     # The check: no ".." in the local part or the domain (one '@' and a domain that
     # starts with a letter or digit are in the shape).
-    ok = _match(cells, _EMAIL) & ~pc.match_substring(cells, "..").to_numpy(zero_copy_only=False)
+    ok = _match(cells, _EMAIL) & ~bools(pc.match_substring(cells, ".."))
     return ok, MAX_SCORE
 
 
@@ -125,7 +126,7 @@ def _plan_match(nsn: pa.StringArray, lengths: np.ndarray, desc: tuple[frozenset[
     todo = within & (np.isin(lengths, list(sizes)) if sizes else True)
     if not todo.any():
         return todo
-    return _set(todo, _match(nsn.filter(pa.array(todo)), f"^(?:{pattern})$"))
+    return _set(todo, _match(nsn.filter(as_mask(todo)), f"^(?:{pattern})$"))
 
 
 # Bulk checks cost more to set up (RE2 compiles each pattern per call) than this many
@@ -142,7 +143,7 @@ def _valid_national(nsn: pa.StringArray) -> np.ndarray:
     known = np.zeros(n, dtype=bool)
     leading, general, types = PLANS[0]
     if leading is None and general is not None and n >= FEW:
-        lengths = pc.utf8_length(nsn).to_numpy(zero_copy_only=False)
+        lengths = ints(pc.utf8_length(nsn))
         fits = _plan_match(nsn, lengths, general, np.ones(n, dtype=bool))
         for desc in types:
             todo = fits & ~known
@@ -151,7 +152,7 @@ def _valid_national(nsn: pa.StringArray) -> np.ndarray:
             known |= _plan_match(nsn, lengths, desc, todo)
     rest = np.flatnonzero(~known)
     if len(rest):
-        numbers = nsn.take(pa.array(rest)).to_pylist()
+        numbers = nsn.take(indices(rest)).to_pylist()
         known[rest] = [valid_national(str(x)) for x in numbers]
     return known
 
@@ -164,7 +165,7 @@ def _phone(cells: pa.StringArray) -> Accepted:
     for shape, drop in ((r"^0[1-9][0-9 ]{7,13}[0-9]$", 1), (r"^\+44 ?[1-9][0-9 ]{7,13}[0-9]$", 3)):
         shaped = _match(cells, shape)
         if shaped.any():
-            digits = pc.replace_substring(cells.filter(pa.array(shaped)), " ", "")
+            digits = pc.replace_substring(cells.filter(as_mask(shaped)), " ", "")
             ok |= _set(shaped, _valid_national(pc.utf8_slice_codeunits(digits, drop)))
     return ok, MAX_SCORE
 

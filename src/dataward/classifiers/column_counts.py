@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow_arrays import indices, ints, joined, mask, offsets, strings
 from .bulk_shapes import bulk_accepted
 from .column_check import CONTEXT_BOOST, ColumnFindings
 from .extractors.arrow_csv import ArrowCsv, cue_columns, read_arrow_csv
@@ -67,7 +68,7 @@ def _identifier_cells(table: ArrowCsv, c: int, threshold: float
     """The column's cells counted in bulk, and the rows (under the header, 0-based) of
     its other non-empty cells."""
     cells = table.columns[c]
-    filled = pc.greater(pc.binary_length(cells), 0).to_numpy(zero_copy_only=False)
+    filled = np.diff(offsets(cells)) > 0
     entity = header_entities(table.header[c])[0]
     found = bulk_accepted(entity, cells)
     if found is None:
@@ -102,14 +103,14 @@ def _pieces(table: ArrowCsv, threshold: float) -> Iterator[Extracted]:
                   start + PIECE_ROWS - 1 if start else PIECE_ROWS)
         stop = min(end, n) + 1     # rows start..stop-1 (file rows; data row r is r + 1)
         lo, hi = np.searchsorted(row_of, [max(start, 1) - 1, stop - 1])
-        text = (head + "\n" if start == 0 and head else "") + _joined(cells.slice(lo, hi - lo))
+        text = (head + "\n" if start == 0 and head else "") + joined(cells, int(lo), int(hi))
         columns = []
         for c in ids:
             rows = left[c]
             a, b = np.searchsorted(rows, [max(start, 1) - 1, stop - 1])
             mine = rows[a:b]
             columns.append(Column(table.header[c],
-                                  table.columns[c].take(pa.array(mine)).to_pylist(),
+                                  table.columns[c].take(indices(mine)).to_pylist(),
                                   prefix=_col_letter(c), rows=(mine + 1).tolist()))
         yield Extracted(text, columns=columns, counted=counted if start == 0 else [])
         start = stop
@@ -120,23 +121,17 @@ def _row_cells(columns: list[pa.StringArray], n: int
     """The non-empty cells of ``columns`` row by row, each followed by a tab or (the last
     of its row) a line break; the row of each; the characters each row adds."""
     if not columns or not n:
-        return pa.array([], pa.string()), np.zeros(0, dtype=np.int64), np.zeros(n)
+        return strings(b"", np.zeros(1)), np.zeros(0, dtype=np.int64), np.zeros(n)
     k = len(columns)
     flat = pa.concat_arrays(columns).take(
-        pa.array((np.arange(n)[:, None] + np.arange(k)[None, :] * n).ravel()))
-    lengths = pc.utf8_length(flat).to_numpy(zero_copy_only=False)
+        indices((np.arange(n)[:, None] + np.arange(k)[None, :] * n).ravel()))
+    lengths = ints(pc.utf8_length(flat))
     keep = lengths > 0
     row_of = np.repeat(np.arange(n), k)[keep]
     last = np.ones(len(row_of), dtype=bool)
     last[:-1] = row_of[:-1] != row_of[1:]
-    ends = pc.if_else(pa.array(last), "\n", "\t")
-    cells = pc.binary_join_element_wise(flat.filter(pa.array(keep)), ends, "")
+    ends = strings(np.where(last, 10, 9).astype(np.uint8).tobytes(), np.arange(len(last) + 1))
+    nothing = strings(b"", np.zeros(len(last) + 1))   # the separator, as an array
+    cells = pc.binary_join_element_wise(flat.filter(mask(keep)), ends, nothing)
     row_chars = np.bincount(row_of, weights=lengths[keep] + 1, minlength=n)
     return cells, row_of, row_chars
-
-
-def _joined(cells: pa.StringArray) -> str:
-    if not len(cells):
-        return ""
-    whole = pa.ListArray.from_arrays(pa.array([0, len(cells)], pa.int32()), cells)
-    return str(pc.binary_join(whole, "").to_pylist()[0])
