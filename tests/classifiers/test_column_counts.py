@@ -193,6 +193,14 @@ def test_nasty_files(classifier, name, data, arrow):
     _same(classifier, data)
 
 
+def test_a_file_over_the_arrow_size_is_streamed(classifier, monkeypatch):
+    from dataward.classifiers.extractors import arrow_csv
+    data = _dense(300).encode()
+    monkeypatch.setattr(arrow_csv, "MAX_BYTES", len(data) - 1)
+    assert arrow_table(data) is None
+    assert _same(classifier, data)["UK_UPN"] == 300
+
+
 def test_a_10_mb_line(classifier):
     cells = ["x" * 42] * 240_000
     for i in range(0, len(cells), 24_000):

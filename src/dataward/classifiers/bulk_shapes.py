@@ -183,5 +183,5 @@ def bulk_accepted(entity: str, cells: pa.StringArray) -> Accepted | None:
         return None
     try:
         return rule(cells)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None   # a pattern RE2 does not take: the recognizer decides every cell
+    except pa.ArrowException:
+        return None   # e.g. a pattern RE2 does not take: the recognizer decides every cell

@@ -3,13 +3,14 @@ counts only (``classifiers.column_counts``).
 
 It must read exactly what ``text.csv_pieces`` reads (Python's ``csv`` module, the same
 decoding and delimiter), or not at all: ``read_arrow_csv`` returns None for any file
-whose reading could differ, and the caller reads it the streamed way. So it declines a
-file whose quotes are not plain quoted fields (Python's and Arrow's rules differ on a
-quote inside a field or text after a closing quote), a blank line (Python yields an empty row, Arrow skips it), ragged rows, a NUL, a
-line the streamed reader reads as text (``LONG_LINE``), a field over Python's
-``csv.field_size_limit``, a first row that is not the header row ``TableReader`` would
-choose, or a cue header (``DOB``) over a column kept as text. Nothing here says what a
-cell holds; errors from Arrow name no value (they are not passed on)."""
+whose reading could differ, and the caller reads it the streamed way. So it declines:
+quotes that are not plain quoted fields (the two readers differ on a quote inside a field
+or text after a closing quote); a blank line (Python reads an empty row, Arrow skips
+it); ragged rows; a NUL; a line the streamed reader reads as text (``LONG_LINE``); a
+field over Python's ``csv.field_size_limit``; a first row that is not the header row
+``TableReader`` would choose; and a file over ``MAX_BYTES``, which the streamed reader
+holds a piece at a time. Nothing here says what a cell holds; Arrow's errors, which may
+quote a row, are never passed on."""
 from __future__ import annotations
 
 import csv
@@ -25,6 +26,10 @@ from .text import _codec, _has_long_lines, sniff_delimiter
 
 # What ``str.strip()`` strips (``TableReader`` strips every cell).
 _QUOTE = ord('"')
+# The whole file is held as columns (about five times its size with the text built from
+# them): larger files are read the streamed way, a piece at a time, within the worker's
+# memory limit.
+MAX_BYTES = 32 << 20
 WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 
 
@@ -86,7 +91,7 @@ def _blank_line_outside(raw: bytes, quotes: np.ndarray) -> bool:
 def read_arrow_csv(data: bytes, delimiter: str | None = None) -> ArrowCsv | None:
     """``data`` as stripped string columns under its header row, or None when the streamed
     reader might read it differently (see the module docstring)."""
-    if _has_long_lines(data):
+    if len(data) > MAX_BYTES or _has_long_lines(data):
         return None
     codec, skip = _codec(data)
     if delimiter is None:
@@ -114,7 +119,7 @@ def read_arrow_csv(data: bytes, delimiter: str | None = None) -> ArrowCsv | None
             convert_options=pcsv.ConvertOptions(
                 column_types={f"f{i}": pa.string() for i in range(width)},
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except pa.ArrowException:  # its message may quote a row: never passed on
         return None   # ragged rows, a row longer than a block: the streamed reader reads it
     if not quoted and table.num_rows != _lines(raw):
         return None   # Arrow skipped a blank line (Python's csv reads it as an empty row)
