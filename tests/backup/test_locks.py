@@ -238,7 +238,9 @@ def test_unlock_removes_only_stale_locks_unless_forced(settings, dw_home, gpg_ho
         r = subprocess.run([*CLI, "backup", "unlock", "--force", "--target", target], env=env,
                            capture_output=True, check=False)
         assert r.returncode == 0 and b"office-pc" in r.stdout
-        assert not list((target / "locks").iterdir())
+        # (A holder stopped inside a refresh may leave its half-written temporary file,
+        # named with a dot: not a lock, and not listed as one.)
+        assert not [p for p in (target / "locks").iterdir() if not p.name.startswith(".")]
     finally:
         live.kill()
         live.wait()

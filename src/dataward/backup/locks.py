@@ -96,13 +96,12 @@ def _uptime() -> float:
     return time.clock_gettime(getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC))
 
 
-def list_locks(store: ObjectStore, *, own: str = "") -> list[LockInfo]:
-    """Every lock in the store but ``own`` (our own lock, not read back: only listed)."""
-    return _list_locks(store, own)[1]
+def list_locks(store: ObjectStore) -> list[LockInfo]:
+    return _list_locks(store, "")[1]
 
 
 def _list_locks(store: ObjectStore, own: str) -> tuple[bool, list[LockInfo]]:
-    """(whether ``own`` is listed, every other lock)."""
+    """(whether our own lock ``own`` is listed, every other lock): ours is not read back."""
     out = []
     listed = store.list("locks/")
     for o in listed:

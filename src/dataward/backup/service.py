@@ -201,8 +201,9 @@ def backup_run(settings: Settings, *, target: str | None = None,
                                     zstd_level=settings.backup.zstd_level, target_name=t.name,
                                     lock_wait=settings.backup.lock_wait_seconds,
                                     progress=progress(t.name) if progress else None)
+            opened = ledger.get()  # its thread imported SQLAlchemy: records' imports are ready
             from .records import record_snapshot
-            record_snapshot(ledger.get(), result)
+            record_snapshot(opened, result)
             results.append(result)
     finally:
         ledger.close()
