@@ -11,13 +11,12 @@ import os
 import secrets
 from importlib import resources
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError, DatawardError
 from .settings import CONFIG_FILE_NAME, Settings
 
-if TYPE_CHECKING:  # SQLAlchemy: not loaded by a process that only needs the keys (item workers)
+if TYPE_CHECKING:  # imported when a ledger is opened: SQLAlchemy is slow to import
     from .ledger import Ledger
 
 KEY_BYTES = 32

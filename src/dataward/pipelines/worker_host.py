@@ -139,6 +139,8 @@ def _use(msg: tuple[Any, ...], added: list[logging.Handler]) -> tuple[ItemContex
     gc.collect()
     setup.apply(added)
     _import_preload(preload)
+    if ctx.counts_only:  # screening counts CSV columns with Arrow: loaded once, here
+        from ..classifiers import column_counts  # noqa: F401
     _warm_up(ctx)
     # What exists now is left out of the collector's passes, so a worker does not copy its
     # pages by merely scanning them.
