@@ -14,7 +14,8 @@ holds a school's data or key.
 The scheduler unpickles every task it is given (a Prefect task and its run context), so
 the first task of a fresh scheduler waited while it imported Prefect: about a second, and
 a second of the scheduler's CPU, on a quiet two-core machine. On the scheduler the preload
-imports the flow module and Prefect's task engine only (no Presidio).
+imports the flow module and Prefect's task engine only (no Presidio). In a worker it also
+stops Dask's statistical profiler (below).
 """
 from __future__ import annotations
 
@@ -55,4 +56,10 @@ def dask_setup(server: Any) -> None:
         warm_tasks()
         log.info("dataward task modules loaded in %.1f s", time.perf_counter() - started)
         return
+    # Dask's statistical profiler samples the running task's stack every 10 ms (for the
+    # dashboard's profile page): about 2% of a core beside a scan, and nobody reads it.
+    for name in ("profile", "profile-cycle"):
+        callback = server.periodic_callbacks.pop(name, None)
+        if callback is not None:
+            callback.stop()
     log.info("dataward scan stack loaded in %.1f s", warm_up())
