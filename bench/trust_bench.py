@@ -238,7 +238,7 @@ def run_once(workers: int, base: Path, server: str, args, schools_dir: Path,
     cpu["scan threads"] = sum(p["call_cpu"] for p in out["parts"])
     cpu["readers in parts"] = sum(p["reader_cpu"] for p in out["parts"])
     scans = sum(p["seconds"] for p in out["parts"])
-    calls = sum(p["call_seconds"] for p in out["parts"])
+    calls = sum(p["call_seconds"] + p["write_seconds"] for p in out["parts"])
     items = sum(p["items"] for p in out["parts"])
     return {"wall": wall, "scans": scans, "calls": calls, "items": items, "cpu": cpu,
             "cores_per_worker": worker_tree / wall / workers, "busy_cores": busy / wall,
@@ -368,7 +368,7 @@ def main() -> None:
                     r = run_once(workers, base, server, args, schools_dir, api)
                     results[workers].append(r)
                     print(f"  {workers} worker(s): wall {r['wall']:.1f} s, parts' own scan time "
-                          f"{r['scans']:.1f} s (whole calls {r['calls']:.1f} s), {r['parts']} "
+                          f"{r['scans']:.1f} s (whole calls with their dataset writes {r['calls']:.1f} s), {r['parts']} "
                           f"parts, {r['items']} items, overhead {100 * r['overhead']:.1f}% "
                           f"({100 * r['overhead_calls']:.1f}% over whole calls; phases "
                           f"{r['phases']}, load {r['load']:.1f})", flush=True)

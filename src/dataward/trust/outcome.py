@@ -32,6 +32,7 @@ class PartSummary:
     # processes) used: what a part costs in cores, beside Dask's and Prefect's threads.
     call_cpu: float = 0.0
     reader_cpu: float = 0.0
+    write_seconds: float = 0.0      # writing the part's rows into the trust's dataset
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..home import ensure_home, fingerprint_key
@@ -92,8 +93,9 @@ def scan_parts(trust: Trust, parts: list[Part]) -> tuple[list[PartSummary],
                 schools[part.school_id] = (settings, pieces)
             settings, pieces = schools[part.school_id]
             summary = _scan_one(settings, pieces[part.name], school_ledger(settings), part)
+            started = time.perf_counter()
             write_part(trust, summary)      # here, not in the flow: written side by side
-            done.append(summary)
+            done.append(replace(summary, write_seconds=round(time.perf_counter() - started, 3)))
         except Exception as exc:  # noqa: BLE001 - named in the result, scanned again
             failed.append((part, exc))
     return done, failed
