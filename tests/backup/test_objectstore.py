@@ -58,6 +58,24 @@ def test_local_store_never_follows_a_symlink(tmp_path):
     assert not (outside / "x").exists()
 
 
+def test_local_store_get_and_open_stream_agree(tmp_path):
+    """A whole read and a streamed read of a local store: same bytes, and the same refusal
+    of a missing object and of an object swapped for a symlink."""
+    store = LocalStore(tmp_path / "t")
+    store.put("packs/aa", b"pack bytes")
+    (tmp_path / "secret").write_bytes(b"not yours")
+    (tmp_path / "t" / "packs" / "link").symlink_to(tmp_path / "secret")
+    with store.open_stream("packs/aa") as fh:
+        assert fh.read() == store.get("packs/aa") == b"pack bytes"
+    for key in ("packs/missing", "packs/link"):
+        with pytest.raises(NotFoundError) as whole:
+            store.get(key)
+        with pytest.raises(NotFoundError) as streamed:
+            store.open_stream(key)
+        assert str(whole.value) == str(streamed.value)
+        assert "not yours" not in str(whole.value)
+
+
 def test_memory_store_contract_and_compliance_locks():
     now = datetime(2026, 9, 1, tzinfo=UTC)
     store = MemoryStore(clock=lambda: now)

@@ -3,7 +3,10 @@ turned, skewed or photographed; an image-only PDF built from such pages (reportl
 from __future__ import annotations
 
 import io
+import stat
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -124,3 +127,31 @@ def photographed(page: Image.Image, corners: list[tuple[float, float]],
     photo = Image.composite(warped, Image.new("RGB", frame, (120, 88, 60)), mask)
     light = np.linspace(1.0, 0.7, frame[0], dtype=np.float32)[None, :, None]
     return Image.fromarray((np.asarray(photo, dtype=np.float32) * light).astype(np.uint8))
+
+
+@dataclass
+class LoggedTesseract:
+    settings: Any        # scan settings whose tesseract is the logging wrapper
+    share: Path          # an empty folder to scan
+    log: Path
+
+    def calls(self) -> int:
+        """How many recognitions reached the real Tesseract (asking for its languages
+        does not count)."""
+        return self.log.read_text().count("call") if self.log.exists() else 0
+
+
+@pytest.fixture
+def logged_tesseract(dw_home: Path, tmp_path: Path) -> LoggedTesseract:
+    """A wrapper around the real tesseract that logs each recognition, in the settings."""
+    from tests.formats.conftest import make_settings
+    log = tmp_path / "calls.log"
+    wrapper = tmp_path / "tesseract-logged"
+    wrapper.write_text(f'#!/bin/sh\ncase "$*" in *--list-langs*) ;; *) echo call >> "{log}";; esac\n'
+                       'exec tesseract "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    settings = make_settings(tmp_path, "workers: 1")
+    settings.ocr.tesseract_cmd = str(wrapper)
+    share = tmp_path / "share"
+    share.mkdir()
+    return LoggedTesseract(settings, share, log)

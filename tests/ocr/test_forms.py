@@ -2,9 +2,8 @@
 uneven light, a page upside down read once. Real Tesseract over pages the tests draw."""
 from __future__ import annotations
 
-import stat
 
-from tests.formats.conftest import make_settings, run
+from tests.formats.conftest import run
 
 from .conftest import photographed, png_bytes, render_form, render_letter
 
@@ -40,20 +39,12 @@ def test_phone_photo_of_a_form(ocr_settings, tmp_path):
     assert WANTED <= _found(s, "IMG_0412.jpg")
 
 
-def test_upside_down_page_is_read_once(dw_home, tmp_path):
+def test_upside_down_page_is_read_once(logged_tesseract):
     """The way up is told from the ink above and below the lines, so Tesseract reads an
     upside-down letter once, already turned, rather than upright first and then again."""
-    log = tmp_path / "calls.log"
-    wrapper = tmp_path / "tesseract-logged"
-    wrapper.write_text(f'#!/bin/sh\ncase "$*" in *--list-langs*) ;; *) echo call >> "{log}";; esac\n'
-                       'exec tesseract "$@"\n')
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    settings = make_settings(tmp_path, "workers: 1")
-    settings.ocr.tesseract_cmd = str(wrapper)
-    share = tmp_path / "share"
-    share.mkdir()
+    settings, share = logged_tesseract.settings, logged_tesseract.share
     (share / "scan.png").write_bytes(png_bytes(render_letter(300).rotate(180)))
     s = run(settings, share)
     assert s.items["scan.png"].ocr == "read"
     assert {"UK_NHS", "UK_UPN", "PERSON"} <= _found(s, "scan.png")
-    assert log.read_text().count("call") == 1
+    assert logged_tesseract.calls() == 1

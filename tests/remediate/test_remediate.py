@@ -130,3 +130,49 @@ def test_hard_links_and_symlinked_folders_are_refused(school, cli, tmp_path: Pat
     # A destination outside the sources is refused when planning.
     r = cli(*cfg, "remediate", "plan", ids["pupils/linked.txt"], "--move-to", tmp_path)
     assert r.exit_code == 77
+
+
+def test_apply_and_undo_both_leave_the_plan_open_while_an_item_is_refused(school, cli):
+    """Apply and undo walk a plan alike: a refused item is listed and counted in the run's
+    audit record, the others are moved, the plan keeps its status, and the next run
+    finishes it."""
+    from dataward.ledger import Ledger
+    from dataward.remediate.plan import get_plan
+    settings, share, ids = school
+    cfg = ("--config", str(settings.config_path))
+    secure = share / "admin" / "Restricted"
+
+    def status_and_skipped(plan_id: str, action: str) -> tuple[str, int]:
+        with Ledger.for_settings(settings) as ledger:
+            last = ledger.audit_records(action_prefix=action)[-1]
+            return get_plan(ledger, plan_id).status, last.details["skipped"]
+
+    # Apply: a hard-linked file is refused.
+    r = cli(*cfg, "remediate", "plan", ids["pupils/linked.txt"],
+            ids["pupils/Trip/medical notes.txt"], "--move-to", secure)
+    linked_plan = _plan_id(r.stdout)
+    assert cli(*cfg, "remediate", "approve", linked_plan, "--by", BY).exit_code == 0
+    r = cli(*cfg, "remediate", "apply", linked_plan)
+    assert "1 item(s) done" in r.stdout and "2 hard links" in r.output
+    assert status_and_skipped(linked_plan, "remediate.apply") == ("approved", 1)
+
+    # Undo: a moved file changed in the restricted folder is refused until it is as moved.
+    r = cli(*cfg, "remediate", "plan", ids["pupils/Trip/contacts.txt"], "--move-to", secure)
+    plan = _plan_id(r.stdout)
+    assert cli(*cfg, "remediate", "approve", plan, "--by", BY).exit_code == 0
+    assert "1 item(s) done" in cli(*cfg, "remediate", "apply", plan).stdout
+    assert status_and_skipped(plan, "remediate.apply") == ("applied", 0)
+    moved = secure / "contacts.txt"
+    as_moved = moved.read_bytes()
+    moved.write_bytes(as_moved + b"edited in the restricted folder\n")
+    r = cli(*cfg, "remediate", "undo", linked_plan)
+    assert "1 item(s) put back" in r.stdout
+    assert status_and_skipped(linked_plan, "remediate.undo") == ("undone", 0)
+    r = cli(*cfg, "remediate", "undo", plan)
+    assert "0 item(s) put back" in r.stdout
+    assert status_and_skipped(plan, "remediate.undo") == ("applied", 1)
+    assert moved.exists() and not (share / "pupils" / "Trip" / "contacts.txt").exists()
+    moved.write_bytes(as_moved)
+    assert "1 item(s) put back" in cli(*cfg, "remediate", "undo", plan).stdout
+    assert status_and_skipped(plan, "remediate.undo") == ("undone", 0)
+    assert (share / "pupils" / "Trip" / "contacts.txt").read_bytes() == as_moved

@@ -18,6 +18,25 @@ from tests.report.conftest import configure
 BY = "Ann Smith (DPO)"
 
 
+def _export_and_open(cli, cfg, sar_id: str, tmp_path: Path):
+    """`dataward sar export`, then the recipient opens the package with 7-Zip and the
+    passphrase shown once (on stderr, never stdout); returns the result and the folder
+    the package's contents went to."""
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
+    assert r.exit_code == 0, r.output
+    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
+    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
+    assert pw not in r.stdout
+    outer, inner = tmp_path / "outer", tmp_path / "inner"
+    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{outer}", str(package)], check=True,
+                   capture_output=True)
+    subprocess.run(["7zz", "x", f"-o{inner}", str(outer / "contents.zip")], check=True,
+                   capture_output=True)
+    return r, inner
+
+
 @pytest.mark.parametrize("received, due", [
     # The ICO's examples ("Time limits for responding", right of access guidance).
     ("2025-09-03", "2025-10-03"),     # the corresponding date in the next month
@@ -74,20 +93,7 @@ def test_a_request_from_receipt_to_an_encrypted_package(school, tmp_path: Path, 
     assert "amelia report.txt" in found.stdout and "pair work.txt" in found.stdout
     assert "other pupil.txt" not in found.stdout
 
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
-    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
-    assert r.exit_code == 0, r.output
-    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
-    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
-    assert pw not in r.stdout
-
-    # The recipient opens it with 7-Zip and the passphrase.
-    outer, inner = tmp_path / "outer", tmp_path / "inner"
-    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{outer}", str(package)], check=True,
-                   capture_output=True)
-    subprocess.run(["7zz", "x", f"-o{inner}", str(outer / "contents.zip")], check=True,
-                   capture_output=True)
+    r, inner = _export_and_open(cli, cfg, sar_id, tmp_path)
     names = sorted(p.name for p in inner.rglob("*") if p.is_file())
     assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "amelia report.txt",
                      "old files.zip - old note.txt", "pair work.txt"]
@@ -194,18 +200,8 @@ def test_messages_in_a_mailbox_are_found_and_exported_one_by_one(dw_home: Path, 
     assert "message 1" in text and "message 3" in text and "note.txt" in text
     assert "message 2" not in text
 
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
-    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
-    assert r.exit_code == 0, r.output
+    r, inner = _export_and_open(cli, cfg, sar_id, tmp_path)
     assert "messages and members taken out of mailboxes or archives: 2" in r.stdout
-    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
-    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
-    outer, inner = tmp_path / "outer", tmp_path / "inner"
-    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{outer}", str(package)], check=True,
-                   capture_output=True)
-    subprocess.run(["7zz", "x", f"-o{inner}", str(outer / "contents.zip")], check=True,
-                   capture_output=True)
     names = sorted(p.name for p in inner.rglob("*") if p.is_file())
     assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "parents.mbox - message 1.eml",
                      "parents.mbox - message 3.eml"]
@@ -237,21 +233,12 @@ def test_a_file_moved_since_the_scan_is_listed_not_fatal(school, tmp_path: Path,
     sar_id = re.search(r"request (sar-[0-9a-f]{8})", r.stdout).group(1)
     # After the scan, the DPO's fix renamed one file (as `remediate --rename` would).
     (share / "staff" / "Year 6" / "amelia report.txt").rename(share / "staff" / "Year 6" / "DOC-1.txt")
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
-    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
-    assert r.exit_code == 0, r.output
+    r, inner = _export_and_open(cli, cfg, sar_id, tmp_path)
     assert "1 item(s) found by the scan are not in the package" in " ".join(r.stderr.split())
-    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
-    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
-    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{tmp_path / 'o'}", str(package)], check=True,
-                   capture_output=True)
-    subprocess.run(["7zz", "x", f"-o{tmp_path / 'i'}", str(tmp_path / "o" / "contents.zip")],
-                   check=True, capture_output=True)
-    index = (tmp_path / "i" / "SAR-index.csv").read_text("utf-8")
+    index = (inner / "SAR-index.csv").read_text("utf-8")
     assert "no longer at its path" in index
-    assert not (tmp_path / "i" / "amelia report.txt").exists()
-    assert (tmp_path / "i" / "pair work.txt").exists()
+    assert not (inner / "amelia report.txt").exists()
+    assert (inner / "pair work.txt").exists()
 
 
 def test_a_message_changed_since_the_scan_is_not_taken_out(dw_home: Path, tmp_path: Path, cli):
@@ -269,20 +256,11 @@ def test_a_message_changed_since_the_scan_is_not_taken_out(dw_home: Path, tmp_pa
     sar_id = re.search(r"request (sar-[0-9a-f]{8})", r.stdout).group(1)
     # Someone edits the first message in the export after the scan.
     box.write_bytes(box.read_bytes().replace(b"Thanks.", b"Thanks!", 1))
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
-    r = cli(*cfg, "sar", "export", sar_id, "--out", outbox)
-    assert r.exit_code == 0, r.output
+    r, inner = _export_and_open(cli, cfg, sar_id, tmp_path)
     assert "taken out of mailboxes or archives: 1" in r.stdout
     assert "1 item(s) found by the scan are not in the package" in " ".join(r.stderr.split())
-    pw = re.search(r"\b([a-z]+(?:-[a-z]+){5,})\b", r.stderr).group(1)
-    package = Path(re.search(r"package: (\S+)", r.stdout).group(1))
-    subprocess.run(["7zz", "x", f"-p{pw}", f"-o{tmp_path / 'o'}", str(package)], check=True,
-                   capture_output=True)
-    subprocess.run(["7zz", "x", f"-o{tmp_path / 'i'}", str(tmp_path / "o" / "contents.zip")],
-                   check=True, capture_output=True)
-    names = sorted(p.name for p in (tmp_path / "i").iterdir())
+    names = sorted(p.name for p in inner.iterdir())
     assert names == ["MANIFEST-dataward.json", "SAR-index.csv", "parents.mbox - message 3.eml"]
-    index = (tmp_path / "i" / "SAR-index.csv").read_text("utf-8")
+    index = (inner / "SAR-index.csv").read_text("utf-8")
     assert "not taken out: a message or member changed since the scan" in index
     assert str(tmp_path) not in index

@@ -20,8 +20,9 @@ from ..connectors.directory import (
     read_directory,
     set_account_disabled,
 )
-from ..errors import ConfigError, IntegrityError, RefusedError, UsageError
+from ..errors import ConfigError, IntegrityError, RefusedError
 from ..ledger import Ledger, current_user, utcnow
+from ..pipelines.approval import approver_named, refuse_unless_waiting
 from ..pipelines.mis import Pupil, StaffMember, read_pupils, read_staff
 from ..settings import Settings
 from . import store
@@ -95,18 +96,9 @@ def make_plan(settings: Settings, ledger: Ledger, run: AuditRun, *, actor: str |
 
 def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str) -> Any:
     """A named person approves; the OS user who ran the command is recorded beside."""
-    by = " ".join(by.split())
-    if not by:
-        raise UsageError("an approval needs the approver's name (--by \"Name Surname\")")
-    allowed = settings.accounts.approvers
-    if allowed and by.casefold() not in {a.casefold() for a in allowed}:
-        raise RefusedError(f"{by!r} is not one of the approvers in the config",
-                           hint="accounts.approvers lists who may approve disabling accounts")
+    by = approver_named(plan_id, by, settings.accounts.approvers, job="accounts")
     row = store.get_plan(ledger, plan_id)
-    if row.status != store.PLANNED:
-        raise RefusedError(f"plan {row.plan_id} is {row.status}"
-                           + (f" (approved by {row.approved_by})" if row.approved_by else ""),
-                           hint="make a new plan with `dataward accounts plan`")
+    refuse_unless_waiting(row.plan_id, row.status, row.approved_by, job="accounts")
     os_user = current_user()
     with ledger.begin() as conn:
         store.set_plan(conn, row.plan_id, status=store.APPROVED, approved_by=by,

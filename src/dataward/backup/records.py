@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Column, Row, Table, insert, select
 
 from ..ledger import Ledger, utcnow
 from ..schema import backup_restore_tests, backup_snapshots
@@ -52,13 +52,17 @@ def record_restore_test(ledger: Ledger, rec: RestoreTestRecord, detail: str = ""
                      failed=rec.files_failed)
 
 
+def _newest(ledger: Ledger, table: Table, order: Column[Any]) -> Row[Any] | None:
+    """The newest row of ``table`` (by ``order``) among this school's rows."""
+    with ledger.engine.connect() as conn:
+        return conn.execute(select(table).where(table.c.school_id == ledger.school_id)
+                            .order_by(order.desc()).limit(1)).first()
+
+
 def last_restore_test(ledger: Ledger) -> RestoreTestRecord | None:
     """The newest restore test (for the DPO report)."""
     ledger.ensure_schema()
-    with ledger.engine.connect() as conn:
-        row = conn.execute(select(backup_restore_tests)
-                           .where(backup_restore_tests.c.school_id == ledger.school_id)
-                           .order_by(backup_restore_tests.c.test_id.desc()).limit(1)).first()
+    row = _newest(ledger, backup_restore_tests, backup_restore_tests.c.test_id)
     if row is None:
         return None
     return RestoreTestRecord(row.time, row.target, row.snapshot_id, row.status,
@@ -77,10 +81,7 @@ class SnapshotRecord:
 
 def last_snapshot(ledger: Ledger) -> SnapshotRecord | None:
     """The school's newest backup snapshot (for the trust report)."""
-    with ledger.engine.connect() as conn:
-        row = conn.execute(select(backup_snapshots)
-                           .where(backup_snapshots.c.school_id == ledger.school_id)
-                           .order_by(backup_snapshots.c.time.desc()).limit(1)).first()
+    row = _newest(ledger, backup_snapshots, backup_snapshots.c.time)
     if row is None:
         return None
     return SnapshotRecord(row.time, row.target, row.snapshot_id, row.status, row.files, row.bytes)

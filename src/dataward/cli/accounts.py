@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import UsageError
 from ..home import open_ledger
 from .common import get_settings, out, parse_as_of
 
@@ -117,8 +116,6 @@ def approve_cmd(ctx: typer.Context,
     Example: dataward accounts approve ap-20250901-060000-ab12 --by "Ann Smith (DPO)"
     """
     from ..accounts.service import approve_plan
-    if plan_id == "latest":
-        raise UsageError("approve names a plan by its id, never `latest`")
     s = get_settings(ctx)
     with open_ledger(s) as ledger:
         row = approve_plan(s, ledger, plan_id, by)

@@ -8,7 +8,6 @@ import typer
 from rich.markup import escape
 from rich.progress import TaskID
 
-from ..errors import UsageError
 from ..home import open_ledger
 
 if TYPE_CHECKING:
@@ -129,8 +128,6 @@ def approve_cmd(
     """
     from ..retention.planning import approve_plan
     s = get_settings(ctx)
-    if plan_id == "latest":
-        raise UsageError("approve names a plan by its id, never `latest`")
     with open_ledger(s) as ledger:
         summary = approve_plan(s, ledger, plan_id, by)
     out.print(f"plan {summary.plan_id} approved by {by}: {summary.due} file(s) to quarantine")

@@ -157,13 +157,7 @@ class LocalStore(ObjectStore):
             raise
 
     def get(self, key: str) -> bytes:
-        try:
-            fd = os.open(self._path(key), os.O_RDONLY | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            raise NotFoundError(f"object {key} is missing from {self.root}") from None
-        except OSError as exc:
-            raise NotFoundError(f"cannot read object {key} in {self.root}: {exc.strerror}") from None
-        with os.fdopen(fd, "rb") as fh:
+        with self.open_stream(key) as fh:
             return fh.read()
 
     def open_stream(self, key: str) -> BinaryIO:

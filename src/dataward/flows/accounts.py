@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from .approval import WEEK_S, wait_for_approver
+from .approval import WEEK_S, approve_then
 from .common import load as _settings
 from .common import retry_if_transient as _retry_if_transient
 
@@ -64,21 +64,16 @@ def _markdown(a: dict[str, Any]) -> str:
 def weekly_accounts(config: str | None = None, as_of: str | None = None,
                     approval_timeout_s: int = WEEK_S, poll_interval_s: int = 10) -> dict[str, Any]:
     """Audit leavers' accounts, wait for a named approver, disable them in AD."""
-    log = get_run_logger()
     audit = audit_and_plan(config, as_of)
     create_markdown_artifact(key="accounts-audit", markdown=_markdown(audit),
                              description="Leavers' accounts: counts only")
     outcome: dict[str, Any] = {"audit": audit, "approved_by": None, "applied": None}
     if audit["to_disable"]:
         # Pauses, never suspends: a restarted run would audit again and make a new plan.
-        name = wait_for_approver(
-            f"Approve accounts plan {audit['plan_id']}: {audit['to_disable']} account(s) will "
-            "be disabled. Enter your full name and tick approve.",
-            f"approve-{audit['plan_id']}", timeout_s=approval_timeout_s,
-            poll_interval_s=poll_interval_s)
-        if name:
-            outcome["approved_by"] = name
-            outcome["applied"] = approve_and_disable(config, audit["plan_id"], name)
-        else:
-            log.info("plan %s was not approved; no account was changed", audit["plan_id"])
+        approve_then(outcome, audit["plan_id"],
+                     f"Approve accounts plan {audit['plan_id']}: {audit['to_disable']} account(s) "
+                     "will be disabled. Enter your full name and tick approve.",
+                     lambda name: approve_and_disable(config, audit["plan_id"], name),
+                     untouched="no account was changed", timeout_s=approval_timeout_s,
+                     poll_interval_s=poll_interval_s)
     return outcome

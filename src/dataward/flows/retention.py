@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
 
-from .approval import WEEK_S, wait_for_approver
+from .approval import WEEK_S, approve_then
 from .common import load as _settings
 from .common import retry_if_transient as _retry_if_transient
 
@@ -93,22 +93,17 @@ def weekly_retention(config: str | None = None, as_of: str | None = None,
                      approval_timeout_s: int = WEEK_S, poll_interval_s: int = 10,
                      purge: bool = True) -> dict[str, Any]:
     """Plan deletions of leavers' images, wait for a named approver, quarantine, purge."""
-    log = get_run_logger()
     plan = build_plan(config, as_of)
     create_markdown_artifact(key="retention-plan", markdown=_markdown(plan),
                              description="Retention plan: counts only")
     outcome: dict[str, Any] = {"plan": plan, "approved_by": None, "applied": None}
     if plan["due"]:
-        name = wait_for_approver(
-            f"Approve retention plan {plan['plan_id']}: {plan['due']} image(s) go to "
-            "quarantine. Enter your full name and tick approve.",
-            f"approve-{plan['plan_id']}", timeout_s=approval_timeout_s,
-            poll_interval_s=poll_interval_s, resumable=True)
-        if name:
-            outcome["approved_by"] = name
-            outcome["applied"] = approve_and_apply(config, plan["plan_id"], name)
-        else:
-            log.info("plan %s was not approved; nothing was moved", plan["plan_id"])
+        approve_then(outcome, plan["plan_id"],
+                     f"Approve retention plan {plan['plan_id']}: {plan['due']} image(s) go to "
+                     "quarantine. Enter your full name and tick approve.",
+                     lambda name: approve_and_apply(config, plan["plan_id"], name),
+                     untouched="nothing was moved", timeout_s=approval_timeout_s,
+                     poll_interval_s=poll_interval_s, resumable=True)
     if purge:
         outcome["purge"] = purge_due(config)
     return outcome

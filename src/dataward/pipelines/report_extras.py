@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Row, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..ledger import Ledger
@@ -48,19 +49,28 @@ def _has(ledger: Ledger, table: str) -> bool:
         return False
 
 
-def latest_restore_test(ledger: Ledger) -> RestoreTest | None:
-    if not _has(ledger, "backup_restore_tests"):
+def optional_rows(ledger: Ledger, table: str, sql: str,
+                  params: dict[str, Any] | None = None) -> list[Row[Any]] | None:
+    """The rows ``sql`` reads from ``table``, a table the ledger may not have: None when it
+    has not (that part of dataward is not used) or the read fails, so the report says
+    nothing rather than stop."""
+    if not _has(ledger, table):
         return None
     try:
         with ledger.engine.connect() as conn:
-            r = conn.execute(text(
-                "SELECT time, target, snapshot_id, status, files_checked, files_matched, "
-                "files_failed FROM backup_restore_tests WHERE school_id = :s "
-                "ORDER BY time DESC LIMIT 1"), {"s": ledger.school_id}).first()
+            return list(conn.execute(text(sql), params or {}).all())
     except SQLAlchemyError:
         return None
-    if r is None:
+
+
+def latest_restore_test(ledger: Ledger) -> RestoreTest | None:
+    rows = optional_rows(ledger, "backup_restore_tests",
+                         "SELECT time, target, snapshot_id, status, files_checked, files_matched, "
+                         "files_failed FROM backup_restore_tests WHERE school_id = :s "
+                         "ORDER BY time DESC LIMIT 1", {"s": ledger.school_id})
+    if not rows:
         return None
+    r = rows[0]
     return RestoreTest(str(r[0])[:16].replace("T", " "), str(r[1]), str(r[2])[:8], str(r[3]),
                        int(r[4] or 0), int(r[5] or 0), int(r[6] or 0))
 
@@ -106,17 +116,12 @@ class LastBackup:
 
 
 def latest_backup(ledger: Ledger) -> LastBackup | None:
-    if not _has(ledger, "backup_snapshots"):
+    rows = optional_rows(ledger, "backup_snapshots",
+                         "SELECT time, target, snapshot_id, status, files FROM backup_snapshots "
+                         "WHERE school_id = :s ORDER BY time DESC LIMIT 1", {"s": ledger.school_id})
+    if not rows:
         return None
-    try:
-        with ledger.engine.connect() as conn:
-            r = conn.execute(text(
-                "SELECT time, target, snapshot_id, status, files FROM backup_snapshots "
-                "ORDER BY time DESC LIMIT 1")).first()
-    except SQLAlchemyError:
-        return None
-    if r is None:
-        return None
+    r = rows[0]
     return LastBackup(str(r[0])[:16].replace("T", " "), str(r[1]), str(r[2])[:8], str(r[3]),
                       int(r[4] or 0))
 
@@ -150,18 +155,12 @@ class OverdueSar:
 
 def overdue_sars(ledger: Ledger, today: date | None = None) -> list[OverdueSar]:
     """Open subject access requests past their legal due date."""
-    if not _has(ledger, "sar_requests"):
-        return []
     today = today or date.today()
-    try:
-        with ledger.engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT sar_id, subject, received, due FROM sar_requests WHERE status = 'open' "
-                "AND due < :d ORDER BY due"), {"d": today.isoformat()}).all()
-    except SQLAlchemyError:
-        return []
+    rows = optional_rows(ledger, "sar_requests",
+                         "SELECT sar_id, subject, received, due FROM sar_requests "
+                         "WHERE status = 'open' AND due < :d ORDER BY due", {"d": today.isoformat()})
     return [OverdueSar(str(r[0]), str(r[1]), str(r[2]), str(r[3]),
-                       (today - date.fromisoformat(str(r[3]))).days) for r in rows]
+                       (today - date.fromisoformat(str(r[3]))).days) for r in rows or []]
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..ledger import Ledger
 from .outputs import FINDINGS_FILE
-from .report_extras import _has
+from .report_extras import optional_rows
 from .report_rules import rule_of, rule_when
 
 KINDS = ("accepted", "to-fix", "false-positive")
@@ -85,18 +83,12 @@ class ReviewState:
 
 
 def load_decisions(ledger: Ledger) -> list[Decision]:
-    if not _has(ledger, "review_decisions"):
-        return []
-    try:
-        with ledger.engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT decision_id, decided_at, decided_by, kind, item_id, scan_id, source, "
-                "inode, size, mtime_ns, sha256, reason, owner, expires, entity_type, fingerprint, "
-                "problem FROM review_decisions WHERE withdrawn_at IS NULL "
-                "ORDER BY decided_at, decision_id")).all()
-    except SQLAlchemyError:
-        return []
-    return [Decision(*r) for r in rows]
+    rows = optional_rows(ledger, "review_decisions",
+                         "SELECT decision_id, decided_at, decided_by, kind, item_id, scan_id, source, "
+                         "inode, size, mtime_ns, sha256, reason, owner, expires, entity_type, "
+                         "fingerprint, problem FROM review_decisions WHERE withdrawn_at IS NULL "
+                         "ORDER BY decided_at, decision_id")
+    return [Decision(*r) for r in rows or []]
 
 
 class ItemFinder:
@@ -149,16 +141,10 @@ class ReviewView:
 def successors(ledger: Ledger) -> dict[str, str]:
     """Content hash -> the content a finished remediation left (a rename that wrote the
     old name into the image's metadata), so a decision follows the file through it."""
-    if not _has(ledger, "remediation_items"):
-        return {}
-    try:
-        with ledger.engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT sha256, new_sha256 FROM remediation_items WHERE state = 'done' "
-                "AND new_sha256 <> '' AND new_sha256 <> sha256")).all()
-    except SQLAlchemyError:
-        return {}
-    return {a: b for a, b in rows}
+    rows = optional_rows(ledger, "remediation_items",
+                         "SELECT sha256, new_sha256 FROM remediation_items WHERE state = 'done' "
+                         "AND new_sha256 <> '' AND new_sha256 <> sha256")
+    return {a: b for a, b in rows or []}
 
 
 def review_states(decisions: list[Decision], df: pd.DataFrame, scan_started: str,

@@ -124,13 +124,45 @@ def _backward(ledger: Ledger, plan: Plan, it: PlanItem) -> str | None:
                      record=_recorder(ledger, plan.plan_id, it), placed_sha=it.sha256)
 
 
-def _finish(ledger: Ledger, plan: Plan, status: str, action: str, done: int,
-            skipped: list[str]) -> ApplyResult:
+@dataclass(frozen=True)
+class _Way:
+    """One direction of a plan: the items it takes, how one is moved, what is recorded."""
+
+    takes: Callable[[PlanItem], bool]
+    move: Callable[[Ledger, Plan, PlanItem], str | None]   # why refused, or None: moved
+    item_state: str          # an item once moved this way, and its audit action
+    item_action: str
+    plan_status: str         # the plan once no item was refused, and the run's audit action
+    plan_action: str
+    remove_note: bool        # take away the note left where a moved file was
+
+
+_APPLY = _Way(lambda it: it.state != "done", _forward, "done", "remediate.moved",
+              "applied", "remediate.apply", remove_note=False)
+_UNDO = _Way(lambda it: it.state in ("done", UNDO.copying, UNDO.placed), _backward, "undone",
+             "remediate.undone", "undone", "remediate.undo", remove_note=True)
+
+
+def _walk(ledger: Ledger, plan: Plan, way: _Way) -> ApplyResult:
+    """Move each item the way takes; a refused item is listed and leaves the plan's
+    status as it was, so the next run tries it again."""
+    done, skipped = 0, []
+    for it in plan.items:
+        if not way.takes(it):
+            continue
+        why = way.move(ledger, plan, it)
+        if why:
+            skipped.append(f"{it.item_id}: {why}")
+            continue
+        if plan.action == "move" and plan.note:
+            _note(it, plan.note, remove=way.remove_note)
+        _set_state(ledger, plan.plan_id, it, way.item_state, way.item_action)
+        done += 1
     with ledger.begin() as conn:
         if not skipped:
             conn.execute(update(remediation_plans).where(
-                remediation_plans.c.plan_id == plan.plan_id).values(status=status))
-        ledger.audit(action, plan.plan_id, conn=conn, done=done, skipped=len(skipped))
+                remediation_plans.c.plan_id == plan.plan_id).values(status=way.plan_status))
+        ledger.audit(way.plan_action, plan.plan_id, conn=conn, done=done, skipped=len(skipped))
     return ApplyResult(plan.plan_id, done, skipped)
 
 
@@ -139,33 +171,8 @@ def apply_plan(ledger: Ledger, plan_id: str) -> ApplyResult:
     if plan.status not in ("approved", "applied"):
         raise RefusedError(f"plan {plan_id} is {plan.status}: it needs a named approval first "
                            f"(dataward remediate approve {plan_id} --by NAME)")
-    done, skipped = 0, []
-    for it in plan.items:
-        if it.state == "done":
-            continue
-        why = _forward(ledger, plan, it)
-        if why:
-            skipped.append(f"{it.item_id}: {why}")
-            continue
-        if plan.action == "move" and plan.note:
-            _note(it, plan.note)
-        _set_state(ledger, plan_id, it, "done", "remediate.moved")
-        done += 1
-    return _finish(ledger, plan, "applied", "remediate.apply", done, skipped)
+    return _walk(ledger, plan, _APPLY)
 
 
 def undo_plan(ledger: Ledger, plan_id: str) -> ApplyResult:
-    plan = get_plan(ledger, plan_id)
-    done, skipped = 0, []
-    for it in plan.items:
-        if it.state not in ("done", UNDO.copying, UNDO.placed):
-            continue
-        why = _backward(ledger, plan, it)
-        if why:
-            skipped.append(f"{it.item_id}: {why}")
-            continue
-        if plan.action == "move" and plan.note:
-            _note(it, plan.note, remove=True)
-        _set_state(ledger, plan_id, it, "undone", "remediate.undone")
-        done += 1
-    return _finish(ledger, plan, "undone", "remediate.undo", done, skipped)
+    return _walk(ledger, get_plan(ledger, plan_id), _UNDO)

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, update
 
 from ..errors import NotFoundError, PathOutsideRootsError, RefusedError, UsageError
 from ..ledger import Ledger, current_user, utcnow
+from ..pipelines.approval import approver_named, refuse_unless_waiting
 from ..pipelines.report_show import locate_item
 from ..schema import remediation_items, remediation_plans
 from ..settings import Settings
@@ -144,14 +145,12 @@ def get_plan(ledger: Ledger, plan_id: str) -> Plan:
 
 
 def approve_plan(ledger: Ledger, plan_id: str, by: str) -> Plan:
-    if not by.strip():
-        raise UsageError("name the person approving with --by \"Full Name\"")
+    by = approver_named(plan_id, by, (), job="remediate")
     plan = get_plan(ledger, plan_id)
-    if plan.status != "planned":
-        raise RefusedError(f"plan {plan_id} is {plan.status}, not waiting for approval")
+    refuse_unless_waiting(plan_id, plan.status, plan.approved_by, job="remediate")
     with ledger.begin() as conn:
         conn.execute(update(remediation_plans).where(remediation_plans.c.plan_id == plan_id)
-                     .values(status="approved", approved_by=by.strip(),
+                     .values(status="approved", approved_by=by,
                              approved_os_user=current_user(), approved_at=utcnow()))
-        ledger.audit("remediate.approve", plan_id, conn=conn, by=by.strip())
+        ledger.audit("remediate.approve", plan_id, conn=conn, by=by)
     return get_plan(ledger, plan_id)

@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from ..errors import ConfigError, IntegrityError, RefusedError, UsageError
+from ..errors import ConfigError, IntegrityError, RefusedError
 from ..ledger import Ledger, current_user, utcnow
 from ..settings import Settings
 from . import store
 from .inventory import build_inventory
+from ..pipelines.approval import approver_named, refuse_unless_waiting
 from ..pipelines.mis import Pupil, cross_check, read_consents, read_pupils
 from .planner import plan
 from .safefs import open_dir, sha256_at
@@ -165,13 +166,7 @@ def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str,
     operating-system account that ran the command (``os_user``) and the channel
     (``via``: cli or prefect-ui). ``retention.approver_accounts`` limits who may approve
     by that account, which the typed name cannot do."""
-    by = " ".join(by.split())
-    if not by:
-        raise UsageError("an approval needs the approver's name (--by \"Name Surname\")")
-    allowed = settings.retention.approvers
-    if allowed and by.casefold() not in {a.casefold() for a in allowed}:
-        raise RefusedError(f"{by!r} is not one of the approvers in the config",
-                           hint="retention.approvers lists who may approve deletions")
+    by = approver_named(plan_id, by, settings.retention.approvers, job="retention")
     os_user = current_user()
     accounts = settings.retention.approver_accounts
     if accounts and via != "cli":
@@ -183,12 +178,7 @@ def approve_plan(settings: Settings, ledger: Ledger, plan_id: str, by: str,
                            hint="retention.approver_accounts lists the accounts that may; "
                                 "run the approval as one of them")
     row = store.get_plan(ledger, plan_id)
-    if row.status == store.SUPERSEDED:
-        raise RefusedError(f"plan {row.plan_id} was superseded by a newer plan",
-                           hint="approve the newest plan (`dataward retention list`)")
-    if row.status != store.PLANNED:
-        raise RefusedError(f"plan {row.plan_id} is already {row.status}"
-                           + (f" (approved by {row.approved_by})" if row.approved_by else ""))
+    refuse_unless_waiting(row.plan_id, row.status, row.approved_by, job="retention")
     if store.current_digest(ledger, row.plan_id) != row.digest:
         raise IntegrityError(f"plan {row.plan_id} was altered in the ledger after it was made",
                              hint="make a new plan with `dataward retention plan`")

@@ -14,15 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from ..errors import NotFoundError
 from ..ledger import Ledger
+from ..pipelines.approval import PLANNED as PLANNED  # the states every job's plans share
+from ..pipelines.approval import SUPERSEDED as SUPERSEDED
+from ..pipelines.plan_tables import PlanTables
 from ..schema import deletions_table, items_table, plans_table
 
-PLANNED, APPROVED, APPLYING, APPLIED = "planned", "approved", "applying", "applied"
-SUPERSEDED = "superseded"  # a newer plan was made before this one was approved
+APPROVED, APPLYING, APPLIED = "approved", "applying", "applied"
+# PLANNED, SUPERSEDED (a newer plan was made before this one was approved): pipelines.approval
 # item states
 WAITING, QUARANTINED, RESTORED, PURGED = "planned", "quarantined", "restored", "purged"
 
@@ -65,38 +67,10 @@ def _item(r: Any) -> ItemRow:
                    r.state, r.qpath, r.quarantined_at)
 
 
-def insert_plan(conn: Connection, plan_row: dict[str, Any], items: list[dict[str, Any]]) -> int:
-    """Store a new plan; unapproved older plans are superseded (they were made from older
-    exports, so approving one later could delete images of a pupil who came back).
-    Returns how many were superseded."""
-    superseded = conn.execute(update(plans_table).where(plans_table.c.status == PLANNED)
-                              .values(status=SUPERSEDED)).rowcount
-    conn.execute(insert(plans_table).values(**plan_row))
-    items = [{**i, "plan_id": plan_row["plan_id"]} for i in items]
-    for start in range(0, len(items), 5000):
-        conn.execute(insert(items_table), items[start:start + 5000])
-    return superseded
-
-
-def get_plan(ledger: Ledger, plan_id: str) -> Any:
-    """A plan row by id, or ``latest``."""
-    with ledger.engine.connect() as conn:
-        q = select(plans_table)
-        if plan_id == "latest":
-            q = q.order_by(plans_table.c.created.desc()).limit(1)
-        else:
-            q = q.where(plans_table.c.plan_id == plan_id)
-        row = conn.execute(q).first()
-    if row is None:
-        raise NotFoundError(f"no retention plan {plan_id!r}",
-                            hint="`dataward retention list` shows the plans")
-    return row
-
-
-def list_plans(ledger: Ledger, limit: int = 20) -> list[Any]:
-    with ledger.engine.connect() as conn:
-        return list(conn.execute(select(plans_table)
-                                 .order_by(plans_table.c.created.desc()).limit(limit)))
+# Storing a plan supersedes the older unapproved ones (pipelines.plan_tables says why).
+_tables = PlanTables(plans_table, items_table, "retention")
+insert_plan, get_plan, list_plans = _tables.insert_plan, _tables.get_plan, _tables.list_plans
+set_plan, set_item = _tables.set_plan, _tables.set_item
 
 
 def plan_items(ledger: Ledger, plan_id: str, *, states: tuple[str, ...] | None = None
@@ -122,15 +96,6 @@ def current_digest(ledger: Ledger, plan_id: str) -> str:
                                    items_table.c.sha256)
                             .where(items_table.c.plan_id == plan_id))
         return items_digest(tuple(r) for r in rows)
-
-
-def set_plan(conn: Connection, plan_id: str, **values: Any) -> None:
-    conn.execute(update(plans_table).where(plans_table.c.plan_id == plan_id).values(**values))
-
-
-def set_item(conn: Connection, plan_id: str, item_no: int, **values: Any) -> None:
-    conn.execute(update(items_table).where(items_table.c.plan_id == plan_id,
-                                           items_table.c.item_no == item_no).values(**values))
 
 
 def record_deletion(conn: Connection, row: dict[str, Any]) -> None:

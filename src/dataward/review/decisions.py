@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 
 from ..errors import NotFoundError, UsageError
 from ..ledger import Ledger, current_user, utcnow
+from ..pipelines.approval import person_named
 from ..pipelines.outputs import FINDINGS_FILE
 from ..pipelines.report_data import build_report_data
 from ..pipelines.report_paths import PathMasker
@@ -67,11 +68,11 @@ def item_findings(settings: Settings, ledger: Ledger, item: str) -> list[ItemFin
 
 
 def _check(kind: str, by: str, reason: str, owner: str, expires: date | None,
-           finding: str, today: date) -> None:
+           finding: str, today: date) -> str:
+    """The decider's name, once the decision passes its rules."""
     if kind not in KINDS:
         raise UsageError(f"unknown decision {kind!r}; choose one of {', '.join(KINDS)}")
-    if not by.strip():
-        raise UsageError("name the person deciding with --by \"Full Name\"")
+    name = person_named(by, "deciding")
     if kind == "accepted":
         if not reason.strip():
             raise UsageError("an accepted item needs a reason (--reason)")
@@ -82,6 +83,7 @@ def _check(kind: str, by: str, reason: str, owner: str, expires: date | None,
     if kind == "false-positive" and not finding.strip():
         raise UsageError("name the finding that is a false positive (--finding REF, "
                          "from `dataward review findings ITEM`)")
+    return name
 
 
 def record_decision(settings: Settings, ledger: Ledger, item: str, kind: str, *, by: str,
@@ -89,7 +91,7 @@ def record_decision(settings: Settings, ledger: Ledger, item: str, kind: str, *,
                     finding: str = "", today: date | None = None) -> Recorded:
     """Record one decision about ``item`` (a report id) and audit it, in one transaction."""
     today = today or date.today()
-    _check(kind, by, reason, owner, expires, finding, today)
+    by = _check(kind, by, reason, owner, expires, finding, today)
     found = locate_item(settings, ledger, item)
     entity = fingerprint = None
     if kind == "false-positive":
@@ -102,7 +104,7 @@ def record_decision(settings: Settings, ledger: Ledger, item: str, kind: str, *,
     masker = PathMasker(build_roster(settings))
     values = dict(
         problem=_problem(settings, ledger, found.scan_id, found.item_id),
-        decided_at=utcnow(), decided_by=by.strip(), os_user=current_user(), kind=kind,
+        decided_at=utcnow(), decided_by=by, os_user=current_user(), kind=kind,
         item_id=found.item_id, scan_id=found.scan_id, source=found.source, inode=found.inode,
         size=found.size, mtime_ns=found.mtime_ns, sha256=found.sha256,
         reason=masker.mask(reason.strip()), owner=masker.mask(owner.strip()),
@@ -129,8 +131,7 @@ def withdraw_decisions(settings: Settings, ledger: Ledger, item: str, *, by: str
     """Withdraw every standing decision about ``item`` (found again as the report finds
     it: same place, or the same file renamed, moved or copied), so the item is open again.
     Audited as ``review.withdrawn`` with the operating-system user and the typed name."""
-    if not by.strip():
-        raise UsageError("name the person withdrawing with --by \"Full Name\"")
+    by = person_named(by, "withdrawing")
     found = locate_item(settings, ledger, item)
     here = pd.DataFrame([{"item_id": found.item_id, "inode": found.inode, "size": found.size,
                           "mtime_ns": found.mtime_ns, "sha256": found.sha256}])
@@ -142,10 +143,10 @@ def withdraw_decisions(settings: Settings, ledger: Ledger, item: str, *, by: str
     os_user = current_user()
     with ledger.begin() as conn:
         conn.execute(update(review_decisions).where(review_decisions.c.decision_id.in_(ids))
-                     .values(withdrawn_at=utcnow(), withdrawn_by=by.strip(),
+                     .values(withdrawn_at=utcnow(), withdrawn_by=by,
                              withdrawn_os_user=os_user))
         ledger.audit("review.withdrawn", found.item_id, conn=conn, decisions=ids,
-                     by=by.strip(), os_user=os_user, scan_id=found.scan_id)
+                     by=by, os_user=os_user, scan_id=found.scan_id)
     return Withdrawn(found.item_id, ids)
 
 

@@ -19,6 +19,7 @@ from ..classifiers.fingerprint import Fingerprinter, mask
 from ..errors import NotFoundError, UsageError
 from ..home import fingerprint_key
 from ..ledger import Ledger, current_user, utcnow
+from ..pipelines.approval import person_named
 from ..pipelines.subject import SubjectHit, SubjectQuery, fingerprints, search_scan
 from ..schema import sar_requests
 from ..settings import Settings
@@ -51,14 +52,13 @@ def open_request(settings: Settings, ledger: Ledger, query: SubjectQuery, *, rec
                  by: str, due: date | None = None, today: date | None = None) -> tuple[SarRequest, list[str]]:
     """Record a request received on ``received``; returns it and warnings about values
     the scans could never match."""
-    if not by.strip():
-        raise UsageError("name the person recording the request with --by \"Full Name\"")
+    by = person_named(by, "recording the request")
     if received > (today or date.today()):
         raise UsageError("--received is in the future")
     fps, warnings = fingerprints(query, Fingerprinter(fingerprint_key(settings)))
     subject = mask("PERSON", query.name) if query.name else "(no name given)"
     req = SarRequest(f"sar-{secrets.token_hex(4)}", received.isoformat(),
-                     (due or due_date(received)).isoformat(), subject, "open", by.strip(), fps)
+                     (due or due_date(received)).isoformat(), subject, "open", by, fps)
     with ledger.begin() as conn:
         conn.execute(insert(sar_requests).values(
             sar_id=req.sar_id, opened_at=utcnow(), opened_by=req.opened_by, os_user=current_user(),
@@ -100,12 +100,11 @@ def find_request(ledger: Ledger, sar_id: str) -> SarFound:
 
 
 def close_request(ledger: Ledger, sar_id: str, *, by: str) -> None:
-    if not by.strip():
-        raise UsageError("name the person closing the request with --by \"Full Name\"")
+    by = person_named(by, "closing the request")
     req = get_request(ledger, sar_id)
     if req.status != "open":
         raise UsageError(f"request {sar_id} is already closed")
     with ledger.begin() as conn:
         conn.execute(sar_requests.update().where(sar_requests.c.sar_id == sar_id)
                      .values(status="closed", closed_at=utcnow()))
-        ledger.audit("sar.close", sar_id, conn=conn, by=by.strip())
+        ledger.audit("sar.close", sar_id, conn=conn, by=by)
