@@ -7,8 +7,9 @@ large first, single parts last) and each batch is a task on the cluster. A batch
 retried when its worker dies; a part whose scan raised, or whose batch was lost for good
 (the cluster gone), is scanned again on its own in a later round; a part that still fails
 is named in the result and the others complete. The worker that scans a part writes its
-rows into the trust's dataset, so the flow waits for no writing at the end. Tasks return only counts and ids, and
-never persist results (Prefect pickles persisted results in clear).
+rows into the trust's dataset, so the flow waits for no writing at the end. Tasks return
+only counts and ids, and never persist results (Prefect pickles persisted results in
+clear).
 
 Start the cluster as an operator would (``dask scheduler``; on each worker machine
 ``DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker tcp://scheduler:8786 --nthreads 1

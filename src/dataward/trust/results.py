@@ -81,7 +81,9 @@ def write_part(trust: Trust, p: PartSummary) -> tuple[int, int]:
     return it.num_rows, fi.num_rows
 
 
-# One store per results location and process (an S3 client is slow to make).
+# One store per results location and worker process (an S3 client is slow to make; it
+# takes its credentials from the usual AWS places when made, so a worker started again
+# picks up new ones).
 _STORES: dict[tuple[str, str | None, str], ObjectStore] = {}
 
 
