@@ -8,6 +8,9 @@ which restic needs), each tool beside the other.
 
     .venv/bin/python bench/backup_bench.py --size-mb 1024 --repeat 3
 
+With ``--baseline-src DIR`` (say, a checkout of main's ``src/``) the dataward of that tree
+runs too, as a third tool in the same interleaved runs: a before/after under one load.
+
 For the S3 case it also restores once more through a byte-counting relay in front of
 SeaweedFS: bytes downloaded by the restore against the bytes of pack files in the
 repository (a first snapshot's full restore needs every pack).
@@ -121,6 +124,9 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--targets", default="folder,s3",
                     help="comma-separated: folder, s3 (default both)")
+    ap.add_argument("--baseline-src", type=Path, default=None,
+                    help="also run the dataward of this source tree (say, main's src/) "
+                         "in the same runs, interleaved: a before/after under one load")
     args = ap.parse_args()
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     if not shutil.which("restic"):
@@ -140,15 +146,19 @@ def main() -> None:
         try:
             for kind in args.targets:
                 load_before = _load()
-                rows: dict[str, dict[str, list[float]]] = {"dataward": {}, "restic": {}}
+                tools = ["dataward", "restic"] + (["baseline"] if args.baseline_src else [])
+                rows: dict[str, dict[str, list[float]]] = {t: {} for t in tools}
                 for rep in range(args.repeat):
-                    for tool in ("restic", "dataward") if rep % 2 else ("dataward", "restic"):
+                    for tool in tools[rep % len(tools):] + tools[:rep % len(tools)]:
                         res = bench_once(tool, work / f"{tool}-{kind}-{rep}", src, gh, fpr,
-                                         s3 if kind == "s3" else None, count_bytes=rep == 0)
+                                         s3 if kind == "s3" else None, count_bytes=rep == 0,
+                                         baseline_src=args.baseline_src)
                         for k, v in res.items():
                             rows[tool].setdefault(k, []).append(v)
                 where = ("S3 target (SeaweedFS on loopback, S3 auth on)" if kind == "s3"
                          else "folder target on the same disk")
+                if args.baseline_src:
+                    print(f"\nbaseline: dataward from {args.baseline_src}")
                 print(f"\nmedians of {args.repeat} runs, {mb:,.0f} MB tree, {where}; load "
                       f"average {load_before} before, {_load()} after (other work shares "
                       "the machine: both tools ran interleaved under it)")
@@ -290,10 +300,15 @@ class CountingRelay:
 
 
 def bench_once(tool: str, base: Path, src: Path, gh: Path, fpr: str, s3: SeaweedS3 | None,
-               *, count_bytes: bool = False) -> dict[str, float]:
+               *, count_bytes: bool = False, baseline_src: Path | None = None) -> dict[str, float]:
+    """One tool's first run, unchanged run and restore. ``baseline``: dataward from
+    ``baseline_src`` (its modules first on the path) instead of the installed one."""
     base.mkdir()
     repo, out = base / "repo", base / "restore"
     env = {**os.environ, "GNUPGHOME": str(gh)}
+    if tool == "baseline" and baseline_src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(baseline_src.resolve()), *filter(None, [os.environ.get("PYTHONPATH")])])
     if s3 is not None:
         env.update(AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET,
                    AWS_DEFAULT_REGION="us-east-1")

@@ -17,12 +17,14 @@ names), the files a DPO worries about most. Prints, in one run:
    wall time, findings, and peak memory of the worker above what it shared with the
    scanning process, against ``scan.item_memory_mb``.
 5. ``package create`` of 40 dense 1 MB files, with the screening scan and without, and
-   again after a scan of the folder (the screening then reuses the scan's counts).
+   again after a scan of the folder (the screening then reuses the scan's counts); with
+   --peer-src, the same for another tree (main's sources), rounds interleaved.
 
 Check characters come from tests/dense_export.py, written from the published rules
 independently of dataward's checksum code. Medians of --runs runs.
 
     python bench/dense_bench.py [--rows 100000] [--big-rows 970000] [--runs 3] [--skip big]
+        [--peer-src ../main/src]
 """
 from __future__ import annotations
 
@@ -254,62 +256,98 @@ def bench_big(args, tmp: Path):
           f"process peak {r['parent_kb'] / 1024:.0f} MB")
 
 
+# One round of package create, run in a fresh process with a given tree's sources first
+# (so this tree and a peer tree, such as main's, are measured in the same run,
+# interleaved): warm-up packages first (imports, as in one long-lived process), then one
+# package with screening off and one with it on. Prints JSON: [wall, CPU] of each, CPU
+# being user + system of the process and the workers it reaped.
+PACKAGE_ROUND = """
+import json, os, sys, time
+from pathlib import Path
+from dataward.settings import load_settings
+from dataward.transfer import PasswordMethod, create_package
+data, out, scan = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "scan"
+
+def settings_for(screen):
+    return load_settings(None, sources=[{"name": "pkg", "path": str(data)}],
+                         transfer={"allowed_roots": [str(data)], "max_package_mb": 1e6,
+                                   "scan_before_packaging": screen})
+
+if scan:  # the nightly scan reads the folder (the screening may then reuse its counts)
+    from dataward.pipelines.scan import run_scan
+    run_scan(settings_for(True))
+    sys.exit(0)
+
+def run(screen):
+    settings = settings_for(screen)
+    t, c = time.perf_counter(), os.times()
+    res = create_package(settings, [data], recipient="Bench LA", method=PasswordMethod(),
+                         out_dir=out)
+    dt, c2 = time.perf_counter() - t, os.times()
+    res.path.unlink()
+    return [dt, sum(c2[:4]) - sum(c[:4])]
+
+run(False)
+run(True)
+print(json.dumps({"off": run(False), "on": run(True)}))
+"""
+
+
+def _package_round(src: Path, home: Path, data: Path, out: Path, scan: bool = False):
+    env = {**os.environ, "PYTHONPATH": str(src), "DATAWARD_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-c", PACKAGE_ROUND, str(data), str(out),
+                           "scan" if scan else "package"], env=env, capture_output=True,
+                          text=True, check=True)
+    return None if scan else json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def bench_package(args, tmp: Path):
-    from dataward.settings import load_settings
-    from dataward.transfer import PasswordMethod, create_package
     data = tmp / "pkg"
     data.mkdir()
     rows = 10_000  # about 1 MB each
     for i in range(40):
         (data / f"class-{i:02d}.csv").write_text(dense_csv(rows, seed=1000 + i).text)
-    state_home(tmp / "home-pkg")
+    trees = {"this tree": ROOT / "src"}
+    if args.peer_src:
+        trees["peer"] = Path(args.peer_src).resolve()
+    homes = {}
+    for name in trees:
+        homes[name] = tmp / f"home-pkg-{len(homes)}"
+        state_home(homes[name])
     out = tmp / "pkg-out"
     out.mkdir()
-
-    def settings_for(screen: bool):
-        return load_settings(None, sources=[{"name": "pkg", "path": str(data)}],
-                             transfer={"allowed_roots": [str(data)], "max_package_mb": 1e6,
-                                       "scan_before_packaging": screen})
-
-    def run(screen: bool) -> tuple[float, float]:
-        """(wall s, CPU s of this process and the workers it reaped) of one package."""
-        settings = settings_for(screen)
-        t, c = time.perf_counter(), os.times()
-        res = create_package(settings, [data], recipient="Bench LA",
-                             method=PasswordMethod(),
-                             out_dir=out)
-        dt, c2 = time.perf_counter() - t, os.times()
-        res.path.unlink()
-        cpu = sum(c2[:4]) - sum(c[:4])   # user + system, self and children
-        return dt, cpu
-
-    run(False)
-    run(True)   # imports (Presidio, the recognizers) once, as in one long-lived process
-    on, off = [], []
-    for _ in range(args.runs):
-        off.append(run(False))
-        on.append(run(True))
-    # The nightly scan reads the folder; packaging the same files again then reuses its
-    # counts (pipelines/screen_reuse.py).
-    from dataward.pipelines.scan import run_scan
-    run_scan(settings_for(True))
-    known, off2 = [], []
-    for _ in range(args.runs):
-        off2.append(run(False))
-        known.append(run(True))
     size = sum(p.stat().st_size for p in data.iterdir()) / MB
 
-    def med(runs, i):
-        return statistics.median(r[i] for r in runs)
+    def rounds() -> dict[str, list[dict[str, list[float]]]]:
+        got: dict[str, list[dict[str, list[float]]]] = {name: [] for name in trees}
+        for _ in range(args.runs):       # interleaved: each tree once per round
+            for name, src in trees.items():
+                got[name].append(_package_round(src, homes[name], data, out))
+        return got
 
-    print(f"5. package create of 40 dense files ({size:.0f} MB), wall / CPU s (self + workers):")
-    print(f"   screening off      {med(off, 0):6.1f} / {med(off, 1):5.1f}")
-    print(f"   screening on       {med(on, 0):6.1f} / {med(on, 1):5.1f} -> "
-          f"{med(on, 0) / med(off, 0):.1f}x wall, {med(on, 1) / med(off, 1):.1f}x CPU")
-    print(f"   after a scan       {med(known, 0):6.1f} / {med(known, 1):5.1f} -> "
-          f"{med(known, 0) / med(off2, 0):.1f}x wall, {med(known, 1) / med(off2, 1):.1f}x CPU "
-          f"(off in the same rounds {med(off2, 0):.1f} / {med(off2, 1):.1f}; load average now "
-          f"{os.getloadavg()[0]:.1f})")
+    def med(runs, key, i):
+        return statistics.median(r[key][i] for r in runs)
+
+    first = rounds()
+    # The nightly scan reads the folder; packaging the same files again then reuses its
+    # counts (pipelines/screen_reuse.py) where the tree has that.
+    for name, src in trees.items():
+        _package_round(src, homes[name], data, out, scan=True)
+    known = rounds()
+    print(f"5. package create of 40 dense files ({size:.0f} MB), medians of {args.runs} "
+          f"rounds (each in a fresh process, trees interleaved), wall / CPU s (self + workers):")
+    for name in trees:
+        a, b = first[name], known[name]
+        print(f"   [{name}] {trees[name]}")
+        print(f"   screening off      {med(a, 'off', 0):6.1f} / {med(a, 'off', 1):5.1f}")
+        print(f"   screening on       {med(a, 'on', 0):6.1f} / {med(a, 'on', 1):5.1f} -> "
+              f"{med(a, 'on', 0) / med(a, 'off', 0):.1f}x wall, "
+              f"{med(a, 'on', 1) / med(a, 'off', 1):.1f}x CPU")
+        print(f"   after a scan       {med(b, 'on', 0):6.1f} / {med(b, 'on', 1):5.1f} -> "
+              f"{med(b, 'on', 0) / med(b, 'off', 0):.1f}x wall, "
+              f"{med(b, 'on', 1) / med(b, 'off', 1):.1f}x CPU "
+              f"(off in the same rounds {med(b, 'off', 0):.1f} / {med(b, 'off', 1):.1f})")
+    print(f"   load average now {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
@@ -321,6 +359,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip", choices=["classifier", "peer", "big", "package"], action="append",
                     default=[])
+    ap.add_argument("--peer-src", help="another tree's src folder (e.g. main's) whose "
+                    "package create is measured in the same run, interleaved (package rows)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     load = os.getloadavg()

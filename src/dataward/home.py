@@ -11,10 +11,13 @@ import os
 import secrets
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError, DatawardError
-from .ledger import Ledger
 from .settings import CONFIG_FILE_NAME, Settings
+
+if TYPE_CHECKING:  # imported when a ledger is opened: SQLAlchemy is slow to import
+    from .ledger import Ledger
 
 KEY_BYTES = 32
 log = logging.getLogger("dataward")
@@ -46,6 +49,7 @@ def ensure_home(settings: Settings) -> Path:
 
 def open_ledger(settings: Settings) -> Ledger:
     """The school's ledger, with its state folder made first (CLI and flows alike)."""
+    from .ledger import Ledger
     ensure_home(settings)
     return Ledger.for_settings(settings)
 

@@ -118,3 +118,36 @@ def test_a_repository_of_a_newer_format_is_refused_clearly(cli, dw_home, gpg_hom
         assert "format version 2" in r.output and "newer dataward" in r.output
         assert "reads and writes version 1" in r.output
     assert sorted(p.name for p in target.rglob("*")) == before  # nothing was changed
+
+
+def test_the_console_entry_builds_only_the_named_group_and_keeps_the_root_options(
+        dw_home, gpg_home, make_tree, tmp_path):
+    """`dataward --config FILE backup ...` through the console entry point (which builds
+    only the `backup` group): the root's --config still applies, the root's help still
+    lists every group, and an unknown command is still refused."""
+    import subprocess
+    import sys
+
+    from dataward.cli.main import _app_for, app
+    assert [g.name for g in _app_for(["-c", "x.yaml", "backup", "run"]).registered_groups] \
+        == ["backup"]
+    assert _app_for(["--help"]) is app and _app_for(["status"]) is app
+    src = make_tree({"a.txt": b"a\n" * 100})
+    cfg = tmp_path / "elsewhere.yaml"
+    cfg.write_text(yaml.safe_dump({"backup": {
+        "recovery_keys": [gpg_home["recovery"]], "gnupghome": gpg_home["home"],
+        "targets": [{"name": "usb", "url": str(tmp_path / "usb")}]}}))
+    entry = [sys.executable, "-c", "from dataward.cli.main import main; main()"]
+    env = {**os.environ, "DATAWARD_HOME": str(dw_home)}
+    env.pop("DATAWARD_CONFIG", None)
+    r = subprocess.run([*entry, "--config", cfg, "backup", "run", src], env=env,
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and r.stdout.startswith("usb: snapshot"), r.stderr
+    r = subprocess.run([*entry, "backup", "run", src], env=env, capture_output=True,
+                       text=True, check=False)
+    assert r.returncode == 78 and "no backup target" in r.stderr  # no --config: not found
+    r = subprocess.run([*entry, "--help"], env=env, capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and all(g in r.stdout for g in ("backup", "retention", "assets"))
+    r = subprocess.run([*entry, "backup", "nosuch"], env=env, capture_output=True, text=True,
+                       check=False)
+    assert r.returncode == 2 and "No such command" in r.stderr

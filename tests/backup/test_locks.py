@@ -238,7 +238,9 @@ def test_unlock_removes_only_stale_locks_unless_forced(settings, dw_home, gpg_ho
         r = subprocess.run([*CLI, "backup", "unlock", "--force", "--target", target], env=env,
                            capture_output=True, check=False)
         assert r.returncode == 0 and b"office-pc" in r.stdout
-        assert not list((target / "locks").iterdir())
+        # (A holder stopped inside a refresh may leave its half-written temporary file,
+        # named with a dot: not a lock, and not listed as one.)
+        assert not [p for p in (target / "locks").iterdir() if not p.name.startswith(".")]
     finally:
         live.kill()
         live.wait()
@@ -296,6 +298,7 @@ def test_a_cache_held_by_a_stopped_run_does_not_stop_another(tmp_path):
         cache.put_summary("snapshots/a", "{}")
         cache.put_index("index/a", b"x")
         cache.drop_summaries(["snapshots/b"])
+        cache.forget_files()  # what a prune does after deleting packs
         assert cache.summaries() == {} and cache.index_objects() == {}
     finally:
         holder.execute("ROLLBACK")

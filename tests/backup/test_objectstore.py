@@ -146,3 +146,20 @@ def test_backup_and_restore_through_s3(settings, moto_s3, s3_env, make_tree, tmp
     for k in keys:
         body = client.get_object(Bucket="oakfield-backups", Key=k)["Body"].read()
         assert b"Amelia" not in body and b"asthma" not in body and b"medical" not in body
+
+
+def test_a_folder_listing_skips_an_object_removed_while_it_listed(tmp_path, monkeypatch):
+    """Two runs share a folder target: one lists locks/ while the other replaces or
+    releases its lock. The listing leaves the vanished object out instead of failing."""
+    store = LocalStore(tmp_path / "repo")
+    store.put("locks/a", b"{}")
+    store.put("locks/b", b"{}")
+    real_lstat = os.lstat
+
+    def lstat(path, *args, **kwargs):
+        if str(path).endswith(os.path.join("locks", "a")) and os.path.exists(path):
+            os.unlink(path)  # the other process removes it just now
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    assert [o.key for o in store.list("locks/")] == ["locks/b"]

@@ -109,7 +109,11 @@ class RepoCache:
             raise
 
     def forget_files(self) -> None:
-        self.db.execute("DELETE FROM files")
+        """Drop the file table once packs were deleted. A write the cache can do without
+        (``_optional``): an entry is trusted only when every chunk it names is in the
+        index a run loaded, so one left behind (another run on this server holds the
+        cache's lock, stopped mid-write) never points a snapshot at a deleted pack."""
+        _optional("DELETE FROM files", (), self.db)
 
     # index objects -----------------------------------------------------------------
     def index_objects(self) -> dict[str, bytes]:

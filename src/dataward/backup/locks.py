@@ -8,7 +8,9 @@ so it can always be removed.
 * **Take**: list ``locks/``; a conflicting lock that is not stale refuses (exit 11);
   stale ones are removed. Write our own lock, wait a moment, then list again: a
   conflicting lock that appeared meanwhile (two processes that started together) makes
-  us remove ours and refuse. Both may refuse; neither goes on unprotected.
+  us remove ours and refuse. Both may refuse; neither goes on unprotected. The wait need
+  not be idle (``begin``, then ``confirm``): a holder may read the repository meanwhile,
+  as long as it confirms before it writes anything or reads a pack's data.
 * **Refresh**: a background thread replaces the lock with a fresh one every
   ``refresh`` seconds (new object first, then the old one removed).
 * **Stale**: a lock not refreshed for ``stale`` seconds, or one of a process of this
@@ -95,8 +97,16 @@ def _uptime() -> float:
 
 
 def list_locks(store: ObjectStore) -> list[LockInfo]:
+    return _list_locks(store, "")[1]
+
+
+def _list_locks(store: ObjectStore, own: str) -> tuple[bool, list[LockInfo]]:
+    """(whether our own lock ``own`` is listed, every other lock): ours is not read back."""
     out = []
-    for o in store.list("locks/"):
+    listed = store.list("locks/")
+    for o in listed:
+        if o.key == own:
+            continue
         try:
             out.append(LockInfo.parse(o.key, store.get(o.key)))
         except NotFoundError:
@@ -105,7 +115,7 @@ def list_locks(store: ObjectStore) -> list[LockInfo]:
             # An unreadable lock counts as a fresh exclusive one: never guess it away.
             now = datetime.now(UTC)
             out.append(LockInfo(o.key, "exclusive", "?", 0, now, now))
-    return out
+    return any(o.key == own for o in listed), out
 
 
 def remove_locks(store: ObjectStore, times: LockTimes, *, force: bool = False) -> list[LockInfo]:
@@ -129,38 +139,77 @@ class RepoLock:
         self.started = datetime.now(UTC)
         self.key = ""
         self.lost = ""  # why the lock is no longer ours (empty while held)
+        self.confirmed = False  # the check after the settle wait passed
+        self.raced = False  # ... or failed: a rival's lock appeared while ours settled
         self._last = 0.0
+        self._written = 0.0  # when our first lock object was written (monotonic)
         self._mutex = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ---- taking --------------------------------------------------------------------
     def acquire(self, wait: float = 0.0) -> RepoLock:
-        """Take the lock; while a rival holds it, try again for up to ``wait`` seconds."""
+        """Take the lock (``begin`` and ``confirm``); while a rival holds it, try again for
+        up to ``wait`` seconds."""
         deadline = time.monotonic() + wait
         while True:
             try:
-                return self._acquire()
+                self.begin()
+                self.confirm()
+                return self
             except LockedError:
+                self.release()
+                self.lost = ""
                 if time.monotonic() >= deadline:
                     raise
                 time.sleep(min(max(self.times.refresh / 10, 0.2), 5.0,
                                max(0.0, deadline - time.monotonic())))
 
-    def _acquire(self) -> RepoLock:
-        self._check_rivals(remove_stale=True)
+    def begin(self, wait: float = 0.0) -> RepoLock:
+        """The first half of taking the lock: refuse when a rival holds one (trying again
+        for up to ``wait`` seconds), else write ours and start refreshing it. Until
+        ``confirm`` the holder may only read the repository's metadata."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self._check_rivals(remove_stale=True)
+                break
+            except LockedError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(min(max(self.times.refresh / 10, 0.2), 5.0,
+                               max(0.0, deadline - time.monotonic())))
+        self.confirmed = self.raced = False
+        self._stop.clear()
         self._write()
-        if self.times.settle:
-            time.sleep(self.times.settle)
-        try:
-            self._check_rivals(remove_stale=False)
-        except LockedError:
-            self._delete(self.key)
-            self.key = ""
-            raise
+        self._written = time.monotonic()
         self._thread = threading.Thread(target=self._refresher, name="dw-lock", daemon=True)
         self._thread.start()
         return self
+
+    def confirm(self) -> None:
+        """The second half: once ``settle`` has passed since our lock was written, list
+        again; a conflicting lock that appeared meanwhile (two processes that started
+        together) makes us remove ours and refuse (``raced``). Does nothing once passed."""
+        if self.confirmed:
+            return
+        left = self.times.settle - (time.monotonic() - self._written)
+        if left > 0:
+            time.sleep(left)
+        with self._mutex:
+            if self.confirmed:
+                return
+            if self.lost or not self.key:
+                raise LockedError(self.lost or "the repository lock is not held")
+            try:
+                self._check_rivals(remove_stale=False)
+            except LockedError:
+                self.raced = True
+                self.lost = "another process took a lock on the repository at the same time"
+                self._delete(self.key)
+                self.key = ""
+                raise
+            self.confirmed = True
 
     def _doc(self) -> bytes:
         return json.dumps({"kind": self.kind, "host": socket.gethostname(), "pid": os.getpid(),
@@ -181,9 +230,12 @@ class RepoLock:
             pass
 
     def _check_rivals(self, *, remove_stale: bool) -> None:
-        for info in list_locks(self.store):
-            if info.key == self.key:
-                continue
+        present, others = _list_locks(self.store, self.key)
+        if self.key and not present:
+            self.lost = ("this run's repository lock was removed while it worked (its "
+                         "refresh was late and another process took the lock over)")
+            raise LockedError(self.lost, hint="nothing was saved; run it again")
+        for info in others:
             if info.stale(self.times):
                 if remove_stale:
                     self._delete(info.key)
@@ -221,11 +273,15 @@ class RepoLock:
     def ensure(self) -> None:
         """The strict check before a commit: our lock still stands, freshly refreshed,
         and no conflicting lock exists. Raises LockedError otherwise."""
+        self.confirm()
         self.refresh()
         with self._mutex:
-            for info in list_locks(self.store):
-                if info.key != self.key and info.conflicts(self.kind) \
-                        and not info.stale(self.times):
+            present, others = _list_locks(self.store, self.key)
+            if not present:
+                self.lost = "this run's repository lock was removed while it worked"
+                raise LockedError(self.lost, hint="nothing was saved; run it again")
+            for info in others:
+                if info.conflicts(self.kind) and not info.stale(self.times):
                     self.lost = f"another process took the repository lock: {info.describe()}"
                     raise LockedError(self.lost, hint="nothing was saved; run it again")
 

@@ -262,11 +262,20 @@ class Repository:
         return extended
 
     # ---- run locks (backup/locks.py) ------------------------------------------------
-    def lock(self, kind: str = "shared", wait: float = 0.0) -> RepoLock:
+    def lock(self, kind: str = "shared", wait: float = 0.0, *, confirm: bool = True) -> RepoLock:
         """Take a repository lock; an exclusive lock (prune) excludes every other lock.
-        ``wait``: seconds to keep trying while another process holds a conflicting one."""
-        self.held = RepoLock(self.store, kind, self.lock_times).acquire(wait)
+        ``wait``: seconds to keep trying while another process holds a conflicting one.
+        With ``confirm=False`` only its first half is done (``RepoLock.begin``): the caller
+        reads metadata while the lock settles, and calls ``confirm_lock`` before it writes
+        anything or reads pack data."""
+        lock = RepoLock(self.store, kind, self.lock_times)
+        self.held = lock.acquire(wait) if confirm else lock.begin(wait)
         return self.held
+
+    def confirm_lock(self) -> None:
+        """Finish taking a lock begun with ``confirm=False`` (nothing once it is done)."""
+        if self.held is not None:
+            self.held.confirm()
 
     def unlock(self) -> None:
         held, self.held = self.held, None

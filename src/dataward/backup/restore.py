@@ -243,6 +243,7 @@ def restore(repo: Repository, snap: SnapshotInfo, dest: Path, *, includes: list[
             else:
                 n_links += _restore_other(dest, checked, entry, overwrite, dirs)
         restorer = _PackRestorer(repo, files, progress)
+        repo.confirm_lock()  # a lock begun before the plan has settled by now (or waits)
         restorer.run({p: list(uses.values()) for p, uses in plan.items()}, workers)
     finally:
         for f in files:

@@ -11,11 +11,14 @@ Order of writes, so that ``kill -9`` at any point leaves a valid repository:
 A run killed before step 3 leaves packs that no snapshot uses (prune removes them, or
 the next run reuses them); it never leaves a snapshot pointing at missing data.
 
-The run holds a shared repository lock (``locks``), refreshed in the background. Right
-before the index and the snapshot (both sealed beforehand) it checks strictly that the
-lock is still its own, refreshing it, then that every pack the snapshot relies on is
-still in the store: a run whose lock was taken over (a prune after a missed refresh)
-stops without writing either.
+The run holds a shared repository lock (``locks``), refreshed in the background. Its
+settle wait is not idle: the lock is written, the index loaded and the tree walked while
+it settles, and it is confirmed (``RepoLock.confirm``) before the first pack is uploaded
+or, in a run with nothing new, before the commit. A run that then finds a rival's lock
+has written nothing; it starts over while ``lock_wait`` lasts. Right before the index and
+the snapshot (both sealed beforehand) it checks strictly that the lock is still its own,
+refreshing it, then that every pack the snapshot relies on is still in the store: a run
+whose lock was taken over (a prune after a missed refresh) stops without writing either.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from ..connectors.filesystem import walk_tree
 from ..errors import LockedError, NotFoundError, PathOutsideRootsError
 from .crypto import b64
 from .format import BlobRef, IndexDoc, PackWriter, chunk_payload, encode_index, encode_snapshot
+from .locks import RepoLock
 from .repository import Repository
 
 Progress = Callable[[int, int], None]  # (bytes done, files done)
@@ -87,8 +91,8 @@ class _Uploader:
     """Seals and uploads finished packs on background threads (two in flight at most)
     and records each as pending in the cache as soon as the store has it."""
 
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
+    def __init__(self, repo: Repository, lock: RepoLock) -> None:
+        self.repo, self.lock = repo, lock
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dw-upload")
         self.inflight: deque[Future[tuple[str, list[tuple[bytes, int, int, int]], int]]] = deque()
         self.done: dict[str, list[tuple[bytes, int, int, int]]] = {}
@@ -104,6 +108,7 @@ class _Uploader:
         return name, writer.entries, size
 
     def submit(self, writer: PackWriter) -> None:
+        self.lock.confirm()  # nothing is written under a lock that has not settled
         self.inflight.append(self.pool.submit(self._upload, writer))
         while len(self.inflight) > 1:  # two packs in flight at most: memory stays flat
             self._reap()
@@ -122,6 +127,25 @@ class _Uploader:
 def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | None = None,
                zstd_level: int = 3, target_name: str = "", tags: list[str] | None = None,
                progress: Progress | None = None, lock_wait: float = 0.0) -> BackupResult:
+    """Back up ``roots`` under a shared lock; ``lock_wait``: seconds to keep trying while
+    a prune holds the repository."""
+    deadline = time.monotonic() + lock_wait
+    while True:
+        lock = repo.lock("shared", wait=max(0.0, deadline - time.monotonic()), confirm=False)
+        try:
+            return _run_once(repo, lock, roots, excludes=excludes, zstd_level=zstd_level,
+                             target_name=target_name, tags=tags, progress=progress)
+        except LockedError:
+            if not lock.raced or time.monotonic() >= deadline:
+                raise
+        repo.unlock()  # a rival's lock appeared while ours settled: nothing was written
+        time.sleep(min(max(repo.lock_times.refresh / 10, 0.2), 5.0,
+                       max(0.0, deadline - time.monotonic())))
+
+
+def _run_once(repo: Repository, lock: RepoLock, roots: list[Path], *,
+              excludes: list[str] | None, zstd_level: int, target_name: str,
+              tags: list[str] | None, progress: Progress | None) -> BackupResult:
     from pyfastcdc import FastCDC
 
     t0 = time.monotonic()
@@ -130,8 +154,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
     p = repo.params
     cdc = FastCDC(p.chunk_avg, min_size=p.chunk_min, max_size=p.chunk_max,
                   seed=keys.chunker_seed)
-    lock = repo.lock("shared", wait=lock_wait)
-    index = repo.load_index()
+    index = repo.load_index()  # read while the lock settles
     known: set[bytes] = set(index)
     # Packs a killed run uploaded: reuse those the store really has (listed only when
     # there are some: an unchanged run of a large repository lists packs once, below).
@@ -145,7 +168,7 @@ def run_backup(repo: Repository, roots: list[Path], *, excludes: list[str] | Non
                 index[cid] = BlobRef(name, off, length, raw)
                 known.add(cid)
 
-    up = _Uploader(repo)
+    up = _Uploader(repo, lock)
     spool = repo.cache.path.parent
     writer = PackWriter(keys, spool)
     errors: list[str] = []

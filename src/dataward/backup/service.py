@@ -6,27 +6,30 @@ name, a folder, or ``s3://bucket/prefix``), and records what it did in the ledge
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..connectors.objectstore import ObjectStore, open_store
 from ..connectors.s3store import S3Store
 from ..errors import ConfigError, PartialError, RefusedError, RepositoryMissingError
 from ..home import ensure_home
-from ..ledger import Ledger
 from ..settings import Settings
 from .crypto import MasterKeys
 from .keys import check_recipients, save_local_keys, wrap_keys
-from .locks import LockInfo, LockTimes, remove_locks
+from .locks import LockInfo, LockTimes, RepoLock, remove_locks
 from .policy import Policy
 from .prune import PrunePlan, PruneResult, prune
-from .records import record_snapshot
 from .repair import RepairResult, repair
 from .repository import RepoParams, Repository, SnapshotInfo
 from .restore import RestoreResult, restore
 from .run import BackupResult, run_backup
 from .verify import VerifyResult, verify
+
+if TYPE_CHECKING:
+    from ..ledger import Ledger
 
 Progress = Callable[[int, int], None]
 
@@ -71,6 +74,43 @@ def resolve_targets(settings: Settings, target: str | None = None, *,
         object_lock=t.object_lock_days > 0), t.object_lock_days) for t in chosen]
 
 
+def _ledger(settings: Settings) -> Ledger:
+    """The ledger, imported when a job records what it did: SQLAlchemy is a large part of
+    a quick command's start (an unchanged run, a small restore)."""
+    from ..ledger import Ledger
+    return Ledger.for_settings(settings)
+
+
+class _LedgerSoon:
+    """The ledger, imported and opened on a thread while the job waits on the network and
+    its lock settles, instead of after its last request. The thread imports only what the
+    ledger needs (SQLAlchemy, the schema), modules the job's own thread never imports, so
+    the two cannot wait on each other's imports."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._out: list[Ledger | BaseException] = []
+        self._thread = threading.Thread(target=self._open, args=(settings,), name="dw-ledger",
+                                        daemon=True)
+        self._thread.start()
+
+    def _open(self, settings: Settings) -> None:
+        try:
+            self._out.append(_ledger(settings))
+        except BaseException as exc:  # noqa: BLE001 - raised again by ``get`` in the job's thread
+            self._out.append(exc)
+
+    def get(self) -> Ledger:
+        self._thread.join()
+        if isinstance(self._out[0], BaseException):
+            raise self._out[0]
+        return self._out[0]
+
+    def close(self) -> None:
+        self._thread.join()
+        if not isinstance(self._out[0], BaseException):
+            self._out[0].close()
+
+
 def _params(settings: Settings) -> RepoParams:
     avg = settings.backup.chunk_avg_kib * 1024
     return RepoParams(chunk_min=avg // 4, chunk_avg=avg, chunk_max=avg * 4,
@@ -101,7 +141,7 @@ def join_target(settings: Settings, t: Target, *, gnupghome: Path | None = None,
     save_local_keys(keys_dir, keys, write_only=settings.backup.write_only)
     repo = Repository.open(t.store, keys_dir, cache_dir, lock_days=t.lock_days,
                            lock_times=_lock_times(settings))
-    with Ledger.for_settings(settings) as ledger:
+    with _ledger(settings) as ledger:
         ledger.audit("backup.join", t.name, repo=keys.repo_id,
                      write_only=settings.backup.write_only)
     return repo
@@ -119,7 +159,7 @@ def init_target(settings: Settings, t: Target, *, recovery_keys: list[str] | Non
                              params=_params(settings), lock_days=t.lock_days,
                              lock_times=_lock_times(settings))
     save_local_keys(keys_dir, keys, write_only=settings.backup.write_only)
-    with Ledger.for_settings(settings) as ledger:
+    with _ledger(settings) as ledger:
         ledger.audit("backup.init", t.name, repo=keys.repo_id, recipients=recipients,
                      write_only=settings.backup.write_only)
     return repo
@@ -145,21 +185,28 @@ def backup_run(settings: Settings, *, target: str | None = None,
         raise ConfigError("nothing to back up", hint="set backup.paths or name folders: "
                           "dataward backup run --target T FOLDER...")
     results = []
-    for t in resolve_targets(settings, target, object_lock_days=object_lock_days, writing=True):
-        try:
-            repo = open_repo(settings, t)
-        except RepositoryMissingError:
-            if not (recovery_keys or settings.backup.recovery_keys):
-                raise
-            repo = init_target(settings, t, recovery_keys=recovery_keys, gnupghome=gnupghome)
-        with repo:
-            result = run_backup(repo, roots, excludes=settings.backup.exclude,
-                                zstd_level=settings.backup.zstd_level, target_name=t.name,
-                                lock_wait=settings.backup.lock_wait_seconds,
-                                progress=progress(t.name) if progress else None)
-        with Ledger.for_settings(settings) as ledger:
-            record_snapshot(ledger, result)
-        results.append(result)
+    targets = resolve_targets(settings, target, object_lock_days=object_lock_days, writing=True)
+    ledger = _LedgerSoon(settings)  # after the S3 clients: while the first lock settles
+    try:
+        for t in targets:
+            try:
+                repo = open_repo(settings, t)
+            except RepositoryMissingError:
+                if not (recovery_keys or settings.backup.recovery_keys):
+                    raise
+                repo = init_target(settings, t, recovery_keys=recovery_keys,
+                                   gnupghome=gnupghome)
+            with repo:
+                result = run_backup(repo, roots, excludes=settings.backup.exclude,
+                                    zstd_level=settings.backup.zstd_level, target_name=t.name,
+                                    lock_wait=settings.backup.lock_wait_seconds,
+                                    progress=progress(t.name) if progress else None)
+            opened = ledger.get()  # its thread imported SQLAlchemy: records' imports are ready
+            from .records import record_snapshot
+            record_snapshot(opened, result)
+            results.append(result)
+    finally:
+        ledger.close()
     failed = sum(r.errors for r in results)
     if failed:
         raise PartialError(f"backup finished, but {failed} files or folders could not be read; "
@@ -182,15 +229,27 @@ def backup_restore(settings: Settings, snapshot: str, dest: Path, *,
                    overwrite: bool = False, progress: Progress | None = None) -> RestoreResult:
     t = resolve_targets(settings, target)[0]
     use_recovery = settings.backup.write_only or gnupghome is not None
-    with open_repo(settings, t, gnupghome=gnupghome, use_recovery_key=use_recovery,
-                   passphrase=passphrase) as repo:
-        _shared_lock(repo)
-        snap = repo.find_snapshot(snapshot)
-        result = restore(repo, snap, dest, includes=paths, overwrite=overwrite,
-                         progress=progress)
-    with Ledger.for_settings(settings) as ledger:
-        ledger.audit("backup.restore", t.name, snapshot=snap.id, files=result.files,
-                     bytes=result.bytes, damaged=len(result.damaged))
+    # The lock first: the recovery key opens the repository's keys (gpg) and the ledger
+    # opens while it settles; ``restore`` confirms it before the first pack is read.
+    lock = _begin_shared_lock(t.store, settings)
+    ledger = _LedgerSoon(settings)
+    try:
+        try:
+            repo = open_repo(settings, t, gnupghome=gnupghome, use_recovery_key=use_recovery,
+                             passphrase=passphrase)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        with repo:
+            repo.held = lock
+            snap = repo.find_snapshot(snapshot)
+            result = restore(repo, snap, dest, includes=paths, overwrite=overwrite,
+                             progress=progress)
+        ledger.get().audit("backup.restore", t.name, snapshot=snap.id, files=result.files,
+                           bytes=result.bytes, damaged=len(result.damaged))
+    finally:
+        ledger.close()
     return result
 
 
@@ -203,7 +262,7 @@ def backup_verify(settings: Settings, *, target: str | None = None, read_data: f
                        passphrase=passphrase) as repo:
             _shared_lock(repo)
             res = verify(repo, read_data_percent=read_data, progress=progress)
-        with Ledger.for_settings(settings) as ledger:
+        with _ledger(settings) as ledger:
             ledger.audit("backup.verify", t.name, ok=res.ok, problems=len(res.problems),
                          packs_read=res.packs_read, read_data=read_data)
         out.append(res)
@@ -226,12 +285,21 @@ def backup_prune(settings: Settings, *, target: str | None = None, apply: bool =
         with open_repo(settings, t) as repo:
             plan, result = prune(repo, policy, apply=apply)
         if result is not None:
-            with Ledger.for_settings(settings) as ledger:
+            with _ledger(settings) as ledger:
                 ledger.audit("backup.prune", t.name, snapshots_deleted=result.snapshots_deleted,
                              packs_deleted=result.packs_deleted, refused=result.refused,
                              bytes_freed=result.bytes_freed)
         out.append((t, plan, result))
     return out
+
+
+def _begin_shared_lock(store: ObjectStore, settings: Settings) -> RepoLock | None:
+    """A reader's shared lock, begun (``RepoLock.begin``) before the repository is opened;
+    None when the store refuses the lock object, as in ``_shared_lock``."""
+    try:
+        return RepoLock(store, "shared", _lock_times(settings)).begin()
+    except RefusedError:
+        return None
 
 
 def _shared_lock(repo: Repository) -> None:
@@ -251,7 +319,7 @@ def backup_unlock(settings: Settings, *, target: str | None = None,
     for t in resolve_targets(settings, target):
         removed = remove_locks(t.store, _lock_times(settings), force=force)
         if removed:
-            with Ledger.for_settings(settings) as ledger:
+            with _ledger(settings) as ledger:
                 ledger.audit("backup.unlock", t.name, removed=len(removed), force=force)
         out.append((t, removed))
     return out
@@ -266,7 +334,7 @@ def backup_repair(settings: Settings, *, target: str | None = None) \
         with open_repo(settings, t) as repo:
             repo.lock("shared")
             result = repair(repo)
-        with Ledger.for_settings(settings) as ledger:
+        with _ledger(settings) as ledger:
             ledger.audit("backup.repair", t.name, restored=len(result.restored),
                          unrepairable=len(result.unrepairable))
         out.append((t, result))

@@ -113,19 +113,38 @@ def valid_upns(values: list[str]) -> list[bool]:
     """``is_valid_upn`` of each value (13 ASCII characters each)."""
     if not values:
         return []
-    m = _digit_matrix(values, 13)
+    return [bool(x) for x in valid_upn_rows(_digit_matrix(values, 13))]
+
+
+def valid_upn_rows(m: np.ndarray) -> np.ndarray:
+    """``is_valid_upn`` of each row of an (n, 13) array of a UPN's ASCII codes."""
     body = _UPN_VALUE[m[:, 1:12]]
     last = _UPN_LAST[m[:, 12]]
     total = body @ np.arange(2, 13) + last * 13
-    ok = (body.min(axis=1) >= 0) & (last >= 0) & (_UPN_LETTER_CODES[total % 23] == m[:, 0])
-    return [bool(x) for x in ok]
+    ok: np.ndarray = (body.min(axis=1, initial=9) >= 0) & (last >= 0) & (
+        _UPN_LETTER_CODES[total % 23] == m[:, 0])
+    return ok
 
 
 def valid_nhs_numbers(values: list[str]) -> list[bool]:
     """``is_valid_nhs`` of each value (ten digits each, spaces or hyphens between)."""
     if not values:
         return []
-    d = _digit_matrix(values, 10, " -").astype(np.int64) - ord("0")
+    return [bool(x) for x in valid_nhs_rows(_digit_matrix(values, 10, " -"))]
+
+
+def valid_nhs_rows(m: np.ndarray) -> np.ndarray:
+    """``is_valid_nhs`` of each row of an (n, 10) array of ASCII digit codes."""
+    d = m.astype(np.int64) - ord("0")
     check = (11 - (d[:, :9] @ np.arange(10, 1, -1)) % 11) % 11
     same = (d == d[:, :1]).all(axis=1)
-    return [bool(x) for x in (check != 10) & (check == d[:, 9]) & ~same]
+    ok: np.ndarray = (check != 10) & (check == d[:, 9]) & ~same
+    return ok
+
+
+def valid_uln_rows(m: np.ndarray) -> np.ndarray:
+    """``is_valid_uln`` of each row of an (n, 10) array of ASCII digit codes."""
+    d = m.astype(np.int64) - ord("0")
+    remainder = (d[:, :9] @ np.arange(10, 1, -1)) % 11
+    ok: np.ndarray = (d[:, 0] != 0) & (remainder != 0) & (d[:, 9] == 10 - remainder)
+    return ok

@@ -215,7 +215,7 @@ class Classifier:
             findings.append(Finding(entity, at, -1, 1.0, "metadata", mask(entity, value),
                                     fp(entity, value.strip().upper())))
         findings.sort(key=lambda f: f.offset)
-        batches: list[ColumnFindings] = []
+        batches: list[ColumnFindings] = list(doc.counted)
         if doc.columns:
             rest = TextBuilder()
             for col in doc.columns:

@@ -186,7 +186,10 @@ class LocalStore(ObjectStore):
                     continue
                 rel = os.path.relpath(full, self.root).replace(os.sep, "/")
                 if rel.startswith(prefix):
-                    found.append(ObjectInfo(rel, os.lstat(full).st_size))
+                    try:
+                        found.append(ObjectInfo(rel, os.lstat(full).st_size))
+                    except FileNotFoundError:
+                        continue  # removed while we listed (a lock replaced or released)
         return sorted(found, key=lambda o: o.key)
 
     def delete(self, key: str) -> None:

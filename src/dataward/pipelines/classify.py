@@ -59,6 +59,7 @@ def classify_files(paths: list[Path], settings: Settings,
             done[i] = [reused]
     todo = [i for i in range(len(tasks)) if i not in done]
     if todo:
+        from ..classifiers import column_counts  # noqa: F401 - loaded once, before the workers fork
         ctx = ItemContext(settings, make_classifier(settings, roster), new_scan_id(),
                           counts_only=True)
         with ItemPool(ctx, workers) as pool:

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
@@ -206,15 +207,21 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _pieces(fmt: str, data: bytes) -> Iterator[Extracted]:
+def _pieces(fmt: str, data: bytes, ctx: ItemContext | None = None) -> Iterator[Extracted]:
     """The item's text: streamed in pieces for text-like formats, else extracted whole.
     The collector stays paused from the first streamed piece until the last has been
     classified (or the reading ends otherwise and this generator is closed): turned on
-    between pieces, it would first pass over every cell and mark of the piece just read."""
+    between pieces, it would first pass over every cell and mark of the piece just read.
+    Counting only (``ctx.counts_only``), a CSV's identifier cells are counted in bulk
+    where that gives the same counts (``classifiers.column_counts``)."""
     streamed = PIECES.get(fmt)
     if streamed is None:
         yield extract(fmt, data)
     else:
+        if ctx is not None and ctx.counts_only:
+            from ..classifiers.column_counts import COUNTED  # loads the recognizers
+            if fmt in COUNTED:
+                streamed = partial(COUNTED[fmt], threshold=ctx.classifier.threshold)
         with _collector_paused():
             yield from streamed(data)
 
@@ -243,7 +250,7 @@ def _classify_content(data: bytes, name: str, ctx: ItemContext, row: ItemRow,
     if not data:
         row.status, row.error = "skipped", "empty file"
         return
-    pieces = _pieces(fmt, data)
+    pieces = _pieces(fmt, data, ctx)
     streamed = fmt in PIECES
     done = 0
     while True:

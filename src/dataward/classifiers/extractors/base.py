@@ -6,6 +6,10 @@ import bisect
 from collections.abc import Callable
 from functools import lru_cache
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..column_check import ColumnFindings
 
 
 class UnsupportedFormat(Exception):
@@ -92,6 +96,9 @@ class Extracted:
     base: int = 0
     keep_from: int = 0
     keep_to: int | None = None
+    # Identifier cells already counted in bulk (``classifiers.column_counts``, counts only):
+    # findings with no previews, fingerprints or places, passed on with the column findings.
+    counted: list[ColumnFindings] = field(default_factory=list)
 
     def where(self, offset: int) -> str:
         if not self.marks:

@@ -122,6 +122,8 @@ def _codec(data: bytes) -> tuple[str, int]:
         return "utf-8", 3
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16", 0
+    if data.isascii():  # valid UTF-8, found in one C pass (decoding checks 15x slower)
+        return "utf-8", 0
     check = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     try:
@@ -178,6 +180,15 @@ def _has_long_lines(data: bytes) -> bool:
                for i in range(0, len(data) - LONG_LINE, LONG_LINE))
 
 
+def sniff_delimiter(data: bytes, codec: str, skip: int) -> str:
+    """The delimiter of a CSV (``csv.Sniffer`` on its first 8 KB; a comma when unsure)."""
+    head = data[skip:skip + 8192].decode(codec, errors="ignore")
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",\t;|").delimiter
+    except csv.Error:
+        return ","
+
+
 def csv_pieces(data: bytes, delimiter: str | None = None) -> Iterator[Extracted]:
     """A CSV in pieces of ``PIECE_ROWS`` rows, the header carried to every piece; raises
     ``ReadAsText`` (perhaps after some pieces) when the file does not parse as CSV."""
@@ -185,11 +196,7 @@ def csv_pieces(data: bytes, delimiter: str | None = None) -> Iterator[Extracted]
         raise ReadAsText
     codec, skip = _codec(data)
     if delimiter is None:
-        head = data[skip:skip + 8192].decode(codec, errors="ignore")
-        try:
-            delimiter = csv.Sniffer().sniff(head, delimiters=",\t;|").delimiter
-        except csv.Error:
-            delimiter = ","
+        delimiter = sniff_delimiter(data, codec, skip)
     stream = io.TextIOWrapper(io.BytesIO(data[skip:] if skip else data), encoding=codec,
                               errors="replace", newline="")
     reader = TableReader(_csv_label, _col_letter)

@@ -84,6 +84,13 @@ def _plans() -> list[Plan]:
 
 
 _PLANS = _plans()
+# The same plans as pattern text, for checking a column of numbers at once
+# (``classifiers.bulk_shapes``): (leading digits, general description, types).
+TextDesc = tuple[frozenset[int], str]
+PLANS: list[tuple[str | None, TextDesc | None, list[TextDesc]]] = [
+    (leading.pattern if leading else None,
+     None if general is None else (general[0], general[1].pattern),
+     [(sizes, rx.pattern) for sizes, rx in types]) for leading, general, types in _PLANS]
 
 
 def _matches(nsn: str, desc: Desc) -> bool:
@@ -106,6 +113,9 @@ def _valid_national(nsn: str) -> bool:
         if _type_known(nsn, general, types):
             return True
     return False
+
+
+valid_national = _valid_national  # for the bulk checks (classifiers.bulk_shapes)
 
 
 @lru_cache(maxsize=256)
