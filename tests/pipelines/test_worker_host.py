@@ -209,6 +209,7 @@ def test_a_kept_host_serves_scan_after_scan_with_each_scans_own_roster(dw_home, 
     watcher = Watcher(os.getpid())
     watcher.start()
     worker_host.keep_between_scans()
+    readers_cpu = worker_host.kept_readers_cpu()
     try:
         for name in ("Amelia,Khan", "Oliver,Bennett"):
             roster = tmp_path / f"{name[:3]}.csv"
@@ -221,6 +222,8 @@ def test_a_kept_host_serves_scan_after_scan_with_each_scans_own_roster(dw_home, 
                               adhoc=True)
             runs.append(pq.read_table(result.out_dir / "findings.parquet").to_pylist())
         kept = [h.proc.pid for h in worker_host._kept]
+        # Its workers' CPU is counted (a trust's part reports it), though the host is alive.
+        assert worker_host.kept_readers_cpu() > readers_cpu
     finally:
         watcher.stop.set()
         watcher.join()

@@ -154,7 +154,8 @@ class DaskCluster:
 
     def _start_scheduler(self) -> subprocess.Popen:
         return self._start(["scheduler", "--host", "127.0.0.1", "--port", str(self.port),
-                            "--dashboard-address", ":0"], "scheduler")
+                            "--dashboard-address", ":0", "--preload",
+                            "dataward.flows.trust_worker"], "scheduler")
 
     def restart_scheduler(self) -> None:
         """Kill the scheduler (SIGKILL: a crash, nothing handed over) and start it again on

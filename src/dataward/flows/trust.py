@@ -6,13 +6,16 @@ parts do not queue ahead of the others, are grouped into batches (``trust.parts.
 large first, single parts last) and each batch is a task on the cluster. A batch's task is
 retried when its worker dies; a part whose scan raised, or whose batch was lost for good
 (the cluster gone), is scanned again on its own in a later round; a part that still fails
-is named in the result and the others complete. Tasks return only counts and ids, and
-never persist results (Prefect pickles persisted results in clear).
+is named in the result and the others complete. The worker that scans a part writes its
+rows into the trust's dataset, so the flow waits for no writing at the end. Tasks return
+only counts and ids, and never persist results (Prefect pickles persisted results in
+clear).
 
 Start the cluster as an operator would (``dask scheduler``; on each worker machine
 ``DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker tcp://scheduler:8786 --nthreads 1
 --preload dataward.flows.trust_worker``, one per core: a scan reads items in child
-processes, which daemon processes may not have; the preload loads the scan stack once).
+processes, which daemon processes may not have; the preload loads the scan stack once;
+give the scheduler the same ``--preload``: it unpickles each task, so it imports Prefect).
 """
 from __future__ import annotations
 
@@ -95,7 +98,7 @@ def _slots() -> int:
 def _run(trust_path: str) -> dict[str, Any]:
     from ..trust.outcome import by_school
     from ..trust.parts import batches
-    from ..trust.results import write_parts
+    from ..trust.results import written
     trust = _trust(trust_path)
     clock = [time.perf_counter()]
     # The schools shared out among the cluster's threads, prepared side by side.
@@ -133,13 +136,11 @@ def _run(trust_path: str) -> dict[str, Any]:
         for summary in done:
             failed.pop((summary.school_id, summary.part), None)
     clock.append(time.perf_counter())
-    written = write_parts(trust, done)
-    clock.append(time.perf_counter())
     schools = by_school(trust, done, failed)
-    phases = dict(zip(("prepare", "scan", "write"),
+    phases = dict(zip(("prepare", "scan"),
                       (round(b - a, 2) for a, b in pairwise(clock)), strict=True))
     return {"parts": [asdict(p) for p in done], "schools": [asdict(s) for s in schools],
-            "dataset": asdict(written), "seconds": phases}
+            "dataset": asdict(written(trust, done)), "seconds": phases}
 
 
 def _why(state: Any) -> str:
@@ -152,8 +153,9 @@ def _why(state: Any) -> str:
 
 @flow(name="trust-scan", persist_result=False, log_prints=False)
 def trust_scan_flow(trust_path: str) -> dict[str, Any]:
-    """Scan every school of the trust on the flow's task runner (a Dask cluster); write
-    the trust's Parquet dataset; an artifact of counts for the UI."""
+    """Scan every school of the trust on the flow's task runner (a Dask cluster), each
+    part written into the trust's Parquet dataset by the worker that scanned it; an
+    artifact of counts for the UI."""
     out = _run(trust_path)
     lines = ["## Trust scan", "", "| school | status | parts | items | findings | not read |",
              "|---|---|---|---|---|---|"]

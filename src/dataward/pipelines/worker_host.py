@@ -199,11 +199,12 @@ def host_entry(fd: int) -> None:
             os.close(sentinel_r)
         elif msg[0] == "reap":
             try:
-                _pid, status = os.waitpid(msg[1], 0)
+                _pid, status, usage = os.wait4(msg[1], 0)
                 code: int | None = os.waitstatus_to_exitcode(status)
+                cpu = usage.ru_utime + usage.ru_stime
             except ChildProcessError:
-                code = None
-            ctrl.send(("reaped", msg[1], code))
+                code, cpu = None, 0.0
+            ctrl.send(("reaped", msg[1], code, cpu))
 
 
 class WorkerHost:
@@ -279,8 +280,12 @@ class WorkerHost:
         return Worker(self, pid, conn, sentinel)
 
     def reap(self, pid: int) -> int | None:
+        global _kept_readers_cpu
         self._send(("reap", pid))
-        _tag, _pid, code = self._recv()
+        _tag, _pid, code, cpu = self._recv()
+        if _keep:  # a kept host is never reaped here: its workers' CPU is counted apart
+            with _kept_lock:
+                _kept_readers_cpu += cpu
         return code  # type: ignore[no-any-return]
 
     def close(self) -> None:
@@ -338,6 +343,13 @@ class Worker:
 _kept: list[WorkerHost] = []
 _kept_lock = threading.Lock()
 _keep = False
+_kept_readers_cpu = 0.0
+
+
+def kept_readers_cpu() -> float:
+    """CPU seconds of the item workers kept hosts have reaped: a kept host is not reaped
+    by this process, so its workers' CPU is not in this process's children's times."""
+    return _kept_readers_cpu
 
 
 def keep_between_scans() -> None:

@@ -28,6 +28,11 @@ class PartSummary:
     call_seconds: float             # the whole scan call: its ledger rows and audit too
     worker: str
     unavailable: dict[str, str] = field(default_factory=dict)
+    # CPU the scan call's thread used in the worker process, and its item readers (child
+    # processes) used: what a part costs in cores, beside Dask's and Prefect's threads.
+    call_cpu: float = 0.0
+    reader_cpu: float = 0.0
+    write_seconds: float = 0.0      # writing the part's rows into the trust's dataset
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from ..connectors.objectstore import open_store
+from ..connectors.objectstore import ObjectStore, open_store
 from ..pipelines.outputs import read_findings, read_items
 from .config import Trust
 from .outcome import PartSummary
@@ -64,25 +64,49 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def write_parts(trust: Trust, parts: list[PartSummary]) -> DatasetWrite:
-    """Add each part's latest items and findings to the trust dataset.
+def write_part(trust: Trust, p: PartSummary) -> tuple[int, int]:
+    """Write one scanned part's items and findings into the dataset; their row counts.
 
-    Written through dataward's object store (a folder: temporary file, fsync, rename; S3:
-    one PUT per object), so a reader never sees half a file."""
-    where = trust.results_location
-    store = open_store(where, endpoint_url=trust.s3.endpoint_url, region=trust.s3.region)
-    files = items = findings = 0
+    Run on the worker that scanned the part, as soon as its scan completes, so the flow
+    waits for no writing at the end of the night. Written through dataward's object
+    store (a folder: temporary file, fsync, rename; S3: one PUT per object), so a reader
+    never sees half a file."""
+    store = _store(trust)
+    key = f"school={p.school_id}/scan_date={scan_date(p.scan_id)}/{p.part}.parquet"
+    it = read_items(Path(p.out_dir))
+    it = it.append_column("share", pa.array([p.share] * it.num_rows, pa.string()))
+    fi = read_findings(Path(p.out_dir))
+    store.put(f"items/{key}", _parquet_bytes(it))
+    store.put(f"findings/{key}", _parquet_bytes(fi))
+    return it.num_rows, fi.num_rows
+
+
+# One store per results location and worker process (an S3 client is slow to make; it
+# takes its credentials from the usual AWS places when made, so a worker started again
+# picks up new ones).
+_STORES: dict[tuple[str, str | None, str], ObjectStore] = {}
+
+
+def _store(trust: Trust) -> ObjectStore:
+    key = (trust.results_location, trust.s3.endpoint_url, trust.s3.region)
+    if key not in _STORES:
+        _STORES[key] = open_store(key[0], endpoint_url=key[1], region=key[2])
+    return _STORES[key]
+
+
+def write_parts(trust: Trust, parts: list[PartSummary]) -> DatasetWrite:
+    """Add each part's latest items and findings to the trust dataset (see write_part)."""
+    items = findings = 0
     for p in parts:
-        key = f"school={p.school_id}/scan_date={scan_date(p.scan_id)}/{p.part}.parquet"
-        it = read_items(Path(p.out_dir))
-        it = it.append_column("share", pa.array([p.share] * it.num_rows, pa.string()))
-        fi = read_findings(Path(p.out_dir))
-        store.put(f"items/{key}", _parquet_bytes(it))
-        store.put(f"findings/{key}", _parquet_bytes(fi))
-        files += 2
-        items += it.num_rows
-        findings += fi.num_rows
-    return DatasetWrite(where, files, items, findings)
+        rows, found = write_part(trust, p)
+        items, findings = items + rows, findings + found
+    return DatasetWrite(trust.results_location, 2 * len(parts), items, findings)
+
+
+def written(trust: Trust, parts: list[PartSummary]) -> DatasetWrite:
+    """What the workers wrote for these parts (each part's files hold its scan's rows)."""
+    return DatasetWrite(trust.results_location, 2 * len(parts),
+                        sum(p.items for p in parts), sum(p.findings for p in parts))
 
 
 def items_dataset(trust: Trust) -> ds.Dataset | None:

@@ -4,7 +4,8 @@
 fingerprint key, the ledger's schema): parts of one school scanned at once on different
 workers must not race to create the key. ``scan_parts`` is what a Dask worker runs for a
 batch: for each part, an ordinary incremental scan under the school's id in the shared
-ledger (the school's settings and ledger opened once per batch). A part
+ledger (the school's settings and ledger opened once per batch), then the part's rows
+written into the trust's dataset. A part
 killed half way leaves its scan row ``running`` and its outputs in a hidden work folder;
 it is simply scanned again, and only the scan that completes is returned, so each part is
 counted once. A part whose share cannot be read comes back ``partial`` with the reason,
@@ -15,15 +16,18 @@ from __future__ import annotations
 import os
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..home import ensure_home, fingerprint_key
 from ..ledger import Ledger
+from ..pipelines import worker_host
 from ..pipelines.scan import run_scan
 from ..settings import Settings, Source
 from .config import Trust
 from .outcome import PartSummary
 from .parts import Part, school_parts
+from .results import write_part
 
 # A worker process scans night after night, a batch of parts of many schools at a time:
 # each school's settings are read once per process (again when its config or the trust
@@ -75,7 +79,8 @@ def scan_part(trust: Trust, part: Part) -> PartSummary:
 
 def scan_parts(trust: Trust, parts: list[Part]) -> tuple[list[PartSummary],
                                                          list[tuple[Part, Exception]]]:
-    """Scan several parts in turn (one task's batch). A part whose scan raises is handed
+    """Scan several parts in turn (one task's batch), each written into the trust's
+    dataset as soon as its scan completes. A part whose scan or write raises is handed
     back with its error and the others go on: the flow scans it again in its next round."""
     done: list[PartSummary] = []
     failed: list[tuple[Part, Exception]] = []
@@ -88,21 +93,33 @@ def scan_parts(trust: Trust, parts: list[Part]) -> tuple[list[PartSummary],
                 pieces = {p.name: s for p, s in school_parts(settings, trust.parts_per_share)}
                 schools[part.school_id] = (settings, pieces)
             settings, pieces = schools[part.school_id]
-            done.append(_scan_one(settings, pieces[part.name], school_ledger(settings), part))
+            summary = _scan_one(settings, pieces[part.name], school_ledger(settings), part)
+            started = time.perf_counter()
+            write_part(trust, summary)      # here, not in the flow: written side by side
+            done.append(replace(summary, write_seconds=round(time.perf_counter() - started, 3)))
         except Exception as exc:  # noqa: BLE001 - named in the result, scanned again
             failed.append((part, exc))
     return done, failed
 
 
+def _reaped_cpu() -> float:
+    """CPU seconds of this process's ended and reaped children (a scan's item readers
+    end with the scan), and of the item readers a kept worker host reaped (on a Dask
+    worker, which runs threads, they are forked and reaped by its worker host)."""
+    t = os.times()
+    return t.children_user + t.children_system + worker_host.kept_readers_cpu()
+
+
 def _scan_one(settings: Settings, source: Source, ledger: Ledger, part: Part) -> PartSummary:
     settings = settings.model_copy(update={"sources": [source]})
-    started = time.perf_counter()
+    started, cpu, readers = time.perf_counter(), time.thread_time(), _reaped_cpu()
     result = run_scan(settings, sources=[source], ledger=ledger)
     call_seconds = round(time.perf_counter() - started, 3)
+    call_cpu, reader_cpu = time.thread_time() - cpu, _reaped_cpu() - readers
     return PartSummary(
         school_id=part.school_id, part=part.name, share=part.share, scan_id=result.scan_id,
         status=result.status, out_dir=str(Path(result.out_dir)), items=result.items,
         items_with_findings=result.items_with_findings, findings=result.findings,
         errors=result.errors, read=result.read, reused=result.reused, seconds=result.seconds,
-        call_seconds=call_seconds,
+        call_seconds=call_seconds, call_cpu=round(call_cpu, 3), reader_cpu=round(reader_cpu, 3),
         worker=f"{socket.gethostname()}:{os.getpid()}", unavailable=dict(result.unavailable))
