@@ -99,6 +99,7 @@ def worker_main(conn: Connection, ctx: ItemContext, memory_mb: int, parent_pid: 
     # Parsers warn about damaged files (Pillow's "Corrupt EXIF data"): to the log, not raw
     # onto the terminal. Deprecations are not hidden there (see _log_warning).
     warnings.showwarning = _log_warning
+    _arrow_on_system_malloc()
     limit = _address_space() + memory_mb * MiB
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or limit <= hard:
@@ -125,6 +126,17 @@ def worker_main(conn: Connection, ctx: ItemContext, memory_mb: int, parent_pid: 
             conn.send((seq, error_outcome(task, ctx, f"needs more than the {memory_mb} MB memory limit")))
         del outcome
         _release_memory()
+
+
+def _arrow_on_system_malloc() -> None:
+    """Arrow allocates through the C library's malloc in a worker, not its bundled
+    jemalloc, which carries over the state it had in the forking process: after a
+    long-lived process had used Arrow, a worker's first small Arrow allocation under the
+    worker's memory limit (RLIMIT_AS) failed and the reader aborted (SIGABRT)."""
+    import sys
+    pa = sys.modules.get("pyarrow")
+    if pa is not None:
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def _release_memory() -> None:
