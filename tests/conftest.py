@@ -32,7 +32,10 @@ def _threads_of_this_test_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from dataward.pipelines import workers
 
-    earlier = {t.ident for t in threading.enumerate()} - {threading.main_thread().ident}
+    # A thread ``threading`` does not know (pytest-xdist's execnet I/O thread, started
+    # with ``_thread``) shows only among the frames.
+    earlier = (set(sys._current_frames()) | {t.ident for t in threading.enumerate()}) \
+        - {threading.main_thread().ident}
 
     def threads_of_this_test() -> int:
         now = set(sys._current_frames()) | {t.ident for t in threading.enumerate()}
