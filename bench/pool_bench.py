@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scan_bench import build_corpus
+from scan_bench import build_corpus, write_share
 
 CODE = """
 import threading, time, sys
@@ -113,10 +113,7 @@ def main() -> None:
     docs, pupils = build_corpus(args.mb)
     tmp = Path(tempfile.mkdtemp(prefix="dw-pool-bench-"))
     try:
-        share = tmp / "share"
-        share.mkdir()
-        for i, (text, _) in enumerate(docs):
-            (share / f"doc{i:05d}.txt").write_text(text)
+        share = write_share(tmp, docs)
         roster = tmp / "pupils.csv"
         roster.write_text("Forename,Surname\n" + "".join(
             f"{p.forename},{p.surname}\n" for p in pupils))

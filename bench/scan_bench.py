@@ -297,13 +297,19 @@ def bench_rescan(args, docs):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def write_share(tmp: Path, docs) -> Path:
+    """The corpus as files of a share folder under ``tmp``."""
+    share = tmp / "share"
+    share.mkdir()
+    for i, (text, _) in enumerate(docs):
+        (share / f"doc{i:05d}.txt").write_text(text)
+    return share
+
+
 def bench_memory(docs):
     tmp = Path(tempfile.mkdtemp(prefix="dw-bench-mem-"))
     try:
-        share = tmp / "share"
-        share.mkdir()
-        for i, (text, _) in enumerate(docs):
-            (share / f"doc{i:05d}.txt").write_text(text)
+        share = write_share(tmp, docs)
         home = tmp / "home"
         home.mkdir()
         (home / "c.yaml").write_text(f"sources:\n  - {{name: s, path: {share}}}\n")
