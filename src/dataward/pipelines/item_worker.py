@@ -129,8 +129,8 @@ def worker_main(conn: Connection, ctx: ItemContext, memory_mb: int, parent_pid: 
 
 
 def _arrow_on_system_malloc() -> None:
-    """Arrow allocates through the C library's malloc in a worker, not its bundled
-    jemalloc, which carries over the state it had in the forking process: after a
+    """Arrow allocates through the C library's malloc in a worker, not its default pool
+    (mimalloc), which carries over the state it had in the forking process: after a
     long-lived process had used Arrow, a worker's first small Arrow allocation under the
     worker's memory limit (RLIMIT_AS) failed and the reader aborted (SIGABRT)."""
     import sys

@@ -4,17 +4,14 @@ other threads (the worker host).
 A ``fork()`` from a threaded process copies locks other threads held, and a child can
 deadlock on one. Inside a Prefect flow or a Dask worker the scanning process runs other
 Python threads (task runners, the API client, logging handlers), so ``workers.ItemPool``
-does not fork there: it starts one host per pool as a fresh interpreter (fork+exec
-through ``subprocess``, no Python code between the two, only the control socket passed
-on; multiprocessing's ``forkserver`` and ``spawn`` were not used because they run the
-caller's ``__main__`` again in the child). The host runs one thread (numpy's and
-jemalloc's background threads are turned off there, ``HOST_ENV``), builds the scan's
-``ItemContext`` once (the Classifier: Presidio, recognizers, the roster), reads a made-up
-sample so what the classifier builds on first use is built too, freezes it out of the
-garbage collector's passes, and then forks each worker from itself on request. Workers
-share the classifier's pages with the host copy-on-write and start in milliseconds after
-a kill, as they do when forked from the scanning process; the scanning process does not
-build a classifier for them.
+does not fork there: it starts one host per pool, a fresh interpreter (``subprocess``:
+multiprocessing's ``forkserver`` and ``spawn`` run the caller's ``__main__`` again). The
+host runs one thread (``HOST_ENV`` turns numpy's and jemalloc's threads off), builds the
+scan's ``ItemContext`` once (Presidio, recognizers, the roster), reads a made-up sample so
+what the classifier builds on first use is built too, freezes it out of the garbage
+collector's passes, and forks each worker from itself on request. Workers share the
+classifier's pages with the host copy-on-write and start in milliseconds after a kill;
+the scanning process builds no classifier for them.
 
 Requests go over one control connection: ``("fork",)`` answers ``("forked", pid)`` and
 passes two descriptors (the scanning process's end of the worker's duplex pipe, and a
@@ -54,8 +51,7 @@ from .item_context import ItemContext
 
 # The host forks, so it runs one thread: numpy's OpenBLAS starts a pool of threads on
 # import and pyarrow's bundled jemalloc a background purging thread, unless told not to
-# (a worker reads one item at a time; the pool's workers are the parallelism; Arrow's own
-# memory pool is mimalloc). Set in the environment, these win.
+# (a worker reads one item at a time: the pool's workers are the parallelism).
 HOST_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 # Extra modules each host imports (see the module docstring).
