@@ -47,6 +47,7 @@ class Watcher(threading.Thread):
         super().__init__(daemon=True)
         self.root, self.stop = root, threading.Event()
         self.seen: dict[int, tuple[int, int, bool, bool]] = {}
+        self.sightings: dict[int, int] = {}
 
     def _note(self, pid: int) -> None:
         parent = _ppid(pid)
@@ -55,6 +56,7 @@ class Watcher(threading.Thread):
             return
         forked = cmd == Path(f"/proc/{parent}/cmdline").read_bytes()
         first = self.seen.get(pid) or (parent, _threads(parent), False, True)
+        self.sightings[pid] = self.sightings.get(pid, 0) + 1
         # Right after a fork, before an exec, a child still shows its parent's command
         # line: it is the host once seen to be, and a fork only while never seen otherwise.
         self.seen[pid] = (first[0], first[1],
@@ -62,7 +64,10 @@ class Watcher(threading.Thread):
                           first[3] and forked)
 
     def workers(self) -> dict[int, tuple[int, int, bool, bool]]:
-        return {pid: v for pid, v in self.seen.items() if v[3] and not v[2]}
+        """Forks that lived on as forks: a helper program a library starts (ctypes runs
+        ``ldconfig``) may be caught once between its fork and its exec."""
+        return {pid: v for pid, v in self.seen.items()
+                if v[3] and not v[2] and self.sightings[pid] >= 3}
 
     def hosts(self) -> list[int]:
         return [pid for pid, v in self.seen.items() if v[2]]
