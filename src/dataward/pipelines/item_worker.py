@@ -13,6 +13,7 @@ import logging
 import os
 import resource
 import signal
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -133,7 +134,6 @@ def _arrow_on_system_malloc() -> None:
     (mimalloc), which carries over the state it had in the forking process: after a
     long-lived process had used Arrow, a worker's first small Arrow allocation under the
     worker's memory limit (RLIMIT_AS) failed and the reader aborted (SIGABRT)."""
-    import sys
     pa = sys.modules.get("pyarrow")
     if pa is not None:
         pa.set_memory_pool(pa.system_memory_pool())
