@@ -152,5 +152,14 @@ def unseal(key: bytes, nonce: bytes, ciphertext: bytes | memoryview, aad: bytes,
         raise IntegrityError(f"{what} failed authentication: it was altered or damaged") from None
 
 
+def unseal_into(key: bytes, nonce: bytes, ciphertext: bytes | memoryview, aad: bytes, what: str,
+                out: memoryview) -> None:
+    """``unseal`` into ``out`` (exactly the plaintext's length)."""
+    try:
+        AESGCM(key).decrypt_into(nonce, ciphertext, aad, out)
+    except InvalidTag:
+        raise IntegrityError(f"{what} failed authentication: it was altered or damaged") from None
+
+
 def sha256_hex(data: bytes | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()

@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import zstandard
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import IntegrityError
 from .crypto import (
-    MAC_LEN, NONCE_LEN, WriterKeys, new_object_key, nonce_for, open_object_key, seal, unseal,
+    MAC_LEN, NONCE_LEN, TAG_LEN, WriterKeys, new_object_key, nonce_for, open_object_key, seal, unseal,
+    unseal_into,
 )
 
 MAGIC = b"DWBK"
@@ -80,29 +82,35 @@ class BlobRef:
     raw_length: int
 
 
-def chunk_payload(cctx: zstandard.ZstdCompressor, data: bytes | memoryview) -> bytes:
-    """A chunk's plaintext in a pack: flag byte, then zstd frame or the bytes as they are
-    (when compression saves less than 1/32)."""
+def chunk_body(cctx: zstandard.ZstdCompressor, data: bytes) -> tuple[int, bytes]:
+    """A chunk's plaintext in a pack is a flag byte, then this body: its zstd frame, or
+    the bytes as they are when compression saves less than 1/32 (``PackWriter.add``
+    puts the flag in front)."""
     packed = cctx.compress(data)
     if len(packed) < len(data) - len(data) // 32:
-        return bytes((ZSTD,)) + packed
-    return bytes((STORED,)) + bytes(data)
+        return ZSTD, packed
+    return STORED, data
 
 
 class PackWriter:
     """Accumulates encrypted chunks into one pack object, spooled to an unnamed temporary
-    file (as restic does), so a pack being filled or uploaded costs no memory."""
+    file (as restic does), so a pack being filled or uploaded costs no memory. A chunk is
+    sealed into ``scratch`` (a buffer the run keeps, grown to the largest blob) and written
+    from there: no new buffer per chunk, whose churn the allocator would keep as memory."""
 
-    def __init__(self, keys: WriterKeys, spool_dir: Path | None = None) -> None:
+    def __init__(self, keys: WriterKeys, spool_dir: Path | None = None,
+                 scratch: bytearray | None = None) -> None:
         self.keys = keys
         self.eph_pub, self._key = new_object_key(keys.public_key)
+        self._aead = AESGCM(self._key)
+        self._scratch = bytearray() if scratch is None else scratch
         self._file: BinaryIO = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - closed by close()
         self._hash = hashlib.sha256()
         self._size = 0
         self.entries: list[tuple[bytes, int, int, int]] = []
         self._write(_header(TYPE_PACK, self.eph_pub))
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes | memoryview) -> None:
         self._file.write(data)
         self._hash.update(data)
         self._size += len(data)
@@ -111,11 +119,20 @@ class PackWriter:
     def size(self) -> int:
         return self._size
 
-    def add_payload(self, chunk_id: bytes, plain: bytes, raw_length: int) -> None:
-        """Add a chunk already made into its payload by ``chunk_payload``."""
-        blob = seal(self._key, nonce_for(self.size), plain, chunk_id)
-        self.entries.append((chunk_id, self.size, len(blob), raw_length))
-        self._write(blob)
+    def add(self, chunk_id: bytes, flag: int, body: bytes, raw_length: int) -> None:
+        """Add a chunk whose body ``chunk_body`` made: flag and body are laid out in the
+        scratch buffer and sealed there in place, then written to the spool."""
+        n = 1 + len(body) + TAG_LEN
+        if len(self._scratch) < n:
+            self._scratch.extend(bytes(n - len(self._scratch)))
+        with memoryview(self._scratch) as view:
+            blob = view[:n]
+            blob[0] = flag
+            blob[1:n - TAG_LEN] = body
+            self._aead.encrypt_into(nonce_for(self.size), blob[:n - TAG_LEN], chunk_id, blob)
+            self.entries.append((chunk_id, self.size, n, raw_length))
+            self._write(blob)
+            blob.release()
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -145,16 +162,41 @@ def read_blob(keys: WriterKeys, pack: bytes, obj_key: bytes, chunk_id: bytes,
 
 
 def open_blob(keys: WriterKeys, obj_key: bytes, chunk_id: bytes, ref: BlobRef,
-              ct: bytes | memoryview) -> bytes | memoryview:
+              ct: bytes | memoryview, scratch: BlobScratch | None = None) -> bytes | memoryview:
     """Decrypt, decompress and check one chunk from its sealed bytes (a stored chunk comes
-    back as a view of the decrypted buffer: no copy of it is made)."""
-    plain = unseal(obj_key, nonce_for(ref.offset), ct, chunk_id, f"a chunk in pack {ref.pack[:12]}")
+    back as a view of the decrypted buffer: no copy of it is made). With ``scratch``,
+    ``ct`` is a view of its buffer and is decrypted in place: the chunk is good until the
+    next one the scratch reads."""
+    what = f"a chunk in pack {ref.pack[:12]}"
+    if scratch is None:
+        plain: bytes | memoryview = unseal(obj_key, nonce_for(ref.offset), ct, chunk_id, what)
+        dctx = zstandard.ZstdDecompressor()
+    else:  # decrypted in place, over the sealed bytes in the scratch buffer
+        in_place = memoryview(ct)[:len(ct) - TAG_LEN]
+        unseal_into(obj_key, nonce_for(ref.offset), ct, chunk_id, what, in_place)
+        plain = in_place
+        dctx = scratch.dctx
     body = memoryview(plain)[1:]
-    data = zstandard.ZstdDecompressor().decompress(body, max_output_size=ref.raw_length) \
-        if plain[0] == ZSTD else body
+    data = dctx.decompress(body, max_output_size=ref.raw_length) if plain[0] == ZSTD else body
     if len(data) != ref.raw_length or keys.chunk_id(data) != chunk_id:
         raise IntegrityError(f"a chunk in pack {ref.pack[:12]} does not match its id")
     return data
+
+
+class BlobScratch:
+    """What one thread reuses for every chunk it reads: one buffer, where a chunk is read
+    and decrypted in place, and a zstd context. A restore then allocates per chunk only
+    what zstd returns, instead of three chunk-sized buffers and a context, whose churn
+    costs CPU and which the allocator would keep as memory."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self.dctx = zstandard.ZstdDecompressor()
+
+    def ct(self, n: int) -> memoryview:
+        if len(self._buf) < n:
+            self._buf = bytearray(n)  # a new one: views of the old may still be alive
+        return memoryview(self._buf)[:n]
 
 
 class PackReader:
@@ -164,8 +206,10 @@ class PackReader:
 
     PIECE = 1 << 20
 
-    def __init__(self, keys: WriterKeys, name: str, stream: BinaryIO) -> None:
+    def __init__(self, keys: WriterKeys, name: str, stream: BinaryIO,
+                 scratch: BlobScratch | None = None) -> None:
         self.keys, self.name, self.stream = keys, name, stream
+        self.scratch = scratch or BlobScratch()
         self._hash = hashlib.sha256()
         self._pos = 0
         magic, version, typ, _, eph = HEADER.unpack(self._take(HEADER.size))
@@ -173,25 +217,27 @@ class PackReader:
             raise IntegrityError(f"object {name} is not a dataward pack of version {VERSION}")
         self.obj_key = open_object_key(keys, eph)
 
-    def _take(self, n: int) -> bytes:
-        parts, left = [], n
-        while left:
-            piece = self.stream.read(left)  # a chunk at once: one copy, no join
-            if not piece:
+    def _take(self, n: int) -> memoryview:
+        """The next ``n`` bytes, read into the scratch buffer (good until the next read)."""
+        view = self.scratch.ct(n)
+        got = 0
+        while got < n:
+            k = self.stream.readinto(view[got:])  # type: ignore[attr-defined]
+            if not k:
                 raise IntegrityError(f"object {self.name} is truncated")
-            parts.append(piece)
-            left -= len(piece)
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
-        self._hash.update(data)
+            got += k
+        self._hash.update(view)
         self._pos += n
-        return data
+        return view
 
     def blob(self, chunk_id: bytes, ref: BlobRef) -> bytes | memoryview:
+        """The chunk, checked; a view of the scratch buffer when it was stored as is."""
         if ref.offset < self._pos:
             raise IntegrityError(f"the index places chunks of pack {self.name[6:18]} out of order")
         while self._pos < ref.offset:
             self._take(min(self.PIECE, ref.offset - self._pos))
-        return open_blob(self.keys, self.obj_key, chunk_id, ref, self._take(ref.length))
+        return open_blob(self.keys, self.obj_key, chunk_id, ref, self._take(ref.length),
+                         self.scratch)
 
     def finish(self) -> None:
         """Read the rest; raise IntegrityError unless the name hash and MAC hold."""

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IntegrityError, NotFoundError, PathOutsideRootsError, RefusedError
-from .format import BlobRef, PackReader, open_pack, read_blob
+from .format import BlobRef, BlobScratch, PackReader, open_pack, read_blob
 from .repository import Repository, SnapshotInfo
 
 DOWNLOADS = 4  # packs streamed and written at once (~1 chunk of memory each)
@@ -111,6 +111,7 @@ class _PackRestorer:
                  progress: Callable[[int, int], None] | None) -> None:
         self.repo, self.files, self.progress = repo, files, progress
         self.mutex = threading.Lock()
+        self.local = threading.local()  # each thread's BlobScratch
         self.bad: set[str] = set()
         self.bytes = self.done = 0
 
@@ -134,7 +135,10 @@ class _PackRestorer:
         try:  # streamed: one chunk in memory; counted only once the whole pack checks out
             stream = self.repo.store.open_stream(name)
             try:
-                reader = PackReader(self.repo.keys, name, stream)
+                scratch = getattr(self.local, "scratch", None)
+                if scratch is None:
+                    scratch = self.local.scratch = BlobScratch()
+                reader = PackReader(self.repo.keys, name, stream, scratch)
                 for cid, ref, dests in uses:
                     self._write(reader.blob(cid, ref), dests)
                 reader.finish()

@@ -40,12 +40,11 @@ import zstandard
 from ..connectors.filesystem import walk_tree
 from ..errors import LockedError, NotFoundError, PathOutsideRootsError
 from .crypto import b64
-from .format import BlobRef, IndexDoc, PackWriter, chunk_payload, encode_index, encode_snapshot
+from .format import BlobRef, IndexDoc, PackWriter, chunk_body, encode_index, encode_snapshot
 from .locks import RepoLock
 from .repository import Repository
 
 Progress = Callable[[int, int], None]  # (bytes done, files done)
-READ_SIZE = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -170,7 +169,8 @@ def _run_once(repo: Repository, lock: RepoLock, roots: list[Path], *,
 
     up = _Uploader(repo, lock)
     spool = repo.cache.path.parent
-    writer = PackWriter(keys, spool)
+    scratch = bytearray()  # sealing buffer, kept across packs
+    writer = PackWriter(keys, spool, scratch)
     errors: list[str] = []
     tree: list[dict[str, Any]] = []
     # (path, size, mtime_ns, ctime_ns, inode, chunk futures or ids): ids once the workers end.
@@ -179,15 +179,16 @@ def _run_once(repo: Repository, lock: RepoLock, roots: list[Path], *,
     n_files = n_dirs = unchanged = 0
     total = read = new = 0
 
-    def add_new(cid: bytes, payload: bytes, raw_length: int) -> None:
+    def add_new(cid: bytes, flag: int, body: bytes, raw_length: int) -> None:
         nonlocal writer, new
-        writer.add_payload(cid, payload, raw_length)
+        writer.add(cid, flag, body, raw_length)
         new += raw_length
         if writer.size >= p.pack_size:
             up.submit(writer)
-            writer = PackWriter(keys, spool)
+            writer = PackWriter(keys, spool, scratch)
 
     chunker = _Chunker(keys, zstd_level, known, add_new)
+    reader = _Reader(cdc)
     try:
         for path, st in walk([Path(r) for r in roots], excludes, errors.append):
             lock.check()
@@ -207,7 +208,7 @@ def _run_once(repo: Repository, lock: RepoLock, roots: list[Path], *,
                     size = st.st_size
                 else:
                     try:
-                        chunks, size = _read_file(path, cdc, chunker.submit)
+                        chunks, size = reader.read_file(path, chunker.submit)
                     except (OSError, PathOutsideRootsError):
                         errors.append(path)
                         continue
@@ -305,7 +306,7 @@ class _Chunker:
     ``on_new`` in file order, so packs are laid out as if written by one thread."""
 
     def __init__(self, keys: Any, level: int, known: set[bytes],
-                 on_new: Callable[[bytes, bytes, int], None], depth: int = 6) -> None:
+                 on_new: Callable[[bytes, int, bytes, int], None], depth: int = 3) -> None:
         self.keys, self.level, self.known, self.on_new = keys, level, known, on_new
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dw-chunk")
         self.local = threading.local()
@@ -313,13 +314,14 @@ class _Chunker:
         self.depth = depth
 
     def _work(self, data: bytes) -> list[Any]:
+        """[chunk id, flag, body, raw length]; no body for a chunk the repository has."""
         cid = self.keys.chunk_id(data)
         if cid in self.known:
-            return [cid, None, len(data)]
+            return [cid, 0, None, len(data)]
         cctx = getattr(self.local, "cctx", None)
         if cctx is None:
             cctx = self.local.cctx = zstandard.ZstdCompressor(level=self.level)
-        return [cid, chunk_payload(cctx, data), len(data)]
+        return [cid, *chunk_body(cctx, data), len(data)]
 
     def submit(self, data: memoryview) -> Future[list[Any]]:
         fut = self.pool.submit(self._work, bytes(data))
@@ -333,30 +335,64 @@ class _Chunker:
         cid = res[0]
         if cid not in self.known:
             self.known.add(cid)
-            self.on_new(cid, res[1], res[2])
-        res[1] = None  # the future lives on in a chunk list: drop the payload
+            self.on_new(cid, res[1], res[2], res[3])
+        res[2] = None  # the future lives on in a chunk list: drop the body
 
     def drain(self) -> None:
         while self.queue:
             self._take()
 
 
-def _read_file(path: str, cdc: Any, submit: Callable[[memoryview], Any]) -> tuple[list[Any], int]:
-    """Chunk one file, opened without following a symlink swapped in after the walk."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NOATIME", 0))
-    except PermissionError:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as exc:
-        if exc.errno == 40:  # ELOOP: the path became a symlink
-            raise PathOutsideRootsError("a file became a symlink during the backup") from None
-        raise
-    chunks: list[Any] = []
-    size = 0
-    with os.fdopen(fd, "rb", buffering=0) as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError("not a regular file")
-        for ch in cdc.cut_stream(fh):
-            chunks.append(submit(ch.data))
-            size += ch.length
-    return chunks, size
+class _Reader:
+    """Cuts files into chunks through one buffer kept for the whole run (twice the largest
+    chunk, as pyfastcdc's own stream chunker sizes it). That chunker allocates and zeroes
+    a fresh 8 MB buffer for every file; a share of many small files then churns the
+    allocator, which holds on to the freed buffers: peak memory and CPU both grow. The
+    cuts are the same as ``FastCDC.cut_stream``'s: a chunk is taken only when at least
+    ``max_size`` bytes from its start are in the buffer, or the file has ended."""
+
+    def __init__(self, cdc: Any) -> None:
+        self.cdc = cdc
+        self.max = cdc.max_size
+        self.buf = bytearray(2 * self.max)
+        self.view = memoryview(self.buf)
+
+    def chunks(self, fh: Any, submit: Callable[[memoryview], Any]) -> tuple[list[Any], int]:
+        view, cap, most = self.view, len(self.buf), self.max
+        out: list[Any] = []
+        size = filled = 0
+        eof = False
+        while True:
+            while not eof and filled < cap:
+                n = fh.readinto(view[filled:])
+                if not n:
+                    eof = True
+                else:
+                    filled += n
+            start = 0
+            for ch in self.cdc.cut_buf(view[:filled]):
+                if not eof and filled - ch.offset < most:
+                    break  # its cut may be the buffer's end, not the data's: read on first
+                out.append(submit(ch.data))
+                start = ch.offset + ch.length
+                size += ch.length
+            rest = filled - start
+            if eof and not rest:
+                return out, size
+            view[:rest] = view[start:filled]  # the tail (< max) moves to the front: no overlap
+            filled = rest
+
+    def read_file(self, path: str, submit: Callable[[memoryview], Any]) -> tuple[list[Any], int]:
+        """Chunk one file, opened without following a symlink swapped in after the walk."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NOATIME", 0))
+        except PermissionError:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:
+            if exc.errno == 40:  # ELOOP: the path became a symlink
+                raise PathOutsideRootsError("a file became a symlink during the backup") from None
+            raise
+        with os.fdopen(fd, "rb", buffering=0) as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError("not a regular file")
+            return self.chunks(fh, submit)

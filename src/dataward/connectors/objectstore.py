@@ -16,6 +16,7 @@ fault is ``TransientError``.
 from __future__ import annotations
 
 import builtins
+import errno
 import io
 import os
 import threading
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import ConfigError, NotFoundError, PathOutsideRootsError, RefusedError
+
+# sendfile(2) refusing a pair of files (an old kernel, a filesystem without it): copy instead
+_NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV}
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,19 @@ class LocalStore(ObjectStore):
     def put_file(self, key: str, fh: BinaryIO, size: int, *,
                  retain_until: datetime | None = None) -> None:
         def copy(out: BinaryIO) -> None:
-            left = size
+            left, pos = size, fh.tell()
+            try:  # in the kernel (a file to a file): no buffer in this process
+                while left > 0:
+                    sent = os.sendfile(out.fileno(), fh.fileno(), pos, left)
+                    if not sent:
+                        raise OSError(f"object {key}: its spool file ended early")
+                    pos, left = pos + sent, left - sent
+                return
+            except OSError as exc:  # io.UnsupportedOperation (no fileno) is one too
+                if left < size or not (isinstance(exc, io.UnsupportedOperation)
+                                       or exc.errno in _NO_SENDFILE):
+                    raise
+                fh.seek(pos)  # no sendfile here, or not a real file: copy by blocks
             while left > 0:
                 block = fh.read(min(left, 1 << 20))
                 if not block:
