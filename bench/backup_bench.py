@@ -2,7 +2,8 @@
 
 Measures, for each tool (each run as its own process, as a technician would run it):
 first backup MB/s, unchanged second backup seconds, full restore MB/s, and peak memory
-(max RSS of the process, from wait4). Prints medians of --repeat runs, for a folder
+(max RSS of the process, from wait4). Each tool's repository is made first and not
+timed (`restic init`, `dataward backup init`). Prints medians of --repeat runs, for a folder
 target and for an S3 target (a SeaweedFS server on loopback with S3 authentication on,
 which restic needs), each tool beside the other.
 
