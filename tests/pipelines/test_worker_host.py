@@ -48,6 +48,23 @@ class Watcher(threading.Thread):
         self.root, self.stop = root, threading.Event()
         self.seen: dict[int, tuple[int, int, bool, bool]] = {}
         self.sightings: dict[int, int] = {}
+        # Processes below the root before the watch began are not the scan's, nor what they
+        # start: the suite's servers (Prefect's forks, an orphaned gpg-agent adopted by
+        # the test process) live there.
+        self.before = self._below(root)
+
+    @staticmethod
+    def _below(root: int) -> set[int]:
+        found: set[int] = set()
+        todo = [root]
+        while todo:
+            try:
+                kids = _children(todo.pop())
+            except OSError:
+                continue
+            found |= kids
+            todo.extend(kids)
+        return found
 
     def _note(self, pid: int) -> None:
         parent = _ppid(pid)
@@ -75,9 +92,11 @@ class Watcher(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                todo = list(_children(self.root))
+                todo = list(_children(self.root) - self.before)
                 while todo:
                     pid = todo.pop()
+                    if pid in self.before:
+                        continue
                     try:
                         self._note(pid)
                         todo.extend(_children(pid))

@@ -45,6 +45,7 @@ def test_a_trust_scanned_on_the_cluster_lands_in_one_dataset(make_trust, dask_cl
     assert schools["school3"]["status"] == "partial"
     assert sorted(schools["school3"]["unavailable"]) == ["pupils.part1of2", "pupils.part2of2"]
     assert len({p["worker"] for p in out["parts"]}) == 2     # both workers scanned
+    assert all(p["preloaded"] for p in out["parts"])        # started with --preload
 
     # Read back with pyarrow alone: the layout is school=<id>/scan_date=<date>/<part>.parquet.
     items = ds.dataset(tmp_path / "results" / "items", format="parquet",
@@ -119,3 +120,17 @@ def test_a_worker_killed_mid_scan_is_retried_and_nothing_counts_twice(
     dask_cluster.wait_workers(2)           # the nanny brought the worker back
     engine.dispose()
 
+
+
+def test_a_trust_scanned_without_a_cluster_address_gets_the_preload_too(make_trust, prefect_api,
+                                                                        tmp_path, monkeypatch):
+    """`dataward trust scan` with no --dask-address starts a local cluster: its workers
+    load the scan stack as they start, as a real cluster's `--preload` does, instead of
+    each paying for it on its first part."""
+    from dataward.flows.trust import trust_scan
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)  # the local workers are new processes
+    path = make_trust(1, results=str(tmp_path / "results"))
+    out = trust_scan(str(path), dask_workers=2)
+    assert [s["status"] for s in out["schools"]] == ["complete"]
+    assert out["parts"] and all(p["preloaded"] for p in out["parts"])
+    assert all(p["worker"].split(":")[1] != str(os.getpid()) for p in out["parts"])

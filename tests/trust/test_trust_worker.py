@@ -15,6 +15,7 @@ def test_a_batch_writes_each_part_into_the_dataset_as_it_is_scanned(make_trust, 
     parts = prepare_school(trust, "school1")
     done, failed = scan_parts(trust, parts)
     assert failed == [] and len(done) == len(parts) == 6
+    assert not any(p.preloaded for p in done)  # a plain process: no Dask preload ran here
 
     items = ds.dataset(tmp_path / "results" / "items", format="parquet",
                        partitioning="hive").to_table()

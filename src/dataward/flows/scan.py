@@ -78,9 +78,11 @@ def counts_markdown(summary: dict[str, Any], report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def make_task_runner(kind: str, *, workers: int = 2, address: str | None = None) -> Any:
+def make_task_runner(kind: str, *, workers: int = 2, address: str | None = None,
+                     preload: list[str] | None = None) -> Any:
     """``thread`` (Prefect's default) or ``dask`` (prefect-dask: a local cluster of
-    ``workers`` processes, or the scheduler at ``address``)."""
+    ``workers`` processes, or the scheduler at ``address``). ``preload``: modules a local
+    cluster's scheduler and workers load as they start (``--preload`` of a real one)."""
     if kind == "thread":
         from prefect.task_runners import ThreadPoolTaskRunner
         return ThreadPoolTaskRunner()
@@ -93,8 +95,11 @@ def make_task_runner(kind: str, *, workers: int = 2, address: str | None = None)
         dask.config.set({"distributed.worker.daemon": False})
         if address:
             return DaskTaskRunner(address=address)
+        extra: dict[str, Any] = {"preload": preload,
+                                 "scheduler_kwargs": {"preload": preload}} if preload else {}
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                              "processes": True, "dashboard_address": None})
+                                              "processes": True, "dashboard_address": None,
+                                              **extra})
     from ..errors import UsageError
     raise UsageError(f"unknown task runner {kind!r}; choose thread or dask")
 

@@ -165,16 +165,24 @@ def trust_scan_flow(trust_path: str) -> dict[str, Any]:
                      f"{s['findings']} | {missing} |")
     create_markdown_artifact(key="trust-scan", markdown="\n".join(lines),
                              description="Trust scan: counts only")
-    get_run_logger().info("trust scan: %d parts scanned, %d schools",
-                          len(out["parts"]), len(out["schools"]))
+    logger = get_run_logger()
+    logger.info("trust scan: %d parts scanned, %d schools",
+                len(out["parts"]), len(out["schools"]))
+    cold = {p["worker"] for p in out["parts"] if not p["preloaded"]}
+    if cold:
+        logger.warning("%d Dask workers ran without the preload: each paid for loading the "
+                       "scan stack on its first part (start them with --preload "
+                       "dataward.flows.trust_worker, docs/trust.md)", len(cold))
     return out
 
 
 def trust_scan(trust_path: str, dask_address: str | None = None,
                dask_workers: int = 2) -> dict[str, Any]:
     """Run the ``trust-scan`` flow on the Dask cluster at ``dask_address`` (or a local one
-    of ``dask_workers`` processes). One flow run, its task runner chosen here (a subflow
-    for the runner cost a second flow run's bookkeeping each night)."""
+    of ``dask_workers`` processes, started with the same preload as a real cluster's,
+    ``flows.trust_worker``). One flow run, its task runner chosen here (a subflow for the
+    runner cost a second flow run's bookkeeping each night)."""
     from .scan import make_task_runner
-    runner = make_task_runner("dask", workers=dask_workers, address=dask_address)
+    runner = make_task_runner("dask", workers=dask_workers, address=dask_address,
+                              preload=["dataward.flows.trust_worker"])
     return trust_scan_flow.with_options(task_runner=runner)(trust_path)

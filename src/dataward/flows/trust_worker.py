@@ -26,6 +26,7 @@ import time
 from typing import Any
 
 log = logging.getLogger("dataward.trust.worker")
+WARM = False  # set once this worker's preload has loaded the scan stack (trust.scan reads it)
 
 
 def warm_tasks() -> None:
@@ -67,3 +68,5 @@ def dask_setup(server: Any) -> None:
         if callback is not None:
             callback.stop()
     log.info("dataward scan stack loaded in %.1f s", warm_up())
+    global WARM
+    WARM = True

@@ -33,6 +33,9 @@ class PartSummary:
     call_cpu: float = 0.0
     reader_cpu: float = 0.0
     write_seconds: float = 0.0      # writing the part's rows into the trust's dataset
+    # The worker had loaded the scan stack before taking work (``--preload
+    # dataward.flows.trust_worker``); without it each new worker's first part pays for it.
+    preloaded: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -122,4 +123,11 @@ def _scan_one(settings: Settings, source: Source, ledger: Ledger, part: Part) ->
         items_with_findings=result.items_with_findings, findings=result.findings,
         errors=result.errors, read=result.read, reused=result.reused, seconds=result.seconds,
         call_seconds=call_seconds, call_cpu=round(call_cpu, 3), reader_cpu=round(reader_cpu, 3),
-        worker=f"{socket.gethostname()}:{os.getpid()}", unavailable=dict(result.unavailable))
+        worker=f"{socket.gethostname()}:{os.getpid()}", unavailable=dict(result.unavailable),
+        preloaded=_preloaded())
+
+
+def _preloaded() -> bool:
+    """True in a Dask worker started with the trust's preload, once it has run."""
+    module = sys.modules.get("dataward.flows.trust_worker")
+    return bool(getattr(module, "WARM", False))
