@@ -152,9 +152,16 @@ def unseal(key: bytes, nonce: bytes, ciphertext: bytes | memoryview, aad: bytes,
         raise IntegrityError(f"{what} failed authentication: it was altered or damaged") from None
 
 
+def seal_into(key: bytes, nonce: bytes, plaintext: memoryview, aad: bytes, out: memoryview) -> None:
+    """``seal`` into ``out`` (the plaintext's length and the tag); ``plaintext`` may be the
+    start of ``out``: the chunk is then encrypted in place."""
+    AESGCM(key).encrypt_into(nonce, plaintext, aad, out)
+
+
 def unseal_into(key: bytes, nonce: bytes, ciphertext: bytes | memoryview, aad: bytes, what: str,
                 out: memoryview) -> None:
-    """``unseal`` into ``out`` (exactly the plaintext's length)."""
+    """``unseal`` into ``out`` (exactly the plaintext's length; it may be the start of
+    ``ciphertext``: decrypted in place)."""
     try:
         AESGCM(key).decrypt_into(nonce, ciphertext, aad, out)
     except InvalidTag:

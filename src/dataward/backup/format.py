@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import zstandard
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import IntegrityError
 from .crypto import (
-    MAC_LEN, NONCE_LEN, TAG_LEN, WriterKeys, new_object_key, nonce_for, open_object_key, seal, unseal,
-    unseal_into,
+    MAC_LEN, NONCE_LEN, TAG_LEN, WriterKeys, new_object_key, nonce_for, open_object_key, seal,
+    seal_into, unseal, unseal_into,
 )
 
 MAGIC = b"DWBK"
@@ -102,7 +101,6 @@ class PackWriter:
                  scratch: bytearray | None = None) -> None:
         self.keys = keys
         self.eph_pub, self._key = new_object_key(keys.public_key)
-        self._aead = AESGCM(self._key)
         self._scratch = bytearray() if scratch is None else scratch
         self._file: BinaryIO = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - closed by close()
         self._hash = hashlib.sha256()
@@ -125,14 +123,12 @@ class PackWriter:
         n = 1 + len(body) + TAG_LEN
         if len(self._scratch) < n:
             self._scratch.extend(bytes(n - len(self._scratch)))
-        with memoryview(self._scratch) as view:
-            blob = view[:n]
+        with memoryview(self._scratch)[:n] as blob:
             blob[0] = flag
             blob[1:n - TAG_LEN] = body
-            self._aead.encrypt_into(nonce_for(self.size), blob[:n - TAG_LEN], chunk_id, blob)
+            seal_into(self._key, nonce_for(self.size), blob[:n - TAG_LEN], chunk_id, blob)
             self.entries.append((chunk_id, self.size, n, raw_length))
             self._write(blob)
-            blob.release()
 
     def __len__(self) -> int:
         return len(self.entries)
