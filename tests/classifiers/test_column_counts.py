@@ -114,8 +114,13 @@ NASTY_CELLS = {
     "Parent Email": ["amelia.khan@example.co.uk", "a..b@example.com", "a@b..com",
                      "o'brien@school.sch.uk", "x@-bad.com", "MUM@EXAMPLE.COM", "a@b.c",
                      "first.last+tag@sub.example.org", "ünï@example.com", "@example.com"],
-    "NI Number": ["QQ 12 34 56 C", "AB123456C", "GB123456A"],
-    "Passport": ["123456789", "AB1234567"],
+    # QQ123456C is HMRC's own example (Q is never issued); AB, CE, TW, OA are allowed
+    # prefixes; GB and NT are never issued; E is not a suffix; O second is refused.
+    "NI Number": ["QQ 12 34 56 C", "AB123456C", "GB123456A", "CE123456D", "TW 12 34 56 A",
+                  "ab123456c", "AB 123456 C", "AB123456E", "NT123456A", "AO123456B",
+                  "OA123456B", "AB12345C", "AB1234567C", "ＡＢ123456C", "AB123456C "],
+    "Passport": ["123456789", "AB1234567", "ab1234567", "12345678", "1234567890",
+                 "A12345678", "AB-1234567", "925665416", "PA1234567 "],
     "Phone or Email": ["07700 900123", "amelia@example.com"],
 }
 
@@ -132,7 +137,7 @@ def test_identifier_cells_of_every_kind(classifier, header):
 @pytest.mark.parametrize("entity, header", [
     ("UK_NHS", "NHS Number"), ("UK_UPN", "UPN"), ("UK_ULN", "ULN"), ("DATE_OF_BIRTH", "DOB"),
     ("UK_POSTCODE", "Postcode"), ("PHONE_NUMBER", "Primary Phone"),
-    ("EMAIL_ADDRESS", "Parent Email")])
+    ("EMAIL_ADDRESS", "Parent Email"), ("UK_NINO", "NI Number"), ("UK_PASSPORT", "Passport")])
 def test_bulk_acceptance_is_the_recognizers_own(classifier, entity, header):
     """Every cell accepted in bulk gets the very score the recognizer gives it (enough
     cells that phone numbers are checked against the plan in bulk too)."""

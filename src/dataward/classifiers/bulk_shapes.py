@@ -8,7 +8,7 @@ lookarounds and ``\\b`` at a cell's ends hold by construction), and each check i
 recognizer's check (the same rules as ``checksums``, ``parse_date``, ``_valid_national``).
 A cell it does not accept (another spelling, non-ASCII, a failed check) is left for the
 recognizer to decide in Python, so the counts are those of the cell-by-cell path.
-Entities with no rule here (NINO, passport) are left to the recognizers entirely."""
+Every pattern recognizer's entity has a rule here; a header naming none is read as text."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from .arrow_arrays import bools, indices, ints, offsets
 from .arrow_arrays import mask as as_mask
 from .checksums import valid_nhs_rows, valid_uln_rows, valid_upn_rows
-from .recognizers import UkPostcodeRecognizer
+from .recognizers import UkPassportRecognizer, UkPostcodeRecognizer
 from .recognizers.uk_phone import PLANS, valid_national
 
 Accepted = tuple[np.ndarray, float]   # (mask over the cells, the score they get)
@@ -64,6 +64,18 @@ def _nhs(cells: pa.StringArray) -> Accepted:
 def _uln(cells: pa.StringArray) -> Accepted:
     shape = _match(cells, r"^[1-9][0-9]{9}$")
     return _set(shape, valid_uln_rows(_rows(cells, shape, 10))), MAX_SCORE
+
+
+def _nino(cells: pa.StringArray) -> Accepted:
+    # Capitals, no spaces: the letter classes are the recognizer's own (the prefix rules'
+    # letters left out), and the never-issued pairs are ``is_valid_nino``'s.
+    shape = _match(cells, r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$")
+    return shape & ~_match(cells, r"^(?:BG|GB|KN|NK|NT|TN|ZZ)"), MAX_SCORE
+
+
+def _passport(cells: pa.StringArray) -> Accepted:
+    # No check: the pattern's score stands (the header is the cue a cell has).
+    return _match(cells, r"^(?:[0-9]{9}|[A-Z]{2}[0-9]{7})$"), UkPassportRecognizer.PATTERNS[0].score
 
 
 _DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -173,6 +185,7 @@ def _phone(cells: pa.StringArray) -> Accepted:
 RULES: dict[str, Callable[[pa.StringArray], Accepted]] = {
     "UK_UPN": _upn, "UK_NHS": _nhs, "UK_ULN": _uln, "DATE_OF_BIRTH": _dob,
     "UK_POSTCODE": _postcode, "EMAIL_ADDRESS": _email, "PHONE_NUMBER": _phone,
+    "UK_NINO": _nino, "UK_PASSPORT": _passport,
 }
 
 
