@@ -26,12 +26,14 @@ The tree::
     +-- TransientError             exit 75  a passing fault (network, busy server): retry
     +-- PartialError               exit 3   the job finished but some items failed
 
-Exit codes 0 (ok) and 130 (cancelled with Ctrl-C) have no class.
+Exit codes 0 (ok), 130 (cancelled with Ctrl-C) and 141 (the output's reader went away,
+as ``dataward ... | head`` does) have no class.
 """
 from __future__ import annotations
 
 EXIT_OK = 0
 EXIT_CANCELLED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer its pipe stopped
 
 
 class DatawardError(Exception):
@@ -138,7 +140,8 @@ def exit_code_for(exc: BaseException) -> int:
 
 def exit_code_table() -> list[tuple[int, str, str]]:
     """(code, class name, meaning) for the README and ``dataward --help``."""
-    rows = [(EXIT_OK, "-", "success"), (EXIT_CANCELLED, "-", "cancelled (Ctrl-C)")]
+    rows = [(EXIT_OK, "-", "success"), (EXIT_CANCELLED, "-", "cancelled (Ctrl-C)"),
+            (EXIT_BROKEN_PIPE, "-", "the output's reader stopped reading (`| head`)")]
     classes: list[type[DatawardError]] = [DatawardError, *DatawardError.__subclasses__()]
     for cls in classes:
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""

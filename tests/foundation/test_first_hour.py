@@ -166,3 +166,17 @@ def test_the_quick_start_says_how_to_run_dataward_after_make_demo():
     demo = subprocess.run(["make", "-n", "-C", str(ROOT), "demo"], capture_output=True,
                           text=True, timeout=60).stdout
     assert "'. .venv/bin/activate'" in demo.rsplit("dataward demo", 1)[1]
+
+
+def test_output_piped_into_head_stops_quietly(dw_home: Path, tmp_path: Path):
+    """`dataward exit-codes | head`: the reader goes away; dataward stops without an
+    "internal error" or a traceback and exits 141, as a shell reports a writer its pipe
+    stopped (not 1, dataward's fatal error)."""
+    env = {**os.environ, "DATAWARD_HOME": str(dw_home), "COLUMNS": "80"}
+    proc = subprocess.Popen([DATAWARD, "exit-codes"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()                       # head has read its lines and gone
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "internal error" not in err and "Traceback" not in err and "Exception" not in err

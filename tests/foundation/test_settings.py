@@ -126,6 +126,7 @@ def test_exit_codes_are_listed_from_the_error_tree(cli):
     for cls in (DatawardError, *DatawardError.__subclasses__()):
         assert any(ln.split()[:2] == [str(cls.exit_code), cls.__name__] for ln in lines), cls
     assert any(ln.split()[0] == "130" for ln in lines)
+    assert any(ln.split()[0] == "141" for ln in lines)
 
 
 def test_audit_log_lists_records(cli, dw_home):

@@ -2,10 +2,11 @@
 the ledger, and progress bars."""
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,14 +14,29 @@ from rich.progress import (
     BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
 )
 
-from ..errors import UsageError
+from ..errors import EXIT_BROKEN_PIPE, UsageError
 from ..settings import Settings, load_settings
 
 # Tables wider than 80 columns when output goes to a file or pipe (no terminal to fit).
 _WIDTH = None if sys.stdout.isatty() else 140
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def stop_on_broken_pipe() -> NoReturn:
+    """The output's reader went away (``dataward ... | head``): stop quietly, as a pipe's
+    writer does (exit 141); what stdout still buffers goes nowhere, not into an error."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise typer.Exit(EXIT_BROKEN_PIPE)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:  # Rich's own exits 1, dataward's "fatal error"
+        self.quiet = True
+        stop_on_broken_pipe()
+
+
+console = _Console(stderr=True, highlight=False, soft_wrap=True)
 # Results on stdout hold paths and names: never read them as Rich markup ("[2024]").
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH, markup=False)
+out = _Console(highlight=False, soft_wrap=True, width=_WIDTH, markup=False)
 
 
 class State:

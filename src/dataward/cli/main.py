@@ -25,7 +25,7 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..errors import EXIT_CANCELLED, ConfigError, DatawardError, exit_code_for, exit_code_table
 from ..home import open_ledger
-from .common import State, console, get_settings, out
+from .common import State, console, get_settings, out, stop_on_broken_pipe
 
 def _reflow(text: str | None) -> str | None:
     """Join a docstring's wrapped prose lines so the help fits any width (Rich wraps each
@@ -82,6 +82,8 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             console.print("[yellow]cancelled[/]")
             raise typer.Exit(EXIT_CANCELLED) from None
+        except BrokenPipeError:  # help and messages Click writes itself
+            stop_on_broken_pipe()
         except Exception as exc:  # messages may hold document text
             root = ctx.find_root().obj
             if type(exc).__module__.startswith("typer") or (root is not None and root.debug):
