@@ -182,7 +182,11 @@ class DaskCluster:
                     is_host = b"host_entry" in Path(f"/proc/{child}/cmdline").read_bytes()
                 except OSError:
                     continue
-                readers += _children_of(child) if is_host else [child]
+                # Only a host's children: any other child of the worker (a host between
+                # its fork and its exec, a library's helper) is not a part being read,
+                # and stopping it could stall the flow's other phases instead.
+                if is_host:
+                    readers += _children_of(child)
             stopped = []
             for child in readers:
                 try:

@@ -73,6 +73,8 @@ def test_postgresql_restarted_mid_scan(make_trust, dask_cluster, pg_server, trus
         statuses = [r[0] for r in conn.exec_driver_sql("select status from scans")]
     engine.dispose()
     assert after > before                                         # it really was restarted
+    assert "error" not in out, out.get("error")
+    assert all(s["status"] == "complete" for s in out["schools"]), out["schools"]
     # The part read across the restart wrote its result on a fresh connection: no scan
     # failed and had to be done again.
     assert "failed" not in statuses and statuses.count("complete") == 2 * 3 * 2
