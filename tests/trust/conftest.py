@@ -130,6 +130,14 @@ def _children_of(pid: int) -> list[int]:
             continue
     return kids
 
+def _is_host(pid: int) -> bool:
+    """A worker host, or one of its forks (an item reader: same command line)."""
+    try:
+        return b"host_entry" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 class DaskCluster:
     """`dask scheduler` and `dask worker` processes, started the way an operator would:
     under a service manager that starts a worker again when its process ends (systemd's
@@ -177,16 +185,11 @@ class DaskCluster:
             return None
         for pid in pids:
             readers = []
-            for child in _children_of(pid):
-                try:
-                    is_host = b"host_entry" in Path(f"/proc/{child}/cmdline").read_bytes()
-                except OSError:
-                    continue
-                # Only a host's children: any other child of the worker (a host between
-                # its fork and its exec, a library's helper) is not a part being read,
-                # and stopping it could stall the flow's other phases instead.
-                if is_host:
-                    readers += _children_of(child)
+            # Only a host's forks: any other process (a host between its fork and its
+            # exec, a helper a library runs, as ctypes runs ldconfig during imports) is not
+            # a part being read, and stopping it would stall another phase instead.
+            for host in filter(_is_host, _children_of(pid)):
+                readers += filter(_is_host, _children_of(host))
             stopped = []
             for child in readers:
                 try:
