@@ -1,5 +1,6 @@
-"""Excel (.xlsx, .xlsm) through openpyxl; the encryption guard of every OOXML file.
-Word (.docx) is read from its XML in ``word.py``."""
+"""Excel (.xlsx, .xlsm): the cells through calamine, the rest of the workbook through
+openpyxl and the package's XML; the encryption guard of every OOXML file. Word (.docx)
+is read from its XML in ``word.py``."""
 from __future__ import annotations
 
 import io
