@@ -40,18 +40,18 @@ def _as_openpyxl(value: object) -> object:
     return value
 
 
-def _fast_rows(data: bytes) -> Callable[[str], Iterator[tuple[object, ...]] | None]:
+def _fast_rows(data: bytes) -> Callable[[str], Iterator[tuple[object, ...]] | None] | None:
     """Each sheet's cell values through calamine (a Rust reader, about 15 times faster
     than openpyxl's on a large export), from A1 like openpyxl's rows; None for a sheet
     or a file it cannot read, which openpyxl then reads. Calamine holds a sheet's cells
     in memory where openpyxl streams them: a workbook over ``FAST_MAX_BYTES`` streams."""
     if len(data) > FAST_MAX_BYTES:
-        return lambda _title: None
+        return None
     try:
         from python_calamine import CalamineWorkbook
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception:  # noqa: BLE001 - any failure here: openpyxl reads the file instead
-        return lambda _title: None
+        return None
 
     def rows(title: str) -> Iterator[tuple[object, ...]] | None:
         try:
@@ -75,24 +75,61 @@ def _from_a1(sheet: Any) -> Iterator[tuple[object, ...]]:
         yield pad + tuple(map(_as_openpyxl, row))
 
 
+def _worksheets(data: bytes) -> list[tuple[str, str]]:
+    """(title, part path) of each worksheet, in order, read by openpyxl's own reader from
+    the package's manifest and workbook part only. ``load_workbook`` in read-only mode
+    also opens every sheet to learn its size, and a sheet that does not state its size
+    (one written by a streaming writer, as openpyxl's own) is then parsed whole: for a
+    large export, as long as reading its cells."""
+    from openpyxl.reader.excel import ExcelReader
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+    reader.read_manifest()
+    reader.read_workbook()
+    return [(sheet.name, rel.target) for sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
+
+
+class _Book:
+    """openpyxl's read-only workbook, loaded the first time something needs it: a
+    sheet calamine could not read, a formula's cells, a file calamine could not open."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._book: Any = None
+
+    def get(self) -> Any:
+        if self._book is None:
+            import openpyxl
+            self._book = openpyxl.load_workbook(io.BytesIO(self.data), read_only=True,
+                                                data_only=True)
+        return self._book
+
+    def close(self) -> None:
+        if self._book is not None:
+            self._book.close()
+
+
 def extract_xlsx(data: bytes) -> Extracted:
     _guard(data)
-    import openpyxl
-
-    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    book = _Book(data)
     fast_rows = _fast_rows(data)
     builder = TextBuilder()
     try:
-        sheets = []
-        for sheet in book.worksheets:
-            name = sheet.title
-            sheets.append((name, sheet._worksheet_path))
+        sheets: list[tuple[str, str]] | None = None
+        if fast_rows is not None:
+            try:
+                sheets = _worksheets(data)
+            except Exception:  # noqa: BLE001 - openpyxl's whole load says what is wrong
+                sheets = None
+        if sheets is None:
+            sheets = [(ws.title, ws._worksheet_path) for ws in book.get().worksheets]
+        for name, _path in sheets:
             builder.add(f"Sheet: {name}", f"{name}!A1")
             def label(r: int, c: int, name: str = name) -> str:
                 return cell_label(name, r, c)
 
-            rows = fast_rows(name) or sheet.iter_rows(values_only=True)
-            table_rows(rows, label, builder)
+            rows = fast_rows(name) if fast_rows is not None else None
+            table_rows(rows or book.get()[name].iter_rows(values_only=True), label, builder)
 
         def values_of(title: str, refs: set[str]) -> dict[str, object]:
             from openpyxl.utils.cell import (
@@ -103,7 +140,7 @@ def extract_xlsx(data: bytes) -> Extracted:
             for ref in refs:
                 col, row = coordinate_from_string(ref)
                 wanted[(row, column_index_from_string(col))] = ref
-            sheet = book[title]
+            sheet = book.get()[title]
             # A reference past the sheet's last row (a formula's text can name any cell)
             # must not make the reader walk a million empty rows.
             last = min(max(r for r, _ in wanted), sheet.max_row or 0)
