@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from dense_export import dense_csv  # noqa: E402
+from tests.dense_export import dense_csv  # noqa: E402 - found through sys.path above
 
 
 def workbook(rows: int) -> bytes:

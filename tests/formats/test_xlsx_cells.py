@@ -5,19 +5,15 @@ openpyxl."""
 from __future__ import annotations
 
 import io
-import sys
 from datetime import date, datetime, time
-from pathlib import Path
 
 import openpyxl
 import pytest
 
 from dataward.classifiers.extractors import extract
 from dataward.classifiers.extractors import office
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from dense_export import dense_csv  # noqa: E402
+from tests.dense_export import dense_csv
+from tests.samples import SAMPLES
 
 
 def _save(book: openpyxl.Workbook) -> bytes:
@@ -62,7 +58,7 @@ def _text(data: bytes) -> tuple[str, list, list]:
 @pytest.mark.parametrize("name", ["awkward", "dense", "sample"])
 def test_calamine_cells_read_as_openpyxls(name, monkeypatch):
     data = {"awkward": _awkward, "dense": _dense,
-            "sample": lambda: (HERE.parent / "data" / "samples" / "pdscan" / "email.xlsx").read_bytes()}[name]()
+            "sample": lambda: (SAMPLES / "pdscan" / "email.xlsx").read_bytes()}[name]()
     fast = _text(data)
     calls = []
     real = office._fast_rows

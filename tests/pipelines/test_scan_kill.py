@@ -16,38 +16,16 @@ import pytest
 from dataward.ledger import Ledger
 from dataward.settings import load_settings
 
+from tests.procs import children, descendants, is_host
+
 LINE = ("Pupil Amelia Khan, UPN U820200014013, NHS 943 476 5919, tel 020 7946 0123, "
         "amelia.khan@example.co.uk, born 04/05/2015.\n")
-
-
-def _children(pid: int) -> set[int]:
-    kids: set[int] = set()
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            kids |= {int(x) for x in (task / "children").read_text().split()}
-    except OSError:
-        pass
-    return kids
-
-
-def _descendants(pid: int) -> set[int]:
-    """Children, their children, ...: a worker host and the workers it forked."""
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        kids = _children(todo.pop()) - found
-        found |= kids
-        todo.extend(kids)
-    return found
 
 
 def _is_host(pid: int, scan_pid: int) -> bool:
     """The worker host: a child of the scanning process running the host's entry point
     (its workers, forked from it, show the same command line one level further down)."""
-    try:
-        return pid in _children(scan_pid) and b"host_entry" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
+    return pid in children(scan_pid) and is_host(pid)
 
 
 def _alive(pid: int) -> bool:
@@ -87,11 +65,11 @@ def _wait_for_workers(proc: subprocess.Popen, n: int = 2) -> set[int]:
     """The scan's processes once ``n`` workers run (and the worker host, if any)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        kids = {k for k in _descendants(proc.pid) if _alive(k)}
+        kids = {k for k in descendants(proc.pid) if _alive(k)}
         workers = {k for k in kids if not _is_host(k, proc.pid)}
         if len(workers) >= n:
             time.sleep(1.0)          # let them take their first items
-            return {k for k in _descendants(proc.pid) if _alive(k)}
+            return {k for k in descendants(proc.pid) if _alive(k)}
         time.sleep(0.05)
     raise AssertionError("the scan never started its workers")
 

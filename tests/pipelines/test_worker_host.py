@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataward.settings import Source, load_settings
+from tests.procs import children, descendants
 
 LINE = ("Pupil Amelia Khan, UPN U820200014013, NHS 943 476 5919, tel 020 7946 0123, "
         "amelia.khan@example.co.uk, born 04/05/2015.\n")
@@ -28,13 +29,6 @@ def _ppid(pid: int) -> int:
 
 def _threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
-
-
-def _children(pid: int) -> set[int]:
-    kids: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        kids |= {int(x) for x in (task / "children").read_text().split()}
-    return kids
 
 
 class Watcher(threading.Thread):
@@ -51,20 +45,7 @@ class Watcher(threading.Thread):
         # Processes below the root before the watch began are not the scan's, nor what they
         # start: the suite's servers (Prefect's forks, an orphaned gpg-agent adopted by
         # the test process) live there.
-        self.before = self._below(root)
-
-    @staticmethod
-    def _below(root: int) -> set[int]:
-        found: set[int] = set()
-        todo = [root]
-        while todo:
-            try:
-                kids = _children(todo.pop())
-            except OSError:
-                continue
-            found |= kids
-            todo.extend(kids)
-        return found
+        self.before = descendants(root)
 
     def _note(self, pid: int) -> None:
         parent = _ppid(pid)
@@ -92,14 +73,14 @@ class Watcher(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                todo = list(_children(self.root) - self.before)
+                todo = list(children(self.root) - self.before)
                 while todo:
                     pid = todo.pop()
                     if pid in self.before:
                         continue
                     try:
                         self._note(pid)
-                        todo.extend(_children(pid))
+                        todo.extend(children(pid))
                     except OSError:  # ended meanwhile
                         pass
             except OSError:
@@ -111,6 +92,7 @@ SCRIPT = """
 import json, os, sys, threading
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
+sys.path.insert(0, str(Path(sys.argv[3]).parents[1]))  # the repository: tests.procs
 from test_worker_host import Watcher
 watcher = Watcher(os.getpid())
 watcher.start()

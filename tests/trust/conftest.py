@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.procs import children, is_host
+
 from ..foundation.test_ledger_postgres import running_postgres
 
 BIN = Path(sys.executable).parent
@@ -120,24 +122,6 @@ def thaw(pids: list[int]) -> None:
             pass
 
 
-def _children_of(pid: int) -> list[int]:
-    """The children of ``pid``, forked from any of its threads."""
-    kids: list[int] = []
-    for thread in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            kids += [int(c) for c in (thread / "children").read_text().split()]
-        except OSError:
-            continue
-    return kids
-
-def _is_host(pid: int) -> bool:
-    """A worker host, or one of its forks (an item reader: same command line)."""
-    try:
-        return b"host_entry" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
 class DaskCluster:
     """`dask scheduler` and `dask worker` processes, started the way an operator would:
     under a service manager that starts a worker again when its process ends (systemd's
@@ -188,8 +172,8 @@ class DaskCluster:
             # Only a host's forks: any other process (a host between its fork and its
             # exec, a helper a library runs, as ctypes runs ldconfig during imports) is not
             # a part being read, and stopping it would stall another phase instead.
-            for host in filter(_is_host, _children_of(pid)):
-                readers += filter(_is_host, _children_of(host))
+            for host in filter(is_host, children(pid)):
+                readers += filter(is_host, children(host))
             stopped = []
             for child in readers:
                 try:

@@ -21,6 +21,8 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -146,10 +148,8 @@ def seal(key: bytes, nonce: bytes, plaintext: bytes | memoryview, aad: bytes) ->
 
 
 def unseal(key: bytes, nonce: bytes, ciphertext: bytes | memoryview, aad: bytes, what: str) -> bytes:
-    try:
+    with _authentic(what):
         return AESGCM(key).decrypt(nonce, ciphertext, aad)
-    except InvalidTag:
-        raise IntegrityError(f"{what} failed authentication: it was altered or damaged") from None
 
 
 def seal_into(key: bytes, nonce: bytes, plaintext: memoryview, aad: bytes, out: memoryview) -> None:
@@ -162,8 +162,15 @@ def unseal_into(key: bytes, nonce: bytes, ciphertext: bytes | memoryview, aad: b
                 out: memoryview) -> None:
     """``unseal`` into ``out`` (exactly the plaintext's length; it may be the start of
     ``ciphertext``: decrypted in place)."""
-    try:
+    with _authentic(what):
         AESGCM(key).decrypt_into(nonce, ciphertext, aad, out)
+
+
+@contextmanager
+def _authentic(what: str) -> Iterator[None]:
+    """A failed AES-GCM tag as dataward's integrity error, naming ``what`` was read."""
+    try:
+        yield
     except InvalidTag:
         raise IntegrityError(f"{what} failed authentication: it was altered or damaged") from None
 
